@@ -1,0 +1,239 @@
+<#
+.SYNOPSIS
+    The one build entry point of HaPowerShell.
+.DESCRIPTION
+    Build    lays the importable module out under out/HaPowerShell (dlls, manifest, format and type
+             files, MAML help generated from docs/cmdlets).
+    Test     installs what the tests need (Debian packages when root, Pester from NuGet), builds,
+             runs xunit and Pester (on the host, and the Kernel-tagged tests inside the kernel-lab
+             VM when the host kernel has no IPVS) and ends with one line "N passed, N failed, N skipped".
+    Package  builds out/packages/HaPowerShell.<version>.nupkg, installable with Install-PSResource
+             from a local folder repository.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Package')]
+    [string]$Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string]$Configuration = 'Release',
+
+    # Test: only run Pester files whose name matches (e.g. 'Ipvs*'); xunit still runs unless -NoXunit.
+    [string]$PesterFilter = '*',
+
+    # Test: skip the xunit run.
+    [switch]$NoXunit,
+
+    # Test: do not boot the kernel-lab VM even when the host kernel lacks IPVS (Kernel tests count as skipped).
+    [switch]$NoKernelLab
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'HaPowerShell'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Write-Step([string]$Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
+
+function Invoke-Native {
+    # Runs an external program, streams its output, throws on a non-zero exit.
+    param([Parameter(Mandatory)][string]$FilePath, [string[]]$ArgumentList = @())
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-ChildPwsh {
+    # Starts another pwsh like this one (a dotnet tool runs as 'dotnet pwsh.dll') with -NoProfile.
+    param([string[]]$ArgumentList, [switch]$NoThrow)
+    $exe = [Environment]::ProcessPath
+    $prefix = @()
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $prefix = @(Join-Path $PSHOME 'pwsh.dll') }
+    $all = $prefix + @('-NoProfile', '-NonInteractive') + $ArgumentList
+    if ($NoThrow) { & $exe @all } else { Invoke-Native $exe $all }
+}
+
+function Test-IsRoot { (& id -u) -eq '0' }
+
+function Install-DebianPackage {
+    # Installs missing Debian packages when running as root; returns the names still missing.
+    param([string[]]$Name)
+    $missing = @($Name | Where-Object { (& dpkg-query -W -f='${Status}' $_ 2>$null) -notmatch 'install ok installed' })
+    if (-not $missing) { return @() }
+    if (-not (Test-IsRoot)) {
+        Write-Warning "Not root: cannot install $($missing -join ', '); tests that need them are skipped."
+        return $missing
+    }
+    Write-Step "apt-get install $($missing -join ' ')"
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    & apt-get install -y -q --no-install-recommends @missing *> $null
+    if ($LASTEXITCODE -ne 0) {
+        & apt-get update -q *> $null
+        Invoke-Native apt-get (@('install', '-y', '-q', '--no-install-recommends') + $missing)
+    }
+    return @($missing | Where-Object { (& dpkg-query -W -f='${Status}' $_ 2>$null) -notmatch 'install ok installed' })
+}
+
+function Get-NuGetPackageRoot {
+    $line = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0) { throw 'dotnet nuget locals failed' }
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Build {
+    Write-Step "dotnet publish ($Configuration)"
+    $publish = Join-Path $Out 'publish'
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/HaPowerShell/HaPowerShell.csproj'), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
+
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    New-Item -ItemType Directory -Path $ModuleOut, (Join-Path $ModuleOut 'en-US') | Out-Null
+    # Our assemblies and Tmds.LibC; PowerShell's own assemblies come from the host.
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotLike 'System.Management.Automation*' |
+        Copy-Item -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'module/HaPowerShell.psd1'), (Join-Path $Root 'module/*.ps1xml') -Destination $ModuleOut
+
+    Write-Step 'help (docs/cmdlets -> en-US/HaPowerShell.dll-Help.xml)'
+    $helpScript = @"
+`$ErrorActionPreference = 'Stop'
+. '$Root/module/New-MamlHelp.ps1'
+Import-Module '$ModuleOut'
+New-MamlHelp -ModuleName HaPowerShell -DocsPath '$Root/docs/cmdlets' -OutFile '$ModuleOut/en-US/HaPowerShell.dll-Help.xml'
+"@
+    Invoke-ChildPwsh -ArgumentList @('-Command', $helpScript)
+    Write-Host "Module laid out in $ModuleOut"
+}
+
+function Read-TrxCounts([string]$Path) {
+    [xml]$trx = Get-Content -Raw $Path
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+}
+
+function Invoke-Xunit {
+    Write-Step 'xunit (Native and Core)'
+    $results = Join-Path $Out 'test-results'
+    $trx = Join-Path $results 'xunit.trx'
+    Remove-Item $trx -ErrorAction Ignore
+    & dotnet test (Join-Path $Root 'tests/HaPowerShell.Tests/HaPowerShell.Tests.csproj') -c $Configuration --nologo `
+        --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=normal' --results-directory $results
+    if (-not (Test-Path $trx)) {
+        Write-Warning 'xunit produced no result file (build failure?)'
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    Read-TrxCounts $trx
+}
+
+function Invoke-PesterRun {
+    # Runs Pester in a fresh pwsh (the module imported from out/, never a stale copy) and returns counts.
+    param([string]$PesterPath, [string[]]$ExcludeTag, [string]$ResultFile)
+    $runnerArgs = @('-File', (Join-Path $Root 'tests/Invoke-PesterRun.ps1'),
+        '-PesterPath', $PesterPath, '-ModulePath', $ModuleOut, '-ResultFile', $ResultFile, '-Filter', $PesterFilter)
+    if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
+    Invoke-ChildPwsh -ArgumentList $runnerArgs -NoThrow
+    if (-not (Test-Path $ResultFile)) {
+        Write-Warning 'The Pester run produced no result file.'
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRunKernel = 0; NotRunRoot = 0; Failures = @('Pester run crashed') }
+    }
+    Get-Content -Raw $ResultFile | ConvertFrom-Json
+}
+
+function Invoke-KernelLabPester {
+    # Boots the lab VM and runs only the Kernel-tagged tests in one pwsh process inside it.
+    param([string]$PesterPath)
+    Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
+    $lab = Initialize-KernelLab
+    Write-Step "kernel lab VM (Linux $($lab.KernelVersion)): Kernel-tagged Pester tests"
+    $script = @"
+set -e
+cd '$Root'
+dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -ResultFile "`$LAB_OUT/pester-kernel.json" -Filter '$PesterFilter' -Tag Kernel
+"@
+    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root
+    Write-Host $run.Output
+    $file = Join-Path $run.OutputDirectory 'pester-kernel.json'
+    if ($run.ExitCode -ne 0 -or -not (Test-Path $file)) {
+        Write-Warning "Kernel lab run failed (exit $($run.ExitCode)); console log: $($run.ConsoleLog)"
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRunKernel = 0; NotRunRoot = 0; Failures = @('kernel lab VM run failed') }
+    }
+    Get-Content -Raw $file | ConvertFrom-Json
+}
+
+function Invoke-Test {
+    $isRoot = Test-IsRoot
+    Write-Step 'prerequisites'
+    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'tcpdump', 'procps', 'kmod'))
+    if ($missing) { Write-Warning "Missing Debian packages: $($missing -join ', ')" }
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/Tools/Tools.csproj'), '--nologo', '-v', 'quiet')
+    $pester = Join-Path (Get-NuGetPackageRoot) 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester" }
+
+    Invoke-Build
+
+    $rows = [System.Collections.Generic.List[object]]::new()
+    if (-not $NoXunit) {
+        $x = Invoke-Xunit
+        $rows.Add([pscustomobject]@{ Suite = 'xunit'; Passed = $x.Passed; Failed = $x.Failed; Skipped = $x.Skipped; Note = '' })
+    }
+
+    Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
+    $hostIpvs = Test-KernelIpvs
+    $exclude = @()
+    if (-not $hostIpvs) { $exclude += 'Kernel' }
+    if (-not $isRoot) { $exclude += 'Root' }
+    Write-Step "Pester on this host (IPVS in this kernel: $hostIpvs; root: $isRoot)"
+    $h = Invoke-PesterRun -PesterPath $pester -ExcludeTag $exclude -ResultFile (Join-Path $Out 'test-results/pester-host.json')
+    $skippedHere = $h.Skipped + $h.NotRunRoot
+    $deferred = $h.NotRunKernel
+    $rows.Add([pscustomobject]@{ Suite = 'pester (host)'; Passed = $h.Passed; Failed = $h.Failed; Skipped = $skippedHere
+            Note = $(if ($h.NotRunRoot) { "$($h.NotRunRoot) need root" } else { '' }) })
+    $failures = @($h.Failures)
+
+    if ($deferred -gt 0) {
+        $canVm = -not $NoKernelLab -and ($isRoot -or (Get-Command qemu-system-x86_64 -ErrorAction Ignore))
+        if ($canVm) {
+            $k = Invoke-KernelLabPester -PesterPath $pester
+            $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = $k.Passed; Failed = $k.Failed; Skipped = $k.Skipped + $k.NotRunRoot; Note = 'Kernel-tagged' })
+            $failures += @($k.Failures)
+        } else {
+            $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = 0; Failed = 0; Skipped = $deferred
+                    Note = 'not run: no IPVS here and no VM (needs root or qemu-system-x86_64)' })
+        }
+    }
+
+    Write-Host ''
+    $rows | Format-Table Suite, Passed, Failed, Skipped, Note -AutoSize | Out-String | Write-Host
+    foreach ($f in $failures | Where-Object { $_ }) { Write-Host "FAILED: $f" -ForegroundColor Red }
+    $p = ($rows | Measure-Object Passed -Sum).Sum
+    $f = ($rows | Measure-Object Failed -Sum).Sum
+    $s = ($rows | Measure-Object Skipped -Sum).Sum
+    Write-Host "$p passed, $f failed, $s skipped"
+    if ($f -gt 0) { exit 1 }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    Write-Step 'package (nupkg for a local PSResource repository)'
+    $packages = Join-Path $Out 'packages'
+    New-Item -ItemType Directory -Force -Path $packages | Out-Null
+    Get-ChildItem $packages -Filter 'HaPowerShell.*.nupkg' | Remove-Item
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+`$name = 'HaPowerShellBuild' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+Register-PSResourceRepository -Name `$name -Uri '$packages' -Trusted
+try { Publish-PSResource -Path '$ModuleOut' -Repository `$name -SkipDependenciesCheck }
+finally { Unregister-PSResourceRepository -Name `$name }
+"@
+    Invoke-ChildPwsh -ArgumentList @('-Command', $script)
+    Get-ChildItem $packages -Filter 'HaPowerShell.*.nupkg' | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Package' { Invoke-Package }
+}

@@ -1,0 +1,289 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace HaPowerShell.Native.Netlink;
+
+/// <summary>
+/// A bound netlink socket that runs request/response exchanges: it stamps sequence numbers,
+/// checks that replies carry our sequence and port id, gathers multipart dumps until NLMSG_DONE,
+/// turns NLMSG_ERROR into <see cref="NetlinkException"/>, detects truncated datagrams (MSG_TRUNC),
+/// and bounds every wait by <see cref="ReceiveTimeout"/>. One exchange runs at a time; callers on
+/// several threads are serialised by a lock, so an instance can be shared.
+/// </summary>
+public sealed unsafe class NetlinkSocket : IDisposable
+{
+    /// <summary>Smallest receive buffer we use: the kernel sends dump parts of up to 32 KiB.</summary>
+    public const int MinimumReceiveBufferSize = 64 * 1024;
+
+    private readonly object _sync = new();
+    private readonly int _protocol;
+    private int _fd;
+    private uint _sequence;
+    private byte[] _receiveBuffer;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SockaddrNl
+    {
+        public ushort Family;
+        public ushort Pad;
+        public uint PortId;
+        public uint Groups;
+    }
+
+    public NetlinkSocket(int protocol, int receiveBufferSize = MinimumReceiveBufferSize, int kernelReceiveBuffer = 4 * 1024 * 1024)
+        : this(protocol, Math.Max(receiveBufferSize, MinimumReceiveBufferSize), kernelReceiveBuffer, allowSmallBuffer: true) { }
+
+    /// <summary>Test seam: allows a receive buffer below the 64 KiB floor, to provoke MSG_TRUNC.</summary>
+    internal NetlinkSocket(int protocol, int receiveBufferSize, int kernelReceiveBuffer, bool allowSmallBuffer)
+    {
+        _protocol = protocol;
+        _receiveBuffer = new byte[allowSmallBuffer ? receiveBufferSize : Math.Max(receiveBufferSize, MinimumReceiveBufferSize)];
+        _fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        if (_fd < 0) throw new NetlinkException($"open netlink socket (protocol {protocol})", errno);
+        try
+        {
+            var addr = new SockaddrNl { Family = (ushort)AF_NETLINK };
+            if (bind(_fd, (sockaddr*)&addr, (uint)sizeof(SockaddrNl)) < 0)
+                throw new NetlinkException("bind netlink socket", errno);
+            socklen_t len = (uint)sizeof(SockaddrNl);
+            if (getsockname(_fd, (sockaddr*)&addr, &len) < 0)
+                throw new NetlinkException("read netlink port id", errno);
+            PortId = addr.PortId;
+            // Best effort: short ACKs, extended error messages, and a kernel-side buffer big
+            // enough for the ACKs of a pipelined batch (FORCE needs CAP_NET_ADMIN).
+            SetIntOption(NetlinkSocketOption.SolNetlink, NetlinkSocketOption.CapAck, 1);
+            SetIntOption(NetlinkSocketOption.SolNetlink, NetlinkSocketOption.ExtAck, 1);
+            if (!SetIntOption(SOL_SOCKET, SO_RCVBUFFORCE, kernelReceiveBuffer))
+                SetIntOption(SOL_SOCKET, SO_RCVBUF, kernelReceiveBuffer);
+            SetIntOption(SOL_SOCKET, SO_SNDBUF, 1024 * 1024);
+            _sequence = (uint)Environment.TickCount;
+        }
+        catch
+        {
+            close(_fd);
+            _fd = -1;
+            throw;
+        }
+    }
+
+    /// <summary>The port id the kernel gave this socket.</summary>
+    public uint PortId { get; }
+
+    public int Protocol => _protocol;
+
+    /// <summary>How long to wait for each reply datagram.</summary>
+    public TimeSpan ReceiveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Replies dropped because their sequence or port id did not match (stale replies).</summary>
+    public long StaleMessagesDropped { get; private set; }
+
+    /// <summary>How many datagrams were received (for tests and diagnostics).</summary>
+    public long DatagramsReceived { get; private set; }
+
+    /// <summary>
+    /// Sends one request and returns the data messages of its reply. A dump request
+    /// (NLM_F_DUMP) returns every part up to NLMSG_DONE; any other request gets NLM_F_ACK and
+    /// returns the messages that came before the ACK. A dump the kernel marks interrupted
+    /// (NLM_F_DUMP_INTR) is restarted, up to three times.
+    /// </summary>
+    public List<NetlinkMessage> Execute(byte[] request, string operation)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(request.AsSpan(6));
+        bool dump = (flags & NetlinkFlags.Dump) == NetlinkFlags.Dump && (flags & NetlinkFlags.Request) != 0;
+        if (!dump)
+        {
+            flags |= NetlinkFlags.Ack;
+            BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(6), (ushort)flags);
+        }
+        lock (_sync)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                uint seq = NextSequence();
+                BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), seq);
+                BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(12), PortId);
+                Send(request, request.Length, operation);
+                var results = new List<NetlinkMessage>();
+                bool interrupted = false;
+                bool finished = false;
+                while (!finished)
+                {
+                    foreach (var m in ReceiveDatagram(operation))
+                    {
+                        if (m.Sequence != seq || m.PortId != PortId) { StaleMessagesDropped++; continue; }
+                        if ((m.Flags & NetlinkFlags.DumpInterrupted) != 0) interrupted = true;
+                        switch (m.Type)
+                        {
+                            case NetlinkMessageType.Noop:
+                                continue;
+                            case NetlinkMessageType.Error:
+                                var (err, text) = NetlinkMessage.ParseError(m, operation);
+                                if (err != 0) throw new NetlinkException(operation, err, text);
+                                finished = true; // ACK
+                                break;
+                            case NetlinkMessageType.Done:
+                                if (m.Payload.Length >= 4)
+                                {
+                                    int derr = BinaryPrimitives.ReadInt32LittleEndian(m.Payload.Span);
+                                    if (derr < 0) throw new NetlinkException(operation, -derr);
+                                }
+                                finished = true;
+                                break;
+                            case NetlinkMessageType.Overrun:
+                                throw new NetlinkProtocolException(operation, "the kernel reported a netlink overrun: data was lost");
+                            default:
+                                results.Add(m);
+                                break;
+                        }
+                        if (finished) break;
+                    }
+                }
+                if (interrupted && dump && attempt < 3) continue;
+                if (interrupted && dump)
+                    throw new NetlinkProtocolException(operation, "the table kept changing during the dump (NLM_F_DUMP_INTR four times); try again");
+                return results;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pipelines many non-dump requests: they are written in chunks of several messages per
+    /// sendmsg, and each chunk's ACKs are collected before the next is sent. Returns one entry per
+    /// request: null on success, or the exception for that request. Replies carrying data are
+    /// ignored (use <see cref="Execute"/> for requests whose answer you need).
+    /// </summary>
+    public NetlinkException?[] ExecuteBatch(IReadOnlyList<byte[]> requests, string operation, int maxChunkBytes = 32 * 1024)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        var outcome = new NetlinkException?[requests.Count];
+        lock (_sync)
+        {
+            byte[] chunk = new byte[maxChunkBytes];
+            int index = 0;
+            while (index < requests.Count)
+            {
+                int first = index, used = 0;
+                uint firstSeq = 0;
+                while (index < requests.Count)
+                {
+                    byte[] r = requests[index];
+                    int len = NetlinkLayout.Align(r.Length);
+                    if (len > chunk.Length) chunk = new byte[len];
+                    if (used > 0 && used + len > chunk.Length) break;
+                    uint seq = NextSequence();
+                    if (index == first) firstSeq = seq;
+                    r.CopyTo(chunk, used);
+                    Span<byte> h = chunk.AsSpan(used);
+                    var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) | NetlinkFlags.Ack;
+                    BinaryPrimitives.WriteUInt16LittleEndian(h[6..], (ushort)flags);
+                    BinaryPrimitives.WriteUInt32LittleEndian(h[8..], seq);
+                    BinaryPrimitives.WriteUInt32LittleEndian(h[12..], PortId);
+                    chunk.AsSpan(used + r.Length, len - r.Length).Clear();
+                    used += len;
+                    index++;
+                }
+                Send(chunk, used, operation);
+                int expected = index - first, acked = 0;
+                var seen = new bool[expected];
+                while (acked < expected)
+                {
+                    foreach (var m in ReceiveDatagram(operation))
+                    {
+                        long slot = (long)m.Sequence - firstSeq;
+                        if (m.PortId != PortId || slot < 0 || slot >= expected) { StaleMessagesDropped++; continue; }
+                        if (m.Type != NetlinkMessageType.Error) continue;
+                        if (seen[slot]) continue;
+                        seen[slot] = true;
+                        acked++;
+                        var (err, text) = NetlinkMessage.ParseError(m, operation);
+                        if (err != 0) outcome[first + slot] = new NetlinkException(operation, err, text);
+                    }
+                }
+            }
+        }
+        return outcome;
+    }
+
+    /// <summary>Test seam: sends bytes as they are (sequence and port id untouched).</summary>
+    internal void SendRaw(byte[] message) { lock (_sync) Send(message, message.Length, "raw send"); }
+
+    /// <summary>Test seam: waits for one datagram under the receive timeout.</summary>
+    internal List<NetlinkMessage> ReceiveRaw(string operation) { lock (_sync) return ReceiveDatagram(operation); }
+
+    private uint NextSequence()
+    {
+        unchecked { _sequence++; if (_sequence == 0) _sequence = 1; }
+        return _sequence;
+    }
+
+    private void Send(byte[] buffer, int length, string operation)
+    {
+        var addr = new SockaddrNl { Family = (ushort)AF_NETLINK };
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                long n = sendto(_fd, p, (size_t)(ulong)length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrNl));
+                if (n >= 0) return;
+                int e = errno;
+                if (e == EINTR) continue;
+                throw new NetlinkException(operation, e);
+            }
+        }
+    }
+
+    /// <summary>Waits for one datagram (bounded by the timeout) and splits it into messages.</summary>
+    private List<NetlinkMessage> ReceiveDatagram(string operation)
+    {
+        long deadline = Environment.TickCount64 + (long)ReceiveTimeout.TotalMilliseconds;
+        while (true)
+        {
+            int wait = (int)Math.Max(0, deadline - Environment.TickCount64);
+            var pfd = new pollfd { fd = _fd, events = POLLIN };
+            int ready = poll(&pfd, 1, wait);
+            if (ready < 0)
+            {
+                int e = errno;
+                if (e == EINTR) continue;
+                throw new NetlinkException(operation, e);
+            }
+            if (ready == 0) throw new NetlinkTimeoutException(operation, ReceiveTimeout);
+
+            var from = new SockaddrNl();
+            socklen_t fromLen = (uint)sizeof(SockaddrNl);
+            long n;
+            fixed (byte* p = _receiveBuffer)
+                n = recvfrom(_fd, p, (size_t)(ulong)_receiveBuffer.Length, MSG_TRUNC | MSG_DONTWAIT, (sockaddr*)&from, &fromLen);
+            if (n < 0)
+            {
+                int e = errno;
+                if (e == EINTR || e == EAGAIN) continue;
+                if (e == Errno.ENOBUFS)
+                    throw new NetlinkException(operation + " (the socket receive buffer overflowed and replies were lost)", e);
+                throw new NetlinkException(operation, e);
+            }
+            if (n > _receiveBuffer.Length)
+                throw new NetlinkProtocolException(operation,
+                    $"reply datagram of {n} bytes was truncated to the {_receiveBuffer.Length}-byte receive buffer (MSG_TRUNC)");
+            if (from.PortId != 0) continue; // only the kernel may talk to us
+            DatagramsReceived++;
+            // Copy so that returned payloads stay valid after the buffer is reused.
+            var copy = _receiveBuffer.AsSpan(0, (int)n).ToArray();
+            return NetlinkMessage.ParseAll(copy, operation);
+        }
+    }
+
+    private bool SetIntOption(int level, int name, int value)
+        => setsockopt(_fd, level, name, &value, (uint)sizeof(int)) == 0;
+
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_fd >= 0) { close(_fd); _fd = -1; }
+        }
+    }
+}

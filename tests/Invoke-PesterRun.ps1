@@ -1,0 +1,65 @@
+<#
+.SYNOPSIS
+    Runs the Pester suites under tests/pester in this process and writes a JSON summary.
+.DESCRIPTION
+    Used by build.ps1 (on the host, and inside the kernel-lab VM). Tests find the module under test
+    through $env:HAPS_MODULE_PATH and the lab modules under tests/lab. Tests that were filtered out
+    are reported by the reason (Kernel or Root tag) so the caller can count them as skipped or run
+    them elsewhere, never hide them.
+#>
+param(
+    [Parameter(Mandatory)][string]$PesterPath,
+    [Parameter(Mandatory)][string]$ModulePath,
+    [Parameter(Mandatory)][string]$ResultFile,
+    [string]$Filter = '*',
+    [string]$Tag,
+    [string]$ExcludeTag
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath -MinimumVersion 5.7.1
+$env:HAPS_MODULE_PATH = $ModulePath
+$env:HAPS_REPO_ROOT = Split-Path $PSScriptRoot -Parent
+
+$files = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot 'lab') -Filter '*.Tests.ps1' -Recurse |
+    Where-Object { $_.Name -like "$Filter.Tests.ps1" -or $_.Name -like $Filter })
+$config = New-PesterConfiguration
+$config.Run.Path = @($files.FullName)
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
+if ($ExcludeTag) { $config.Filter.ExcludeTag = $ExcludeTag -split ',' }
+
+$result = if ($files) { Invoke-Pester -Configuration $config } else { $null }
+
+function Get-EffectiveTag($test) {
+    $tags = @($test.Tag)
+    $block = $test.Block
+    while ($block) { $tags += @($block.Tag); $block = $block.Parent }
+    $tags | Where-Object { $_ }
+}
+
+$notRunKernel = 0; $notRunRoot = 0
+$failures = @()
+if ($result) {
+    foreach ($t in $result.Tests) {
+        if ($t.Result -eq 'NotRun') {
+            $tags = @(Get-EffectiveTag $t)
+            if ($tags -contains 'Kernel') { $notRunKernel++ } elseif ($tags -contains 'Root') { $notRunRoot++ }
+        }
+        if ($t.Result -eq 'Failed') { $failures += $t.ExpandedPath }
+    }
+    foreach ($c in $result.Containers | Where-Object Result -eq 'Failed') {
+        if (-not ($result.Tests | Where-Object { $_.Block.BlockContainer -eq $c -and $_.Result -eq 'Failed' })) { $failures += "container: $($c.Item)" }
+    }
+}
+$summary = [ordered]@{
+    Passed       = if ($result) { $result.PassedCount } else { 0 }
+    Failed       = if ($result) { $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } else { 0 }
+    Skipped      = if ($result) { $result.SkippedCount } else { 0 }
+    NotRunKernel = $notRunKernel
+    NotRunRoot   = $notRunRoot
+    Failures     = $failures
+}
+New-Item -ItemType Directory -Force -Path (Split-Path $ResultFile) | Out-Null
+$summary | ConvertTo-Json | Set-Content -Path $ResultFile
+

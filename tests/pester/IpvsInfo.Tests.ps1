@@ -1,0 +1,47 @@
+# Get-IpvsInfo against real kernels: the clear error where IPVS is missing (this host), the real
+# answer where it is present (the lab VM), checked against ipvsadm.
+BeforeAll {
+    Import-Module $env:HAPS_MODULE_PATH -Force
+    $script:hostHasIpvs = Test-Path /proc/net/ip_vs
+}
+
+Describe 'Get-IpvsInfo on a kernel without IPVS' {
+    It 'fails with IpvsNotAvailable and says how to fix it, not a stack trace' -Skip:$hostHasIpvs {
+        $err = $null; $out = $null
+        try { $out = Get-IpvsInfo } catch { $err = @($_) }
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].Exception | Should -Not -BeOfType [System.NullReferenceException]
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'IpvsNotAvailable,*'
+        $err[0].CategoryInfo.Category | Should -Be 'NotInstalled'
+        $err[0].Exception.Message | Should -Match 'no IPVS support'
+        $err[0].Exception.Message | Should -Match 'modprobe ip_vs'
+    }
+
+    It 'is a terminating error that try/catch sees' -Skip:$hostHasIpvs {
+        { Get-IpvsInfo -ErrorAction Stop } | Should -Throw -ErrorId 'IpvsNotAvailable,HaPowerShell.Commands.GetIpvsInfoCommand'
+    }
+}
+
+Describe 'Get-IpvsInfo on a kernel with IPVS' -Tag 'Kernel', 'Root' {
+    It 'reports IPVS 1.2.1 and the connection table size' {
+        $info = Get-IpvsInfo
+        $info.Version | Should -Be ([version]'1.2.1')
+        $info.VersionCode | Should -Be 0x010201
+        $info.ConnectionTableSize | Should -BeGreaterThan 0
+    }
+
+    It 'agrees with ipvsadm' {
+        $line = (& ipvsadm -L -n | Select-Object -First 1).Trim()
+        (Get-IpvsInfo).ToString() | Should -Be $line
+    }
+
+    It 'says PermissionDenied without CAP_NET_ADMIN' {
+        $pwsh = [Environment]::ProcessPath
+        $prefix = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+        $script = "Import-Module '$env:HAPS_MODULE_PATH'; try { Get-IpvsInfo -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
+        $out = & setpriv --bounding-set=-net_admin --inh-caps=-net_admin -- $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1
+        ($out -join "`n") | Should -Match 'PermissionDenied,HaPowerShell.Commands.GetIpvsInfoCommand'
+        ($out -join "`n") | Should -Match 'CAP_NET_ADMIN'
+    }
+}

@@ -1,0 +1,54 @@
+# The module as a user meets it: it imports from out/, every cmdlet has real help.
+BeforeDiscovery {
+    Import-Module $env:HAPS_MODULE_PATH -Force
+    $script:cmdlets = @(Get-Command -Module HaPowerShell -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
+}
+
+BeforeAll {
+    Import-Module $env:HAPS_MODULE_PATH -Force
+}
+
+Describe 'HaPowerShell module' {
+    It 'imports from the build output and exports what the manifest lists' {
+        $m = Get-Module HaPowerShell
+        $m | Should -Not -BeNullOrEmpty
+        $manifest = Import-PowerShellDataFile (Join-Path $env:HAPS_MODULE_PATH 'HaPowerShell.psd1')
+        @($m.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'uses only approved verbs' {
+        $approved = (Get-Verb).Verb
+        Get-Command -Module HaPowerShell | ForEach-Object { $_.Verb | Should -BeIn $approved -Because $_.Name }
+    }
+}
+
+Describe 'Help for <Name>' -ForEach $cmdlets {
+    BeforeAll {
+        $help = Get-Help $Name -Full
+        $command = Get-Command $Name
+    }
+
+    It 'has a synopsis and a description' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        # Without MAML help, PowerShell makes the synopsis from the syntax ("Get-X [<CommonParameters>]").
+        $help.Synopsis.Trim() | Should -Not -Match ('^' + [regex]::Escape($Name) + '\s')
+        ($help.description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+    }
+
+    It 'has at least one example with code' {
+        @($help.examples.example).Count | Should -BeGreaterThan 0
+        $help.examples.example[0].code | Should -Not -BeNullOrEmpty
+    }
+
+    It 'documents every parameter' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        foreach ($p in $command.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $doc = $help.parameters.parameter | Where-Object name -eq $p
+            ($doc.description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$p of $Name needs a description in docs/cmdlets/$Name.md"
+        }
+    }
+
+    It 'declares its output type' {
+        $command.OutputType.Count | Should -BeGreaterThan 0
+    }
+}
