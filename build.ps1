@@ -172,7 +172,7 @@ function Invoke-Test {
     $pester = Join-Path (Get-NuGetPackageRoot) 'pester/5.7.1/tools/Pester.psd1'
     if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester" }
 
-    Invoke-Build
+    Invoke-Package   # builds too; the package is installed by a Pester test
 
     $rows = [System.Collections.Generic.List[object]]::new()
     if (-not $NoXunit) {

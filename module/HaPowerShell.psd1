@@ -19,8 +19,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Linux', 'IPVS', 'LVS', 'keepalived', 'VRRP', 'ARP', 'HighAvailability', 'netlink')
-            LicenseUri   = ''
-            ProjectUri   = ''
             ReleaseNotes = 'Foundation: netlink core, Get-IpvsInfo, kernel lab.'
         }
     }

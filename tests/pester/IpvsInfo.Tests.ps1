@@ -2,6 +2,7 @@
 # answer where it is present (the lab VM), checked against ipvsadm.
 BeforeAll {
     Import-Module $env:HAPS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:hostHasIpvs = Test-Path /proc/net/ip_vs
 }
 
@@ -37,11 +38,9 @@ Describe 'Get-IpvsInfo on a kernel with IPVS' -Tag 'Kernel', 'Root' {
     }
 
     It 'says PermissionDenied without CAP_NET_ADMIN' {
-        $pwsh = [Environment]::ProcessPath
-        $prefix = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
         $script = "Import-Module '$env:HAPS_MODULE_PATH'; try { Get-IpvsInfo -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
-        $out = & setpriv --bounding-set=-net_admin --inh-caps=-net_admin -- $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1
-        ($out -join "`n") | Should -Match 'PermissionDenied,HaPowerShell.Commands.GetIpvsInfoCommand'
-        ($out -join "`n") | Should -Match 'CAP_NET_ADMIN'
+        $r = Invoke-ChildPwsh -Script $script -Prefix 'setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin', '--'
+        $r.Text | Should -Match 'PermissionDenied,HaPowerShell.Commands.GetIpvsInfoCommand'
+        $r.Text | Should -Match 'CAP_NET_ADMIN'
     }
 }
