@@ -8,10 +8,15 @@
     Description          = 'Linux high availability from PowerShell: IPVS load balancing, ARP and virtual IPs, VRRP failover and health checks, talking netlink to the kernel directly.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('HaPowerShell.Format.ps1xml')
+    FormatsToProcess     = @(
+        'HaPowerShell.Format.ps1xml'
+        # ARP and addresses
+    )
     TypesToProcess       = @('HaPowerShell.Types.ps1xml')
     CmdletsToExport      = @(
+        # IPVS
         'Get-IpvsInfo'
+        # ARP and addresses
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
