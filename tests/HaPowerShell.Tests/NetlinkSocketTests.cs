@@ -108,6 +108,26 @@ public class NetlinkSocketTests
     }
 
     [Fact]
+    public void DumpBatch_PipelinesManySmallDumpsAndKeepsThemApart()
+    {
+        using var sock = new NetlinkSocket(NetlinkProtocol.Route);
+        int linkCount = sock.Execute(RtnlClient.BuildGetLinks(), "dump links").Count;
+        int v4Count = sock.Execute(RtnlClient.BuildGetAddresses(RtnlClient.AfInet), "dump v4").Count;
+        var requests = new List<byte[]>();
+        for (int i = 0; i < 200; i++)
+            requests.Add(i % 2 == 0 ? RtnlClient.BuildGetLinks() : RtnlClient.BuildGetAddresses(RtnlClient.AfInet));
+        var results = sock.ExecuteDumpBatch(requests, "batched dumps", out var errors, maxInFlight: 16);
+        for (int i = 0; i < requests.Count; i++)
+        {
+            Assert.Null(errors[i]);
+            Assert.Equal(i % 2 == 0 ? linkCount : v4Count, results[i].Count);
+            Assert.All(results[i], m => Assert.Equal(i % 2 == 0 ? RtnlClient.RtmNewLink : RtnlClient.RtmNewAddr, m.Type));
+        }
+        // The socket is still in step afterwards.
+        Assert.Equal(linkCount, sock.Execute(RtnlClient.BuildGetLinks(), "dump links").Count);
+    }
+
+    [Fact]
     public void OneSocket_IsSafeFromManyThreads()
     {
         using var rtnl = new RtnlClient();

@@ -9,7 +9,7 @@ public readonly record struct IpvsKernelInfo(uint VersionCode, uint ConnectionTa
 /// The IPVS generic netlink client (family "IPVS", linux/ip_vs.h). One instance owns one socket
 /// and is safe to share between threads.
 /// </summary>
-public sealed partial class IpvsClient : IDisposable
+public sealed partial class IpvsClient : IIpvsKernel, IDisposable
 {
     public const string FamilyName = "IPVS";
 
@@ -67,6 +67,114 @@ public sealed partial class IpvsClient : IDisposable
         if (reply.Count == 0) throw new NetlinkProtocolException(op, "the kernel acknowledged without sending the information");
         return ParseInfo(reply[0].Payload, op);
     }
+
+    public IReadOnlyList<IpvsServiceEntry> GetServices()
+    {
+        const string op = "IPVS list services";
+        return Socket.Execute(BuildGetServices(_family), op).Select(m => ParseService(m.Payload, op)).ToList();
+    }
+
+    /// <summary>One service by identity; null when it does not exist.</summary>
+    public IpvsServiceEntry? GetService(IpvsServiceEntry id)
+    {
+        const string op = "IPVS get service";
+        try
+        {
+            var reply = Socket.Execute(BuildGetService(_family, id), op);
+            return reply.Count == 0 ? null : ParseService(reply[0].Payload, op);
+        }
+        catch (NetlinkException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
+        {
+            return null;
+        }
+    }
+
+    public IReadOnlyList<IpvsDestEntry> GetDestinations(IpvsServiceEntry service)
+    {
+        const string op = "IPVS list real servers";
+        return Socket.Execute(BuildGetDests(_family, service), op).Select(m => ParseDest(m.Payload, service.Family, op)).ToList();
+    }
+
+    /// <summary>
+    /// The real servers of many services at once (dumps pipelined). A service that vanished
+    /// meanwhile (ESRCH) yields null; other refusals throw.
+    /// </summary>
+    public IReadOnlyList<IpvsDestEntry>?[] GetDestinations(IReadOnlyList<IpvsServiceEntry> services)
+    {
+        const string op = "IPVS list real servers";
+        var requests = new byte[services.Count][];
+        for (int i = 0; i < services.Count; i++) requests[i] = BuildGetDests(_family, services[i]);
+        var replies = Socket.ExecuteDumpBatch(requests, op, out var errors);
+        var result = new IReadOnlyList<IpvsDestEntry>?[services.Count];
+        for (int i = 0; i < services.Count; i++)
+        {
+            if (errors[i] is { } e)
+            {
+                if (e.Errno is Errno.ESRCH or Errno.ENOENT) continue;
+                throw e;
+            }
+            var list = new List<IpvsDestEntry>(replies[i].Count);
+            foreach (var m in replies[i]) list.Add(ParseDest(m.Payload, services[i].Family, op));
+            result[i] = list;
+        }
+        return result;
+    }
+
+    public void NewService(IpvsServiceEntry s) => Run(BuildServiceCommand(_family, IpvsCommand.NewService, s), "IPVS add service");
+    public void SetService(IpvsServiceEntry s) => Run(BuildServiceCommand(_family, IpvsCommand.SetService, s), "IPVS edit service");
+    public void DeleteService(IpvsServiceEntry s) => Run(BuildServiceCommand(_family, IpvsCommand.DelService, s), "IPVS delete service");
+    public void NewDestination(IpvsServiceEntry s, IpvsDestEntry d) => Run(BuildDestCommand(_family, IpvsCommand.NewDest, s, d), "IPVS add real server");
+    public void SetDestination(IpvsServiceEntry s, IpvsDestEntry d) => Run(BuildDestCommand(_family, IpvsCommand.SetDest, s, d), "IPVS edit real server");
+    public void DeleteDestination(IpvsServiceEntry s, IpvsDestEntry d) => Run(BuildDestCommand(_family, IpvsCommand.DelDest, s, d), "IPVS delete real server");
+    public void Flush() => Run(GenericNetlinkClient.NewRequest(_family, IpvsCommand.Flush).ToArray(), "IPVS flush");
+    public void Zero(IpvsServiceEntry? service) => Run(BuildZero(_family, service), "IPVS zero counters");
+
+    public IpvsTimeouts GetTimeouts()
+    {
+        const string op = "IPVS get timeouts";
+        var reply = Socket.Execute(GenericNetlinkClient.NewRequest(_family, IpvsCommand.GetConfig).ToArray(), op);
+        if (reply.Count == 0) throw new NetlinkProtocolException(op, "the kernel acknowledged without sending the timeouts");
+        return ParseTimeouts(reply[0].Payload, op);
+    }
+
+    public void SetTimeouts(IpvsTimeouts t) => Run(BuildSetTimeouts(_family, t), "IPVS set timeouts");
+
+    public IReadOnlyList<IpvsDaemonEntry> GetDaemons()
+    {
+        const string op = "IPVS list sync daemons";
+        var req = GenericNetlinkClient.NewRequest(_family, IpvsCommand.GetDaemon, NetlinkFlags.Dump).ToArray();
+        return Socket.Execute(req, op).Select(m => ParseDaemon(m.Payload, op)).ToList();
+    }
+
+    public void NewDaemon(IpvsDaemonEntry d) => Run(BuildNewDaemon(_family, d), "IPVS start sync daemon");
+    public void DeleteDaemon(uint state) => Run(BuildDelDaemon(_family, state), "IPVS stop sync daemon");
+
+    /// <summary>
+    /// Sends many prepared requests pipelined (see <see cref="NetlinkSocket.ExecuteBatch"/>);
+    /// returns the error of each request, or null where it succeeded.
+    /// </summary>
+    public NetlinkException?[] ExecuteBatch(IReadOnlyList<byte[]> requests, string operation)
+        => Socket.ExecuteBatch(requests, operation);
+
+    public NetlinkException?[] Apply(IReadOnlyList<IpvsChange> changes)
+    {
+        var requests = new byte[changes.Count][];
+        for (int i = 0; i < changes.Count; i++) requests[i] = BuildChange(_family, changes[i]);
+        return Socket.ExecuteBatch(requests, "IPVS apply changes");
+    }
+
+    public static byte[] BuildChange(GenericNetlinkFamily f, IpvsChange c) => c.Kind switch
+    {
+        IpvsChangeKind.NewService => BuildServiceCommand(f, IpvsCommand.NewService, c.Service),
+        IpvsChangeKind.SetService => BuildServiceCommand(f, IpvsCommand.SetService, c.Service),
+        IpvsChangeKind.DeleteService => BuildServiceCommand(f, IpvsCommand.DelService, c.Service),
+        IpvsChangeKind.NewDest => BuildDestCommand(f, IpvsCommand.NewDest, c.Service, c.Dest!),
+        IpvsChangeKind.SetDest => BuildDestCommand(f, IpvsCommand.SetDest, c.Service, c.Dest!),
+        IpvsChangeKind.DeleteDest => BuildDestCommand(f, IpvsCommand.DelDest, c.Service, c.Dest!),
+        _ => throw new ArgumentOutOfRangeException(nameof(c)),
+    };
+
+    private void Run(byte[] request, string operation) => Socket.Execute(request, operation);
 
     public void Dispose() => _genl.Dispose();
 }

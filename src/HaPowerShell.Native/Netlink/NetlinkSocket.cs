@@ -207,6 +207,86 @@ public sealed unsafe class NetlinkSocket : IDisposable
         return outcome;
     }
 
+    /// <summary>
+    /// Runs many small dump requests pipelined: up to <paramref name="maxInFlight"/> are written in
+    /// one sendmsg. This works because the kernel finishes a dump that fits in one reply buffer
+    /// before it reads the next request; a dump that does not fit leaves the next request with
+    /// EBUSY, and such requests are simply run again on their own. Returns the data messages of
+    /// each request, in request order; a request the kernel refused has its error in
+    /// <paramref name="errors"/> and an empty result.
+    /// </summary>
+    public List<NetlinkMessage>[] ExecuteDumpBatch(IReadOnlyList<byte[]> requests, string operation, out NetlinkException?[] errors, int maxInFlight = 64)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        var results = new List<NetlinkMessage>[requests.Count];
+        errors = new NetlinkException?[requests.Count];
+        var retry = new List<int>();
+        lock (_sync)
+        {
+            for (int first = 0; first < requests.Count; first += maxInFlight)
+            {
+                int count = Math.Min(maxInFlight, requests.Count - first);
+                int total = 0;
+                for (int i = 0; i < count; i++) total += NetlinkLayout.Align(requests[first + i].Length);
+                var chunk = new byte[total];
+                uint firstSeq = 0;
+                int used = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    byte[] r = requests[first + i];
+                    uint seq = NextSequence();
+                    if (i == 0) firstSeq = seq;
+                    r.CopyTo(chunk, used);
+                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(used + 8), seq);
+                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(used + 12), PortId);
+                    used += NetlinkLayout.Align(r.Length);
+                    results[first + i] = new List<NetlinkMessage>();
+                }
+                Send(chunk, used, operation);
+                var done = new bool[count];
+                int finished = 0;
+                while (finished < count)
+                {
+                    foreach (var m in ReceiveDatagram(operation))
+                    {
+                        long slot = (long)m.Sequence - firstSeq;
+                        if (m.PortId != PortId || slot < 0 || slot >= count || done[slot]) { StaleMessagesDropped++; continue; }
+                        int index = first + (int)slot;
+                        switch (m.Type)
+                        {
+                            case NetlinkMessageType.Noop:
+                                break;
+                            case NetlinkMessageType.Done:
+                                if (m.Payload.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(m.Payload.Span) is int derr && derr < 0)
+                                    errors[index] = new NetlinkException(operation, -derr);
+                                else if ((m.Flags & NetlinkFlags.DumpInterrupted) != 0) retry.Add(index);
+                                done[slot] = true; finished++;
+                                break;
+                            case NetlinkMessageType.Error:
+                                var (err, text) = NetlinkMessage.ParseError(m, operation);
+                                if (err == Errno.EBUSY) retry.Add(index);
+                                else if (err != 0) errors[index] = new NetlinkException(operation, err, text);
+                                done[slot] = true; finished++;
+                                break;
+                            case NetlinkMessageType.Overrun:
+                                throw new NetlinkProtocolException(operation, "the kernel reported a netlink overrun: data was lost");
+                            default:
+                                results[index].Add(m);
+                                break;
+                        }
+                    }
+                }
+            }
+        }
+        foreach (int index in retry)
+        {
+            results[index].Clear();
+            try { results[index] = Execute((byte[])requests[index].Clone(), operation); }
+            catch (NetlinkException e) when (e is not NetlinkTimeoutException and not NetlinkProtocolException) { errors[index] = e; }
+        }
+        return results;
+    }
+
     /// <summary>Test seam: sends bytes as they are (sequence and port id untouched).</summary>
     internal void SendRaw(byte[] message) { lock (_sync) Send(message, message.Length, "raw send"); }
 
