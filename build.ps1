@@ -221,6 +221,10 @@ function Invoke-Package {
     $packages = Join-Path $Out 'packages'
     New-Item -ItemType Directory -Force -Path $packages | Out-Null
     Get-ChildItem $packages -Filter 'HaPowerShell.*.nupkg' | Remove-Item
+    # PSResourceGet keeps its repository list under the user's data folder; .NET reports that folder
+    # as '' when it does not exist yet (fresh machines), and the list would land in the current directory.
+    $dataHome = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
+    New-Item -ItemType Directory -Force -Path $dataHome | Out-Null
     $script = @"
 `$ErrorActionPreference = 'Stop'
 `$name = 'HaPowerShellBuild' + [guid]::NewGuid().ToString('N').Substring(0, 8)
