@@ -5,7 +5,8 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:packages = Join-Path $env:HAPS_REPO_ROOT 'out/packages'
     $script:fakeHome = Join-Path ([IO.Path]::GetTempPath()) ("haps-pkg-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
-    New-Item -ItemType Directory -Path $fakeHome | Out-Null
+    # .NET reports a missing data folder as '', and PSResourceGet would then write into the current directory.
+    New-Item -ItemType Directory -Path "$fakeHome/.local/share", "$fakeHome/.config", "$fakeHome/.cache" | Out-Null
 }
 
 AfterAll {
