@@ -10,13 +10,29 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'HaPowerShell.Format.ps1xml'
+        # IPVS
+        'HaPowerShell.Ipvs.Format.ps1xml'
         # ARP and addresses
+        'HaPowerShell.Arp.Format.ps1xml'
     )
     TypesToProcess       = @('HaPowerShell.Types.ps1xml')
     CmdletsToExport      = @(
         # IPVS
-        'Get-IpvsInfo'
+        'Get-IpvsInfo', 'Get-IpvsService', 'New-IpvsService', 'Set-IpvsService', 'Remove-IpvsService', 'Clear-IpvsService',
+        'Get-IpvsRealServer', 'Add-IpvsRealServer', 'Set-IpvsRealServer', 'Remove-IpvsRealServer',
+        'Get-IpvsTimeout', 'Set-IpvsTimeout', 'Get-IpvsConnection', 'Reset-IpvsStatistic',
+        'Get-IpvsSyncDaemon', 'Start-IpvsSyncDaemon', 'Stop-IpvsSyncDaemon',
+        'Export-IpvsConfig', 'Import-IpvsConfig', 'Sync-IpvsConfig'
         # ARP and addresses
+        'Get-ArpEntry'
+        'Send-GratuitousArp'
+        'Send-ArpRequest'
+        'Test-ArpAddress'
+        'Get-ArpSuppression'
+        'Set-ArpSuppression'
+        'Get-VirtualIPAddress'
+        'Add-VirtualIPAddress'
+        'Remove-VirtualIPAddress'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -94,12 +94,14 @@ function New-MamlHelp {
         $w.WriteAttributeString('aliases', $(if ($p.Aliases.Count) { $p.Aliases -join ', ' } else { 'none' }))
         $w.WriteElementString('maml', 'name', $maml, $p.Name)
         $w.WriteStartElement('maml', 'description', $maml); Paras $desc; $w.WriteEndElement()
-        if ($p.ParameterType -ne [System.Management.Automation.SwitchParameter]) {
+        # Nullable<T> parameters (optional values) are shown as T, as users type them.
+        $type = [Nullable]::GetUnderlyingType($p.ParameterType) ?? $p.ParameterType
+        if ($type -ne [System.Management.Automation.SwitchParameter]) {
             $w.WriteStartElement('command', 'parameterValue', $cmdNs)
             $w.WriteAttributeString('required', 'true'); $w.WriteAttributeString('variableLength', 'false')
-            $w.WriteString($p.ParameterType.Name); $w.WriteEndElement()
+            $w.WriteString($type.Name); $w.WriteEndElement()
         }
-        $w.WriteStartElement('dev', 'type', $devNs); $w.WriteElementString('maml', 'name', $maml, $p.ParameterType.FullName); $w.WriteEndElement()
+        $w.WriteStartElement('dev', 'type', $devNs); $w.WriteElementString('maml', 'name', $maml, $type.FullName); $w.WriteEndElement()
         $w.WriteEndElement()
     }
 

@@ -1,7 +1,10 @@
 using System.Management.Automation;
+using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Core.Arp;
 using HaPowerShell.Native;
 using HaPowerShell.Native.Ipvs;
 using HaPowerShell.Native.Netlink;
+using HaPowerShell.Native.Packet;
 
 namespace HaPowerShell;
 
@@ -16,6 +19,17 @@ public abstract class HaCmdlet : PSCmdlet
     {
         switch (e)
         {
+            case IpvsOperationException o:
+                return new ErrorRecord(o, o.ErrorId, o.Kind switch
+                {
+                    IpvsFailureKind.InvalidArgument => ErrorCategory.InvalidArgument,
+                    IpvsFailureKind.AlreadyExists => ErrorCategory.ResourceExists,
+                    IpvsFailureKind.NotFound => ErrorCategory.ObjectNotFound,
+                    IpvsFailureKind.NotInstalled => ErrorCategory.NotInstalled,
+                    IpvsFailureKind.NotSupported => ErrorCategory.NotImplemented,
+                    IpvsFailureKind.KernelMismatch => ErrorCategory.InvalidResult,
+                    _ => ErrorCategory.NotSpecified,
+                }, o.Target ?? target);
             case IpvsUnavailableException:
                 return new ErrorRecord(e, "IpvsNotAvailable", ErrorCategory.NotInstalled, target);
             case NetlinkException n when n.Errno is Errno.EPERM or Errno.EACCES:
@@ -28,6 +42,35 @@ public abstract class HaCmdlet : PSCmdlet
                 return new ErrorRecord(e, "KernelProtocolError", ErrorCategory.ProtocolError, target);
             case NetlinkException n:
                 return new ErrorRecord(e, "Kernel" + n.ErrnoName.Replace(" ", ""), ErrorCategory.NotSpecified, target);
+            // ARP and addresses
+            case ArpArgumentException a:
+                return new ErrorRecord(e, a.ErrorId, ErrorCategory.InvalidArgument, target);
+            case InterfaceNotFoundException:
+                return new ErrorRecord(e, "InterfaceNotFound", ErrorCategory.ObjectNotFound, target);
+            case InterfaceCannotArpException:
+                return new ErrorRecord(e, "InterfaceCannotArp", ErrorCategory.InvalidOperation, target);
+            case InterfaceDownException:
+                return new ErrorRecord(e, "InterfaceDown", ErrorCategory.ResourceUnavailable, target);
+            case ArpNoReplyException:
+                return new ErrorRecord(e, "NoArpReply", ErrorCategory.OperationTimeout, target);
+            case VirtualIPAddressConflictException:
+                return new ErrorRecord(e, "VirtualIPAddressConflict", ErrorCategory.ResourceExists, target);
+            case PacketSocketException p when p.Errno is Errno.EPERM or Errno.EACCES:
+                return new ErrorRecord(new UnauthorizedAccessException(
+                    $"{p.Operation}: permission denied. Packet sockets need root or the CAP_NET_RAW capability; run pwsh with sudo.", e),
+                    "PermissionDenied", ErrorCategory.PermissionDenied, target);
+            case PacketSocketException p when p.Errno is Errno.ENETDOWN:
+                return new ErrorRecord(e, "InterfaceDown", ErrorCategory.ResourceUnavailable, target);
+            case PacketSocketException p:
+                return new ErrorRecord(e, "Kernel" + p.ErrnoName.Replace(" ", ""), ErrorCategory.NotSpecified, target);
+            case SysctlException s when s.Errno is Errno.EPERM or Errno.EACCES or 30 /* EROFS */:
+                return new ErrorRecord(new UnauthorizedAccessException(
+                    $"{s.Message}. Changing sysctls and /etc/sysctl.d needs root (a writable /proc/sys); run pwsh with sudo.", e),
+                    "PermissionDenied", ErrorCategory.PermissionDenied, target);
+            case SysctlException s when s.Errno is Errno.ENOENT:
+                return new ErrorRecord(e, "SysctlNotFound", ErrorCategory.ObjectNotFound, target);
+            case SysctlException:
+                return new ErrorRecord(e, "SysctlFailed", ErrorCategory.WriteError, target);
             case ArgumentException:
                 return new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target);
             default:

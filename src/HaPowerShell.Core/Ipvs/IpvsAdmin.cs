@@ -1,0 +1,303 @@
+using HaPowerShell.Native;
+using HaPowerShell.Native.Ipvs;
+using HaPowerShell.Native.Netlink;
+
+namespace HaPowerShell.Core.Ipvs;
+
+/// <summary>
+/// The IPVS operations behind the cmdlets: validation before anything is sent, the kernel's
+/// errnos turned into explained failures, and a read-back after writes where the kernel could
+/// silently ignore an attribute it does not know.
+/// </summary>
+public sealed partial class IpvsAdmin
+{
+    private readonly IIpvsKernel _kernel;
+
+    public IpvsAdmin(IIpvsKernel kernel) => _kernel = kernel;
+
+    public IIpvsKernel Kernel => _kernel;
+
+    // ---- reading --------------------------------------------------------------------------
+
+    /// <summary>Every service, in the order `ipvsadm -L -n` lists them.</summary>
+    public List<IpvsService> GetServices() => IpvsSort.SortServices(_kernel.GetServices().Select(IpvsMapping.FromEntry));
+
+    /// <summary>The live service with this identity, or a NotFound failure.</summary>
+    public IpvsService GetService(IpvsService id)
+    {
+        var e = _kernel.GetService(IpvsMapping.ToIdentity(id));
+        return e is null ? throw NotFound(id) : IpvsMapping.FromEntry(e);
+    }
+
+    public IpvsService? TryGetService(IpvsService id)
+    {
+        var e = _kernel.GetService(IpvsMapping.ToIdentity(id));
+        return e is null ? null : IpvsMapping.FromEntry(e);
+    }
+
+    public List<IpvsRealServer> GetRealServers(IpvsService service)
+    {
+        try
+        {
+            return IpvsSort.SortRealServers(service, _kernel.GetDestinations(IpvsMapping.ToIdentity(service)).Select(d => IpvsMapping.FromDestEntry(service, d)));
+        }
+        catch (NetlinkException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
+        {
+            throw NotFound(service, e);
+        }
+    }
+
+    /// <summary>
+    /// The real servers of many services, fetched with pipelined dumps. Services that vanished
+    /// meanwhile are left out. Each server's Service is its (live) service object.
+    /// </summary>
+    public List<(IpvsService Service, List<IpvsRealServer> RealServers)> GetRealServers(IReadOnlyList<IpvsService> services)
+    {
+        var dests = _kernel.GetDestinations(services.Select(IpvsMapping.ToIdentity).ToList());
+        var result = new List<(IpvsService, List<IpvsRealServer>)>(services.Count);
+        for (int i = 0; i < services.Count; i++)
+        {
+            if (dests[i] is not { } list) continue;
+            var servers = new List<IpvsRealServer>(list.Count);
+            foreach (var d in list) servers.Add(IpvsMapping.FromDestEntry(services[i], d));
+            result.Add((services[i], IpvsSort.SortRealServers(services[i], servers)));
+        }
+        return result;
+    }
+
+    /// <summary>Every service with its real servers (for Export and Sync).</summary>
+    public List<IpvsService> Snapshot()
+    {
+        var services = GetServices();
+        var withServers = GetRealServers(services);
+        foreach (var (s, servers) in withServers) s.RealServers = servers;
+        return withServers.Select(x => x.Service).ToList();
+    }
+
+    public IpvsTimeout GetTimeout()
+    {
+        var t = _kernel.GetTimeouts();
+        return new IpvsTimeout { Tcp = t.Tcp, TcpFin = t.TcpFin, Udp = t.Udp };
+    }
+
+    public List<IpvsSyncDaemon> GetSyncDaemons()
+        => _kernel.GetDaemons().Where(d => d.State != 0).Select(d => new IpvsSyncDaemon
+        {
+            State = (d.State & 1) != 0 ? IpvsSyncDaemonState.Master : IpvsSyncDaemonState.Backup,
+            InterfaceName = d.InterfaceName, SyncId = d.SyncId, MaxLength = d.MaxLength, Group = d.Group, Port = d.Port, Ttl = d.Ttl,
+        }).ToList();
+
+    // ---- services ---------------------------------------------------------------------------
+
+    public IpvsService AddService(IpvsService s)
+    {
+        Validate(s);
+        var entry = Entry(s);
+        Translate(() => _kernel.NewService(entry), s, "add");
+        return ReadBackService(s);
+    }
+
+    public IpvsService UpdateService(IpvsService s)
+    {
+        Validate(s);
+        var entry = Entry(s);
+        Translate(() => _kernel.SetService(entry), s, "edit");
+        return ReadBackService(s);
+    }
+
+    public void RemoveService(IpvsService s)
+        => Translate(() => _kernel.DeleteService(IpvsMapping.ToIdentity(s)), s, "delete");
+
+    public void Clear() => _kernel.Flush();
+
+    public void ResetStatistics(IpvsService? s)
+        => Translate(() => _kernel.Zero(s is null ? null : IpvsMapping.ToIdentity(s)), s, "zero");
+
+    // ---- real servers -------------------------------------------------------------------------
+
+    public IpvsRealServer AddRealServer(IpvsService service, IpvsRealServer r)
+    {
+        ValidateRealServer(service, r);
+        var dest = IpvsMapping.ToDestEntry(service, r);
+        Translate(() => _kernel.NewDestination(IpvsMapping.ToIdentity(service), dest), service, "add real server", r);
+        return ReadBackRealServer(service, r, dest);
+    }
+
+    public IpvsRealServer UpdateRealServer(IpvsService service, IpvsRealServer r)
+    {
+        ValidateRealServer(service, r);
+        var dest = IpvsMapping.ToDestEntry(service, r);
+        Translate(() => _kernel.SetDestination(IpvsMapping.ToIdentity(service), dest), service, "edit real server", r);
+        return ReadBackRealServer(service, r, dest);
+    }
+
+    public void RemoveRealServer(IpvsService service, IpvsRealServer r)
+    {
+        var dest = IpvsMapping.ToDestEntry(service, r);
+        Translate(() => _kernel.DeleteDestination(IpvsMapping.ToIdentity(service), dest), service, "delete real server", r);
+    }
+
+    // ---- timeouts and sync daemons ----------------------------------------------------------------
+
+    public IpvsTimeout SetTimeout(IpvsTimeout t)
+    {
+        if (t.Tcp == 0 && t.TcpFin == 0 && t.Udp == 0)
+            throw new IpvsOperationException("TimeoutMissing", IpvsFailureKind.InvalidArgument,
+                "Give at least one of -Tcp, -TcpFin, -Udp (seconds; 0 leaves a value unchanged).", t);
+        _kernel.SetTimeouts(new IpvsTimeouts(t.Tcp, t.TcpFin, t.Udp));
+        return GetTimeout();
+    }
+
+    public IpvsSyncDaemon StartSyncDaemon(IpvsSyncDaemon d)
+    {
+        if (string.IsNullOrEmpty(d.InterfaceName) || d.InterfaceName.Length > 15)
+            throw new IpvsOperationException("InvalidInterfaceName", IpvsFailureKind.InvalidArgument,
+                $"'{d.InterfaceName}' is not a valid interface name (1-15 characters).", d);
+        if (d.SyncId > 255)
+            throw new IpvsOperationException("InvalidSyncId", IpvsFailureKind.InvalidArgument, $"SyncId {d.SyncId} is outside 0-255.", d);
+        if (d.Group != null && !IsMulticast(d.Group))
+            throw new IpvsOperationException("InvalidGroup", IpvsFailureKind.InvalidArgument, $"Group {d.Group} is not a multicast address.", d);
+        try
+        {
+            _kernel.NewDaemon(new IpvsDaemonEntry
+            {
+                State = (uint)d.State, InterfaceName = d.InterfaceName, SyncId = d.SyncId, MaxLength = d.MaxLength,
+                Group = d.Group, Port = d.Port, Ttl = d.Ttl,
+            });
+        }
+        catch (NetlinkException e) when (e.Errno == Errno.EEXIST)
+        {
+            throw new IpvsOperationException("SyncDaemonRunning", IpvsFailureKind.AlreadyExists,
+                $"A {d.State.ToString().ToLowerInvariant()} sync daemon is already running; stop it first with Stop-IpvsSyncDaemon -State {d.State}.", d, e);
+        }
+        catch (NetlinkException e) when (e.Errno is Errno.ENODEV or Errno.ENXIO)
+        {
+            throw new IpvsOperationException("InterfaceNotFound", IpvsFailureKind.NotFound,
+                $"Interface '{d.InterfaceName}' does not exist.", d, e);
+        }
+        return GetSyncDaemons().FirstOrDefault(x => x.State == d.State)
+            ?? throw new IpvsOperationException("SyncDaemonNotStarted", IpvsFailureKind.KernelMismatch,
+                $"The kernel accepted the {d.State} sync daemon but does not list it.", d);
+    }
+
+    public void StopSyncDaemon(IpvsSyncDaemonState state)
+    {
+        try
+        {
+            _kernel.DeleteDaemon((uint)state);
+        }
+        catch (NetlinkException e) when (e.Errno is Errno.ESRCH or Errno.ENOENT)
+        {
+            throw new IpvsOperationException("SyncDaemonNotRunning", IpvsFailureKind.NotFound,
+                $"No {state.ToString().ToLowerInvariant()} sync daemon is running.", state, e);
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private static bool IsMulticast(System.Net.IPAddress a)
+        => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? a.IsIPv6Multicast : (a.GetAddressBytes()[0] & 0xf0) == 0xe0;
+
+    /// <summary>Validation that the kernel would do too late or not at all (nothing is sent on failure).</summary>
+    public static void Validate(IpvsService s)
+    {
+        try { IpvsValidation.ValidateService(s); }
+        catch (IpvsValidationException e) { throw new IpvsOperationException(e.ErrorId, IpvsFailureKind.InvalidArgument, e.Message, s, e); }
+        Entry(s);
+    }
+
+    public static void ValidateRealServer(IpvsService service, IpvsRealServer r)
+    {
+        if (r.ForwardingMethod == IpvsForwardingMethod.FullNat)
+            throw new IpvsOperationException("FullNatNotSupported", IpvsFailureKind.NotSupported,
+                "FULLNAT forwarding is not part of mainline Linux IPVS: only out-of-tree kernels provide it (Alibaba's LVS " +
+                "for Linux 2.6.32 and forks derived from it, or DPVS in user space). Use Masquerade (NAT) with SNAT rules, " +
+                "DirectRouting or Tunnel on this kernel.", r);
+        if (r.ForwardingMethod == IpvsForwardingMethod.Local)
+            throw new IpvsOperationException("LocalNotSettable", IpvsFailureKind.InvalidArgument,
+                "Local forwarding is chosen by the kernel for addresses of this host; use DirectRouting.", r);
+        try { IpvsValidation.ValidateRealServer(service, r); }
+        catch (IpvsValidationException e) { throw new IpvsOperationException(e.ErrorId, IpvsFailureKind.InvalidArgument, e.Message, r, e); }
+    }
+
+    private static IpvsServiceEntry Entry(IpvsService s)
+    {
+        try { return IpvsMapping.ToEntry(s); }
+        catch (ArgumentException e) { throw new IpvsOperationException("InvalidServiceSetting", IpvsFailureKind.InvalidArgument, e.Message, s, e); }
+    }
+
+    private IpvsService ReadBackService(IpvsService wanted)
+    {
+        var got = GetService(wanted);
+        var w = IpvsMapping.ToEntry(wanted);
+        var g = IpvsMapping.ToEntry(got);
+        var diffs = new List<string>();
+        if (w.Scheduler != g.Scheduler) diffs.Add($"scheduler {g.Scheduler} instead of {w.Scheduler}");
+        if (w.Flags != g.Flags) diffs.Add($"flags 0x{g.Flags:x} instead of 0x{w.Flags:x}");
+        if (w.Timeout != g.Timeout && w.Flags != 0) diffs.Add($"persistence timeout {g.Timeout} instead of {w.Timeout}");
+        if ((w.PersistenceEngine ?? "") != (g.PersistenceEngine ?? "")) diffs.Add($"persistence engine '{g.PersistenceEngine}' instead of '{w.PersistenceEngine}'");
+        if (diffs.Count > 0)
+            throw new IpvsOperationException("KernelIgnoredSetting", IpvsFailureKind.KernelMismatch,
+                $"The kernel stored service {wanted} with {string.Join(", ", diffs)}: this kernel does not support that setting.", got);
+        return got;
+    }
+
+    private IpvsRealServer ReadBackRealServer(IpvsService service, IpvsRealServer wanted, IpvsDestEntry sent)
+    {
+        var got = GetRealServers(service).FirstOrDefault(x => x.Address.Equals(sent.Address) && x.Port == sent.Port)
+            ?? throw new IpvsOperationException("KernelIgnoredSetting", IpvsFailureKind.KernelMismatch,
+                $"The kernel accepted real server {IpvsText.Endpoint(sent.Address, sent.Port)} but does not list it.", wanted);
+        var diffs = new List<string>();
+        if ((uint)got.ForwardingMethod != sent.ForwardMethod) diffs.Add($"forwarding {got.ForwardingMethod} instead of {(IpvsForwardingMethod)sent.ForwardMethod}");
+        if (got.Weight != sent.Weight) diffs.Add($"weight {got.Weight} instead of {sent.Weight}");
+        if (sent.TunnelType is { } t && t != 0 && (byte?)got.TunnelType != t)
+            diffs.Add($"tunnel type {got.TunnelType} instead of {(IpvsTunnelType)t} (GUE/GRE need Linux 5.3 or later)");
+        if (diffs.Count > 0)
+            throw new IpvsOperationException("KernelIgnoredSetting", IpvsFailureKind.KernelMismatch,
+                $"The kernel stored real server {got.Endpoint} of {service} with {string.Join(", ", diffs)}.", got);
+        return got;
+    }
+
+    private static IpvsOperationException NotFound(IpvsService s, Exception? inner = null)
+        => new("ServiceNotFound", IpvsFailureKind.NotFound,
+            $"Service {s} does not exist; list services with Get-IpvsService or create it with New-IpvsService.", s, inner);
+
+    /// <summary>Runs a kernel call and explains its errno in terms of the operation.</summary>
+    private static void Translate(Action call, IpvsService? service, string what, IpvsRealServer? server = null)
+    {
+        try
+        {
+            call();
+        }
+        catch (NetlinkException e)
+        {
+            throw Explain(e, service, what, server) ?? (Exception)e;
+        }
+    }
+
+    /// <summary>Maps an errno of an IPVS change to a failure users can act on; null when there is nothing to add.</summary>
+    public static IpvsOperationException? Explain(NetlinkException e, IpvsService? service, string what, IpvsRealServer? server)
+    {
+        object? target = (object?)server ?? service;
+        bool isServer = server != null;
+        return e.Errno switch
+        {
+            Errno.EEXIST when isServer => new("RealServerExists", IpvsFailureKind.AlreadyExists,
+                $"Real server {server!.Endpoint} already exists in service {service}; change it with Set-IpvsRealServer.", target, e),
+            Errno.EEXIST => new("ServiceExists", IpvsFailureKind.AlreadyExists,
+                $"Service {service} already exists; change it with Set-IpvsService.", target, e),
+            Errno.ESRCH => new("ServiceNotFound", IpvsFailureKind.NotFound,
+                $"Service {service} does not exist; list services with Get-IpvsService or create it with New-IpvsService.", target, e),
+            Errno.ENOENT when isServer => new("RealServerNotFound", IpvsFailureKind.NotFound,
+                $"Real server {server!.Endpoint} is not in service {service}; list them with Get-IpvsRealServer.", target, e),
+            Errno.ENOENT => new("SchedulerNotFound", IpvsFailureKind.NotInstalled,
+                $"Scheduler '{service?.Scheduler}'{(string.IsNullOrEmpty(service?.PersistenceEngine) ? "" : $" or persistence engine '{service!.PersistenceEngine}'")} " +
+                $"is not available in this kernel (module ip_vs_{service?.Scheduler} missing?). Schedulers in mainline Linux: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh twos.", target, e),
+            Errno.EINVAL => new("KernelRejected", IpvsFailureKind.InvalidArgument,
+                $"The kernel rejected the {what} of {(isServer ? server!.Endpoint + " in " : "")}{service} as invalid{(e.KernelMessage is null ? "" : ": " + e.KernelMessage)}.", target, e),
+            Errno.EAFNOSUPPORT => new("AddressFamilyNotSupported", IpvsFailureKind.NotSupported,
+                $"This kernel's IPVS does not support that address family for {service} (IPv6 needs CONFIG_IP_VS_IPV6).", target, e),
+            _ => null,
+        };
+    }
+}

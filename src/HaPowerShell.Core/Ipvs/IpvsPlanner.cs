@@ -1,0 +1,284 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace HaPowerShell.Core.Ipvs;
+
+/// <summary>What one step of an <see cref="IpvsPlan"/> does.</summary>
+public enum IpvsOperationKind
+{
+    AddService,
+    UpdateService,
+    RemoveService,
+    AddRealServer,
+    UpdateRealServer,
+    RemoveRealServer,
+}
+
+/// <summary>One change to the kernel's IPVS table.</summary>
+public sealed class IpvsOperation
+{
+    public IpvsOperation(IpvsOperationKind kind, IpvsService service, IpvsRealServer? realServer, string description)
+    {
+        Kind = kind;
+        Service = service;
+        RealServer = realServer;
+        Description = description;
+    }
+
+    public IpvsOperationKind Kind { get; }
+
+    /// <summary>The service: the desired one for Add/Update operations, the current one for removals.</summary>
+    public IpvsService Service { get; }
+
+    /// <summary>For real-server operations: the desired real server (Add/Update) or the current one (Remove).</summary>
+    public IpvsRealServer? RealServer { get; }
+
+    /// <summary>A sentence for -WhatIf and logs, e.g. "Update service TCP 192.0.2.1:80: scheduler rr -> wlc".</summary>
+    public string Description { get; }
+
+    public override string ToString() => Description;
+}
+
+/// <summary>The ordered operations that turn the current IPVS table into the desired one.</summary>
+public sealed class IpvsPlan
+{
+    internal IpvsPlan(List<IpvsOperation> operations)
+    {
+        Operations = operations;
+        foreach (var op in operations)
+        {
+            switch (op.Kind)
+            {
+                case IpvsOperationKind.AddService: case IpvsOperationKind.AddRealServer: Added++; break;
+                case IpvsOperationKind.UpdateService: case IpvsOperationKind.UpdateRealServer: Updated++; break;
+                default: Removed++; break;
+            }
+        }
+    }
+
+    /// <summary>In a safe order: remove real servers (of kept services), remove services, update services, add
+    /// services, update real servers, add real servers.</summary>
+    public IReadOnlyList<IpvsOperation> Operations { get; }
+
+    /// <summary>AddService + AddRealServer operations.</summary>
+    public int Added { get; }
+
+    /// <summary>UpdateService + UpdateRealServer operations.</summary>
+    public int Updated { get; }
+
+    /// <summary>RemoveService + RemoveRealServer operations (a removed service's real servers go with it).</summary>
+    public int Removed { get; }
+
+    /// <summary>True when there is anything to do.</summary>
+    public bool Changed => Operations.Count > 0;
+
+    public override string ToString() => $"{Added} to add, {Updated} to update, {Removed} to remove";
+}
+
+/// <summary>
+/// Computes the minimal changes from a current IPVS table to a desired one (both with RealServers), in O(n):
+/// services are matched by identity (as <see cref="IpvsService.SameIdentity"/>), real servers by address and
+/// port (port 0 on a non-firewall-mark service meaning the service's port).
+/// </summary>
+/// <remarks>
+/// Compared for services: Scheduler (null/empty = wlc), PersistenceTimeout, PersistenceNetmask (only when
+/// persistent; null = 255.255.255.255 / 128), PersistenceEngine (null = ""), OnePacket, SchedulerFlag (as kernel
+/// bits, so "flag-1" on sh equals "sh-fallback"). For real servers: ForwardingMethod (Local, which the kernel
+/// reports for local addresses, equals DirectRouting), Weight, UpperThreshold, LowerThreshold and, for Tunnel
+/// only, TunnelType (null = IpIp), TunnelPort (Gue only) and TunnelChecksum (Gue/Gre only). Statistics and
+/// connection counters are ignored.
+/// </remarks>
+public sealed class IpvsPlanner
+{
+    private IpvsPlanner() { }
+
+    /// <exception cref="ArgumentNullException">desired or current is null.</exception>
+    /// <exception cref="ArgumentException">A null entry, or the same service (or real server of a service)
+    /// more than once in desired or in current; the message names them.</exception>
+    public static IpvsPlan Plan(IReadOnlyList<IpvsService> desired, IReadOnlyList<IpvsService> current)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        ArgumentNullException.ThrowIfNull(current);
+        var desiredByKey = Index(desired, nameof(desired));
+        var currentByKey = Index(current, nameof(current));
+
+        var removeReal = new List<IpvsOperation>();
+        var removeSvc = new List<IpvsOperation>();
+        var updateSvc = new List<IpvsOperation>();
+        var addSvc = new List<IpvsOperation>();
+        var updateReal = new List<IpvsOperation>();
+        var addReal = new List<IpvsOperation>();
+
+        foreach (var cur in current)
+        {
+            if (!desiredByKey.ContainsKey(IpvsRules.ServiceKey.Of(cur)))
+                removeSvc.Add(new IpvsOperation(IpvsOperationKind.RemoveService, cur, null, $"Remove service {cur}" + RealServerCount(cur)));
+        }
+
+        foreach (var want in desired)
+        {
+            if (!currentByKey.TryGetValue(IpvsRules.ServiceKey.Of(want), out var have))
+            {
+                addSvc.Add(new IpvsOperation(IpvsOperationKind.AddService, want, null, $"Add service {want} ({Settings(want)})"));
+                foreach (var r in RealServersIndexed(want, nameof(desired)).Values)
+                    addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
+                continue;
+            }
+            var diff = ServiceDifferences(want, have);
+            if (diff.Count > 0)
+                updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}"));
+
+            var wantReal = RealServersIndexed(want, nameof(desired));
+            var haveReal = RealServersIndexed(have, nameof(current));
+            foreach (var (key, r) in haveReal)
+            {
+                if (!wantReal.ContainsKey(key))
+                    removeReal.Add(new IpvsOperation(IpvsOperationKind.RemoveRealServer, have, r, $"Remove real server {Endpoint(have, r)} from {have}"));
+            }
+            foreach (var (key, r) in wantReal)
+            {
+                if (!haveReal.TryGetValue(key, out var hr))
+                    addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
+                else
+                {
+                    var rdiff = RealServerDifferences(r, hr);
+                    if (rdiff.Count > 0)
+                        updateReal.Add(new IpvsOperation(IpvsOperationKind.UpdateRealServer, want, r, $"Update real server {Endpoint(want, r)} of {want}: {string.Join(", ", rdiff)}"));
+                }
+            }
+        }
+
+        var ops = new List<IpvsOperation>(removeReal.Count + removeSvc.Count + updateSvc.Count + addSvc.Count + updateReal.Count + addReal.Count);
+        ops.AddRange(removeReal);
+        ops.AddRange(removeSvc);
+        ops.AddRange(updateSvc);
+        ops.AddRange(addSvc);
+        ops.AddRange(updateReal);
+        ops.AddRange(addReal);
+        return new IpvsPlan(ops);
+    }
+
+    private static Dictionary<IpvsRules.ServiceKey, IpvsService> Index(IReadOnlyList<IpvsService> list, string param)
+    {
+        var map = new Dictionary<IpvsRules.ServiceKey, IpvsService>(list.Count);
+        Dictionary<IpvsRules.ServiceKey, int>? dups = null;
+        foreach (var s in list)
+        {
+            if (s is null) throw new ArgumentException($"The {param} list contains a null service.", param);
+            var key = IpvsRules.ServiceKey.Of(s);
+            if (!map.TryAdd(key, s))
+            {
+                dups ??= new();
+                dups[key] = dups.GetValueOrDefault(key, 1) + 1;
+            }
+        }
+        if (dups is not null)
+            throw new ArgumentException($"The {param} configuration lists the same service more than once: " +
+                string.Join("; ", dups.Select(d => $"{map[d.Key]} ({d.Value} times)")) + ". Each service may appear once; merge their settings and real servers.", param);
+        return map;
+    }
+
+    /// <summary>Real servers by (address, effective port), in list order; duplicates are an error.</summary>
+    private static Dictionary<IpvsRules.RealServerKey, IpvsRealServer> RealServersIndexed(IpvsService s, string param)
+    {
+        var map = new Dictionary<IpvsRules.RealServerKey, IpvsRealServer>(s.RealServers?.Count ?? 0);
+        if (s.RealServers is null) return map;
+        Dictionary<IpvsRules.RealServerKey, int>? dups = null;
+        foreach (var r in s.RealServers)
+        {
+            if (r is null) throw new ArgumentException($"Service {s} in {param} has a null real server.", param);
+            var key = IpvsRules.RealServerKey.Of(s, r);
+            if (!map.TryAdd(key, r))
+            {
+                dups ??= new();
+                dups[key] = dups.GetValueOrDefault(key, 1) + 1;
+            }
+        }
+        if (dups is not null)
+            throw new ArgumentException($"Service {s} in the {param} configuration lists the same real server more than once: " +
+                string.Join("; ", dups.Select(d => $"{Endpoint(s, map[d.Key])} ({d.Value} times)")) + ".", param);
+        return map;
+    }
+
+    private static List<string> ServiceDifferences(IpvsService want, IpvsService have)
+    {
+        var d = new List<string>();
+        string ws = Sched(want), hs = Sched(have);
+        if (!string.Equals(ws, hs, StringComparison.Ordinal)) d.Add($"scheduler {hs} -> {ws}");
+        if (want.PersistenceTimeout != have.PersistenceTimeout) d.Add($"persistence timeout {have.PersistenceTimeout} -> {want.PersistenceTimeout}");
+        if (want.IsPersistent && have.IsPersistent && !SameNetmask(want, have))
+            d.Add($"persistence netmask {have.PersistenceNetmask ?? "(default)"} -> {want.PersistenceNetmask ?? "(default)"}");
+        if (!string.Equals(want.PersistenceEngine ?? "", have.PersistenceEngine ?? "", StringComparison.Ordinal))
+            d.Add($"persistence engine {Or(have.PersistenceEngine)} -> {Or(want.PersistenceEngine)}");
+        if (want.OnePacket != have.OnePacket) d.Add($"one-packet {have.OnePacket} -> {want.OnePacket}");
+        uint wb = IpvsSchedulerFlags.Bits(want.SchedulerFlag, out var wu), hb = IpvsSchedulerFlags.Bits(have.SchedulerFlag, out var hu);
+        if (wb != hb || !wu.SequenceEqual(hu))
+            d.Add($"scheduler flags [{string.Join(",", have.SchedulerFlag ?? Array.Empty<string>())}] -> [{string.Join(",", want.SchedulerFlag ?? Array.Empty<string>())}]");
+        return d;
+    }
+
+    private static bool SameNetmask(IpvsService want, IpvsService have)
+    {
+        bool v6 = want.AddressFamily == AddressFamily.InterNetworkV6;
+        bool wok = IpvsInet.TryNetmaskValue(v6, want.PersistenceNetmask, out uint wm);
+        bool hok = IpvsInet.TryNetmaskValue(v6, have.PersistenceNetmask, out uint hm);
+        return wok && hok ? wm == hm : string.Equals(want.PersistenceNetmask, have.PersistenceNetmask, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static List<string> RealServerDifferences(IpvsRealServer want, IpvsRealServer have)
+    {
+        var d = new List<string>();
+        if (Fwd(want.ForwardingMethod) != Fwd(have.ForwardingMethod)) d.Add($"forwarding {have.ForwardingMethod} -> {want.ForwardingMethod}");
+        if (want.Weight != have.Weight) d.Add($"weight {have.Weight} -> {want.Weight}");
+        if (want.UpperThreshold != have.UpperThreshold) d.Add($"upper threshold {have.UpperThreshold} -> {want.UpperThreshold}");
+        if (want.LowerThreshold != have.LowerThreshold) d.Add($"lower threshold {have.LowerThreshold} -> {want.LowerThreshold}");
+        if (want.ForwardingMethod == IpvsForwardingMethod.Tunnel && have.ForwardingMethod == IpvsForwardingMethod.Tunnel)
+        {
+            var wt = want.TunnelType ?? IpvsTunnelType.IpIp;
+            var ht = have.TunnelType ?? IpvsTunnelType.IpIp;
+            if (wt != ht) d.Add($"tunnel type {ht} -> {wt}");
+            if (wt == IpvsTunnelType.Gue && want.TunnelPort != have.TunnelPort) d.Add($"tunnel port {have.TunnelPort} -> {want.TunnelPort}");
+            if (wt is IpvsTunnelType.Gue or IpvsTunnelType.Gre && want.TunnelChecksum != have.TunnelChecksum)
+                d.Add($"tunnel checksum {have.TunnelChecksum} -> {want.TunnelChecksum}");
+        }
+        return d;
+    }
+
+    private static IpvsForwardingMethod Fwd(IpvsForwardingMethod m) => m == IpvsForwardingMethod.Local ? IpvsForwardingMethod.DirectRouting : m;
+
+    private static string Sched(IpvsService s) => string.IsNullOrEmpty(s.Scheduler) ? IpvsService.DefaultScheduler : s.Scheduler;
+
+    private static string Or(string? s) => string.IsNullOrEmpty(s) ? "(none)" : s;
+
+    private static string Endpoint(IpvsService s, IpvsRealServer r)
+        => IpvsInet.Endpoint(r.Address, IpvsSort.EffectivePort(s, r), IpvsSort.IsV6(r));
+
+    private static string RealServerCount(IpvsService s)
+        => s.RealServers is { Count: > 0 } rs ? $" and its {rs.Count} real server(s)" : "";
+
+    private static string Settings(IpvsService s)
+    {
+        var sb = new StringBuilder("scheduler ").Append(Sched(s));
+        if (s.IsPersistent) sb.Append(", persistent ").Append(s.PersistenceTimeout.ToString(CultureInfo.InvariantCulture)).Append('s');
+        if (!string.IsNullOrEmpty(s.PersistenceNetmask) && s.IsPersistent) sb.Append(", netmask ").Append(s.PersistenceNetmask);
+        if (!string.IsNullOrEmpty(s.PersistenceEngine)) sb.Append(", pe ").Append(s.PersistenceEngine);
+        if (s.OnePacket) sb.Append(", one-packet");
+        if (s.SchedulerFlag is { Length: > 0 }) sb.Append(", flags ").Append(string.Join(",", s.SchedulerFlag));
+        return sb.ToString();
+    }
+
+    private static string Settings(IpvsRealServer r)
+    {
+        var sb = new StringBuilder().Append(r.ForwardingMethod).Append(", weight ").Append(r.Weight.ToString(CultureInfo.InvariantCulture));
+        if (r.UpperThreshold != 0 || r.LowerThreshold != 0) sb.Append($", thresholds {r.LowerThreshold}-{r.UpperThreshold}");
+        if (r.ForwardingMethod == IpvsForwardingMethod.Tunnel)
+        {
+            var t = r.TunnelType ?? IpvsTunnelType.IpIp;
+            sb.Append(", ").Append(t);
+            if (t == IpvsTunnelType.Gue) sb.Append(" port ").Append(r.TunnelPort.ToString(CultureInfo.InvariantCulture));
+            if (t != IpvsTunnelType.IpIp) sb.Append(' ').Append(r.TunnelChecksum);
+        }
+        return sb.ToString();
+    }
+}

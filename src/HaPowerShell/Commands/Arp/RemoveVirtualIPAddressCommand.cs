@@ -1,0 +1,119 @@
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using HaPowerShell.Completers;
+using HaPowerShell.Core.Arp;
+using HaPowerShell.Native;
+using HaPowerShell.Native.Netlink;
+using HaPowerShell.Native.Rtnl;
+
+namespace HaPowerShell.Commands.Arp;
+
+/// <summary>
+/// Remove-VirtualIPAddress: takes an address off an interface (ifconfig eth0:0 down). Idempotent:
+/// an address that is not there is reported with -Verbose, not as an error.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "VirtualIPAddress", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(VirtualIPAddress))]
+public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string InterfaceName { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] IPAddress { get; set; } = Array.Empty<string>();
+
+    /// <summary>When given, the address is removed only if it has this prefix length.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? PrefixLength { get; set; }
+
+    /// <summary>When given, the address is removed only if it has this label.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Label { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        LinkInfo link;
+        var wanted = new List<(IPAddress Address, int? Prefix)>();
+        string? label;
+        try
+        {
+            var (device, aliasLabel) = ArpValidation.SplitAlias(InterfaceName);
+            label = string.IsNullOrEmpty(Label) ? aliasLabel : Label;
+            if (label is not null) ArpValidation.CheckLabel(label, device);
+            foreach (var text in IPAddress)
+            {
+                var spec = ArpValidation.ParseAddress(text);
+                if (spec.PrefixLength is { } p1 && PrefixLength is { } p2 && p1 != p2)
+                    throw new ArpArgumentException("InvalidPrefixLength", $"-IPAddress '{text}' says /{p1} but -PrefixLength says {p2}.", nameof(PrefixLength));
+                int? prefix = spec.PrefixLength ?? PrefixLength;
+                if (prefix is { } p) ArpValidation.CheckPrefixLength(spec.Family, p);
+                wanted.Add((spec.Address, prefix));
+            }
+            link = ResolveLink(device);
+        }
+        catch (Exception e) when (e is ArpArgumentException or InterfaceNotFoundException)
+        {
+            WriteFailure(e, InterfaceName);
+            return;
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            ThrowFailure(e, InterfaceName);
+            return;
+        }
+
+        foreach (var (address, prefix) in wanted)
+        {
+            try
+            {
+                var all = KernelSession.Rtnl.GetAddresses(address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.AfInet6 : RtnlClient.AfInet)
+                    .Where(a => a.InterfaceIndex == link.Index).Select(a => ToVirtualIPAddress(a, link.Name)).ToList();
+                var existing = all.FirstOrDefault(a => a.IPAddress.Equals(address));
+                if (existing is null)
+                {
+                    WriteVerbose($"{address} is not on {link.Name}; nothing to remove.");
+                    continue;
+                }
+                if (prefix is { } p && existing.PrefixLength != p)
+                    throw new VirtualIPAddressConflictException(existing, $"{address}/{p}");
+                if (label is not null && existing.Label != label && existing.AddressFamily == IPAddressFamily.IPv4)
+                    throw new VirtualIPAddressConflictException(existing, $"{existing.Cidr} (label {label})");
+                if (!ShouldProcess($"{existing.Cidr} on {existing.Label ?? link.Name}", "Remove address")) continue;
+                WarnAboutSecondaries(link, existing, all);
+                try
+                {
+                    KernelSession.Rtnl.DeleteAddress(link.Index, address, (byte)existing.PrefixLength);
+                }
+                catch (NetlinkException n) when (n.Errno == Errno.EADDRNOTAVAIL)
+                {
+                    WriteVerbose($"{existing.Cidr} left {link.Name} meanwhile; nothing to remove.");
+                }
+                if (PassThru) WriteObject(existing);
+            }
+            catch (Exception e) when (e is VirtualIPAddressConflictException or NetlinkException or SysctlException)
+            {
+                WriteFailure(e, address);
+            }
+        }
+    }
+
+    /// <summary>Removing a primary IPv4 address also removes its subnet's secondaries unless promote_secondaries is on.</summary>
+    private void WarnAboutSecondaries(LinkInfo link, VirtualIPAddress victim, List<VirtualIPAddress> all)
+    {
+        if (victim.AddressFamily != IPAddressFamily.IPv4 || victim.IsSecondary) return;
+        var secondaries = all.Where(a => a.IsSecondary && a.PrefixLength == victim.PrefixLength && InSubnet(a.IPAddress, victim.IPAddress, victim.PrefixLength)).ToList();
+        if (secondaries.Count == 0) return;
+        var store = new SysctlStore();
+        int promote = store.ReadIpv4Conf(link.Name, "promote_secondaries");
+        if (promote == 0 && store.ReadIpv4Conf("all", "promote_secondaries") == 0)
+            WriteWarning($"{victim.Cidr} is the primary address of its subnet on {link.Name}; the kernel removes its secondaries with it " +
+                         $"({string.Join(", ", secondaries.Select(s => s.Cidr))}) because promote_secondaries is 0.");
+    }
+}

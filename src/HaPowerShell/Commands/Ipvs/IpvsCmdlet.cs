@@ -1,0 +1,47 @@
+using System.Management.Automation;
+using HaPowerShell.Core.Ipvs;
+
+namespace HaPowerShell.Commands.Ipvs;
+
+/// <summary>Base of the IPVS cmdlets: the shared kernel session wrapped in the domain layer.</summary>
+public abstract class IpvsCmdlet : HaCmdlet
+{
+    private IpvsAdmin? _admin;
+
+    /// <summary>Opened on first use, so argument errors are reported before the kernel is touched.</summary>
+    internal IpvsAdmin Admin => _admin ??= new IpvsAdmin(KernelSession.Ipvs);
+
+    /// <summary>Runs one pipeline item; its failure is reported and the pipeline goes on.</summary>
+    internal void PerItem(object? target, Action action)
+    {
+        try { action(); }
+        catch (Exception e) when (e is not PipelineStoppedException and not Native.Ipvs.IpvsUnavailableException
+                                  && !(e is Native.Netlink.NetlinkException n && n.Errno is Native.Errno.EPERM or Native.Errno.EACCES))
+        {
+            WriteFailure(e, target);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            ThrowFailure(e, target); // no IPVS or no permission: nothing else can work either
+        }
+    }
+}
+
+/// <summary>
+/// Lets -Service take an IpvsService object or a string such as 'TCP 192.0.2.1:80' or 'FWM 5'.
+/// </summary>
+public sealed class IpvsServiceTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object value = inputData is PSObject p ? p.BaseObject : inputData;
+        return value switch
+        {
+            IpvsService s => s,
+            string text => IpvsServiceId.TryParse(text, out var s, out var error)
+                ? s : throw new ArgumentTransformationMetadataException(error),
+            _ => throw new ArgumentTransformationMetadataException(
+                $"Cannot use a {value?.GetType().Name ?? "null"} as a virtual service; pass an IpvsService (from Get-IpvsService) or a string such as 'TCP 192.0.2.1:80'."),
+        };
+    }
+}
