@@ -49,9 +49,10 @@ public sealed partial class IpvsAdmin
 
     /// <summary>
     /// The real servers of many services, fetched with pipelined dumps. Services that vanished
-    /// meanwhile are left out. Each server's Service is its (live) service object.
+    /// meanwhile are left out. Each server's Service is its (live) service object. With
+    /// <paramref name="sorted"/> false the kernel's order is kept.
     /// </summary>
-    public List<(IpvsService Service, List<IpvsRealServer> RealServers)> GetRealServers(IReadOnlyList<IpvsService> services)
+    public List<(IpvsService Service, List<IpvsRealServer> RealServers)> GetRealServers(IReadOnlyList<IpvsService> services, bool sorted = true)
     {
         var dests = _kernel.GetDestinations(services.Select(IpvsMapping.ToIdentity).ToList());
         var result = new List<(IpvsService, List<IpvsRealServer>)>(services.Count);
@@ -60,16 +61,20 @@ public sealed partial class IpvsAdmin
             if (dests[i] is not { } list) continue;
             var servers = new List<IpvsRealServer>(list.Count);
             foreach (var d in list) servers.Add(IpvsMapping.FromDestEntry(services[i], d));
-            result.Add((services[i], IpvsSort.SortRealServers(services[i], servers)));
+            result.Add((services[i], sorted ? IpvsSort.SortRealServers(services[i], servers) : servers));
         }
         return result;
     }
 
-    /// <summary>Every service with its real servers (for Export and Sync).</summary>
-    public List<IpvsService> Snapshot()
+    /// <summary>
+    /// Every service with its real servers (for Export and Sync). <paramref name="kernelOrder"/>
+    /// keeps the order the kernel lists them in: ipvsadm sorts that order once, and because its
+    /// comparison wraps around, sorting an already sorted list again can give another order.
+    /// </summary>
+    public List<IpvsService> Snapshot(bool kernelOrder = false)
     {
-        var services = GetServices();
-        var withServers = GetRealServers(services);
+        var services = kernelOrder ? _kernel.GetServices().Select(IpvsMapping.FromEntry).ToList() : GetServices();
+        var withServers = GetRealServers(services, sorted: !kernelOrder);
         foreach (var (s, servers) in withServers) s.RealServers = servers;
         return withServers.Select(x => x.Service).ToList();
     }

@@ -253,7 +253,6 @@ public static class IpvsJson
         {
             Service = service,
             Address = address,
-            AddressFamily = address.AddressFamily,
             Port = (ushort)Integer(p, "port", path, 0, ushort.MaxValue, 0),
             ForwardingMethod = ForwardingMethod(p, path),
             Weight = (int)Integer(p, "weight", path, 0, 65535, 1),

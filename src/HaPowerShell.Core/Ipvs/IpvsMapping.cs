@@ -118,7 +118,6 @@ public static class IpvsMapping
             Service = service,
             Address = e.Address,
             Port = e.Port,
-            AddressFamily = Family(e.Family),
             ForwardingMethod = method,
             Weight = e.Weight,
             UpperThreshold = e.UpperThreshold,
@@ -148,31 +147,16 @@ public static class IpvsMapping
     /// <summary>Parses "255.255.255.0" (IPv4) or "64" (IPv6) into the kernel's value; null means the default.</summary>
     public static uint NetmaskValue(AddressFamily family, string? text)
     {
-        if (family == AddressFamily.InterNetworkV6)
-        {
-            if (string.IsNullOrEmpty(text)) return 128;
-            if (uint.TryParse(text.TrimStart('/'), out uint plen) && plen >= 1 && plen <= 128) return plen;
-            throw new ArgumentException($"'{text}' is not an IPv6 persistence prefix length (1-128).");
-        }
-        if (string.IsNullOrEmpty(text)) return 0xffffffff;
-        if (IPAddress.TryParse(text, out var mask) && mask.AddressFamily == AddressFamily.InterNetwork)
-        {
-            uint v = BinaryPrimitives.ReadUInt32BigEndian(mask.GetAddressBytes());
-            if (v != 0 && (~v & (~v + 1)) == 0) return v; // contiguous ones from the top
-        }
-        else if (uint.TryParse(text.TrimStart('/'), out uint bits) && bits >= 1 && bits <= 32)
-        {
-            return bits == 32 ? 0xffffffff : ~(0xffffffffu >> (int)bits);
-        }
-        throw new ArgumentException($"'{text}' is not an IPv4 persistence netmask (a contiguous mask such as 255.255.255.0, or a prefix length 1-32).");
+        bool v6 = family == AddressFamily.InterNetworkV6;
+        if (IpvsInet.TryNetmaskValue(v6, text, out uint value) && (v6 || IpvsInet.IsContiguousMask(value))) return value;
+        throw new ArgumentException(v6
+            ? $"'{text}' is not an IPv6 persistence prefix length (1-128)."
+            : $"'{text}' is not an IPv4 persistence netmask (a contiguous mask such as 255.255.255.0, or a prefix length 1-32).");
     }
 
     public static string NetmaskText(AddressFamily family, uint value)
     {
         if (family == AddressFamily.InterNetworkV6) return value == 0 ? DefaultIpv6Netmask : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (value == 0) return DefaultIpv4Netmask;
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return new IPAddress(bytes).ToString();
+        return value == 0 ? DefaultIpv4Netmask : IpvsInet.DottedMask(value);
     }
 }

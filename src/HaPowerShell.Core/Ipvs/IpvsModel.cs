@@ -163,8 +163,13 @@ public sealed class IpvsRealServer
     public IpvsService? Service { get; set; }
 
     public IPAddress Address { get; set; } = IPAddress.None;
+
+    /// <summary>Real port; 0 means "the service's port" (firewall-mark services: the client's port).</summary>
     public ushort Port { get; set; }
-    public AddressFamily AddressFamily { get; set; } = AddressFamily.InterNetwork;
+
+    /// <summary>The family of <see cref="Address"/>.</summary>
+    public AddressFamily AddressFamily => Address.AddressFamily;
+
     public IpvsForwardingMethod ForwardingMethod { get; set; } = IpvsForwardingMethod.DirectRouting;
     public int Weight { get; set; } = 1;
     public uint UpperThreshold { get; set; }

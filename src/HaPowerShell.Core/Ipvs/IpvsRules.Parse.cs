@@ -525,7 +525,6 @@ public static partial class IpvsRules
                 Service = service,
                 Address = _destAddr!,
                 Port = _destPort,
-                AddressFamily = _destV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork,
                 ForwardingMethod = _connFlags switch
                 {
                     ConnFMasq => IpvsForwardingMethod.Masquerade,

@@ -151,7 +151,7 @@ public static partial class IpvsRules
                 throw Broken(c, $"real server {IpvsInet.Endpoint(r.Address, key.Port, IpvsSort.IsV6(r))} of {e.Service} already exists (added on line {existing.Line}; the kernel answers EEXIST)");
             var copy = new IpvsRealServer
             {
-                Service = e.Service, Address = r.Address, Port = key.Port, AddressFamily = r.Address.AddressFamily,
+                Service = e.Service, Address = r.Address, Port = key.Port,
             };
             CopySettings(r, copy);
             e.Servers[key] = (copy, c.LineNumber, _seq++);

@@ -19,16 +19,32 @@ public static partial class IpvsRules
     /// <exception cref="ArgumentNullException">services is null.</exception>
     /// <exception cref="ArgumentException">A null entry, or a value ipvsadm could not have printed: an unknown
     /// scheduler-flag word, an unreadable persistence netmask, an undefined forwarding method or tunnel checksum.</exception>
-    public static string Format(IEnumerable<IpvsService> services)
+    public static string Format(IEnumerable<IpvsService> services) => Format(services, sort: true);
+
+    /// <summary>
+    /// As <see cref="Format(IEnumerable{IpvsService})"/>. With <paramref name="sort"/> false the services and real
+    /// servers are printed in the order given: use that for a list that is ALREADY in ipvsadm's order (e.g. from
+    /// <see cref="IpvsSort.SortServices"/> / <see cref="IpvsSort.SortRealServers"/> applied to the kernel's order).
+    /// Sorting such a list a second time can change it, because ipvsadm's comparison wraps and is not transitive;
+    /// to reproduce `ipvsadm -S` exactly, ipvsadm's sort must be applied exactly once, to the kernel's order.
+    /// </summary>
+    public static string Format(IEnumerable<IpvsService> services, bool sort)
     {
+        ArgumentNullException.ThrowIfNull(services);
+        var list = sort ? IpvsSort.SortServices(services) : services.ToList();
         var sb = new StringBuilder();
-        foreach (var se in IpvsSort.SortServices(services))
+        foreach (var se in list)
         {
+            if (se is null) throw new ArgumentException("The service list contains a null entry.", nameof(services));
             string svcName = RuleServiceName(se);
             FormatServiceLine(sb, se, svcName);
             if (se.RealServers is null) continue;
-            foreach (var e in IpvsSort.SortRealServers(se, se.RealServers))
+            var servers = sort ? IpvsSort.SortRealServers(se, se.RealServers) : se.RealServers;
+            foreach (var e in servers)
+            {
+                if (e is null) throw new ArgumentException($"Service {se} has a null real server.", nameof(services));
                 FormatRealServerLine(sb, se, svcName, e);
+            }
         }
         return sb.ToString();
     }

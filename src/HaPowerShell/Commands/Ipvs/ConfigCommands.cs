@@ -32,7 +32,7 @@ public sealed class ExportIpvsConfigCommand : IpvsCmdlet
         {
             if (IncludeTimeout && Format != "Json")
                 throw new ArgumentException("-IncludeTimeout applies to -Format Json only: the ipvsadm save format has no timeouts (ipvsadm -S does not write them).");
-            var table = Admin.Snapshot();
+            var table = Admin.Snapshot(kernelOrder: Format != "Json"); // IpvsRules.Format sorts once, as ipvsadm does
             string text = Format == "Json"
                 ? IpvsJson.Serialize(table, IncludeTimeout ? Admin.GetTimeout() : null)
                 : IpvsRules.Format(table);

@@ -146,7 +146,7 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
 
     protected override void ProcessRecord()
     {
-        var r = new IpvsRealServer { Service = Service, Address = Address, AddressFamily = Address.AddressFamily, Port = Port ?? Service.Port };
+        var r = new IpvsRealServer { Service = Service, Address = Address, Port = Port ?? Service.Port };
         ApplySettings(r);
         PerItem(r, () =>
         {

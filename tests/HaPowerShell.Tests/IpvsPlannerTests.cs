@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Sockets;
+using HaPowerShell.Core.Ipvs;
+using Xunit;
+
+namespace HaPowerShell.Tests;
+
+public class IpvsPlannerTests
+{
+    private static IpvsService Tcp(string address, ushort port = 80, params IpvsRealServer[] reals) => new()
+    {
+        Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse(address), Port = port, AddressFamily = IPAddress.Parse(address).AddressFamily,
+        RealServers = reals.ToList(),
+    };
+
+    private static IpvsRealServer Real(string address, ushort port = 80, int weight = 1) => new() { Address = IPAddress.Parse(address), Port = port, Weight = weight };
+
+    /// <summary>A deep copy through JSON (statistics dropped), so desired and current share no objects.</summary>
+    private static List<IpvsService> Copy(IEnumerable<IpvsService> list) => IpvsJson.Deserialize(IpvsJson.Serialize(list, null)).Services;
+
+    [Fact]
+    public void Identical_NoChange()
+    {
+        var a = new List<IpvsService> { Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.11")), new() { FirewallMark = 3 } };
+        var plan = IpvsPlanner.Plan(a, Copy(a));
+        Assert.False(plan.Changed);
+        Assert.Empty(plan.Operations);
+        Assert.Equal((0, 0, 0), (plan.Added, plan.Updated, plan.Removed));
+        Assert.False(IpvsPlanner.Plan(Array.Empty<IpvsService>(), Array.Empty<IpvsService>()).Changed);
+    }
+
+    [Fact]
+    public void EveryKind_InSafeOrder()
+    {
+        var current = new List<IpvsService>
+        {
+            Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.11"), Real("192.0.2.12")),
+            Tcp("192.0.2.2", 80, Real("192.0.2.20")),                   // to remove
+            Tcp("192.0.2.3", 80),                                        // scheduler to change
+        };
+        var desired = new List<IpvsService>
+        {
+            Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.11", weight: 0), Real("192.0.2.13")), // -12, ~11, +13
+            Tcp("192.0.2.3", 80),
+            Tcp("192.0.2.4", 80, Real("192.0.2.40"), Real("192.0.2.41")), // new, with 2 real servers
+        };
+        desired[1].Scheduler = "rr";
+        var plan = IpvsPlanner.Plan(desired, current);
+        Assert.Equal(new[]
+        {
+            IpvsOperationKind.RemoveRealServer, IpvsOperationKind.RemoveService, IpvsOperationKind.UpdateService,
+            IpvsOperationKind.AddService, IpvsOperationKind.UpdateRealServer,
+            IpvsOperationKind.AddRealServer, IpvsOperationKind.AddRealServer, IpvsOperationKind.AddRealServer,
+        }, plan.Operations.Select(o => o.Kind));
+        Assert.Equal((4, 2, 2), (plan.Added, plan.Updated, plan.Removed));
+        Assert.True(plan.Changed);
+        Assert.Equal("Remove real server 192.0.2.12:80 from TCP 192.0.2.1:80", plan.Operations[0].Description);
+        Assert.Equal("Remove service TCP 192.0.2.2:80 and its 1 real server(s)", plan.Operations[1].Description);
+        Assert.Equal("Update service TCP 192.0.2.3:80: scheduler wlc -> rr", plan.Operations[2].Description);
+        Assert.Equal("Update real server 192.0.2.11:80 of TCP 192.0.2.1:80: weight 1 -> 0", plan.Operations[4].Description);
+        Assert.Same(current[0].RealServers![2], plan.Operations[0].RealServer); // removals carry the current objects
+        Assert.Same(current[1], plan.Operations[1].Service);
+        Assert.Same(desired[1], plan.Operations[2].Service);           // additions/updates carry the desired ones
+        Assert.Same(desired[0].RealServers![1], plan.Operations[4].RealServer);
+        Assert.Equal("4 to add, 2 to update, 2 to remove", plan.ToString());
+    }
+
+    [Fact]
+    public void ServiceSettingsCompared()
+    {
+        IpvsService Make(Action<IpvsService> f) { var s = Tcp("192.0.2.1"); f(s); return s; }
+        void Changed(Action<IpvsService> desired, Action<IpvsService> current, string expected)
+        {
+            var plan = IpvsPlanner.Plan(new[] { Make(desired) }, new[] { Make(current) });
+            var op = Assert.Single(plan.Operations);
+            Assert.Equal(IpvsOperationKind.UpdateService, op.Kind);
+            Assert.Contains(expected, op.Description);
+        }
+        void Same(Action<IpvsService> desired, Action<IpvsService> current)
+            => Assert.False(IpvsPlanner.Plan(new[] { Make(desired) }, new[] { Make(current) }).Changed);
+
+        Changed(s => s.PersistenceTimeout = 300, s => { }, "persistence timeout 0 -> 300");
+        Changed(s => { s.PersistenceTimeout = 300; s.PersistenceNetmask = "255.255.255.0"; }, s => s.PersistenceTimeout = 300, "persistence netmask (default) -> 255.255.255.0");
+        Changed(s => s.PersistenceEngine = "sip", s => { }, "persistence engine (none) -> sip");
+        Changed(s => s.OnePacket = true, s => { }, "one-packet False -> True");
+        Changed(s => s.SchedulerFlag = new[] { "flag-1" }, s => { }, "scheduler flags [] -> [flag-1]");
+        Changed(s => s.SchedulerFlag = new[] { "weird" }, s => s.SchedulerFlag = new[] { "odd" }, "scheduler flags");
+        Changed(s => s.Scheduler = "WLC", s => { }, "scheduler wlc -> WLC");
+
+        Same(s => s.PersistenceNetmask = null, s => s.PersistenceNetmask = "255.255.255.255");
+        Same(s => { s.PersistenceTimeout = 9; s.PersistenceNetmask = "24"; }, s => { s.PersistenceTimeout = 9; s.PersistenceNetmask = "255.255.255.0"; });
+        Same(s => s.PersistenceNetmask = "255.255.0.0", s => s.PersistenceNetmask = "255.255.255.255"); // not persistent: irrelevant
+        Same(s => s.Scheduler = null!, s => s.Scheduler = "wlc");
+        Same(s => s.PersistenceEngine = "", s => s.PersistenceEngine = null);
+        Same(s => { s.Scheduler = "sh"; s.SchedulerFlag = new[] { "flag-1" }; }, s => { s.Scheduler = "sh"; s.SchedulerFlag = new[] { "sh-fallback" }; });
+        Same(s => s.SchedulerFlag = new[] { "flag-2", "flag-1" }, s => s.SchedulerFlag = new[] { "FLAG-1", "flag-2" });
+        Same(s => s.Statistics.Connections = 5, s => s.Rate.InBytesPerSecond = 9);
+    }
+
+    [Fact]
+    public void Ipv6NetmaskDefault()
+    {
+        var d = Tcp("2001:db8::1");
+        d.PersistenceTimeout = 60;
+        var c = Tcp("2001:db8::1");
+        c.PersistenceTimeout = 60;
+        c.PersistenceNetmask = "128";
+        Assert.False(IpvsPlanner.Plan(new[] { d }, new[] { c }).Changed);
+        d.PersistenceNetmask = "64";
+        Assert.Contains("persistence netmask 128 -> 64", Assert.Single(IpvsPlanner.Plan(new[] { d }, new[] { c }).Operations).Description);
+    }
+
+    [Fact]
+    public void RealServerSettingsCompared()
+    {
+        IpvsRealServer R(Action<IpvsRealServer> f) { var r = Real("192.0.2.10"); f(r); return r; }
+        string? Diff(Action<IpvsRealServer> d, Action<IpvsRealServer> c)
+        {
+            var plan = IpvsPlanner.Plan(new[] { Tcp("192.0.2.1", 80, R(d)) }, new[] { Tcp("192.0.2.1", 80, R(c)) });
+            return plan.Changed ? Assert.Single(plan.Operations).Description : null;
+        }
+        Assert.Contains("forwarding DirectRouting -> Masquerade", Diff(r => r.ForwardingMethod = IpvsForwardingMethod.Masquerade, r => { }));
+        Assert.Contains("upper threshold 0 -> 10", Diff(r => r.UpperThreshold = 10, r => { }));
+        Assert.Contains("lower threshold 3 -> 0", Diff(r => { }, r => r.LowerThreshold = 3));
+        Assert.Contains("tunnel type IpIp -> Gre", Diff(r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.Gre; }, r => r.ForwardingMethod = IpvsForwardingMethod.Tunnel));
+        Assert.Contains("tunnel port 6080 -> 6081", Diff(r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.Gue; r.TunnelPort = 6081; },
+                                                         r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.Gue; r.TunnelPort = 6080; }));
+        Assert.Contains("tunnel checksum NoChecksum -> Checksum", Diff(r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.Gre; r.TunnelChecksum = IpvsTunnelChecksum.Checksum; },
+                                                                    r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.Gre; }));
+        // Not differences:
+        Assert.Null(Diff(r => r.ForwardingMethod = IpvsForwardingMethod.DirectRouting, r => r.ForwardingMethod = IpvsForwardingMethod.Local));
+        Assert.Null(Diff(r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = null; }, r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.IpIp; }));
+        Assert.Null(Diff(r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.IpIp; r.TunnelPort = 1; }, r => { r.ForwardingMethod = IpvsForwardingMethod.Tunnel; r.TunnelType = IpvsTunnelType.IpIp; }));
+        Assert.Null(Diff(r => r.Port = 0, r => r.Port = 80));   // port 0 = the service port: the same real server
+        Assert.Null(Diff(r => r.ActiveConnections = 5, r => r.Statistics.Connections = 3));
+    }
+
+    [Fact]
+    public void RealServerIdentity_IsAddressAndPort()
+    {
+        var d = Tcp("192.0.2.1", 80, new IpvsRealServer { Address = IPAddress.Parse("192.0.2.10"), Port = 8080, ForwardingMethod = IpvsForwardingMethod.Masquerade });
+        var c = Tcp("192.0.2.1", 80, new IpvsRealServer { Address = IPAddress.Parse("192.0.2.10"), Port = 8081, ForwardingMethod = IpvsForwardingMethod.Masquerade });
+        var plan = IpvsPlanner.Plan(new[] { d }, new[] { c });
+        Assert.Equal(new[] { IpvsOperationKind.RemoveRealServer, IpvsOperationKind.AddRealServer }, plan.Operations.Select(o => o.Kind));
+    }
+
+    [Fact]
+    public void ServiceIdentity_FwmarkFamilyProtocol()
+    {
+        var current = new List<IpvsService>
+        {
+            new() { FirewallMark = 5 }, new() { FirewallMark = 5, AddressFamily = AddressFamily.InterNetworkV6 },
+            new() { Protocol = IpvsProtocol.Udp, Address = IPAddress.Parse("192.0.2.1"), Port = 80 },
+        };
+        var desired = new List<IpvsService>
+        {
+            new() { FirewallMark = 5, AddressFamily = AddressFamily.InterNetworkV6 },
+            new() { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("192.0.2.1"), Port = 80 },
+        };
+        var plan = IpvsPlanner.Plan(desired, current);
+        Assert.Equal(new[] { "Remove service FWM 5", "Remove service UDP 192.0.2.1:80", "Add service TCP 192.0.2.1:80 (scheduler wlc)" },
+            plan.Operations.Select(o => o.Description));
+    }
+
+    [Fact]
+    public void DuplicatesInDesired_AreNamed()
+    {
+        var e = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(
+            new[] { Tcp("192.0.2.1"), Tcp("192.0.2.2"), Tcp("192.0.2.1"), Tcp("192.0.2.1"), new IpvsService { FirewallMark = 4 }, new IpvsService { FirewallMark = 4 } },
+            Array.Empty<IpvsService>()));
+        Assert.Equal("desired", e.ParamName);
+        Assert.Contains("TCP 192.0.2.1:80 (3 times)", e.Message);
+        Assert.Contains("FWM 4 (2 times)", e.Message);
+        Assert.DoesNotContain("192.0.2.2", e.Message);
+
+        var r = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(new[] { Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.10", 0)) }, Array.Empty<IpvsService>()));
+        Assert.Contains("192.0.2.10:80 (2 times)", r.Message);
+    }
+
+    [Fact]
+    public void Arguments()
+    {
+        Assert.Throws<ArgumentNullException>(() => IpvsPlanner.Plan(null!, Array.Empty<IpvsService>()));
+        Assert.Throws<ArgumentNullException>(() => IpvsPlanner.Plan(Array.Empty<IpvsService>(), null!));
+        Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(new IpvsService[] { null! }, Array.Empty<IpvsService>()));
+        Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(Array.Empty<IpvsService>(), new IpvsService[] { null! }));
+        Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(new[] { new IpvsService { FirewallMark = 1, RealServers = new() { null! } } }, Array.Empty<IpvsService>()));
+    }
+
+    [Fact]
+    public void NullRealServerLists_AreEmpty()
+    {
+        var d = Tcp("192.0.2.1");
+        d.RealServers = null;
+        var c = Tcp("192.0.2.1", 80, Real("192.0.2.10"));
+        Assert.Equal(IpvsOperationKind.RemoveRealServer, Assert.Single(IpvsPlanner.Plan(new[] { d }, new[] { c }).Operations).Kind);
+    }
+
+    [Fact]
+    public void TenThousandServices_OnePercentDiffer_ExactOperationCount()
+    {
+        // 100 of 10,000 services (i % 100 == 1) differ; how they differ cycles through six kinds by i / 100 % 6:
+        // 0 missing from current (17), 1 missing from desired (17), 2 scheduler changed (17), 3 a weight changed (17),
+        // 4 a real server dropped (16), 5 a real server added (16).
+        const int n = 10_000;
+        static int Kind(int i) => i % 100 == 1 ? i / 100 % 6 : -1;
+        static List<IpvsService> Build(bool desired)
+        {
+            var list = new List<IpvsService>(n);
+            for (int i = 0; i < n; i++)
+            {
+                int kind = Kind(i);
+                if ((kind == 0 && !desired) || (kind == 1 && desired)) continue;
+                var s = new IpvsService
+                {
+                    Protocol = IpvsProtocol.Tcp, Address = new IPAddress(new byte[] { 198, 51, (byte)(i / 250), (byte)(i % 250 + 1) }), Port = (ushort)(80 + i % 7), Scheduler = "wlc",
+                    RealServers = new()
+                    {
+                        new() { Address = new IPAddress(new byte[] { 203, 0, (byte)(i / 250), (byte)(i % 250 + 1) }), Port = 0, Weight = 1 },
+                        new() { Address = IPAddress.Parse($"2001:db8::{i:x}"), Port = 8080, ForwardingMethod = IpvsForwardingMethod.Tunnel, TunnelType = IpvsTunnelType.Gre },
+                    },
+                };
+                if (desired)
+                {
+                    switch (kind)
+                    {
+                        case 2: s.Scheduler = "rr"; break;
+                        case 3: s.RealServers[0].Weight = 0; break;
+                        case 4: s.RealServers.RemoveAt(1); break;
+                        case 5: s.RealServers.Add(new IpvsRealServer { Address = IPAddress.Parse("192.0.2.200"), Port = 80, ForwardingMethod = IpvsForwardingMethod.Masquerade }); break;
+                    }
+                }
+                list.Add(s);
+            }
+            return list;
+        }
+        var current = Build(desired: false);
+        var desired = Build(desired: true);
+        Assert.Equal((9983, 9983), (current.Count, desired.Count));
+
+        var plan = IpvsPlanner.Plan(desired, current);
+
+        var byKind = plan.Operations.GroupBy(o => o.Kind).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(17, byKind[IpvsOperationKind.AddService]);
+        Assert.Equal(17, byKind[IpvsOperationKind.RemoveService]);
+        Assert.Equal(17, byKind[IpvsOperationKind.UpdateService]);
+        Assert.Equal(17, byKind[IpvsOperationKind.UpdateRealServer]);
+        Assert.Equal(16, byKind[IpvsOperationKind.RemoveRealServer]);
+        Assert.Equal(17 * 2 + 16, byKind[IpvsOperationKind.AddRealServer]);
+        Assert.Equal(134, plan.Operations.Count);
+        Assert.Equal((67, 34, 33), (plan.Added, plan.Updated, plan.Removed));
+        // Safe order holds across the whole plan.
+        var rank = new[] { IpvsOperationKind.RemoveRealServer, IpvsOperationKind.RemoveService, IpvsOperationKind.UpdateService, IpvsOperationKind.AddService, IpvsOperationKind.UpdateRealServer, IpvsOperationKind.AddRealServer };
+        var ranks = plan.Operations.Select(o => Array.IndexOf(rank, o.Kind)).ToList();
+        Assert.Equal(ranks.OrderBy(x => x), ranks);
+
+        Assert.False(IpvsPlanner.Plan(desired, Copy(desired)).Changed);
+    }
+}
