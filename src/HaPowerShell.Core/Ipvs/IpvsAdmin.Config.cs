@@ -57,9 +57,9 @@ public sealed partial class IpvsAdmin
     /// real-server changes are pipelined; -C, -Z and --set are run where they stand. A line the
     /// kernel refuses is reported and the rest goes on, as with ipvsadm -R.
     /// </summary>
-    public IpvsImportResult Import(IpvsRuleSet rules, bool replace)
+    public IpvsImportResult Import(IpvsRuleSet rules, bool replace, bool validated = false)
     {
-        ValidateRules(rules);
+        if (!validated) ValidateRules(rules);
         var result = new IpvsImportResult { Commands = rules.Commands.Count, Replaced = replace };
         if (replace) _kernel.Flush();
         var pending = new List<(IpvsChange Change, IpvsRuleCommand Command)>();
@@ -121,9 +121,9 @@ public sealed partial class IpvsAdmin
     /// Adds a whole table (from JSON): every service, then every real server, pipelined. With
     /// <paramref name="replace"/> the live table is flushed first.
     /// </summary>
-    public IpvsImportResult ImportTable(IReadOnlyList<IpvsService> table, IpvsTimeout? timeout, bool replace)
+    public IpvsImportResult ImportTable(IReadOnlyList<IpvsService> table, IpvsTimeout? timeout, bool replace, bool validated = false)
     {
-        ValidateTable(table);
+        if (!validated) ValidateTable(table);
         if (replace) _kernel.Flush();
         var changes = new List<IpvsChange>();
         var labels = new List<(IpvsService Service, IpvsRealServer? Server)>();

@@ -109,7 +109,7 @@ public sealed class ImportIpvsConfigCommand : IpvsConfigInputCmdlet
                 catch (FormatException e) { throw InputError(e); }
                 IpvsAdmin.ValidateTable(table);
                 if (!ShouldProcess("IPVS table", $"{(Replace ? "Replace with" : "Add")} {table.Count} services from JSON")) return;
-                result = Admin.ImportTable(table, timeout, Replace);
+                result = Admin.ImportTable(table, timeout, Replace, validated: true);
             }
             else
             {
@@ -118,7 +118,7 @@ public sealed class ImportIpvsConfigCommand : IpvsConfigInputCmdlet
                 catch (IpvsRuleParseException e) { throw InputError(e); }
                 IpvsAdmin.ValidateRules(rules);
                 if (!ShouldProcess("IPVS table", $"{(Replace ? "Replace with" : "Apply")} {rules.Commands.Count} ipvsadm rules")) return;
-                result = Admin.Import(rules, Replace);
+                result = Admin.Import(rules, Replace, validated: true);
             }
             foreach (var e in result.Errors)
                 WriteError(new ErrorRecord(new InvalidOperationException($"line {e.LineNumber} ({e.Text.Trim()}): {e.Message}"),
