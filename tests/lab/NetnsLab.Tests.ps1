@@ -316,6 +316,31 @@ Describe 'NetnsLab' -Tag 'Root' -Skip:(-not $LabSupported) {
         }
     }
 
+    Context 'Start-LabCapture / Stop-LabCapture' {
+        It 'captures frames with kernel timestamps into a pcap file' {
+            $cap = Start-LabCapture -Topology $Topo -HostName h3 -Filter 'icmp'
+            $before = [DateTime]::UtcNow
+            $null = Invoke-TestPing -Topology $Topo -From h1 -To $Topo.Hosts.h3.IPv4Address
+            $frames = @(Stop-LabCapture -Capture $cap)
+            $frames.Count | Should -BeGreaterOrEqual 2    # echo request and reply
+            $req = $frames[0]
+            [BitConverter]::ToString($req.Bytes, 6, 6).Replace('-', ':').ToLowerInvariant() | Should -Be $Topo.Hosts.h1.MacAddress
+            $req.Bytes[12] | Should -Be 0x08
+            $req.Bytes[23] | Should -Be 1                 # IPPROTO_ICMP
+            $req.Length | Should -Be $req.Bytes.Length
+            $req.Time | Should -BeGreaterThan $before.AddSeconds(-1)
+            $req.Time | Should -BeLessThan ([DateTime]::UtcNow.AddSeconds(1))
+            $frames[1].UnixNanoseconds | Should -BeGreaterOrEqual $req.UnixNanoseconds
+            Test-Path -LiteralPath $cap.Path | Should -BeTrue
+            $cap.Process.Process.HasExited | Should -BeTrue
+        }
+
+        It 'rejects a bad interface name and a tcpdump that cannot start' {
+            { Start-LabCapture -Topology $Topo -HostName h1 -InterfaceName 'eth0;rm' } | Should -Throw '*invalid interface*'
+            { Start-LabCapture -Topology $Topo -HostName h1 -InterfaceName 'nosuch0' -TimeoutSeconds 5 } | Should -Throw '*did not start listening*'
+        }
+    }
+
     Context 'Invoke-LabPwsh' {
         It 'returns deserialised objects and the exit code, running inside the namespace' {
             $r = Invoke-LabPwsh -Topology $Topo -HostName h2 -ArgumentList 'arg-1' -Script @'

@@ -874,5 +874,119 @@ function Get-LabNeighbor {
     }
 }
 
+function Start-LabCapture {
+    <#
+    .SYNOPSIS
+        Starts tcpdump on a host's interface, writing a pcap file with nanosecond kernel receive
+        timestamps; returns once tcpdump is listening.
+    .DESCRIPTION
+        tcpdump -i <if> -n -U --immediate-mode --time-stamp-precision=nano -Z root -w <file> [filter].
+        The file lives in the topology's state directory. Read-LabCapture parses it at any time
+        (every packet is flushed as it arrives); Stop-LabCapture stops tcpdump and parses it.
+    .OUTPUTS
+        PSCustomObject (HaPowerShell.NetnsLab.Capture): HostName, InterfaceName, Filter, Path, Process.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)][object]$Topology,
+        [Parameter(Mandatory)][string]$HostName,
+        [string]$Filter = '',
+        [string]$InterfaceName = 'eth0',
+        [ValidateRange(1, 60)][int]$TimeoutSeconds = 10
+    )
+    $null = Resolve-LabHost -Topology $Topology -HostName $HostName
+    if ($InterfaceName -notmatch '^[A-Za-z0-9_.:-]{1,15}$') { throw "NetnsLab: invalid interface name '$InterfaceName'." }
+    $tcpdump = Get-LabTool -Name 'tcpdump'
+    $dir = Join-Path $Topology.StateDirectory 'capture'
+    $null = [System.IO.Directory]::CreateDirectory($dir)
+    $file = Join-Path $dir ('{0}-{1}.pcap' -f $HostName, [guid]::NewGuid().ToString('N').Substring(0, 8))
+    $argv = @('-i', $InterfaceName, '-n', '-U', '-B', '8192', '--immediate-mode', '--time-stamp-precision=nano', '-Z', 'root', '-w', $file)
+    if ($Filter) { $argv += @($Filter -split '\s+' | Where-Object { $_ }) }
+    $proc = Start-LabProcess -Topology $Topology -HostName $HostName -Command $tcpdump -ArgumentList $argv
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        $err = ''
+        try {
+            $fs = [System.IO.FileStream]::new($proc.StdErrPath, 'Open', 'Read', 'ReadWrite')
+            try { $err = [System.IO.StreamReader]::new($fs).ReadToEnd() } finally { $fs.Dispose() }
+        } catch { }
+        if ($err -match 'listening on') { break }
+        if ($proc.Process.HasExited -or [DateTime]::UtcNow -ge $deadline) {
+            $result = Stop-LabProcess -Process $proc
+            throw "NetnsLab: tcpdump on $HostName did not start listening: $($result.StdErr.Trim())"
+        }
+        Start-Sleep -Milliseconds 20
+    }
+    [pscustomobject]@{
+        PSTypeName    = 'HaPowerShell.NetnsLab.Capture'
+        HostName      = $HostName
+        InterfaceName = $InterfaceName
+        Filter        = $Filter
+        Path          = $file
+        Process       = $proc
+    }
+}
+
+function Read-LabCapture {
+    <#
+    .SYNOPSIS
+        Parses the pcap file of a Start-LabCapture capture (a trailing partial record is ignored).
+    .OUTPUTS
+        PSCustomObject (HaPowerShell.NetnsLab.Frame) per frame: Index, UnixNanoseconds (kernel receive
+        time on the capturing host), Time (UTC DateTime), Length (on the wire), Bytes (captured bytes).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, ValueFromPipeline, Position = 0)][object]$Capture)
+    process {
+        $data = $null
+        try {
+            $fs = [System.IO.FileStream]::new($Capture.Path, 'Open', 'Read', 'ReadWrite')
+            try { $ms = [System.IO.MemoryStream]::new(); $fs.CopyTo($ms); $data = $ms.ToArray() } finally { $fs.Dispose() }
+        } catch [System.IO.FileNotFoundException] { return }
+        if ($data.Length -lt 24) { return }
+        $magic = [BitConverter]::ToUInt32($data, 0)
+        $scale = switch ($magic) {
+            0xa1b23c4du { 1 }     # nanosecond timestamps
+            0xa1b2c3d4u { 1000 }  # microsecond timestamps
+            default { throw "NetnsLab: $($Capture.Path) is not a little-endian pcap file (magic 0x$($magic.ToString('x8')))." }
+        }
+        $offset = 24; $index = 0
+        while ($offset + 16 -le $data.Length) {
+            $sec = [BitConverter]::ToUInt32($data, $offset)
+            $frac = [BitConverter]::ToUInt32($data, $offset + 4)
+            $incl = [int][BitConverter]::ToUInt32($data, $offset + 8)
+            $orig = [int][BitConverter]::ToUInt32($data, $offset + 12)
+            if ($incl -lt 0 -or $offset + 16 + $incl -gt $data.Length) { break }
+            $ns = [long]$sec * 1000000000L + [long]$frac * $scale
+            $bytes = [byte[]]::new($incl)
+            [Array]::Copy($data, $offset + 16, $bytes, 0, $incl)
+            [pscustomobject]@{
+                PSTypeName      = 'HaPowerShell.NetnsLab.Frame'
+                Index           = $index
+                UnixNanoseconds = $ns
+                Time            = [DateTime]::UnixEpoch.AddTicks([long][math]::Floor($ns / 100))
+                Length          = $orig
+                Bytes           = $bytes
+            }
+            $index++
+            $offset += 16 + $incl
+        }
+    }
+}
+
+function Stop-LabCapture {
+    <#
+    .SYNOPSIS
+        Stops a Start-LabCapture tcpdump and returns the captured frames (see Read-LabCapture).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, ValueFromPipeline, Position = 0)][object]$Capture)
+    process {
+        $null = Stop-LabProcess -Process $Capture.Process
+        Read-LabCapture -Capture $Capture
+    }
+}
+
 Export-ModuleMember -Function New-LabTopology, Remove-LabTopology, Clear-LabLeftovers, Invoke-LabCommand,
-    Start-LabProcess, Stop-LabProcess, Invoke-LabPwsh, Set-LabLink, Get-LabNeighbor, Test-LabEnvironment
+    Start-LabProcess, Stop-LabProcess, Invoke-LabPwsh, Set-LabLink, Get-LabNeighbor, Test-LabEnvironment,
+    Start-LabCapture, Read-LabCapture, Stop-LabCapture

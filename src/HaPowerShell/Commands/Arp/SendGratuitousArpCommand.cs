@@ -79,10 +79,6 @@ public sealed class SendGratuitousArpCommand : ArpCmdlet
         var engine = new ArpEngine();
         foreach (var (link, all) in _work)
         {
-            List<AddressInfo> local;
-            try { local = KernelSession.Rtnl.GetAddresses().Where(a => a.InterfaceIndex == link.Index).ToList(); }
-            catch (Exception e) when (e is not PipelineStoppedException) { ThrowFailure(e, link.Name); return; }
-
             var approved = new List<IPAddress>();
             foreach (var a in all)
             {
@@ -90,18 +86,29 @@ public sealed class SendGratuitousArpCommand : ArpCmdlet
                 if (ShouldProcess($"{a} on {link.Name} ({Mac.Format(link.MacAddress)})", $"Send {Count} {what}{(Count == 1 ? "" : "s")}")) approved.Add(a);
             }
             if (approved.Count == 0) continue;
+            IReadOnlyList<GratuitousArpResult> results;
             try
             {
+                // Send first: after a failover every millisecond before the first frame counts.
                 using var socket = PacketSocket.Open(link.Index, link.Name, 0);
-                foreach (var a in approved.Where(a => !local.Any(l => l.Address.Equals(a))))
-                    WriteWarning($"{a} is not assigned to {link.Name}: neighbours will send its traffic to {link.Name}'s MAC anyway.");
-                foreach (var r in engine.Announce(socket, ToArpInterface(link), approved, Mode, Count, _interval, Cancellation))
-                    WriteObject(r);
+                results = engine.Announce(socket, ToArpInterface(link), approved, Mode, Count, _interval, Cancellation);
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {
                 ThrowFailure(e, link.Name);
+                return;
             }
+            try
+            {
+                var local = KernelSession.Rtnl.GetAddresses().Where(a => a.InterfaceIndex == link.Index).Select(a => a.Address).ToList();
+                foreach (var a in approved.Where(a => !local.Contains(a)))
+                    WriteWarning($"{a} is not assigned to {link.Name}: neighbours will send its traffic to {link.Name}'s MAC anyway.");
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                WriteFailure(e, link.Name);
+            }
+            foreach (var r in results) WriteObject(r);
         }
     }
 }
