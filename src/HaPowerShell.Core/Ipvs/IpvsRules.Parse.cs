@@ -138,16 +138,23 @@ public static partial class IpvsRules
     {
         ArgumentNullException.ThrowIfNull(text);
         var set = new IpvsRuleSet();
-        int lineNumber = 0;
-        foreach (var rawLine in text.Split('\n'))
+        string[] lines = text.Split('\n');
+        var commands = new IpvsRuleCommand?[lines.Length];
+        // Lines are independent of each other, so large inputs (ipvsadm -S of tens of thousands of
+        // services) are parsed on all cores; the first bad line, by number, is the one reported.
+        var failures = new System.Collections.Concurrent.ConcurrentBag<(int Line, Exception Error)>();
+        void ParseLine(int i)
         {
-            lineNumber++;
-            string line = rawLine.EndsWith('\r') ? rawLine[..^1] : rawLine;
+            string line = lines[i].EndsWith('\r') ? lines[i][..^1] : lines[i];
             var tokens = Tokenize(line);
-            if (tokens.Count == 0) continue;
-            var cmd = new LineParser(lineNumber, line, tokens).Parse();
-            if (cmd is not null) set.Commands.Add(cmd);
+            if (tokens.Count == 0) return;
+            try { commands[i] = new LineParser(i + 1, line, tokens).Parse(); }
+            catch (Exception e) { failures.Add((i, e)); }
         }
+        if (lines.Length < 2000) for (int i = 0; i < lines.Length; i++) ParseLine(i);
+        else Parallel.For(0, lines.Length, ParseLine);
+        if (!failures.IsEmpty) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.MinBy(f => f.Line).Error);
+        foreach (var cmd in commands) if (cmd is not null) set.Commands.Add(cmd);
         return set;
     }
 
