@@ -1,0 +1,28 @@
+namespace HaPowerShell.Core.Vrrp;
+
+/// <summary>Per-instance (or engine-wide, for packets no instance claimed) statistics.</summary>
+public sealed class VrrpCounters
+{
+    private readonly long[] _rejected = new long[Enum.GetValues<VrrpRejectReason>().Length];
+
+    /// <summary>Advert packets sent (one per destination), including priority-0 ones.</summary>
+    public long AdvertisementsSent { get; internal set; }
+
+    /// <summary>Adverts that passed every check.</summary>
+    public long AdvertisementsReceived { get; internal set; }
+    public long PriorityZeroSent { get; internal set; }
+    public long PriorityZeroReceived { get; internal set; }
+    public long BecameMaster { get; internal set; }
+    public long ReleasedMaster { get; internal set; }
+    public long GratuitousArpBursts { get; internal set; }
+
+    public long Rejected(VrrpRejectReason reason) => (int)reason < _rejected.Length ? _rejected[(int)reason] : 0;
+
+    public long TotalRejected => _rejected.Sum();
+
+    /// <summary>Non-zero rejection counters.</summary>
+    public IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason
+        => Enum.GetValues<VrrpRejectReason>().Where(r => _rejected[(int)r] > 0).ToDictionary(r => r, r => _rejected[(int)r]);
+
+    internal void Reject(VrrpRejectReason reason) => _rejected[(int)reason]++;
+}

@@ -1,0 +1,339 @@
+using System.Net;
+
+namespace HaPowerShell.Core.Vrrp;
+
+/// <summary>
+/// One virtual router: the RFC 3768 §6.3-6.4 / RFC 5798 §6.4 state machine plus keepalived's Fault
+/// state, tracking, GARP schedule and preempt delay. It has no timers or threads of its own: timers are
+/// absolute deadlines (microseconds on the engine's clock) that <see cref="VrrpEngine.RunDueTimers"/>
+/// fires. Create instances with <see cref="VrrpEngine.Add"/>; every call goes through the engine, from
+/// one thread at a time.
+/// </summary>
+public sealed class VrrpInstance
+{
+    private readonly VrrpEngine _engine;
+
+    internal VrrpInstance(VrrpEngine engine, VrrpInstanceConfig config, IPAddress primaryAddress)
+    {
+        _engine = engine;
+        Config = config;
+        PrimaryAddress = primaryAddress;
+        BasePriority = config.Priority;
+        EffectivePriority = config.Priority;
+        MasterAdverIntervalMicroseconds = config.AdvertisementIntervalMicroseconds;
+        AuthData = VrrpCodec.PasswordToAuthData(config.AuthenticationPassword);
+    }
+
+    public VrrpInstanceConfig Config { get; }
+    public string Name => Config.EffectiveName;
+    public VrrpState State { get; private set; } = VrrpState.Initialize;
+    public bool IsStarted { get; private set; }
+
+    /// <summary>The configured priority (changed by <see cref="VrrpEngine.SetPriority"/>).</summary>
+    public int BasePriority { get; internal set; }
+
+    /// <summary>The priority in use: base plus tracker weights, clamped to 1-254; 255 for the owner.</summary>
+    public int EffectivePriority { get; private set; }
+
+    /// <summary>The address this router advertises from and compares on equal priority.</summary>
+    public IPAddress PrimaryAddress { get; }
+
+    public bool IsAddressOwner => EffectivePriority == 255;
+
+    public long AdvertisementIntervalMicroseconds => Config.AdvertisementIntervalMicroseconds;
+
+    /// <summary>v3: the interval learned from the current master (RFC 5798 §6.1); v2: the configured interval.</summary>
+    public long MasterAdverIntervalMicroseconds { get; private set; }
+
+    public long SkewTimeMicroseconds => VrrpTiming.SkewTime(Config.Version, EffectivePriority, MasterAdverIntervalMicroseconds);
+
+    public long MasterDownIntervalMicroseconds => VrrpTiming.MasterDownInterval(Config.Version, EffectivePriority, MasterAdverIntervalMicroseconds);
+
+    /// <summary>When the next advert is due (Master), else null.</summary>
+    public long? AdverTimerDue { get; private set; }
+
+    /// <summary>When this backup declares the master dead (Backup), else null.</summary>
+    public long? MasterDownTimerDue { get; private set; }
+
+    public long? GarpDelayedDue { get; private set; }
+    public long? GarpRefreshDue { get; private set; }
+
+    /// <summary>Preempt delay running: lower-priority adverts are accepted until this time.</summary>
+    public long? PreemptDelayUntil { get; private set; }
+
+    /// <summary>The last master heard (or ourselves when Master).</summary>
+    public IPAddress? MasterAddress { get; private set; }
+    public int? MasterPriority { get; private set; }
+
+    /// <summary>keepalived's wantstate == MASTER, used by sync groups: this member's down timer expired.</summary>
+    public bool WantsMaster { get; internal set; }
+
+    /// <summary>Why this instance is (or would be) in Fault; empty when healthy.</summary>
+    public IReadOnlyList<string> FaultReasons { get; internal set; } = Array.Empty<string>();
+
+    public bool VirtualAddressesInstalled { get; private set; }
+
+    public VrrpCounters Counters { get; } = new();
+
+    internal byte[] AuthData { get; }
+    internal long? LastTransitionAt { get; private set; }
+
+    private long Now => _engine.Clock.NowMicroseconds;
+    private IVrrpActions Actions => _engine.Actions;
+
+    // ---- priority ------------------------------------------------------------------------
+
+    /// <summary>Sets the effective priority; a running Master_Down_Timer moves by the change of Master_Down_Interval (as keepalived does).</summary>
+    internal void SetEffectivePriority(int priority)
+    {
+        if (priority == EffectivePriority) return;
+        long oldDown = MasterDownIntervalMicroseconds;
+        EffectivePriority = priority;
+        if (State == VrrpState.Backup && MasterDownTimerDue is { } due)
+            MasterDownTimerDue = due + (MasterDownIntervalMicroseconds - oldDown);
+    }
+
+    // ---- transitions ---------------------------------------------------------------------
+
+    internal void MarkStarted() { IsStarted = true; State = VrrpState.Initialize; }
+
+    internal void EnterBackup(VrrpTransitionReason reason)
+    {
+        var from = State;
+        State = VrrpState.Backup;
+        WantsMaster = false;
+        AdverTimerDue = null;
+        MasterDownTimerDue = Now + MasterDownIntervalMicroseconds;
+        Raise(from, reason);
+    }
+
+    /// <summary>Backup (or Initialize) → Master: advert, VIPs, GARP burst and its schedule.</summary>
+    internal void BecomeMaster(VrrpTransitionReason reason)
+    {
+        var from = State;
+        long now = Now;
+        State = VrrpState.Master;
+        WantsMaster = true;
+        MasterAdverIntervalMicroseconds = AdvertisementIntervalMicroseconds;
+        MasterDownTimerDue = null;
+        PreemptDelayUntil = null;
+        MasterAddress = PrimaryAddress;
+        MasterPriority = EffectivePriority;
+        Counters.BecameMaster++;
+        SendAdvertisement(EffectivePriority);
+        AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+        Actions.AddVirtualAddresses(this, Config.VirtualAddresses);
+        VirtualAddressesInstalled = true;
+        SendGarp(Config.Garp.Repeat, VrrpGarpKind.BecameMaster);
+        long delay = Config.Garp.Delay.Ticks / 10;
+        long refresh = Config.Garp.Refresh.Ticks / 10;
+        GarpDelayedDue = delay > 0 ? now + delay : null;
+        GarpRefreshDue = refresh > 0 ? now + delay + refresh : null;
+        Raise(from, reason);
+    }
+
+    /// <summary>Master → Backup on a better advert (or with its sync group).</summary>
+    internal void LeaveMasterToBackup(VrrpTransitionReason reason, long? learnedIntervalMicroseconds)
+    {
+        ReleaseMaster(sendPriorityZero: false);
+        MasterAdverIntervalMicroseconds = learnedIntervalMicroseconds ?? AdvertisementIntervalMicroseconds;
+        EnterBackup(reason);
+    }
+
+    internal void EnterFault(VrrpTransitionReason reason)
+    {
+        var from = State;
+        if (State == VrrpState.Master) ReleaseMaster(sendPriorityZero: true);
+        State = VrrpState.Fault;
+        WantsMaster = false;
+        AdverTimerDue = null;
+        MasterDownTimerDue = null;
+        PreemptDelayUntil = null;
+        Raise(from, reason);
+    }
+
+    internal void Stop()
+    {
+        var from = State;
+        if (State == VrrpState.Master) ReleaseMaster(sendPriorityZero: true);
+        AdverTimerDue = MasterDownTimerDue = GarpDelayedDue = GarpRefreshDue = PreemptDelayUntil = null;
+        WantsMaster = false;
+        State = VrrpState.Initialize;
+        IsStarted = false;
+        MasterAdverIntervalMicroseconds = AdvertisementIntervalMicroseconds;
+        Raise(from, VrrpTransitionReason.Stop);
+    }
+
+    internal void ResetMasterAdverInterval() => MasterAdverIntervalMicroseconds = AdvertisementIntervalMicroseconds;
+
+    internal void RearmMasterDown() => MasterDownTimerDue = Now + MasterDownIntervalMicroseconds;
+
+    private void ReleaseMaster(bool sendPriorityZero)
+    {
+        if (sendPriorityZero) SendAdvertisement(0);
+        AdverTimerDue = null;
+        GarpDelayedDue = GarpRefreshDue = null;
+        if (VirtualAddressesInstalled)
+        {
+            Actions.RemoveVirtualAddresses(this, Config.VirtualAddresses);
+            VirtualAddressesInstalled = false;
+        }
+        Counters.ReleasedMaster++;
+    }
+
+    // ---- received adverts (RFC 5798 §6.4.2 / §6.4.3) --------------------------------------
+
+    /// <summary>A validated advert from <paramref name="source"/>. Returns true when this instance left Master because of it.</summary>
+    internal bool OnAdvertisement(VrrpAdvertisement adv, IPAddress source)
+    {
+        long now = Now;
+        if (adv.Priority == 0) Counters.PriorityZeroReceived++;
+        switch (State)
+        {
+            case VrrpState.Backup:
+                if (adv.Priority == 0)
+                {
+                    // The master is stopping: take over after Skew_Time.
+                    MasterDownTimerDue = now + SkewTimeMicroseconds;
+                }
+                else if (Config.NoPreempt || adv.Priority >= EffectivePriority ||
+                         (Config.PreemptDelay > TimeSpan.Zero && (PreemptDelayUntil is null || PreemptDelayUntil > now)))
+                {
+                    if (Config.Version == VrrpVersion.V3) MasterAdverIntervalMicroseconds = adv.IntervalMicroseconds;
+                    MasterDownTimerDue = now + MasterDownIntervalMicroseconds;
+                    MasterAddress = source;
+                    MasterPriority = adv.Priority;
+                    WantsMaster = false;
+                    if (Config.PreemptDelay > TimeSpan.Zero)
+                    {
+                        if (adv.Priority >= EffectivePriority) PreemptDelayUntil = null;
+                        else PreemptDelayUntil ??= now + Config.PreemptDelay.Ticks / 10;
+                    }
+                }
+                // else: preempting — discard, and let the Master_Down_Timer run out.
+                return false;
+
+            case VrrpState.Master:
+                if (adv.Priority == 0)
+                {
+                    SendAdvertisement(EffectivePriority);
+                    AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+                    return false;
+                }
+                if (adv.Priority > EffectivePriority ||
+                    (adv.Priority == EffectivePriority && VrrpPacketValidator.CompareAddresses(source, PrimaryAddress) > 0))
+                {
+                    MasterAddress = source;
+                    MasterPriority = adv.Priority;
+                    LeaveMasterToBackup(VrrpTransitionReason.HigherPriorityAdvertisement,
+                        Config.Version == VrrpVersion.V3 ? adv.IntervalMicroseconds : null);
+                    return true;
+                }
+                return false; // lower priority: discard
+
+            default:
+                return false; // Initialize / Fault: ignored
+        }
+    }
+
+    // ---- timers ---------------------------------------------------------------------------
+
+    internal IEnumerable<(long Due, int Kind)> DueTimers()
+    {
+        if (AdverTimerDue is { } a) yield return (a, 0);
+        if (MasterDownTimerDue is { } m) yield return (m, 1);
+        if (GarpDelayedDue is { } g) yield return (g, 2);
+        if (GarpRefreshDue is { } r) yield return (r, 3);
+    }
+
+    /// <summary>Fires one timer. Master_Down is handled by the engine (sync groups).</summary>
+    internal void FireTimer(int kind)
+    {
+        long now = Now;
+        switch (kind)
+        {
+            case 0:
+                SendAdvertisement(EffectivePriority);
+                AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+                break;
+            case 2:
+                GarpDelayedDue = null;
+                SendGarp(Config.Garp.Repeat, VrrpGarpKind.Delayed);
+                break;
+            case 3:
+                SendGarp(Config.Garp.RefreshRepeat, VrrpGarpKind.Refresh);
+                GarpRefreshDue = now + Config.Garp.Refresh.Ticks / 10;
+                break;
+        }
+    }
+
+    internal void ClearMasterDown() => MasterDownTimerDue = null;
+
+    // ---- output ----------------------------------------------------------------------------
+
+    /// <summary>The advert this instance sends at <paramref name="priority"/> (checksum not yet filled in).</summary>
+    public VrrpAdvertisement BuildAdvertisement(int priority) => new()
+    {
+        Version = Config.Version,
+        AddressFamily = Config.AddressFamily,
+        VirtualRouterId = (byte)Config.VirtualRouterId,
+        Priority = (byte)priority,
+        IntervalUnits = Config.AdvertisementIntervalUnits,
+        AuthType = Config.Version == VrrpVersion.V2 && Config.AuthenticationPassword is not null ? VrrpAuthType.SimpleText : VrrpAuthType.None,
+        AuthData = Config.Version == VrrpVersion.V2 ? AuthData : new byte[VrrpCodec.AuthDataLength],
+        Addresses = Config.VirtualAddresses.Select(v => v.Address).ToArray(),
+    };
+
+    private void SendAdvertisement(int priority)
+    {
+        var adv = BuildAdvertisement(priority);
+        IEnumerable<IPAddress> destinations = Config.IsUnicast ? Config.UnicastPeers : new[] { VrrpCodec.MulticastGroup(Config.AddressFamily) };
+        foreach (var d in destinations)
+        {
+            var msg = VrrpCodec.Encode(adv, PrimaryAddress, d, Config.ChecksumMode);
+            var withSum = adv with { Checksum = (ushort)(msg[6] << 8 | msg[7]) };
+            Actions.SendAdvertisement(this, new VrrpOutboundAdvertisement(PrimaryAddress, d, !Config.IsUnicast, withSum, msg));
+            Counters.AdvertisementsSent++;
+            if (priority == 0) Counters.PriorityZeroSent++;
+        }
+    }
+
+    private void SendGarp(int count, VrrpGarpKind kind)
+    {
+        Counters.GratuitousArpBursts++;
+        Actions.SendGratuitousArp(this, count, kind);
+    }
+
+    private void Raise(VrrpState from, VrrpTransitionReason reason)
+    {
+        long now = Now;
+        LastTransitionAt = now;
+        if (from == State && reason != VrrpTransitionReason.Stop) return;
+        var change = new VrrpStateChange(this, from, State, reason, now);
+        string stateName = reason == VrrpTransitionReason.Stop ? "STOP" : State switch
+        {
+            VrrpState.Master => "MASTER",
+            VrrpState.Backup => "BACKUP",
+            VrrpState.Fault => "FAULT",
+            _ => "",
+        };
+        if (stateName.Length > 0)
+        {
+            string? specific = stateName switch
+            {
+                "MASTER" => Config.NotifyMaster,
+                "BACKUP" => Config.NotifyBackup,
+                "FAULT" => Config.NotifyFault,
+                _ => Config.NotifyStop,
+            };
+            var commands = new List<VrrpNotifyCommand>();
+            var n = new VrrpNotification(Name, stateName, EffectivePriority, commands);
+            if (!string.IsNullOrWhiteSpace(specific)) commands.Add(new VrrpNotifyCommand(specific!, Array.Empty<string>()));
+            if (!string.IsNullOrWhiteSpace(Config.NotifyScript)) commands.Add(new VrrpNotifyCommand(Config.NotifyScript!, n.Arguments));
+            Actions.RunNotify(this, n);
+        }
+        _engine.OnStateChanged(change);
+    }
+
+    public override string ToString() => $"{Name} VRID {Config.VirtualRouterId} on {Config.InterfaceName}: {State} (priority {EffectivePriority})";
+}
