@@ -29,12 +29,6 @@ public sealed partial class IpvsAdmin
         return e is null ? throw NotFound(id) : IpvsMapping.FromEntry(e);
     }
 
-    public IpvsService? TryGetService(IpvsService id)
-    {
-        var e = _kernel.GetService(IpvsMapping.ToIdentity(id));
-        return e is null ? null : IpvsMapping.FromEntry(e);
-    }
-
     public List<IpvsRealServer> GetRealServers(IpvsService service)
     {
         try

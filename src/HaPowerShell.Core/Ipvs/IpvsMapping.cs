@@ -16,9 +16,6 @@ public static class IpvsMapping
     private static readonly (string Name, uint Bit)[] GenericFlags =
         { ("flag-1", IpvsServiceFlags.Sched1), ("flag-2", IpvsServiceFlags.Sched2), ("flag-3", IpvsServiceFlags.Sched3) };
 
-    /// <summary>The scheduler-flag names valid for a scheduler, in ipvsadm's order.</summary>
-    public static IReadOnlyList<string> SchedulerFlagNames(string scheduler) => FlagTable(scheduler).Select(f => f.Name).ToList();
-
     private static (string Name, uint Bit)[] FlagTable(string scheduler) => scheduler switch
     {
         "sh" => ShFlags,

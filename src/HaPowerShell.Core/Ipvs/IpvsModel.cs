@@ -120,11 +120,6 @@ public sealed class IpvsService
         ? (AddressFamily == AddressFamily.InterNetworkV6 ? $"FWM  {FirewallMark} IPv6" : $"FWM  {FirewallMark}")
         : $"{ProtocolName(Protocol)} {IpvsText.Endpoint(Address, Port)}";
 
-    /// <summary>The same identity as ipvsadm options: "-t 192.0.2.1:80", "-f 5 -6".</summary>
-    public string RuleName => IsFirewallMark
-        ? (AddressFamily == AddressFamily.InterNetworkV6 ? $"-f {FirewallMark} -6" : $"-f {FirewallMark}")
-        : $"{ProtocolOption(Protocol)} {IpvsText.Endpoint(Address, Port)}";
-
     /// <summary>True when the two describe the same virtual service (same identity).</summary>
     public bool SameIdentity(IpvsService other)
         => FirewallMark == other.FirewallMark && AddressFamily == other.AddressFamily

@@ -149,13 +149,6 @@ public sealed partial class IpvsClient : IIpvsKernel, IDisposable
     public void NewDaemon(IpvsDaemonEntry d) => Run(BuildNewDaemon(_family, d), "IPVS start sync daemon");
     public void DeleteDaemon(uint state) => Run(BuildDelDaemon(_family, state), "IPVS stop sync daemon");
 
-    /// <summary>
-    /// Sends many prepared requests pipelined (see <see cref="NetlinkSocket.ExecuteBatch"/>);
-    /// returns the error of each request, or null where it succeeded.
-    /// </summary>
-    public NetlinkException?[] ExecuteBatch(IReadOnlyList<byte[]> requests, string operation)
-        => Socket.ExecuteBatch(requests, operation);
-
     public NetlinkException?[] Apply(IReadOnlyList<IpvsChange> changes)
     {
         var requests = new byte[changes.Count][];
