@@ -14,6 +14,8 @@
         'HaPowerShell.Ipvs.Format.ps1xml'
         # ARP and addresses
         'HaPowerShell.Arp.Format.ps1xml'
+        # VRRP
+        'HaPowerShell.Vrrp.Format.ps1xml'
     )
     TypesToProcess       = @('HaPowerShell.Types.ps1xml')
     CmdletsToExport      = @(
@@ -33,6 +35,8 @@
         'Get-VirtualIPAddress'
         'Add-VirtualIPAddress'
         'Remove-VirtualIPAddress'
+        # VRRP
+        'Start-VrrpInstance', 'Get-VrrpInstance', 'Set-VrrpInstance', 'Stop-VrrpInstance', 'Wait-VrrpInstance'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,498 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using HaPowerShell.Core.Arp;
+using HaPowerShell.Native;
+using HaPowerShell.Native.Netlink;
+using HaPowerShell.Native.Packet;
+using HaPowerShell.Native.Processes;
+using HaPowerShell.Native.Rtnl;
+using HaPowerShell.Native.Vrrp;
+
+namespace HaPowerShell.Core.Vrrp.Hosting;
+
+/// <summary>
+/// Hosts a <see cref="VrrpEngine"/> on one dedicated background thread: it polls the raw VRRP sockets,
+/// a link-change netlink socket and a wakeup eventfd, feeds packets, link changes, script results and
+/// timers into the engine, and implements <see cref="IVrrpActions"/> with raw sockets (adverts),
+/// rtnetlink (VIPs), packet sockets (GARP / unsolicited NA) and process groups (notify and track
+/// scripts). Everything that can block — announcements paced by an interval, notify and track
+/// scripts — runs off the engine thread, with timeouts, so a hanging script never stalls the engine.
+/// Other threads talk to it through <see cref="Start"/>, <see cref="Stop"/>, <see cref="SetPriority"/>,
+/// which run on the engine thread. Nothing here knows PowerShell: a daemon hosts it the same way.
+/// </summary>
+public sealed class VrrpHost : IDisposable
+{
+    private static readonly Lazy<VrrpHost> SharedHost = new(() => new VrrpHost(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The process-wide host (created on first use; stops its instances gracefully when the process exits).</summary>
+    public static VrrpHost Shared => SharedHost.Value;
+
+    /// <summary>Whether <see cref="Shared"/> was created (so callers can look without starting a thread).</summary>
+    public static bool SharedCreated => SharedHost.IsValueCreated;
+
+    private readonly RtnlClient _rtnl;
+    private readonly RtnlVrrpInterfaceLookup _lookup;
+    private readonly VrrpEngine _engine;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly WakeupEvent _wakeup = new();
+    private readonly ConcurrentDictionary<string, VrrpRunningInstance> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string If, AddressFamily Family, IPAddress Source), SocketEntry> _sockets = new();
+    private readonly Dictionary<string, SocketEntry> _socketOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _linkState = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task> _announceChain = new(StringComparer.Ordinal);
+    private readonly List<VrrpStateChangedEventArgs> _pendingEvents = new();
+    private readonly BlockingCollection<VrrpStateChangedEventArgs> _events = new();
+    private readonly object _signal = new();
+    private Task _notifyChain = Task.CompletedTask;
+    private LinkChangeMonitor? _links;
+    private volatile bool _disposed;
+
+    public VrrpHost() : this(new RtnlClient(), ProcessGroupRunner.Instance) { }
+
+    public VrrpHost(RtnlClient rtnl, IProcessGroupRunner runner)
+    {
+        _rtnl = rtnl;
+        Runner = runner;
+        _lookup = new RtnlVrrpInterfaceLookup(rtnl);
+        _engine = new VrrpEngine(new Actions(this), SystemVrrpClock.Instance, _lookup);
+        _thread = new Thread(Run) { IsBackground = true, Name = "HaPowerShell VRRP" };
+        _thread.Start();
+        new Thread(DispatchEvents) { IsBackground = true, Name = "HaPowerShell VRRP events" }.Start();
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        // SIGTERM / SIGHUP end the process without ProcessExit in some hosts (pwsh): stop gracefully first,
+        // then let the default action go ahead.
+        _signals = new[] { PosixSignal.SIGTERM, PosixSignal.SIGHUP }
+            .Select(sig => PosixSignalRegistration.Create(sig, _ => OnProcessExit(null, EventArgs.Empty))).ToArray();
+    }
+
+    private readonly PosixSignalRegistration[] _signals;
+
+    /// <summary>Runs notify and track scripts.</summary>
+    public IProcessGroupRunner Runner { get; }
+
+    /// <summary>How long a notify script may run before its process group is killed.</summary>
+    public TimeSpan NotifyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Interface names, for error messages.</summary>
+    public IVrrpInterfaceLookup Interfaces => _lookup;
+
+    /// <summary>Raised for every state change, in order, on a dispatch thread of its own (never the engine thread), after the instance's view is updated.</summary>
+    public event EventHandler<VrrpStateChangedEventArgs>? StateChanged;
+
+    /// <summary>The last unexpected failure of the loop (it carries on).</summary>
+    public Exception? LastLoopError { get; private set; }
+
+    /// <summary>Turns of the engine loop so far, and what it is doing now (diagnostics).</summary>
+    public long LoopIterations { get; private set; }
+    public string Phase { get; private set; } = "starting";
+
+    /// <summary>Packets no instance claimed (unknown VRID, bad IPv4 header).</summary>
+    public VrrpCounters UnclaimedCounters => _engine.Counters;
+
+    public IReadOnlyList<VrrpRunningInstance> Instances => _running.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+
+    public VrrpRunningInstance? Find(string name) => _running.TryGetValue(name, out var i) ? i : null;
+
+    // ---- commands (any thread) -------------------------------------------------------------
+
+    /// <summary>
+    /// Validates and starts an instance; returns its live view. Throws <see cref="VrrpConfigurationException"/>
+    /// (nothing started) or the socket error (nothing left behind).
+    /// </summary>
+    public VrrpRunningInstance Start(VrrpInstanceConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Invoke(() =>
+        {
+            var inst = _engine.Add(config);
+            string name = inst.Name;
+            try
+            {
+                var itf = _lookup.Find(config.InterfaceName) ?? throw new VrrpConfigurationException(config.Validate(_lookup));
+                AcquireSocket(name, itf.Index, config.InterfaceName, config.AddressFamily, inst.PrimaryAddress);
+                var handle = new VrrpRunningInstance(this, config, VrrpInstanceSnapshot.From(inst));
+                _running[name] = handle;
+                _links ??= new LinkChangeMonitor();
+                RefreshLinks();
+                _engine.Start(name);
+                PublishSnapshots();
+                return handle;
+            }
+            catch
+            {
+                _running.TryRemove(name, out _);
+                _engine.Remove(name);
+                ReleaseSocket(name);
+                throw;
+            }
+        });
+    }
+
+    /// <summary>Stops an instance (a Master sends priority 0 and removes its addresses) and forgets it. False when unknown.</summary>
+    public bool Stop(string name) => Invoke(() =>
+    {
+        if (!_running.TryGetValue(name, out var handle)) return false;
+        var inst = _engine.Find(name);
+        if (inst is not null)
+        {
+            _engine.Stop(name);
+            handle.Publish(VrrpInstanceSnapshot.From(inst));
+            _engine.Remove(name);
+        }
+        ReleaseSocket(name);
+        _running.TryRemove(name, out _);
+        return true;
+    });
+
+    /// <summary>Changes the configured priority of a running instance (1-255).</summary>
+    public void SetPriority(string name, int priority) => Invoke(() =>
+    {
+        if (!_running.ContainsKey(name)) throw new ArgumentException($"No VRRP instance named '{name}' is running.", nameof(name));
+        _engine.SetPriority(name, priority);
+        PublishSnapshots();
+        return true;
+    });
+
+    /// <summary>Stops every instance.</summary>
+    public void StopAll()
+    {
+        foreach (var n in _running.Keys.ToList()) Stop(n);
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds for the instance (checked after every state publication); false on timeout.</summary>
+    public bool WaitFor(VrrpRunningInstance instance, Func<VrrpRunningInstance, bool> condition, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_signal)
+        {
+            while (!condition(instance))
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || cancel.IsCancellationRequested) return false;
+                Monitor.Wait(_signal, left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100));
+            }
+            return true;
+        }
+    }
+
+    private T Invoke<T>(Func<T> f)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Thread.CurrentThread == _thread) return f();
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _commands.Enqueue(() =>
+        {
+            try { tcs.SetResult(f()); }
+            catch (Exception e) { tcs.SetException(e); }
+        });
+        _wakeup.Set();
+        // WaitAny, not Wait: Task.Wait wraps a failure in an AggregateException, and callers need the
+        // original one (a VrrpConfigurationException carries the error ids).
+        if (Task.WaitAny(new Task[] { tcs.Task }, TimeSpan.FromSeconds(30)) < 0 && !tcs.Task.IsCompleted)
+            throw new TimeoutException("The VRRP engine thread did not answer within 30 seconds.");
+        return tcs.Task.GetAwaiter().GetResult();
+    }
+
+    private void Post(Action a)
+    {
+        if (_disposed) return;
+        _commands.Enqueue(a);
+        _wakeup.Set();
+    }
+
+    // ---- the loop (engine thread) ----------------------------------------------------------
+
+    private void Run()
+    {
+        var fds = new List<int>();
+        var entries = new List<SocketEntry?>();
+        var readable = new bool[64];
+        while (!_disposed)
+        {
+            try
+            {
+                LoopIterations++;
+                Phase = "commands";
+                while (_commands.TryDequeue(out var c)) c();
+
+                int timeout = 1000;
+                if (_engine.NextDueMicroseconds is { } due)
+                {
+                    long wait = due - _engine.Clock.NowMicroseconds;
+                    timeout = wait <= 0 ? 0 : (int)Math.Min(1000, (wait + 999) / 1000);
+                }
+                fds.Clear();
+                entries.Clear();
+                fds.Add(_wakeup.Descriptor); entries.Add(null);
+                int linkSlot = -1;
+                if (_links is not null) { linkSlot = fds.Count; fds.Add(_links.Descriptor); entries.Add(null); }
+                foreach (var e in _sockets.Values) { fds.Add(e.Socket.ReceiveDescriptor); entries.Add(e); }
+                if (readable.Length < fds.Count) readable = new bool[fds.Count * 2];
+                Phase = "poll";
+                DescriptorPoll.Wait(fds.ToArray(), readable, timeout);
+                Phase = "receive";
+
+                if (readable[0]) _wakeup.Reset();
+                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) RefreshLinks();
+                for (int i = 0; i < fds.Count; i++)
+                {
+                    if (!readable[i] || entries[i] is not { } entry) continue;
+                    for (int n = 0; n < 64; n++)
+                    {
+                        var d = entry.Socket.TryReceive();
+                        if (d is null) break;
+                        Deliver(entry, d);
+                    }
+                }
+                Phase = "timers";
+                _engine.RunDueTimers();
+                Phase = "publish";
+            }
+            catch (Exception e)
+            {
+                LastLoopError = e;
+                Thread.Sleep(10);
+            }
+            PublishAndRaise();
+        }
+    }
+
+    private void Deliver(SocketEntry entry, VrrpDatagram d)
+    {
+        if (entry.Socket.AddressFamily == AddressFamily.InterNetwork)
+            _engine.ReceiveIPv4Datagram(entry.InterfaceName, d.Data);
+        else
+            _engine.Receive(entry.InterfaceName, new VrrpReceivedPacket(AddressFamily.InterNetworkV6, d.Source,
+                d.Destination ?? VrrpCodec.MulticastIPv6, d.HopLimit, d.Data));
+    }
+
+    private void PublishSnapshots()
+    {
+        foreach (var i in _engine.Instances)
+            if (_running.TryGetValue(i.Name, out var h)) h.Publish(VrrpInstanceSnapshot.From(i));
+    }
+
+    private void PublishAndRaise()
+    {
+        PublishSnapshots();
+        lock (_signal) Monitor.PulseAll(_signal);
+        if (_pendingEvents.Count == 0) return;
+        foreach (var e in _pendingEvents) _events.Add(e);
+        _pendingEvents.Clear();
+    }
+
+    /// <summary>Raises <see cref="StateChanged"/> on its own thread, in order, so a slow handler never stalls the engine.</summary>
+    private void DispatchEvents()
+    {
+        foreach (var e in _events.GetConsumingEnumerable())
+        {
+            try { StateChanged?.Invoke(this, e); }
+            catch (Exception ex) { LastLoopError = ex; }
+        }
+    }
+
+    private void RefreshLinks()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var i in _engine.Instances)
+        {
+            names.Add(i.Config.InterfaceName);
+            foreach (var t in i.Config.TrackInterfaces) names.Add(t.InterfaceName);
+        }
+        if (names.Count == 0) return;
+        var links = _rtnl.GetLinks().ToDictionary(l => l.Name, StringComparer.Ordinal);
+        foreach (var n in names)
+        {
+            bool up = links.TryGetValue(n, out var l) && RtnlVrrpInterfaceLookup.IsUp(l);
+            if (_linkState.TryGetValue(n, out var was) && was == up) continue;
+            _linkState[n] = up;
+            _engine.SetInterfaceState(n, up);
+        }
+    }
+
+    private void AcquireSocket(string instance, int ifindex, string ifname, AddressFamily family, IPAddress source)
+    {
+        var key = (ifname, family, source);
+        if (!_sockets.TryGetValue(key, out var entry))
+        {
+            entry = new SocketEntry(VrrpSocket.Open(ifindex, ifname, family, source, joinMulticast: true), ifname, key);
+            _sockets[key] = entry;
+        }
+        entry.Users++;
+        _socketOf[instance] = entry;
+    }
+
+    private void ReleaseSocket(string instance)
+    {
+        if (!_socketOf.Remove(instance, out var entry)) return;
+        if (--entry.Users > 0) return;
+        _sockets.Remove(entry.Key);
+        entry.Socket.Dispose();
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        if (_running.IsEmpty || _disposed) return;
+        try
+        {
+            var t = Task.Run(StopAll);
+            t.Wait(TimeSpan.FromSeconds(3));
+        }
+        catch { /* exiting anyway */ }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        try { StopAll(); } catch { }
+        _disposed = true;
+        _wakeup.Set();
+        _thread.Join(TimeSpan.FromSeconds(2));
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        foreach (var r in _signals) r.Dispose();
+        foreach (var s in _sockets.Values) s.Socket.Dispose();
+        _sockets.Clear();
+        _links?.Dispose();
+        _wakeup.Dispose();
+        _events.CompleteAdding();
+    }
+
+    private sealed class SocketEntry
+    {
+        public SocketEntry(VrrpSocket socket, string ifname, (string, AddressFamily, IPAddress) key)
+        {
+            Socket = socket;
+            InterfaceName = ifname;
+            Key = key;
+        }
+
+        public VrrpSocket Socket { get; }
+        public string InterfaceName { get; }
+        public (string If, AddressFamily Family, IPAddress Source) Key { get; }
+        public int Users { get; set; }
+    }
+
+    // ---- what the engine asks for (engine thread) ------------------------------------------
+
+    private sealed class Actions : IVrrpActions
+    {
+        private readonly VrrpHost _h;
+
+        public Actions(VrrpHost host) => _h = host;
+
+        private VrrpRunningInstance? Handle(VrrpInstance i) => _h._running.TryGetValue(i.Name, out var h) ? h : null;
+
+        public void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement)
+        {
+            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            try { entry.Socket.Send(advertisement.Destination, advertisement.Message); }
+            catch (Exception e) { Handle(instance)?.CountSendError(e); }
+        }
+
+        public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
+        {
+            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            foreach (var a in addresses)
+            {
+                try
+                {
+                    _h._rtnl.AddAddress(entry.Socket.InterfaceIndex, a.Address, (byte)a.PrefixLength, a.Label,
+                        a.Address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.IfaFNoDad : 0);
+                }
+                catch (NetlinkException e) when (e.Errno == Errno.EEXIST) { }
+                catch (Exception e) { Handle(instance)?.CountActionError($"add {a.Address}", e); }
+            }
+        }
+
+        public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
+        {
+            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            foreach (var a in addresses)
+            {
+                try { _h._rtnl.DeleteAddress(entry.Socket.InterfaceIndex, a.Address, (byte)a.PrefixLength); }
+                catch (NetlinkException e) when (e.Errno is Errno.EADDRNOTAVAIL or Errno.ENOENT or Errno.ENODEV) { }
+                catch (Exception e) { Handle(instance)?.CountActionError($"remove {a.Address}", e); }
+            }
+        }
+
+        public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind)
+        {
+            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            int ifindex = entry.Socket.InterfaceIndex;
+            string ifname = entry.InterfaceName;
+            var addresses = instance.Config.VirtualAddresses.Select(v => v.Address).ToArray();
+            var interval = instance.Config.Garp.Interval;
+            var handle = Handle(instance);
+            string name = instance.Name;
+            var prev = _h._announceChain.TryGetValue(name, out var t) ? t : Task.CompletedTask;
+            _h._announceChain[name] = prev.ContinueWith(_ =>
+            {
+                try
+                {
+                    var link = _h._rtnl.GetLink(ifindex);
+                    if (link?.MacAddress is null || !link.CanArp) return;
+                    using var channel = PacketSocket.Open(ifindex, ifname, 0);
+                    new ArpEngine().Announce(channel, new ArpInterface(ifname, ifindex, link.MacAddress), addresses,
+                        GratuitousArpMode.Request, count, interval);
+                }
+                catch (Exception e) { handle?.CountActionError("gratuitous ARP", e); }
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+
+        public void RunNotify(VrrpInstance instance, VrrpNotification notification)
+        {
+            var handle = Handle(instance);
+            var timeout = _h.NotifyTimeout;
+            // One chain for the process keeps notifications in order; each is bounded by the timeout.
+            _h._notifyChain = _h._notifyChain.ContinueWith(_ =>
+            {
+                foreach (var c in notification.Commands)
+                {
+                    try
+                    {
+                        var args = new List<string> { "-c", c.Command + " \"$@\"", "sh" };
+                        args.AddRange(c.Arguments);
+                        _h.Runner.Run(new ProcessRunRequest { FileName = "/bin/sh", Arguments = args, Timeout = timeout, KillGrace = TimeSpan.FromSeconds(1) });
+                    }
+                    catch (Exception e) { handle?.CountActionError($"notify '{c.Command}'", e); }
+                }
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+
+        public void RunTrackScript(VrrpTrackScript script)
+        {
+            Task.Run(() =>
+            {
+                bool ok;
+                try
+                {
+                    var r = _h.Runner.Run(new ProcessRunRequest
+                    {
+                        FileName = "/bin/sh",
+                        Arguments = new[] { "-c", script.Command },
+                        Timeout = script.Timeout,
+                        KillGrace = TimeSpan.FromSeconds(1),
+                    });
+                    ok = !r.TimedOut && !r.Killed && r.Signal == 0 && r.ExitCode == 0;
+                }
+                catch { ok = false; }
+                _h.Post(() => _h._engine.ReportTrackScriptResult(script.Name, ok));
+            });
+        }
+
+        public void StateChanged(VrrpStateChange change)
+        {
+            var handle = Handle(change.Instance);
+            if (handle is null) return;
+            var now = DateTime.Now;
+            handle.LastTransition = now;
+            handle.LastTransitionReason = change.Reason;
+            handle.PreviousState = change.From;
+            handle.TransitionCount++;
+            _h._pendingEvents.Add(new VrrpStateChangedEventArgs(handle, change.From, change.To, change.Reason, now, change.Instance.EffectivePriority));
+        }
+    }
+}

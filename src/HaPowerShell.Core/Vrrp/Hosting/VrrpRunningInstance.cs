@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace HaPowerShell.Core.Vrrp.Hosting;
+
+/// <summary>What <see cref="VrrpHost"/> publishes about one instance after every turn of its loop.</summary>
+internal sealed record VrrpInstanceSnapshot(
+    VrrpState State, bool IsRunning, int Priority, int EffectivePriority, IPAddress PrimaryAddress,
+    IPAddress? MasterAddress, int? MasterPriority, long MasterAdverIntervalMicroseconds,
+    IReadOnlyList<string> FaultReasons, bool VirtualAddressesInstalled,
+    long AdvertisementsSent, long AdvertisementsReceived, long PriorityZeroSent, long PriorityZeroReceived,
+    long BecameMaster, long ReleasedMaster, long GratuitousArpBursts, long Rejected,
+    IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason)
+{
+    public static VrrpInstanceSnapshot From(VrrpInstance i) => new(
+        i.State, i.IsStarted, i.BasePriority, i.EffectivePriority, i.PrimaryAddress, i.MasterAddress, i.MasterPriority,
+        i.MasterAdverIntervalMicroseconds, i.FaultReasons.ToArray(), i.VirtualAddressesInstalled,
+        i.Counters.AdvertisementsSent, i.Counters.AdvertisementsReceived, i.Counters.PriorityZeroSent, i.Counters.PriorityZeroReceived,
+        i.Counters.BecameMaster, i.Counters.ReleasedMaster, i.Counters.GratuitousArpBursts, i.Counters.TotalRejected,
+        i.Counters.RejectedByReason);
+}
+
+/// <summary>
+/// A VRRP instance run by a <see cref="VrrpHost"/>, as users see it: a live view (every property reads
+/// the state the host published last, so a variable holding it keeps showing the current state).
+/// </summary>
+public sealed class VrrpRunningInstance
+{
+    private volatile VrrpInstanceSnapshot _snapshot;
+    private long _sendErrors, _actionErrors;
+
+    internal VrrpRunningInstance(VrrpHost host, VrrpInstanceConfig config, VrrpInstanceSnapshot first)
+    {
+        Host = host;
+        Config = config;
+        _snapshot = first;
+        StartTime = DateTime.Now;
+    }
+
+    internal VrrpHost Host { get; }
+
+    /// <summary>The host that runs it.</summary>
+    public VrrpHost GetHost() => Host;
+
+    /// <summary>The configuration it runs with.</summary>
+    public VrrpInstanceConfig Config { get; }
+
+    public string Name => Config.EffectiveName;
+    public string InterfaceName => Config.InterfaceName;
+    public int VirtualRouterId => Config.VirtualRouterId;
+    public int Version => (int)Config.Version;
+    public AddressFamily AddressFamily => Config.AddressFamily;
+    public VrrpState State => _snapshot.State;
+
+    /// <summary>False once the instance was stopped.</summary>
+    public bool IsRunning => _snapshot.IsRunning;
+
+    /// <summary>The configured priority (Set-VrrpInstance -Priority changes it).</summary>
+    public int Priority => _snapshot.Priority;
+
+    /// <summary>The priority advertised: configured plus tracker weights (1-254; 255 for the owner).</summary>
+    public int EffectivePriority => _snapshot.EffectivePriority;
+
+    /// <summary>The address adverts are sent from.</summary>
+    public IPAddress PrimaryAddress => _snapshot.PrimaryAddress;
+
+    /// <summary>The current master: this router when Master, else the last master heard.</summary>
+    public IPAddress? MasterAddress => _snapshot.MasterAddress;
+    public int? MasterPriority => _snapshot.MasterPriority;
+
+    public TimeSpan AdvertisementInterval => Config.AdvertisementInterval;
+
+    /// <summary>v3: the interval learnt from the master; v2: the configured one.</summary>
+    public TimeSpan MasterAdvertisementInterval => TimeSpan.FromTicks(_snapshot.MasterAdverIntervalMicroseconds * 10);
+
+    public IReadOnlyList<VrrpVirtualAddress> VirtualIPAddress => Config.VirtualAddresses;
+    public IReadOnlyList<IPAddress> UnicastPeer => Config.UnicastPeers;
+    public bool NoPreempt => Config.NoPreempt;
+    public TimeSpan PreemptDelay => Config.PreemptDelay;
+
+    /// <summary>Whether the virtual addresses are on the interface now.</summary>
+    public bool VirtualAddressesInstalled => _snapshot.VirtualAddressesInstalled;
+
+    /// <summary>Why the instance is in Fault (empty when healthy).</summary>
+    public IReadOnlyList<string> FaultReasons => _snapshot.FaultReasons;
+
+    public DateTime StartTime { get; }
+
+    /// <summary>When the last state change happened (local time), and why.</summary>
+    public DateTime? LastTransition { get; internal set; }
+    public VrrpTransitionReason? LastTransitionReason { get; internal set; }
+    public VrrpState? PreviousState { get; internal set; }
+    public long TransitionCount { get; internal set; }
+
+    public long AdvertisementsSent => _snapshot.AdvertisementsSent;
+    public long AdvertisementsReceived => _snapshot.AdvertisementsReceived;
+    public long PriorityZeroSent => _snapshot.PriorityZeroSent;
+    public long PriorityZeroReceived => _snapshot.PriorityZeroReceived;
+    public long BecameMaster => _snapshot.BecameMaster;
+    public long ReleasedMaster => _snapshot.ReleasedMaster;
+    public long GratuitousArpBursts => _snapshot.GratuitousArpBursts;
+
+    /// <summary>Received packets dropped by the receive checks, in total and by reason.</summary>
+    public long Rejected => _snapshot.Rejected;
+    public IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason => _snapshot.RejectedByReason;
+
+    /// <summary>Adverts the kernel refused to send (link down, for example).</summary>
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
+
+    /// <summary>Failed address changes, announcements and scripts (see <see cref="LastError"/>).</summary>
+    public long ActionErrors => Interlocked.Read(ref _actionErrors);
+    public string? LastError { get; private set; }
+
+    internal void Publish(VrrpInstanceSnapshot s) => _snapshot = s;
+    internal void CountSendError(Exception e) { Interlocked.Increment(ref _sendErrors); LastError = e.Message; }
+    internal void CountActionError(string what, Exception e) { Interlocked.Increment(ref _actionErrors); LastError = $"{what}: {e.Message}"; }
+
+    public override string ToString() => $"{Name} VRID {VirtualRouterId} on {InterfaceName}: {State} (priority {EffectivePriority})";
+}
+
+/// <summary>A state change of a hosted instance (the data of the 'HaPowerShell.Vrrp' engine event).</summary>
+public sealed class VrrpStateChangedEventArgs : EventArgs
+{
+    internal VrrpStateChangedEventArgs(VrrpRunningInstance instance, VrrpState from, VrrpState to, VrrpTransitionReason reason, DateTime time, int priority)
+    {
+        Instance = instance;
+        Name = instance.Name;
+        PreviousState = from;
+        State = to;
+        Reason = reason;
+        Time = time;
+        Priority = priority;
+    }
+
+    public VrrpRunningInstance Instance { get; }
+    public string Name { get; }
+    public VrrpState PreviousState { get; }
+    public VrrpState State { get; }
+    public VrrpTransitionReason Reason { get; }
+    public DateTime Time { get; }
+    public int Priority { get; }
+
+    public override string ToString() => $"{Name}: {PreviousState} -> {State} ({Reason})";
+}

@@ -1,0 +1,113 @@
+using HaPowerShell.Native.Packet;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace HaPowerShell.Native.Vrrp;
+
+/// <summary>An eventfd another thread signals to wake a loop blocked in <see cref="DescriptorPoll.Wait"/>.</summary>
+public sealed unsafe class WakeupEvent : IDisposable
+{
+    private int _fd;
+
+    public WakeupEvent()
+    {
+        _fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (_fd < 0) throw new PacketSocketException("create eventfd", errno);
+    }
+
+    public int Descriptor => _fd;
+
+    public void Set()
+    {
+        ulong one = 1;
+        int fd = _fd;
+        if (fd >= 0) write(fd, &one, 8);
+    }
+
+    /// <summary>Clears the pending wakeups.</summary>
+    public void Reset()
+    {
+        ulong v;
+        int fd = _fd;
+        if (fd >= 0) read(fd, &v, 8);
+    }
+
+    public void Dispose()
+    {
+        if (_fd >= 0) { close(_fd); _fd = -1; }
+    }
+}
+
+/// <summary>
+/// A netlink socket subscribed to link notifications (RTMGRP_LINK): it becomes readable when any link
+/// changes (up/down, carrier). The reader only drains it and re-reads the links it cares about.
+/// </summary>
+public sealed unsafe class LinkChangeMonitor : IDisposable
+{
+    private const int NetlinkRoute = 0, RtmgrpLink = 1;
+    private int _fd;
+
+    public LinkChangeMonitor()
+    {
+        _fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NetlinkRoute);
+        if (_fd < 0) throw new PacketSocketException("open netlink link monitor", errno);
+        byte* sa = stackalloc byte[12];
+        new Span<byte>(sa, 12).Clear();
+        *(ushort*)sa = (ushort)AF_NETLINK;
+        *(uint*)(sa + 8) = RtmgrpLink;
+        if (bind(_fd, (sockaddr*)sa, 12) < 0)
+        {
+            int e = errno;
+            close(_fd);
+            _fd = -1;
+            throw new PacketSocketException("subscribe to link notifications", e);
+        }
+    }
+
+    public int Descriptor => _fd;
+
+    /// <summary>Reads and discards every queued notification; true when there was at least one (or the queue overflowed).</summary>
+    public bool Drain()
+    {
+        bool any = false;
+        byte* buf = stackalloc byte[8192];
+        while (_fd >= 0)
+        {
+            long n = recv(_fd, buf, 8192, MSG_DONTWAIT);
+            if (n > 0) { any = true; continue; }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == ENOBUFS) { any = true; continue; }
+            break;
+        }
+        return any;
+    }
+
+    public void Dispose()
+    {
+        if (_fd >= 0) { close(_fd); _fd = -1; }
+    }
+}
+
+/// <summary>poll(2) over several descriptors.</summary>
+public static unsafe class DescriptorPoll
+{
+    /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> (negative: forever) until one of <paramref name="descriptors"/> is readable; fills <paramref name="readable"/>.</summary>
+    public static int Wait(ReadOnlySpan<int> descriptors, Span<bool> readable, int timeoutMilliseconds)
+    {
+        int count = descriptors.Length;
+        pollfd* fds = stackalloc pollfd[Math.Max(1, count)];
+        for (int i = 0; i < count; i++) fds[i] = new pollfd { fd = descriptors[i], events = POLLIN };
+        while (true)
+        {
+            int r = poll(fds, (ulong_t)(ulong)count, timeoutMilliseconds);
+            if (r < 0)
+            {
+                int e = errno;
+                if (e == EINTR) continue;
+                throw new PacketSocketException("poll VRRP descriptors", e);
+            }
+            for (int i = 0; i < count; i++) readable[i] = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+            return r;
+        }
+    }
+}

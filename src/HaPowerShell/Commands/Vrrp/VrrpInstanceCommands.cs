@@ -1,0 +1,133 @@
+using System.Management.Automation;
+using HaPowerShell.Completers;
+using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Core.Vrrp.Hosting;
+
+namespace HaPowerShell.Commands.Vrrp;
+
+/// <summary>Get-VrrpInstance: the instances this process runs, as live views.</summary>
+[Cmdlet(VerbsCommon.Get, "VrrpInstance")]
+[OutputType(typeof(VrrpRunningInstance))]
+public sealed class GetVrrpInstanceCommand : VrrpCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    public string? InterfaceName { get; set; }
+
+    [Parameter]
+    public VrrpState? State { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        IEnumerable<VrrpRunningInstance> found = Name is null
+            ? ExistingHost?.Instances ?? Array.Empty<VrrpRunningInstance>()
+            : Name.SelectMany(Resolve).Distinct();
+        foreach (var i in found)
+        {
+            if (!string.IsNullOrEmpty(InterfaceName) && i.InterfaceName != InterfaceName) continue;
+            if (State is { } s && i.State != s) continue;
+            WriteObject(i);
+        }
+    }
+}
+
+/// <summary>Set-VrrpInstance: changes a running instance's priority (keepalived needs a reload for this).</summary>
+[Cmdlet(VerbsCommon.Set, "VrrpInstance", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(VrrpRunningInstance))]
+public sealed class SetVrrpInstanceCommand : VrrpCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(1, 255)]
+    public int Priority { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var i in Name.SelectMany(Resolve).Distinct())
+        {
+            if (!ShouldProcess($"VRRP instance '{i.Name}' (priority {i.Priority})", $"Set priority to {Priority}")) continue;
+            try
+            {
+                i.GetHost().SetPriority(i.Name, Priority);
+                if (PassThru) WriteObject(i);
+            }
+            catch (Exception e) { WriteVrrpFailure(e, i); }
+        }
+    }
+}
+
+/// <summary>Stop-VrrpInstance: stops gracefully (a Master sends priority 0 and removes its addresses).</summary>
+[Cmdlet(VerbsLifecycle.Stop, "VrrpInstance", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(VrrpRunningInstance))]
+public sealed class StopVrrpInstanceCommand : VrrpCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var i in Name.SelectMany(Resolve).Distinct())
+        {
+            if (!ShouldProcess($"VRRP instance '{i.Name}' ({i.State}, VRID {i.VirtualRouterId} on {i.InterfaceName})", "Stop")) continue;
+            try
+            {
+                i.GetHost().Stop(i.Name);
+                if (PassThru) WriteObject(i);
+            }
+            catch (Exception e) { WriteVrrpFailure(e, i); }
+        }
+    }
+}
+
+/// <summary>Wait-VrrpInstance: waits until instances reach a state (Master by default).</summary>
+[Cmdlet(VerbsLifecycle.Wait, "VrrpInstance")]
+[OutputType(typeof(VrrpRunningInstance))]
+public sealed class WaitVrrpInstanceCommand : VrrpCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter(Position = 1)]
+    public VrrpState State { get; set; } = VrrpState.Master;
+
+    [Parameter]
+    [ValidateRange(-1, int.MaxValue)]
+    public double Timeout { get; set; } = 30;
+
+    protected override void ProcessRecord()
+    {
+        foreach (var i in Name.SelectMany(Resolve).Distinct())
+        {
+            var limit = Timeout < 0 ? TimeSpan.FromDays(3650) : TimeSpan.FromSeconds(Timeout);
+            bool ok = i.GetHost().WaitFor(i, x => x.State == State || !x.IsRunning, limit, Cancellation);
+            if (Cancellation.IsCancellationRequested) return;
+            if (ok && i.State == State)
+            {
+                WriteObject(i);
+                continue;
+            }
+            string why = i.IsRunning ? $"it is {i.State} after {Timeout:0.###} s" : "it was stopped";
+            WriteError(new ErrorRecord(new TimeoutException($"VRRP instance '{i.Name}' did not reach {State}: {why}. Raise -Timeout, or check Get-VrrpInstance '{i.Name}' (master address, counters, FaultReasons)."),
+                i.IsRunning ? "VrrpWaitTimeout" : "VrrpInstanceStopped", i.IsRunning ? ErrorCategory.OperationTimeout : ErrorCategory.InvalidOperation, i));
+        }
+    }
+}

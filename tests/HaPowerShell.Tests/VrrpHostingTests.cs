@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Native;
+using HaPowerShell.Native.Packet;
+using HaPowerShell.Native.Rtnl;
+using HaPowerShell.Native.Vrrp;
+using Xunit;
+
+namespace HaPowerShell.Tests;
+
+/// <summary>The pieces the VRRP host is made of, against this machine's kernel (loopback only).</summary>
+public class VrrpHostingTests
+{
+    [Fact]
+    public void WakeupEventMakesPollReturnAndResets()
+    {
+        using var w = new WakeupEvent();
+        var readable = new bool[1];
+        Assert.Equal(0, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 0));
+        w.Set();
+        w.Set();
+        Assert.Equal(1, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 1000));
+        Assert.True(readable[0]);
+        w.Reset();
+        Assert.Equal(0, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 0));
+        Assert.False(readable[0]);
+    }
+
+    [Fact]
+    public void LinkChangeMonitorOpensAndDrainsNothingWhenQuiet()
+    {
+        using var m = new LinkChangeMonitor();
+        Assert.True(m.Descriptor >= 0);
+        m.Drain();                      // whatever was queued
+        Assert.False(m.Drain());
+    }
+
+    [Fact]
+    public void InterfaceLookupFindsLoopbackAndNotUnknownNames()
+    {
+        using var rtnl = new RtnlClient();
+        var lookup = new RtnlVrrpInterfaceLookup(rtnl);
+        Assert.Contains("lo", lookup.Names);
+        var lo = lookup.Find("lo");
+        Assert.NotNull(lo);
+        Assert.True(lo!.Index > 0);
+        Assert.True(lo.IsUp);
+        Assert.Null(lookup.Find("haps-no-such0"));
+        var cfg = new VrrpInstanceConfig { InterfaceName = "haps-no-such0", VirtualRouterId = 1, VirtualAddresses = new[] { VrrpVirtualAddress.Parse("192.0.2.10") } };
+        var err = Assert.Single(cfg.Validate(lookup));
+        Assert.Equal("VrrpInterfaceNotFound", err.ErrorId);
+        Assert.Contains("lo", err.Message);
+    }
+
+    [Fact]
+    public void RawSocketOnLoopbackDeliversDatagramWithTtlAndDestination()
+    {
+        using var rtnl = new RtnlClient();
+        var lo = rtnl.GetLink("lo")!;
+        var localhost = IPAddress.Loopback;
+        VrrpSocket s;
+        try { s = VrrpSocket.Open(lo.Index, "lo", AddressFamily.InterNetwork, localhost, joinMulticast: false); }
+        catch (PacketSocketException e) when (e.Errno is Errno.EPERM or Errno.EACCES) { return; } // needs CAP_NET_RAW
+        using (s)
+        {
+            while (s.TryReceive() is not null) { }   // stray traffic on lo
+            var adv = new VrrpAdvertisement { Version = VrrpVersion.V3, VirtualRouterId = 77, Priority = 100, IntervalUnits = 100, Addresses = new[] { IPAddress.Parse("192.0.2.10") } };
+            var msg = VrrpCodec.Encode(adv, localhost, localhost);
+            s.Send(localhost, msg);
+            VrrpDatagram? d = null;
+            for (int i = 0; i < 20 && (d is null || d.Data.Length < 28 || d.Data[21] != 77); i++) d = s.Receive(TimeSpan.FromSeconds(1));
+            Assert.NotNull(d);
+            Assert.Equal(localhost, d!.Source);
+            Assert.Equal(localhost, d.Destination);
+            Assert.Equal(255, d.HopLimit);
+            Assert.Equal(lo.Index, d.InterfaceIndex);
+            Assert.Equal(VrrpRejectReason.None, VrrpReceivedPacket.FromIPv4Datagram(d.Data, out var p));
+            Assert.Equal(msg, p!.Message.ToArray());
+            Assert.Equal(255, p.HopLimit);
+        }
+    }
+
+    [Fact]
+    public void RawIPv6SocketOnLoopbackDeliversMessageWithHopLimitAndPseudoHeaderChecksum()
+    {
+        using var rtnl = new RtnlClient();
+        var lo = rtnl.GetLink("lo")!;
+        var localhost = IPAddress.IPv6Loopback;
+        VrrpSocket s;
+        try { s = VrrpSocket.Open(lo.Index, "lo", AddressFamily.InterNetworkV6, localhost, joinMulticast: false); }
+        catch (PacketSocketException e) when (e.Errno is Errno.EPERM or Errno.EACCES or Errno.EADDRNOTAVAIL or Errno.EAFNOSUPPORT) { return; } // needs CAP_NET_RAW and IPv6
+        using (s)
+        {
+            while (s.TryReceive() is not null) { }   // stray traffic on lo
+            var adv = new VrrpAdvertisement { Version = VrrpVersion.V3, AddressFamily = AddressFamily.InterNetworkV6, VirtualRouterId = 78, Priority = 100, IntervalUnits = 10, Addresses = new[] { IPAddress.Parse("2001:db8::10") } };
+            var msg = VrrpCodec.Encode(adv, localhost, localhost);
+            s.Send(localhost, msg);
+            VrrpDatagram? d = null;
+            for (int i = 0; i < 20 && (d is null || d.Data.Length < 8 || d.Data[1] != 78); i++) d = s.Receive(TimeSpan.FromSeconds(1));
+            Assert.NotNull(d);
+            // IPv6 raw sockets deliver the VRRP message without the IP header.
+            Assert.Equal(msg, d!.Data);
+            Assert.Equal(localhost, d.Source);
+            Assert.Equal(localhost, d.Destination);
+            Assert.Equal(255, d.HopLimit);
+            Assert.Equal(lo.Index, d.InterfaceIndex);
+            // The kernel left our checksum alone (IPV6_CHECKSUM off) and it covers the IPv6 pseudo-header.
+            Assert.True(VrrpCodec.VerifyChecksum(d.Data, VrrpVersion.V3, AddressFamily.InterNetworkV6, d.Source, d.Destination!));
+        }
+    }
+
+    [Fact]
+    public void HostStartReportsConfigurationErrorsUnwrapped()
+    {
+        // lo never has a link-local address, so an IPv6 instance there has nothing to advertise from;
+        // the error must come back as the VrrpConfigurationException with its id, not an AggregateException.
+        using var host = new VrrpHost();
+        var cfg = new VrrpInstanceConfig
+        {
+            InterfaceName = "lo", VirtualRouterId = 9, Version = VrrpVersion.V3,
+            VirtualAddresses = new[] { VrrpVirtualAddress.Parse("2001:db8::10") },
+        };
+        var e = Assert.Throws<VrrpConfigurationException>(() => host.Start(cfg));
+        Assert.Contains(e.Errors, x => x.ErrorId == "VrrpSourceAddressMissing");
+        Assert.Empty(host.Instances);
+    }
+}

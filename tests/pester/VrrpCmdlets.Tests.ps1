@@ -1,0 +1,82 @@
+# The VRRP cmdlets' argument checks and lookups: everything here is refused or read before any socket
+# opens, so it needs neither root nor namespaces (rtnetlink link dumps are unprivileged).
+BeforeAll {
+    Import-Module $env:HAPS_MODULE_PATH -Force
+}
+
+Describe 'Start-VrrpInstance argument checks' {
+    It 'names the existing interfaces when the interface is unknown' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName 'nosuch0' -VirtualRouterId 1 -VirtualIPAddress 192.0.2.10 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'VrrpInterfaceNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].Exception.Message | Should -Match "no network interface named 'nosuch0'.*lo"
+    }
+
+    It 'reports every problem with its own id, and starts nothing' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 300 -Priority 0 -VirtualIPAddress 192.0.2.10 -Version 3 `
+            -AuthenticationPassword secret -ErrorVariable err -ErrorAction SilentlyContinue
+        $ids = $err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }
+        $ids | Should -Contain 'VrrpVirtualRouterIdOutOfRange'
+        $ids | Should -Contain 'VrrpPriorityOutOfRange'
+        $ids | Should -Contain 'VrrpAuthenticationWithVersion3'
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
+    It 'refuses a VRRPv2 interval that is not whole seconds and a bad address' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10, 'bogus' -AdvertisementInterval 0.5 -ErrorVariable err -ErrorAction SilentlyContinue
+        $ids = $err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }
+        $ids | Should -Contain 'VrrpVirtualAddressInvalid'
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -AdvertisementInterval 0.5 -ErrorVariable err -ErrorAction SilentlyContinue
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpAdvertisementIntervalInvalid'
+    }
+
+    It 'refuses IPv6 on an interface without a link-local address to advertise from' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 2001:db8::10 -ErrorVariable err -ErrorAction SilentlyContinue
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpSourceAddressMissing'
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
+    It 'refuses IPv6 with VRRPv2' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 2001:db8::10 -Version 2 -ErrorVariable err -ErrorAction SilentlyContinue
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpIPv6RequiresVersion3'
+    }
+
+    It 'starts nothing with -WhatIf' {
+        $r = Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -WhatIf
+        $r | Should -BeNullOrEmpty
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+}
+
+Describe 'Get/Set/Stop/Wait-VrrpInstance with nothing running' {
+    It 'Get-VrrpInstance returns nothing, and a wildcard matches nothing quietly' {
+        @(Get-VrrpInstance).Count | Should -Be 0
+        @(Get-VrrpInstance -Name 'VI_*' -ErrorAction Stop).Count | Should -Be 0
+    }
+
+    It '<Command> of an unknown name is VrrpInstanceNotFound' -ForEach @(
+        @{ Command = 'Get-VrrpInstance'; Extra = @{} }
+        @{ Command = 'Set-VrrpInstance'; Extra = @{ Priority = 10 } }
+        @{ Command = 'Stop-VrrpInstance'; Extra = @{} }
+        @{ Command = 'Wait-VrrpInstance'; Extra = @{ Timeout = 1 } }
+    ) {
+        $err = $null
+        & $Command -Name 'VI_none' @Extra -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpInstanceNotFound'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'binds -Name from the pipeline by property name' {
+        $err = $null
+        [pscustomobject]@{ Name = 'VI_piped' } | Stop-VrrpInstance -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].TargetObject | Should -Be 'VI_piped'
+    }
+}

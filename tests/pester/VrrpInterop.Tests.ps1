@@ -1,0 +1,439 @@
+# VRRP end to end: our Start-VrrpInstance against keepalived (Debian 2.2.7) in network namespaces,
+# both roles, v2 with PASS, v3 at 100 ms, preemption, graceful stop, link loss, and where the client's
+# neighbour entry for the VIP points afterwards. Needs root (tag 'Root').
+#   lb1, lb2: the two routers on one bridge; client: pings the VIP.
+
+BeforeDiscovery {
+    Import-Module "$PSScriptRoot/../lab/NetnsLab.psm1" -Force
+    $script:canRun = (Test-LabEnvironment) -and [bool](Get-Command keepalived -ErrorAction SilentlyContinue)
+}
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../lab/NetnsLab.psm1" -Force
+    $script:ModulePath = $env:HAPS_MODULE_PATH
+    $script:Runner = Join-Path $PSScriptRoot 'VrrpRunner.ps1'
+    $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) ("haps-vrrp-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $script:Work
+    $script:PwshHost = [Environment]::ProcessPath
+    $script:PwshArgs = @(if ([System.IO.Path]::GetFileNameWithoutExtension($script:PwshHost) -eq 'dotnet') { "$PSHOME/pwsh.dll" })
+
+    function Read-ProcessText($P) {
+        $t = ''
+        foreach ($f in $P.StdOutPath, $P.StdErrPath) { if (Test-Path $f) { $t += [System.IO.File]::ReadAllText($f) } }
+        $t
+    }
+
+    function Wait-Text($P, [string]$Pattern, [double]$TimeoutSeconds = 15, [int]$After = 0) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        do {
+            $t = Read-ProcessText $P
+            if ($t.Length -gt $After -and $t.Substring($After) -match $Pattern) { return $true }
+            Start-Sleep -Milliseconds 100
+        } while ([DateTime]::UtcNow -lt $deadline)
+        return $false
+    }
+
+    function Start-Keepalived($Topo, [string]$HostName, [int]$Vrid, [int]$Priority, [int]$Version = 2,
+                              [string]$Interval = '1', [string]$Password, [string]$Vip, [switch]$NoPreempt,
+                              [string]$UnicastSource, [string[]]$UnicastPeer) {
+        $dir = Join-Path $script:Work "$($Topo.Id)-$HostName-$Vrid"
+        $null = New-Item -ItemType Directory -Path $dir -Force
+        $auth = if ($Password) { "    authentication {`n        auth_type PASS`n        auth_pass $Password`n    }" } else { '' }
+        $np = if ($NoPreempt) { '    nopreempt' } else { '' }
+        $uc = if ($UnicastPeer) { "    unicast_src_ip $UnicastSource`n    unicast_peer {`n$(($UnicastPeer | ForEach-Object { "        $_" }) -join "`n")`n    }" } else { '' }
+        $conf = @"
+global_defs {
+    router_id $HostName
+    vrrp_garp_master_delay 0
+}
+vrrp_instance VI_$Vrid {
+    state BACKUP
+    interface eth0
+    version $Version
+    virtual_router_id $Vrid
+    priority $Priority
+    advert_int $Interval
+$np
+$uc
+$auth
+    virtual_ipaddress {
+        $Vip
+    }
+}
+"@
+        $path = Join-Path $dir 'keepalived.conf'
+        Set-Content -Path $path -Value $conf
+        Start-LabProcess -Topology $Topo -HostName $HostName -Command keepalived -ArgumentList @(
+            '--dont-fork', '--log-console', '--vrrp', '-f', $path,
+            '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'check.pid'))
+    }
+
+    # keepalived's current state: the last "Entering X STATE" it logged.
+    function Get-KeepalivedState($P) {
+        $m = [regex]::Matches((Read-ProcessText $P), 'Entering (MASTER|BACKUP|FAULT) STATE')
+        if ($m.Count -eq 0) { return 'NONE' }
+        $m[$m.Count - 1].Groups[1].Value
+    }
+
+    function Wait-KeepalivedState($P, [string]$State, [double]$TimeoutSeconds = 15) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while ((Get-KeepalivedState $P) -ne $State -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Get-KeepalivedState $P
+    }
+
+    function Start-Ours($Topo, [string]$HostName, [hashtable]$Parameters) {
+        $ctl = Join-Path $script:Work "$($Topo.Id)-$HostName-ctl-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
+        $null = New-Item -ItemType Directory -Path $ctl
+        $json = $Parameters | ConvertTo-Json -Compress
+        $p = Start-LabProcess -Topology $Topo -HostName $HostName -Command $script:PwshHost -ArgumentList (
+            @($script:PwshArgs) + @('-NoProfile', '-NonInteractive', '-File', $script:Runner, $script:ModulePath, $ctl, $json))
+        $p | Add-Member -NotePropertyName ControlDirectory -NotePropertyValue $ctl -PassThru
+    }
+
+    # Runs PowerShell inside our long-lived speaker; returns the RESULT text (throws on ERROR).
+    function Invoke-Ours($P, [string]$Text, [double]$TimeoutSeconds = 15) {
+        $before = (Read-ProcessText $P).Length
+        $tmp = Join-Path $P.ControlDirectory 'cmd.tmp'
+        Set-Content -Path $tmp -Value $Text
+        Move-Item -Path $tmp -Destination (Join-Path $P.ControlDirectory 'cmd') -Force
+        if (-not (Wait-Text $P '(?m)^(RESULT|ERROR)' $TimeoutSeconds $before)) { throw "no answer to: $Text" }
+        $new = (Read-ProcessText $P).Substring($before)
+        $m = [regex]::Match($new, '(?ms)^(RESULT|ERROR) (.*?)(?=^\w+ |\z)')
+        if ($m.Groups[1].Value -eq 'ERROR') { throw $m.Groups[2].Value.Trim() }
+        $m.Groups[2].Value.Trim()
+    }
+
+    # Our current state: the target of the last EVENT line.
+    function Get-OurState($P) {
+        $m = [regex]::Matches((Read-ProcessText $P), '(?m)^EVENT \S+ \S+ (\S+)')
+        if ($m.Count -eq 0) { return 'None' }
+        $m[$m.Count - 1].Groups[1].Value
+    }
+
+    function Wait-OurState($P, [string]$State, [double]$TimeoutSeconds = 15) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while ((Get-OurState $P) -ne $State -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Get-OurState $P
+    }
+
+    # The hosts that hold the VIP (IPv4 or IPv6) on eth0 now.
+    function Get-VipHolder($Topo, [string]$Vip) {
+        $v6 = $Vip.Contains(':')
+        foreach ($h in $Topo.Hosts.Keys) {
+            $r = Invoke-LabCommand -Topology $Topo -HostName $h -Command ip -ArgumentList '-o', $(if ($v6) { '-6' } else { '-4' }), 'addr', 'show', 'dev', 'eth0' -AllowFailure
+            if ($r.StdOut -match "$(if ($v6) { 'inet6' } else { 'inet' }) $([regex]::Escape($Vip))/") { $h }
+        }
+    }
+
+    # A host's usable link-local address on eth0 (not tentative: DAD done), waiting for it; $null if none comes.
+    function Get-LinkLocal($Topo, [string]$HostName, [double]$TimeoutSeconds = 5) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        do {
+            $r = Invoke-LabCommand -Topology $Topo -HostName $HostName -Command ip -ArgumentList '-o', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link' -AllowFailure
+            foreach ($line in $r.StdOut -split "`n") {
+                if ($line -match 'inet6 (fe80:[0-9a-f:]+)/\d+' -and $line -notmatch 'tentative|dadfailed') { return $Matches[1] }
+            }
+            Start-Sleep -Milliseconds 100
+        } while ([DateTime]::UtcNow -lt $deadline)
+        $null
+    }
+
+    function Invoke-ClientPing6($Topo, [string]$Vip) {
+        (Invoke-LabCommand -Topology $Topo -HostName client -Command busybox -ArgumentList 'ping', '-6', '-c', '1', '-W', '1', $Vip -AllowFailure).ExitCode
+    }
+
+    function Stop-Ours($P) {
+        if (-not $P -or $P.Process.HasExited) { return }
+        $null = New-Item -ItemType File -Path (Join-Path $P.ControlDirectory 'quit') -Force
+        $null = Wait-Text $P '(?m)^QUIT' 10
+        if ($env:HAPS_VRRP_DEBUG) { Write-Host "---- ours on $($P.HostName):`n$(Read-ProcessText $P)" }
+        $null = Stop-LabProcess $P
+    }
+
+    function Invoke-ClientPing($Topo, [string]$Vip) {
+        (Invoke-LabCommand -Topology $Topo -HostName client -Command busybox -ArgumentList 'ping', '-c', '1', '-W', '1', $Vip -AllowFailure).ExitCode
+    }
+}
+
+AfterAll {
+    if ($script:Work -and (Test-Path $script:Work)) { Remove-Item -Recurse -Force $script:Work }
+}
+
+Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.100'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 51 -Priority 100 -Password 'secret1' -Vip "$Vip/24"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_51'; InterfaceName = 'eth0'; VirtualRouterId = 51; Priority = 150
+            VirtualIPAddress = @("$Vip/24"); AuthenticationPassword = 'secret1'; GarpMasterDelay = 0 }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'becomes Master while keepalived stays Backup, with the VIP on lb1 only' {
+        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
+        Start-Sleep -Seconds 2   # steady state: keepalived keeps accepting our adverts
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'reports the live instance through Get-VrrpInstance' {
+        $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_51; "{0} {1} {2} {3}" -f $i.State, $i.EffectivePriority, $i.MasterAddress, ($i.AdvertisementsSent -gt 0)'
+        $r | Should -Be "Master 150 $($Topo.Hosts.lb1.IPv4Address) True"
+    }
+
+    It 'keepalived counts no authentication or checksum errors on our adverts' {
+        Read-ProcessText $K | Should -Not -Match '(?i)(auth|checksum|invalid)'
+    }
+
+    It 'makes the client resolve the VIP to lb1' {
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+    }
+
+    It 'hands over to keepalived when Set-VrrpInstance lowers our priority below its (preemption)' {
+        Invoke-Ours $O 'Set-VrrpInstance -Name VI_51 -Priority 50 -PassThru | ForEach-Object Priority' | Should -Be '50'
+        Wait-KeepalivedState $K 'MASTER' 10 | Should -Be 'MASTER'
+        Wait-OurState $O 'Backup' 5 | Should -Be 'Backup'
+        Start-Sleep -Seconds 1
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+
+    It 'preempts keepalived again when our priority is raised' {
+        $null = Invoke-Ours $O 'Set-VrrpInstance -Name VI_51 -Priority 150'
+        Wait-OurState $O 'Master' 10 | Should -Be 'Master'
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP'
+        Start-Sleep -Milliseconds 500
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'Stop-VrrpInstance releases at once: keepalived takes over and the client follows' {
+        $r = Invoke-Ours $O '$s = [Diagnostics.Stopwatch]::StartNew(); Stop-VrrpInstance VI_51; $s.ElapsedMilliseconds'
+        # priority 0 makes keepalived wait only Skew_Time (about 0.6 s), not Master_Down_Interval (3.6 s)
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+        Invoke-Ours $O '@(Get-VrrpInstance).Count' | Should -Be '0'
+    }
+}
+
+Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.200'
+        $script:K = Start-Keepalived $Topo lb1 -Vrid 52 -Priority 200 -Version 3 -Interval '0.1' -Vip "$Vip/24"
+        $null = Wait-KeepalivedState $K 'MASTER' 5
+        $script:O = Start-Ours $Topo lb2 @{ Name = 'VI_52'; InterfaceName = 'eth0'; VirtualRouterId = 52; Priority = 100
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'stays Backup under a higher-priority keepalived master: exactly one Master' {
+        Wait-OurState $O 'Backup' 10 | Should -Be 'Backup' -Because (Read-ProcessText $O)
+        Start-Sleep -Seconds 1
+        Get-OurState $O | Should -Be 'Backup'
+        Get-KeepalivedState $K | Should -Be 'MASTER'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_52; "{0} {1} {2}" -f $i.MasterAddress, $i.MasterPriority, ($i.AdvertisementsReceived -gt 5)'
+        $r | Should -Be "$($Topo.Hosts.lb1.IPv4Address) 200 True"
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+    }
+
+    It 'takes over within a second when the master''s link goes down, and the client follows' {
+        Set-LabLink -Topology $Topo -HostName lb1 -Down
+        $s = [Diagnostics.Stopwatch]::StartNew()
+        Wait-OurState $O 'Master' 5 | Should -Be 'Master'
+        $s.Elapsed.TotalSeconds | Should -BeLessThan 3
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Contain 'lb2'
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+
+    It 'gives the VIP back when the link returns (keepalived preempts with priority 200)' {
+        Set-LabLink -Topology $Topo -HostName lb1 -Up
+        Wait-OurState $O 'Backup' 10 | Should -Be 'Backup'
+        Wait-KeepalivedState $K 'MASTER' 5 | Should -Be 'MASTER'
+        Start-Sleep -Seconds 1
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        Get-OurState $O | Should -Be 'Backup'
+    }
+
+    It 'takes over quickly when keepalived stops gracefully' {
+        $null = Stop-LabProcess $K
+        Wait-OurState $O 'Master' 3 | Should -Be 'Master'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+
+    It 'removes the VIP when its PowerShell process gets SIGTERM' {
+        $r = Stop-LabProcess $O
+        $r.Killed | Should -BeFalse
+        @(Get-VipHolder $Topo $Vip) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Unicast peers, scripts and Wait-VrrpInstance (VRRPv2 with keepalived)' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.150'
+        $lb1 = $Topo.Hosts.lb1.IPv4Address
+        $lb2 = $Topo.Hosts.lb2.IPv4Address
+        $script:Flags = Join-Path $script:Work "$($Topo.Id)-flags"
+        $null = New-Item -ItemType Directory -Path $Flags
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 53 -Priority 100 -Vip "$Vip/24" -UnicastSource $lb2 -UnicastPeer $lb1
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_53'; InterfaceName = 'eth0'; VirtualRouterId = 53; Priority = 150
+            VirtualIPAddress = @("$Vip/24"); UnicastPeer = @($lb2); GarpMasterDelay = 0
+            # A notify script that hangs must not stall the engine; the Backup one records its arguments.
+            NotifyMaster = 'sleep 30'
+            NotifyBackup = "echo backup >> $Flags/backup.txt"
+            NotifyScript = "echo >> $Flags/notify.txt"
+            TrackScript = @(@{ Name = 'chk_flag'; Script = "test ! -e $Flags/fail"; Interval = 0.2; Timeout = 1; Weight = 0 }) }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'Wait-VrrpInstance returns once the instance is Master; keepalived (unicast) stays Backup' {
+        Invoke-Ours $O 'Wait-VrrpInstance -Name VI_53 -State Master -Timeout 10 | ForEach-Object State' 15 | Should -Be 'Master'
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'keeps advertising while the Master notify script hangs' {
+        Start-Sleep -Seconds 4   # longer than keepalived's Master_Down_Interval (3.6 s)
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+        $sent = [long](Invoke-Ours $O '(Get-VrrpInstance VI_53).AdvertisementsSent')
+        $sent | Should -BeGreaterThan 4
+    }
+
+    It 'ran the Backup notify script, then the generic one with keepalived''s arguments' {
+        Get-Content (Join-Path $Flags 'backup.txt') -ErrorAction SilentlyContinue | Should -Be 'backup'
+        @(Get-Content (Join-Path $Flags 'notify.txt') -ErrorAction SilentlyContinue)[0] | Should -Be 'INSTANCE VI_53 BACKUP 150'
+    }
+
+    It 'goes to Fault when its track script fails, and keepalived takes over' {
+        $null = New-Item -ItemType File -Path (Join-Path $Flags 'fail')
+        Wait-OurState $O 'Fault' 5 | Should -Be 'Fault'
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        Invoke-Ours $O '(Get-VrrpInstance VI_53).FaultReasons -join ";"' | Should -Match 'chk_flag'
+    }
+
+    It 'recovers and preempts keepalived when the script succeeds again' {
+        Remove-Item (Join-Path $Flags 'fail')
+        Wait-OurState $O 'Master' 10 | Should -Be 'Master'
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'Wait-VrrpInstance reports a timeout as VrrpWaitTimeout' {
+        { Invoke-Ours $O 'Wait-VrrpInstance -Name VI_53 -State Backup -Timeout 0.5 -ErrorAction Stop' } | Should -Throw '*VrrpWaitTimeout*'
+    }
+}
+
+# VRRPv3 over IPv6 (RFC 5798): adverts go from each router's link-local address to ff02::12 with hop
+# limit 255 and carry the VIPs; the checksum covers the IPv6 pseudo-header. The lab turns DAD off on
+# the hosts, so the link-local address is usable as soon as eth0 is up.
+Describe 'VRRPv3 over IPv6 at 100 ms: ours Master, keepalived Backup' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '2001:db8:1::100'
+        $script:Ll1 = Get-LinkLocal $Topo lb1
+        $script:Ll2 = Get-LinkLocal $Topo lb2
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 61 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip/64"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_61'; InterfaceName = 'eth0'; VirtualRouterId = 61; Priority = 150
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/64"); GarpMasterDelay = 0 }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'both routers have a usable link-local address' {
+        $Ll1 | Should -Match '^fe80:'
+        $Ll2 | Should -Match '^fe80:'
+    }
+
+    It 'becomes Master while keepalived stays Backup, with the VIP on lb1 only' {
+        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
+        Start-Sleep -Seconds 1   # steady state: ten adverts, keepalived keeps accepting them
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+        Get-OurState $O | Should -Be 'Master'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'advertises from its link-local address and keepalived finds nothing wrong with the adverts' {
+        $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_61; "{0} {1} {2} {3} {4}" -f $i.State, $i.EffectivePriority, $i.MasterAddress, ($i.AdvertisementsSent -gt 5), $i.SendErrors'
+        $r | Should -Be "Master 150 $Ll1 True 0"
+        Read-ProcessText $K | Should -Not -Match '(?i)(checksum|invalid|mismatch|ttl|hop limit)'
+    }
+
+    It 'makes the client reach the VIP at lb1' {
+        Invoke-ClientPing6 $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+    }
+
+    It 'Stop-VrrpInstance releases at once: keepalived takes over and the VIP moves to lb2' {
+        $null = Invoke-Ours $O 'Stop-VrrpInstance VI_61'
+        # priority 0 makes keepalived wait only Skew_Time (about 40 ms), not Master_Down_Interval (about 340 ms)
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        Invoke-Ours $O '@(Get-VrrpInstance).Count' | Should -Be '0'
+        Invoke-ClientPing6 $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+}
+
+Describe 'VRRPv3 over IPv6 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '2001:db8:1::200'
+        $script:Ll1 = Get-LinkLocal $Topo lb1
+        $script:Ll2 = Get-LinkLocal $Topo lb2
+        $script:K = Start-Keepalived $Topo lb1 -Vrid 62 -Priority 200 -Version 3 -Interval '0.1' -Vip "$Vip/64"
+        $null = Wait-KeepalivedState $K 'MASTER' 5
+        $script:O = Start-Ours $Topo lb2 @{ Name = 'VI_62'; InterfaceName = 'eth0'; VirtualRouterId = 62; Priority = 100
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/64"); GarpMasterDelay = 0 }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'stays Backup under the keepalived master (adverts from its link-local address): exactly one Master' {
+        $Ll1 | Should -Match '^fe80:'
+        Wait-OurState $O 'Backup' 10 | Should -Be 'Backup' -Because (Read-ProcessText $O)
+        Start-Sleep -Seconds 1
+        Get-OurState $O | Should -Be 'Backup'
+        Get-KeepalivedState $K | Should -Be 'MASTER'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_62; "{0} {1} {2} {3} {4}" -f $i.MasterAddress, $i.MasterPriority, ($i.AdvertisementsReceived -gt 5), $i.Rejected, $i.PrimaryAddress'
+        $r | Should -Be "$Ll1 200 True 0 $Ll2"
+    }
+
+    It 'takes over quickly when keepalived stops gracefully, and the client follows' {
+        $null = Stop-LabProcess $K
+        Wait-OurState $O 'Master' 3 | Should -Be 'Master'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        Invoke-ClientPing6 $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+        Invoke-Ours $O '(Get-VrrpInstance VI_62).ActionErrors' | Should -Be '0'
+    }
+}
