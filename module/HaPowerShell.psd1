@@ -14,6 +14,8 @@
         'HaPowerShell.Ipvs.Format.ps1xml'
         # ARP and addresses
         'HaPowerShell.Arp.Format.ps1xml'
+        # Health checks
+        'HaPowerShell.Health.Format.ps1xml'
         # VRRP
         'HaPowerShell.Vrrp.Format.ps1xml'
     )
@@ -35,6 +37,9 @@
         'Get-VirtualIPAddress'
         'Add-VirtualIPAddress'
         'Remove-VirtualIPAddress'
+        # Health checks
+        'Invoke-MiscCheck', 'Invoke-TcpCheck', 'Invoke-HttpCheck',
+        'Start-IpvsHealthCheck', 'Get-IpvsHealthCheck', 'Stop-IpvsHealthCheck'
         # VRRP
         'Start-VrrpInstance', 'Get-VrrpInstance', 'Set-VrrpInstance', 'Stop-VrrpInstance', 'Wait-VrrpInstance'
     )

@@ -29,7 +29,11 @@ $config.Output.Verbosity = 'Detailed'
 if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
 if ($ExcludeTag) { $config.Filter.ExcludeTag = $ExcludeTag -split ',' }
 
+# The tests run with PowerShell's default error handling, as in an ordinary session: 'Stop' here
+# would turn every non-terminating error in a test into a terminating one.
+$ErrorActionPreference = 'Continue'
 $result = if ($files) { Invoke-Pester -Configuration $config } else { $null }
+$ErrorActionPreference = 'Stop'
 
 function Get-EffectiveTag($test) {
     $tags = @($test.Tag)

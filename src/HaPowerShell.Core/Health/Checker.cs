@@ -1,0 +1,323 @@
+using HaPowerShell.Core.Ipvs;
+
+namespace HaPowerShell.Core.Health;
+
+/// <summary>
+/// keepalived's checker semantics for the real servers of one virtual server, with no I/O and no
+/// clock of its own: the caller says what time it is. Not thread-safe; <see cref="HealthCheckRunner"/>
+/// calls it under a lock.
+/// <list type="bullet">
+/// <item>Each real server is checked every delay_loop; a failed attempt is retried after
+/// delay_before_retry up to retry times; only when all fail does the server go DOWN. A DOWN
+/// server is checked every delay_loop, without retries. One success makes it UP and resets the
+/// retries.</item>
+/// <item>alpha: servers start DOWN; otherwise UP. warmup: first checks spread over [0, warmup].</item>
+/// <item>DOWN = removed from the service, or weight 0 with inhibit_on_failure. UP again = the
+/// configured weight (or the misc_dynamic weight the check reported).</item>
+/// <item>Quorum over the sum of UP weights with hysteresis: lost when the sum is 0 or below
+/// quorum - hysteresis, regained at quorum + hysteresis. While it is lost, the sorry server is in the
+/// service and the real servers are out (weight 0 with inhibit_on_failure).</item>
+/// </list>
+/// IPVS changes are computed as a diff against what was applied, adds and weight changes before
+/// removals (so a service is never left empty in between).
+/// </summary>
+public sealed class HealthChecker
+{
+    private readonly List<RealServerHealth> _servers;
+    private readonly PriorityQueue<RealServerHealth, DateTimeOffset> _queue = new();
+    private readonly Func<double> _random;
+    private readonly HashSet<int> _dirty = new();
+    private int? _sorryApplied;
+    private bool _sorryKnown;
+    private long _weightSum;
+    private bool _started;
+
+    public HealthChecker(string name, IpvsService service, IEnumerable<IpvsRealServer> servers, CheckerPolicy policy,
+        Func<double>? random = null, Func<IpvsRealServer, int>? configuredWeight = null)
+    {
+        policy.Validate();
+        Name = name;
+        Service = service;
+        Policy = policy;
+        _random = random ?? Random.Shared.NextDouble;
+        int i = 0;
+        _servers = servers.Select(s => new RealServerHealth(s, configuredWeight?.Invoke(s) ?? s.Weight, i++)).ToList();
+        foreach (var s in _servers)
+            if (s.ConfiguredWeight is < 0 or > 65535)
+                throw HealthCheckException.Argument("InvalidWeight", $"Weight {s.ConfiguredWeight} of {s.Endpoint} must be between 0 and 65535.", s.RealServer);
+        var dup = _servers.GroupBy(s => s.Endpoint).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null)
+            throw HealthCheckException.Argument("DuplicateRealServer", $"Real server {dup.Key} is given twice.", dup.Key);
+    }
+
+    public string Name { get; }
+    public IpvsService Service { get; }
+    public CheckerPolicy Policy { get; }
+    public IReadOnlyList<RealServerHealth> RealServers => _servers;
+
+    /// <summary>Whether the service has quorum now.</summary>
+    public bool QuorumUp { get; private set; }
+
+    /// <summary>Sum of the weights of UP real servers.</summary>
+    public long WeightSum => _weightSum;
+
+    /// <summary>Whether the sorry server is (as far as the checker knows) in the service.</summary>
+    public bool SorryServerActive => _sorryApplied is not null;
+
+    /// <summary>The earliest time a check is due, or null when none is scheduled.</summary>
+    public DateTimeOffset? NextDue => _queue.TryPeek(out _, out var due) ? due : null;
+
+    /// <summary>Initial states (alpha), the first quorum, the IPVS changes that make the service match, first checks scheduled.</summary>
+    public CheckerStep Start(DateTimeOffset now)
+    {
+        if (_started) throw new InvalidOperationException("The checker has already started.");
+        _started = true;
+        var step = new CheckerStep();
+        foreach (var s in _servers)
+        {
+            s.State = Policy.Alpha ? RealServerHealthState.Down : RealServerHealthState.Up;
+            s.LastChange = now;
+            if (s.State == RealServerHealthState.Up) _weightSum += s.Weight;
+            _dirty.Add(s.Index);
+            Schedule(s, now + TimeSpan.FromSeconds(Policy.WarmupSeconds * _random()));
+        }
+        QuorumUp = _weightSum > 0 && _weightSum >= Policy.Quorum;
+        if (!QuorumUp)
+            step.Events.Add(Event(HealthCheckEventKind.QuorumDown, null, null, null, null, now, "no quorum at start"));
+        Reconcile(step, all: true);
+        return step;
+    }
+
+    /// <summary>Takes the real servers whose check is due at <paramref name="now"/>; they are in flight until <see cref="Complete"/>.</summary>
+    public List<RealServerHealth> TakeDue(DateTimeOffset now)
+    {
+        var due = new List<RealServerHealth>();
+        while (_queue.TryPeek(out var s, out var at) && at <= now)
+        {
+            _queue.Dequeue();
+            s.Scheduled = false;
+            s.InFlight = true;
+            s.LastLateness = now - at;
+            if (s.LastLateness > s.MaxLateness) s.MaxLateness = s.LastLateness;
+            due.Add(s);
+        }
+        return due;
+    }
+
+    /// <summary>Records when a taken check really started (for the lateness figures).</summary>
+    public void Started(RealServerHealth s, DateTimeOffset at)
+    {
+        var late = at - s.NextCheck;
+        s.LastLateness = late;
+        if (late > s.MaxLateness) s.MaxLateness = late;
+        long ms = (long)late.TotalMilliseconds;
+        _lateness[ms < 0 ? 0 : ms >= LatenessBuckets - 1 ? LatenessBuckets - 1 : ms]++;
+    }
+
+    /// <summary>Buckets of <see cref="LatenessHistogram"/>: 0-999 ms one each, the last one 1 s or more.</summary>
+    public const int LatenessBuckets = 1001;
+
+    private readonly long[] _lateness = new long[LatenessBuckets];
+
+    /// <summary>
+    /// How late checks started after their due time since the checker started: element i counts
+    /// the checks that were i ms late (the last element: 1 s or more). Two snapshots subtracted give
+    /// the figures for the time between them.
+    /// </summary>
+    public long[] LatenessHistogram() => (long[])_lateness.Clone();
+
+    /// <summary>The outcome of one attempt of a taken check: state, weight, quorum, IPVS changes, next check.</summary>
+    public CheckerStep Complete(RealServerHealth s, HealthCheckResult result, DateTimeOffset now)
+    {
+        var step = new CheckerStep();
+        if (!s.InFlight) return step; // stopped, or not ours
+        s.InFlight = false;
+        s.Checks++;
+        s.LastResult = result;
+        var old = s.State;
+        TimeSpan next = TimeSpan.FromSeconds(Policy.DelayLoopSeconds);
+        if (result.Success)
+        {
+            s.FailedAttempts = 0;
+            int weight = old == RealServerHealthState.Down ? result.Weight ?? s.ConfiguredWeight : result.Weight ?? s.Weight;
+            if (weight is < 0 or > 65535) weight = Math.Clamp(weight, 0, 65535);
+            if (old == RealServerHealthState.Down)
+            {
+                s.State = RealServerHealthState.Up;
+                s.Weight = weight;
+                s.LastChange = now;
+                _weightSum += weight;
+                _dirty.Add(s.Index);
+                step.Events.Add(Event(HealthCheckEventKind.RealServerUp, s, old, s.State, result, now, null));
+            }
+            else if (weight != s.Weight)
+            {
+                _weightSum += weight - s.Weight;
+                s.Weight = weight;
+                _dirty.Add(s.Index);
+                step.Events.Add(Event(HealthCheckEventKind.WeightChanged, s, old, old, result, now, $"weight {weight}"));
+            }
+        }
+        else
+        {
+            s.Failures++;
+            if (old == RealServerHealthState.Up && s.FailedAttempts < Policy.Retry) // retries only while UP, as keepalived
+            {
+                s.FailedAttempts++;
+                next = TimeSpan.FromSeconds(Policy.DelayBeforeRetrySeconds);
+            }
+            else
+            {
+                s.FailedAttempts = 0;
+                if (old == RealServerHealthState.Up)
+                {
+                    s.State = RealServerHealthState.Down;
+                    s.LastChange = now;
+                    _weightSum -= s.Weight;
+                    _dirty.Add(s.Index);
+                    step.Events.Add(Event(HealthCheckEventKind.RealServerDown, s, old, s.State, result, now, result.Message));
+                }
+            }
+        }
+        bool quorumChanged = UpdateQuorum(step, now);
+        Schedule(s, now + next);
+        Reconcile(step, quorumChanged);
+        return step;
+    }
+
+    /// <summary>An IPVS change failed: the checker no longer knows what IPVS holds there and tries again at the next step.</summary>
+    public HealthCheckEvent ActionFailed(IpvsHealthAction action, Exception error, DateTimeOffset now)
+    {
+        if (action.IsSorryServer) _sorryKnown = false;
+        else
+        {
+            var s = _servers.FirstOrDefault(x => ReferenceEquals(x.RealServer, action.Server));
+            if (s is not null) { s.Applied = false; _dirty.Add(s.Index); }
+        }
+        return new HealthCheckEvent
+        {
+            Kind = HealthCheckEventKind.IpvsError, Checker = Name, Service = Service, RealServer = action.Server,
+            WeightSum = _weightSum, Message = $"{action}: {error.Message}", Time = now,
+        };
+    }
+
+    /// <summary>IPVS changes still owed after failures (called by the runner when idle).</summary>
+    public CheckerStep Retry()
+    {
+        var step = new CheckerStep();
+        Reconcile(step, all: !_sorryKnown);
+        return step;
+    }
+
+    /// <summary>Stops checking. With omega, UP servers go DOWN (events, notify_down) and everything the checker put in the service is removed.</summary>
+    public CheckerStep Stop(DateTimeOffset now)
+    {
+        var step = new CheckerStep();
+        _queue.Clear();
+        foreach (var s in _servers) { s.Scheduled = false; s.InFlight = false; }
+        if (!Policy.Omega) return step;
+        foreach (var s in _servers)
+        {
+            if (s.State == RealServerHealthState.Up)
+            {
+                s.State = RealServerHealthState.Down;
+                s.LastChange = now;
+                _weightSum -= s.Weight;
+                step.Events.Add(Event(HealthCheckEventKind.RealServerDown, s, RealServerHealthState.Up, s.State, null, now, "checker stopped (omega)"));
+            }
+        }
+        if (Policy.MonitorOnly) return step;
+        foreach (var s in _servers)
+            if (s.IpvsWeight is not null || !s.Applied) { step.Actions.Add(new IpvsHealthAction(s.RealServer, null, false)); s.IpvsWeight = null; s.Applied = true; }
+        if (Policy.SorryServer is { } sorry && (_sorryApplied is not null || !_sorryKnown))
+        {
+            step.Actions.Add(new IpvsHealthAction(sorry, null, true));
+            _sorryApplied = null;
+            _sorryKnown = true;
+        }
+        return step;
+    }
+
+    private void Schedule(RealServerHealth s, DateTimeOffset at)
+    {
+        s.NextCheck = at;
+        s.Scheduled = true;
+        _queue.Enqueue(s, at);
+    }
+
+    private bool UpdateQuorum(CheckerStep step, DateTimeOffset now)
+    {
+        if (QuorumUp && (_weightSum == 0 || _weightSum < Policy.Quorum - Policy.Hysteresis))
+        {
+            QuorumUp = false;
+            step.Events.Add(Event(HealthCheckEventKind.QuorumDown, null, null, null, null, now,
+                $"weight sum {_weightSum} below quorum {Policy.Quorum} - hysteresis {Policy.Hysteresis}"));
+            return true;
+        }
+        if (!QuorumUp && _weightSum > 0 && _weightSum >= Policy.Quorum + Policy.Hysteresis)
+        {
+            QuorumUp = true;
+            step.Events.Add(Event(HealthCheckEventKind.QuorumUp, null, null, null, null, now,
+                $"weight sum {_weightSum} reached quorum {Policy.Quorum} + hysteresis {Policy.Hysteresis}"));
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>What IPVS should hold for a real server: its weight, or null for absent.</summary>
+    private int? Desired(RealServerHealth s)
+    {
+        bool serving = s.State == RealServerHealthState.Up && (QuorumUp || Policy.SorryServer is null);
+        if (serving) return s.Weight;
+        return Policy.InhibitOnFailure ? 0 : null;
+    }
+
+    private void Reconcile(CheckerStep step, bool all)
+    {
+        if (Policy.MonitorOnly) { _dirty.Clear(); return; }
+        var sets = new List<IpvsHealthAction>();
+        var removes = new List<IpvsHealthAction>();
+        void Consider(RealServerHealth s)
+        {
+            var want = Desired(s);
+            if (s.Applied && want == s.IpvsWeight) return;
+            (want is null ? removes : sets).Add(new IpvsHealthAction(s.RealServer, want, false));
+            s.IpvsWeight = want;
+            s.Applied = true;
+        }
+        if (all) foreach (var s in _servers) Consider(s);
+        else foreach (var i in _dirty) Consider(_servers[i]);
+        _dirty.Clear();
+
+        if (Policy.SorryServer is { } sorry)
+        {
+            int? want = QuorumUp ? null : sorry.Weight;
+            if (!_sorryKnown || want != _sorryApplied)
+            {
+                var a = new IpvsHealthAction(sorry, want, true);
+                if (want is null) removes.Add(a); else sets.Insert(0, a); // sorry in first when quorum is lost
+                _sorryApplied = want;
+                _sorryKnown = true;
+            }
+        }
+        else _sorryKnown = true;
+        step.Actions.AddRange(sets);
+        step.Actions.AddRange(removes);
+    }
+
+    private HealthCheckEvent Event(HealthCheckEventKind kind, RealServerHealth? s, RealServerHealthState? old, RealServerHealthState? now,
+        HealthCheckResult? result, DateTimeOffset time, string? message) => new()
+    {
+        Kind = kind,
+        Checker = Name,
+        Service = Service,
+        RealServer = s?.RealServer,
+        OldState = old,
+        NewState = now,
+        Weight = s is null ? null : Desired(s) ?? 0,
+        WeightSum = _weightSum,
+        Result = result,
+        Message = message,
+        Time = time,
+    };
+}

@@ -1,0 +1,252 @@
+using System.Diagnostics;
+
+namespace HaPowerShell.Core.Health;
+
+/// <summary>
+/// Drives a <see cref="HealthChecker"/> in real time: one scheduling loop takes due checks from a
+/// priority queue and starts them without waiting (each check is asynchronous), results go back to
+/// the checker under a lock, the IPVS changes it decides are applied in order under that lock, and
+/// events are handed to <see cref="EventSink"/> outside it. Hosted by Start-IpvsHealthCheck in a
+/// PowerShell session, and by the daemon.
+/// </summary>
+public sealed class HealthCheckRunner
+{
+    private readonly object _sync = new();
+    private readonly HealthChecker _checker;
+    private readonly Func<RealServerHealth, IHealthCheck> _checks;
+    private readonly IHealthCheck[] _byIndex;
+    private readonly IIpvsHealthActions? _ipvs;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private long _waitUntilTicks = long.MaxValue;
+    private int _inFlight;
+    private readonly List<HealthCheckEvent> _recent = new();
+    private DateTimeOffset _origin;
+    private long _originTimestamp;
+
+    /// <summary>
+    /// The checker's clock: the wall time at start plus monotonic time since (as keepalived's timers
+    /// use CLOCK_MONOTONIC), so a wall-clock step or drift never bunches or skips checks.
+    /// </summary>
+    private DateTimeOffset Now() => _origin + _time.GetElapsedTime(_originTimestamp);
+
+    public HealthCheckRunner(HealthChecker checker, Func<RealServerHealth, IHealthCheck> checks, IIpvsHealthActions? ipvs, TimeProvider? time = null)
+    {
+        _checker = checker;
+        _checks = checks;
+        _ipvs = ipvs;
+        _time = time ?? TimeProvider.System;
+        _byIndex = checker.RealServers.Select(checks).ToArray();
+    }
+
+    public HealthChecker Checker => _checker;
+
+    /// <summary>Called (outside the lock, on a pool thread) for every event, in the order they happened.</summary>
+    public Action<HealthCheckEvent>? EventSink { get; set; }
+
+    /// <summary>How many recent events <see cref="RecentEvents"/> keeps.</summary>
+    public int EventHistory { get; set; } = 200;
+
+    public bool IsRunning => _loop is { IsCompleted: false };
+    public DateTimeOffset? StartTime { get; private set; }
+    public DateTimeOffset? StopTime { get; private set; }
+    public Exception? Fault => _loop?.Exception?.InnerException;
+
+    /// <summary>Checks running now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Runs <paramref name="read"/> on the checker under the lock (for consistent snapshots).</summary>
+    public T Read<T>(Func<HealthChecker, T> read)
+    {
+        lock (_sync) return read(_checker);
+    }
+
+    public List<HealthCheckEvent> RecentEvents()
+    {
+        lock (_recent) return _recent.ToList();
+    }
+
+    /// <summary>Applies the initial state (alpha, quorum, sorry server) synchronously, then starts the loop.</summary>
+    public IReadOnlyList<HealthCheckEvent> Start()
+    {
+        CheckerStep step;
+        List<HealthCheckEvent> events;
+        lock (_sync)
+        {
+            _origin = _time.GetUtcNow();
+            _originTimestamp = _time.GetTimestamp();
+            StartTime = _origin;
+            step = _checker.Start(StartTime.Value);
+            events = Apply(step);
+        }
+        Publish(events);
+        _loop = Task.Run(() => LoopAsync(_stop.Token));
+        return events;
+    }
+
+    /// <summary>Stops the loop, waits for checks in flight (up to <paramref name="wait"/>), then applies omega.</summary>
+    public IReadOnlyList<HealthCheckEvent> Stop(TimeSpan wait)
+    {
+        _stop.Cancel();
+        try { _loop?.Wait(wait); } catch (AggregateException) { }
+        var until = Stopwatch.StartNew();
+        while (InFlight > 0 && until.Elapsed < wait) Thread.Sleep(10);
+        List<HealthCheckEvent> events;
+        lock (_sync)
+        {
+            StopTime = Now();
+            events = Apply(_checker.Stop(StopTime.Value));
+        }
+        Publish(events);
+        return events;
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        var due = new List<RealServerHealth>();
+        while (!ct.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            List<HealthCheckEvent>? events = null;
+            lock (_sync)
+            {
+                var now = Now();
+                due = _checker.TakeDue(now);
+                if (due.Count == 0) events = Apply(_checker.Retry());
+                var next = _checker.NextDue;
+                wait = next is null ? TimeSpan.FromSeconds(1) : next.Value - now;
+                if (wait > TimeSpan.FromSeconds(1)) wait = TimeSpan.FromSeconds(1);
+                Volatile.Write(ref _waitUntilTicks, (now + wait).UtcTicks);
+            }
+            if (events is { Count: > 0 }) Publish(events);
+            foreach (var s in due)
+            {
+                Interlocked.Increment(ref _inFlight);
+                _ = RunOneAsync(s, ct);
+            }
+            if (due.Count > 0) continue; // more may have become due meanwhile
+            if (wait > TimeSpan.Zero)
+            {
+                try { await _wake.WaitAsync(wait, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
+            }
+        }
+    }
+
+    private async Task RunOneAsync(RealServerHealth s, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Yield(); // off the loop
+            var check = _byIndex[s.Index];
+            var started = Now();
+            lock (_sync) _checker.Started(s, started);
+            HealthCheckResult result;
+            try
+            {
+                result = await check.RunAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                result = new CheckErrorResult
+                {
+                    CheckTarget = check.Target, Success = false, Message = e.Message, Timestamp = started,
+                    Duration = Now() - started, RealServer = s.RealServer,
+                };
+            }
+            if (ct.IsCancellationRequested) return;
+            List<HealthCheckEvent> events;
+            long nextTicks;
+            lock (_sync)
+            {
+                events = Apply(_checker.Complete(s, result, Now()));
+                nextTicks = s.NextCheck.UtcTicks;
+            }
+            if (nextTicks < Volatile.Read(ref _waitUntilTicks))
+            {
+                try { _wake.Release(); } catch (SemaphoreFullException) { }
+            }
+            Publish(events);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>Applies the step's IPVS changes in order (caller holds the lock); failures become events.</summary>
+    private List<HealthCheckEvent> Apply(CheckerStep step)
+    {
+        var events = step.Events;
+        if (_ipvs is null || step.Actions.Count == 0) return events;
+        foreach (var a in step.Actions)
+        {
+            try
+            {
+                if (a.Weight is int w) _ipvs.SetRealServer(_checker.Service, a.Server, w);
+                else _ipvs.RemoveRealServer(_checker.Service, a.Server);
+            }
+            catch (Exception e)
+            {
+                events.Add(_checker.ActionFailed(a, e, Now()));
+            }
+        }
+        return events;
+    }
+
+    private void Publish(List<HealthCheckEvent> events)
+    {
+        if (events.Count == 0) return;
+        lock (_recent)
+        {
+            _recent.AddRange(events);
+            if (_recent.Count > EventHistory) _recent.RemoveRange(0, _recent.Count - EventHistory);
+        }
+        var sink = EventSink;
+        if (sink is null) return;
+        foreach (var e in events)
+        {
+            try { sink(e); } catch { /* a sink's failure must not stop the checker */ }
+        }
+    }
+}
+
+/// <summary>The three checks of the module as <see cref="IHealthCheck"/>s for a checker (one attempt each; the checker retries).</summary>
+public static class HealthChecks
+{
+    public static IHealthCheck Tcp(TcpCheckOptions o) => new TcpHealthCheck(o);
+    public static IHealthCheck Http(HttpCheckOptions o) => new HttpHealthCheck(o);
+    public static IHealthCheck Misc(MiscCheck runner, MiscCheckOptions o) => new MiscHealthCheck(runner, o);
+
+    private sealed class TcpHealthCheck : IHealthCheck
+    {
+        private readonly TcpCheckOptions _o;
+        public TcpHealthCheck(TcpCheckOptions o) { o.Retry = 0; o.Validate(); _o = o; }
+        public string Target => Ipvs.IpvsText.Endpoint(_o.Address, (ushort)_o.Port);
+        public async Task<HealthCheckResult> RunAsync(CancellationToken ct) => await NetworkCheck.TcpAsync(_o, ct).ConfigureAwait(false);
+    }
+
+    private sealed class HttpHealthCheck : IHealthCheck
+    {
+        private readonly HttpCheckOptions _o;
+        public HttpHealthCheck(HttpCheckOptions o) { o.Retry = 0; o.Validate(); _o = o; }
+        public string Target => _o.Url();
+        public async Task<HealthCheckResult> RunAsync(CancellationToken ct) => await NetworkCheck.HttpAsync(_o, ct).ConfigureAwait(false);
+    }
+
+    private sealed class MiscHealthCheck : IHealthCheck
+    {
+        private readonly MiscCheck _runner;
+        private readonly MiscCheckOptions _o;
+        public MiscHealthCheck(MiscCheck runner, MiscCheckOptions o) { _runner = runner; _o = o; runner.Prepare(o); }
+        public string Target => _o.Path;
+        // the program runs on a pool thread: MiscCheck waits for it synchronously
+        public Task<HealthCheckResult> RunAsync(CancellationToken ct) => Task.Run<HealthCheckResult>(() => _runner.Run(_o, ct), ct);
+    }
+}

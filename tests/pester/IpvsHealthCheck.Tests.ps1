@@ -1,0 +1,255 @@
+# Start-/Get-/Stop-IpvsHealthCheck: the checker loop.
+# Untagged: -MonitorOnly against listeners on 127.0.0.1 (no IPVS needed), events, errors.
+# Kernel: a NAT service on the VM's root namespace with real servers in namespaces running
+# busybox httpd; stopping a listener takes its real server out (or to weight 0 with inhibit) within
+# delay_loop + retry x delay_before_retry, starting it restores the weight; losing quorum brings in
+# the sorry server and regaining it removes the sorry server. Documentation addresses only.
+BeforeAll {
+    Import-Module $env:HAPS_MODULE_PATH -Force
+
+    function Wait-Until([scriptblock]$Condition, [double]$Seconds = 10) {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        while (-not (& $Condition)) {
+            if ($sw.Elapsed.TotalSeconds -gt $Seconds) { throw "condition not met within $Seconds s: $Condition" }
+            Start-Sleep -Milliseconds 50
+        }
+        $sw.Elapsed.TotalSeconds
+    }
+
+    function New-Listener {
+        $l = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
+        $l.Start()
+        $l
+    }
+
+    function New-LoopbackServer([int]$Port, [int]$Weight = 1) {
+        [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $Port; Weight = $Weight }
+    }
+}
+
+Describe 'Start-IpvsHealthCheck -MonitorOnly on loopback' {
+    AfterEach { Stop-IpvsHealthCheck -All -ErrorAction SilentlyContinue }
+
+    It 'marks a real server DOWN when its listener stops and UP when it is back, with events' {
+        $a = New-Listener; $b = New-Listener
+        $pa = $a.LocalEndpoint.Port; $pb = $b.LocalEndpoint.Port
+        Get-Event -SourceIdentifier HaPowerShell.HealthCheck -ErrorAction SilentlyContinue | Remove-Event
+        $hc = (New-LoopbackServer $pa 2), (New-LoopbackServer $pb 3) | Start-IpvsHealthCheck -MonitorOnly -Name lo-test -DelayLoop 0.2 -Retry 1 -DelayBeforeRetry 0.1
+        try {
+            $hc.Name | Should -Be 'lo-test'
+            $hc.Status | Should -Be 'Running'
+            $hc.RealServers.Count | Should -Be 2
+            Wait-Until { (Get-IpvsHealthCheck lo-test).Checks -ge 4 } | Out-Null
+            (Get-IpvsHealthCheck lo-test).Up | Should -Be 2
+            $a.Stop()
+            $took = Wait-Until { (Get-IpvsHealthCheck lo-test -RealServer | Where-Object Port -eq $pa).State -eq 'Down' }
+            $took | Should -BeLessThan 3
+            $info = Get-IpvsHealthCheck lo-test
+            $info.Down | Should -Be 1
+            $info.WeightSum | Should -Be 3
+            $info.RecentEvents.Kind | Should -Contain 'RealServerDown'
+            $a = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, $pa); $a.Start()
+            Wait-Until { (Get-IpvsHealthCheck lo-test).Up -eq 2 } | Out-Null
+            (Get-IpvsHealthCheck lo-test -RealServer | Where-Object Port -eq $pa).Weight | Should -Be 2
+            $ev = @(Get-Event -SourceIdentifier HaPowerShell.HealthCheck -ErrorAction SilentlyContinue)
+            $ev.Count | Should -BeGreaterOrEqual 2
+            $ev.MessageData.Kind | Should -Contain 'RealServerDown'
+            $ev.MessageData.Kind | Should -Contain 'RealServerUp'
+            ($ev | Where-Object { $_.MessageData.Kind -eq 'RealServerDown' })[0].MessageData.Port | Should -Be $pa
+        } finally {
+            $a.Stop(); $b.Stop()
+            Get-Event -SourceIdentifier HaPowerShell.HealthCheck -ErrorAction SilentlyContinue | Remove-Event
+        }
+    }
+
+    It 'runs notify_down and notify_up scripts with the event in the environment' {
+        $a = New-Listener; $pa = $a.LocalEndpoint.Port
+        $log = Join-Path $TestDrive 'notify.log'
+        New-LoopbackServer $pa | Start-IpvsHealthCheck -MonitorOnly -Name notify-test -DelayLoop 0.2 -Retry 0 `
+            -NotifyDown "echo `"`$HAPS_EVENT `$HAPS_REAL_SERVER_ADDRESS:`$HAPS_REAL_SERVER_PORT`" >> '$log'" `
+            -NotifyUp "echo `"`$HAPS_EVENT `$HAPS_REAL_SERVER_ADDRESS:`$HAPS_REAL_SERVER_PORT`" >> '$log'" | Out-Null
+        try {
+            Wait-Until { (Get-IpvsHealthCheck notify-test).Checks -ge 2 } | Out-Null
+            $a.Stop()
+            Wait-Until { (Test-Path $log) -and (Get-Content $log) -contains "DOWN 127.0.0.1:$pa" } | Out-Null
+            $a = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, $pa); $a.Start()
+            Wait-Until { (Get-Content $log) -contains "UP 127.0.0.1:$pa" } | Out-Null
+        } finally { $a.Stop() }
+    }
+
+    It 'with -Alpha starts DOWN and comes UP on the first good check' {
+        $a = New-Listener
+        try {
+            $hc = New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Alpha -Name alpha-test -DelayLoop 0.2 -Warmup 0.5
+            $hc.Down | Should -Be 1
+            $hc.QuorumUp | Should -BeFalse
+            Wait-Until { (Get-IpvsHealthCheck alpha-test).Up -eq 1 } | Out-Null
+            (Get-IpvsHealthCheck alpha-test).QuorumUp | Should -BeTrue
+        } finally { $a.Stop() }
+    }
+
+    It 'Stop-IpvsHealthCheck stops checking and forgets the checker; -PassThru shows the end state' {
+        $a = New-Listener
+        try {
+            New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name stop-test -DelayLoop 0.1 | Out-Null
+            Wait-Until { (Get-IpvsHealthCheck stop-test).Checks -ge 2 } | Out-Null
+            $end = Stop-IpvsHealthCheck -Name stop-test -PassThru
+            $end.Status | Should -Be 'Stopped'
+            Get-IpvsHealthCheck stop-test -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $checks = $end.Checks
+            Start-Sleep -Milliseconds 400
+            $end.Checks | Should -Be $checks
+        } finally { $a.Stop() }
+    }
+
+    It 'refuses a second checker with the same name, bad policies and unknown names' {
+        $a = New-Listener
+        try {
+            New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name dup-test -DelayLoop 5 | Out-Null
+            { New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name dup-test -ErrorAction Stop } |
+                Should -Throw -ErrorId 'HealthCheckExists*'
+            { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -Quorum 2 -Hysteresis 2 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidHysteresis*'
+            { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -DelayLoop 0 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidDelayLoop*'
+            { New-LoopbackServer 1 | Start-IpvsHealthCheck -ErrorAction Stop } | Should -Throw -ErrorId 'RealServerWithoutService*'
+            { Get-IpvsHealthCheck -Name no-such-checker -ErrorAction Stop } | Should -Throw -ErrorId 'HealthCheckNotFound*'
+            { Stop-IpvsHealthCheck -Id 99999 -ErrorAction Stop } | Should -Throw -ErrorId 'HealthCheckNotFound*'
+        } finally { $a.Stop() }
+    }
+
+    It '-WhatIf starts nothing' {
+        New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -Name whatif-test -WhatIf | Should -BeNullOrEmpty
+        Get-IpvsHealthCheck -Name whatif-test -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'formats checkers, real-server states and events as tables' {
+        $a = New-Listener
+        try {
+            New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name fmt-test -DelayLoop 0.2 | Out-Null
+            Wait-Until { (Get-IpvsHealthCheck fmt-test).Checks -ge 1 } | Out-Null
+            (Get-IpvsHealthCheck fmt-test | Out-String) | Should -Match 'fmt-test\s+Running\s+Tcp\s+1\s+0\s+UP \(1/1\)'
+            (Get-IpvsHealthCheck fmt-test -RealServer | Out-String) | Should -Match "UP\s+127\.0\.0\.1:$($a.LocalEndpoint.Port)\s+1/1"
+        } finally { $a.Stop() }
+    }
+}
+
+Describe 'Health checks changing IPVS (real servers in namespaces)' -Tag 'Kernel', 'Root' {
+    BeforeAll {
+        $script:web = Join-Path ([IO.Path]::GetTempPath()) "haps-hc-$PID"
+        function Invoke-Sh([string]$Command) {
+            $out = & bash -c $Command 2>&1
+            if ($LASTEXITCODE) { throw "'$Command' failed: $out" }
+            $out
+        }
+        function Start-Web([int]$i) {
+            Invoke-Sh "ip netns exec haps-hc$i setsid busybox httpd -p 8080 -h '$web/rs$i' </dev/null >/dev/null 2>&1 &"
+            Wait-Until { (Invoke-TcpCheck -Address "192.0.2.2$i" -Port 8080 -ConnectTimeout 1).Success } 10 | Out-Null
+        }
+        function Stop-Web([int]$i) { & bash -c "ip netns pids haps-hc$i | xargs -r kill -9" }
+        function Get-Weight([string]$Address) {
+            $r = Get-IpvsService -Protocol Tcp -Address 203.0.113.20 -Port 80 | Get-IpvsRealServer -Address $Address
+            if ($r) { $r.Weight } else { $null }
+        }
+        function Remove-Topology {
+            Stop-IpvsHealthCheck -All -ErrorAction SilentlyContinue
+            foreach ($i in 1, 2, 3) { & bash -c "ip netns pids haps-hc$i 2>/dev/null | xargs -r kill -9; ip netns del haps-hc$i 2>/dev/null" 2>$null }
+            & bash -c 'ip link del haps-hcbr 2>/dev/null' 2>$null
+            & ipvsadm -D -t 203.0.113.20:80 2>$null
+            if ((Split-Path $web -Leaf) -like 'haps-hc-*' -and (Test-Path $web)) { Remove-Item -Recurse -Force -LiteralPath $web }
+        }
+        Remove-Topology
+        foreach ($i in 1, 2, 3) { New-Item -ItemType Directory -Path "$web/rs$i" -Force | Out-Null; Set-Content "$web/rs$i/index.html" "rs$i" }
+        Invoke-Sh @'
+set -e
+sysctl -qw net.ipv4.ip_forward=1
+ip link add haps-hcbr type bridge; ip addr add 192.0.2.1/24 dev haps-hcbr; ip link set haps-hcbr up
+for i in 1 2 3; do
+  ip netns add haps-hc$i
+  ip link add haps-hcv$i type veth peer name eth0 netns haps-hc$i
+  ip link set haps-hcv$i master haps-hcbr; ip link set haps-hcv$i up
+  ip -n haps-hc$i addr add 192.0.2.2$i/24 dev eth0
+  ip -n haps-hc$i link set eth0 up; ip -n haps-hc$i link set lo up
+  ip -n haps-hc$i route add default via 192.0.2.1
+done
+'@
+        foreach ($i in 1, 2, 3) { Start-Web $i }
+        $script:svc = New-IpvsService -Protocol Tcp -Address 203.0.113.20 -Port 80 -Scheduler wlc -PassThru
+        $svc | Add-IpvsRealServer -Address 192.0.2.21 -Port 8080 -ForwardingMethod Masquerade -Weight 2
+        $svc | Add-IpvsRealServer -Address 192.0.2.22 -Port 8080 -ForwardingMethod Masquerade -Weight 3
+        # delay_loop + retry x delay_before_retry, plus what a check and our polling take in a TCG VM
+        $script:DelayLoop = 1; $script:Retry = 1; $script:DelayBeforeRetry = 0.5
+        $script:Bound = $DelayLoop + $Retry * $DelayBeforeRetry
+        $script:Slack = 1.0
+    }
+    AfterAll { Remove-Topology }
+    AfterEach {
+        Stop-IpvsHealthCheck -All -ErrorAction SilentlyContinue
+        Start-Web 1; Start-Web 2
+        if ($null -eq (Get-Weight 192.0.2.21)) { $svc | Add-IpvsRealServer -Address 192.0.2.21 -Port 8080 -ForwardingMethod Masquerade -Weight 2 }
+        if ($null -eq (Get-Weight 192.0.2.22)) { $svc | Add-IpvsRealServer -Address 192.0.2.22 -Port 8080 -ForwardingMethod Masquerade -Weight 3 }
+        $svc | Get-IpvsRealServer -Address 192.0.2.21 | Set-IpvsRealServer -Weight 2
+        $svc | Get-IpvsRealServer -Address 192.0.2.22 | Set-IpvsRealServer -Weight 3
+        & ipvsadm -d -t 203.0.113.20:80 -r 192.0.2.23:8080 2>$null
+    }
+
+    It 'takes a real server out within delay_loop + retry x delay_before_retry and restores its weight' {
+        $hc = $svc | Start-IpvsHealthCheck -Name hc-remove -DelayLoop $DelayLoop -Retry $Retry -DelayBeforeRetry $DelayBeforeRetry
+        $hc.RealServers.Count | Should -Be 2
+        Wait-Until { (Get-IpvsHealthCheck hc-remove).Checks -ge 4 } | Out-Null
+        Get-Weight 192.0.2.21 | Should -Be 2
+        Stop-Web 1
+        $took = Wait-Until { $null -eq (Get-Weight 192.0.2.21) } ($Bound + 10)
+        Write-Host "    removed after $([math]::Round($took, 2)) s (bound $Bound s + $Slack s slack)"
+        $took | Should -BeLessOrEqual ($Bound + $Slack)
+        Get-Weight 192.0.2.22 | Should -Be 3
+        $down = (Get-IpvsHealthCheck hc-remove).RecentEvents | Where-Object Kind -eq 'RealServerDown'
+        $down.Address | Should -Be ([ipaddress]'192.0.2.21')
+        Start-Web 1
+        $back = Wait-Until { (Get-Weight 192.0.2.21) -eq 2 } ($DelayLoop + 10)
+        Write-Host "    back with weight 2 after $([math]::Round($back, 2)) s"
+        $back | Should -BeLessOrEqual ($DelayLoop + $Slack)
+        (Get-IpvsHealthCheck hc-remove -RealServer | Where-Object { $_.Address -eq [ipaddress]'192.0.2.21' }).State | Should -Be 'Up'
+    }
+
+    It 'with -InhibitOnFailure sets weight 0 instead of removing, and restores the configured weight' {
+        $svc | Start-IpvsHealthCheck -Name hc-inhibit -InhibitOnFailure -DelayLoop $DelayLoop -Retry $Retry -DelayBeforeRetry $DelayBeforeRetry | Out-Null
+        Wait-Until { (Get-IpvsHealthCheck hc-inhibit).Checks -ge 4 } | Out-Null
+        Stop-Web 2
+        $took = Wait-Until { (Get-Weight 192.0.2.22) -eq 0 } ($Bound + 10)
+        Write-Host "    inhibited after $([math]::Round($took, 2)) s"
+        $took | Should -BeLessOrEqual ($Bound + $Slack)
+        Start-Web 2
+        Wait-Until { (Get-Weight 192.0.2.22) -eq 3 } ($DelayLoop + 10) | Should -BeLessOrEqual ($DelayLoop + $Slack)
+    }
+
+    It 'brings in the sorry server when quorum is lost and removes it when quorum is back' {
+        $svc | Start-IpvsHealthCheck -Name hc-quorum -Quorum 4 -SorryServer 192.0.2.23 -SorryServerPort 8080 `
+            -DelayLoop $DelayLoop -Retry $Retry -DelayBeforeRetry $DelayBeforeRetry | Out-Null
+        Wait-Until { (Get-IpvsHealthCheck hc-quorum).Checks -ge 4 } | Out-Null
+        Get-Weight 192.0.2.23 | Should -BeNullOrEmpty
+        (Get-IpvsHealthCheck hc-quorum).QuorumUp | Should -BeTrue
+        Stop-Web 2   # 5 - 3 = 2 < 4
+        $took = Wait-Until { (Get-Weight 192.0.2.23) -eq 1 } ($Bound + 10)
+        Write-Host "    sorry server in after $([math]::Round($took, 2)) s"
+        $took | Should -BeLessOrEqual ($Bound + $Slack)
+        Get-Weight 192.0.2.21 | Should -BeNullOrEmpty   # UP, but out while quorum is lost
+        Get-Weight 192.0.2.22 | Should -BeNullOrEmpty
+        $info = Get-IpvsHealthCheck hc-quorum
+        $info.QuorumUp | Should -BeFalse
+        $info.SorryServerActive | Should -BeTrue
+        Start-Web 2
+        Wait-Until { $null -eq (Get-Weight 192.0.2.23) } ($DelayLoop + 10) | Should -BeLessOrEqual ($DelayLoop + $Slack)
+        Get-Weight 192.0.2.21 | Should -Be 2
+        Get-Weight 192.0.2.22 | Should -Be 3
+        (Get-IpvsHealthCheck hc-quorum).RecentEvents.Kind | Should -Contain 'QuorumDown'
+        (Get-IpvsHealthCheck hc-quorum).RecentEvents.Kind | Should -Contain 'QuorumUp'
+    }
+
+    It 'with -Omega removes the real servers on stop' {
+        $svc | Start-IpvsHealthCheck -Name hc-omega -Omega -DelayLoop $DelayLoop | Out-Null
+        Wait-Until { (Get-IpvsHealthCheck hc-omega).Checks -ge 2 } | Out-Null
+        Stop-IpvsHealthCheck -Name hc-omega
+        @($svc | Get-IpvsRealServer).Count | Should -Be 0
+    }
+}
