@@ -822,7 +822,9 @@ function Set-LabLink {
     <#
     .SYNOPSIS
         Brings a host's link down/up. -Side Switch (default) toggles the bridge-side veth port
-        (like pulling the cable: eth0 keeps its config, loses carrier); -Side Host toggles eth0.
+        (like pulling the cable: eth0 keeps its config, loses carrier); -Side Host toggles eth0;
+        -Side Bridge stops/starts forwarding on the host's bridge port (bridge port state disabled /
+        forwarding) while both veth ends stay up: a partition in which the host keeps its carrier.
     #>
     [CmdletBinding(DefaultParameterSetName = 'Down')]
     param(
@@ -830,11 +832,16 @@ function Set-LabLink {
         [Parameter(Mandatory)][string]$HostName,
         [Parameter(Mandatory, ParameterSetName = 'Up')][switch]$Up,
         [Parameter(Mandatory, ParameterSetName = 'Down')][switch]$Down,
-        [ValidateSet('Switch', 'Host')][string]$Side = 'Switch'
+        [ValidateSet('Switch', 'Host', 'Bridge')][string]$Side = 'Switch'
     )
     $h = Resolve-LabHost -Topology $Topology -HostName $HostName
     $state = if ($PSCmdlet.ParameterSetName -eq 'Up') { 'up' } else { 'down' }
-    if ($Side -eq 'Switch') {
+    if ($Side -eq 'Bridge') {
+        $portState = if ($state -eq 'up') { '3' } else { '0' }   # BR_STATE_FORWARDING / BR_STATE_DISABLED
+        # bridge(8), not 'ip link set type bridge_slave state', which this kernel accepts but ignores
+        $r = Invoke-LabNative -FilePath (Get-LabTool -Name 'bridge') -ArgumentList '-n', $Topology.SwitchNamespace, 'link', 'set', 'dev', $h.SwitchPort, 'state', $portState -TimeoutSeconds 10
+        if ($r.ExitCode -ne 0) { throw "NetnsLab: bridge link set $($h.SwitchPort) state $portState failed: $($r.StdErr.Trim())" }
+    } elseif ($Side -eq 'Switch') {
         $null = Invoke-Ip -ArgumentList '-n', $Topology.SwitchNamespace, 'link', 'set', 'dev', $h.SwitchPort, $state
     } else {
         $null = Invoke-Ip -ArgumentList '-n', $h.Namespace, 'link', 'set', 'dev', $h.InterfaceName, $state

@@ -150,6 +150,20 @@ $auth
         $null = Stop-LabProcess $P
     }
 
+    # VRRP adverts (IPv4) in a Start-LabCapture capture: kernel receive time, source, VRID, priority.
+    function Get-Advert($Capture) {
+        foreach ($f in @(Read-LabCapture $Capture)) {
+            $b = $f.Bytes
+            if ($b.Length -lt 34 -or $b[12] -ne 0x08 -or $b[13] -ne 0x00 -or $b[23] -ne 112) { continue }
+            $v = 14 + 4 * ($b[14] -band 0x0f)
+            if ($b.Length -lt $v + 3) { continue }
+            [pscustomobject]@{ Ns = $f.UnixNanoseconds; Source = '{0}.{1}.{2}.{3}' -f $b[26], $b[27], $b[28], $b[29]
+                Vrid = [int]$b[$v + 1]; Priority = [int]$b[$v + 2] }
+        }
+    }
+
+    function Get-UnixNanoseconds { ([DateTimeOffset]::UtcNow.UtcTicks - [DateTime]::UnixEpoch.Ticks) * 100L }
+
     function Invoke-ClientPing($Topo, [string]$Vip) {
         (Invoke-LabCommand -Topology $Topo -HostName client -Command busybox -ArgumentList 'ping', '-c', '1', '-W', '1', $Vip -AllowFailure).ExitCode
     }
@@ -435,5 +449,120 @@ Describe 'VRRPv3 over IPv6 at 100 ms: keepalived Master, ours Backup' -Tag 'Root
         Invoke-ClientPing6 $Topo $Vip | Should -Be 0
         (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
         Invoke-Ours $O '(Get-VrrpInstance VI_62).ActionErrors' | Should -Be '0'
+    }
+}
+
+# Faults without a goodbye: the master's process dies with SIGKILL (no priority-0 advert, the VIP stays
+# behind on lb1), so keepalived must wait out Master_Down_Interval: 3 x 100 ms + (256 - 100) x 100 ms / 256
+# = 360.9 ms after the last advert it saw. Times come from a capture on the client (kernel receive times).
+Describe 'VRRPv3 at 100 ms: our Master killed with SIGKILL, keepalived Backup takes over' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.210'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 54 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip/24"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_54'; InterfaceName = 'eth0'; VirtualRouterId = 54; Priority = 150
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
+        $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112'
+        $script:MasterDown = 0.3 + (256 - 100) * 0.1 / 256
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        if ($script:Cap) { $null = Stop-LabCapture $script:Cap }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'is Master with keepalived Backup before the kill' {
+        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
+        Start-Sleep -Milliseconds 500
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'keepalived takes over within Master_Down_Interval (plus 300 ms slack) of the SIGKILL, with no priority-0 advert' {
+        $script:KillNs = Get-UnixNanoseconds
+        $O.Process.Kill()   # SIGKILL to the pwsh process itself: no ProcessExit handler runs
+        $O.Process.WaitForExit(5000) | Should -BeTrue
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER'
+        Start-Sleep -Milliseconds 300
+        $ads = @(Get-Advert $Cap | Where-Object Vrid -eq 54)
+        $lb1 = $Topo.Hosts.lb1.IPv4Address; $lb2 = $Topo.Hosts.lb2.IPv4Address
+        @($ads | Where-Object { $_.Source -eq $lb1 -and $_.Priority -eq 0 }) | Should -BeNullOrEmpty
+        $lastOurs = @($ads | Where-Object { $_.Source -eq $lb1 })[-1]
+        $firstTheirs = $ads | Where-Object { $_.Source -eq $lb2 -and $_.Ns -gt $KillNs -and $_.Priority -gt 0 } | Select-Object -First 1
+        $firstTheirs | Should -Not -BeNullOrEmpty
+        $lastOurs.Ns | Should -BeLessOrEqual $firstTheirs.Ns
+        $fromKill = ($firstTheirs.Ns - $KillNs) / 1e9
+        $fromLast = ($firstTheirs.Ns - $lastOurs.Ns) / 1e9
+        Write-Host ("    SIGKILL -> keepalived's first advert: {0:n0} ms (from our last advert: {1:n0} ms; Master_Down_Interval {2:n0} ms)" -f ($fromKill * 1000), ($fromLast * 1000), ($MasterDown * 1000))
+        $fromLast | Should -BeGreaterOrEqual ($MasterDown - 0.02)   # it did wait (no early takeover)
+        $fromKill | Should -BeLessThan ($MasterDown + 0.3)
+    }
+
+    It 'the client follows keepalived (its GARP wins although the dead master left the VIP behind)' {
+        @(Get-VipHolder $Topo $Vip) | Should -Contain 'lb2'
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+}
+
+# Partition and heal: lb2's bridge port stops forwarding while both ends keep their carrier (Set-LabLink
+# -Side Bridge; a pulled cable would send either side to Fault instead), so each router stops hearing the
+# other and both become Master. After healing, keepalived (100) must give way to ours (150) within three
+# advert intervals (300 ms) plus 200 ms slack, measured on the client's capture.
+Describe 'VRRPv3 at 100 ms: partition then heal, exactly one Master again' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.220'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 55 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip/24"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_55'; InterfaceName = 'eth0'; VirtualRouterId = 55; Priority = 150
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
+        $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112'
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        if ($script:Cap) { $null = Stop-LabCapture $script:Cap }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'starts with one Master (ours)' {
+        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'both become Master while partitioned (no Fault: carrier stays up)' {
+        Set-LabLink -Topology $Topo -HostName lb2 -Down -Side Bridge
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER' -Because (Read-ProcessText $K)
+        Start-Sleep -Milliseconds 500
+        Get-OurState $O | Should -Be 'Master'
+        Get-KeepalivedState $K | Should -Be 'MASTER'
+        @(Get-VipHolder $Topo $Vip | Sort-Object) | Should -Be @('lb1', 'lb2')
+    }
+
+    It 'after healing, exactly one Master within three advert intervals (plus 200 ms slack)' {
+        $higher = 'received advert from \S+ with higher priority 150, ours 100'
+        $before = [regex]::Matches((Read-ProcessText $K), $higher).Count
+        $healNs = Get-UnixNanoseconds
+        Set-LabLink -Topology $Topo -HostName lb2 -Up -Side Bridge
+        Wait-KeepalivedState $K 'BACKUP' 3 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
+        Start-Sleep -Seconds 1
+        $ads = @(Get-Advert $Cap | Where-Object { $_.Vrid -eq 55 -and $_.Ns -gt $healNs })
+        $lb1 = $Topo.Hosts.lb1.IPv4Address; $lb2 = $Topo.Hosts.lb2.IPv4Address
+        # keepalived may hear our advert before its own next one is due: then it sends none after the heal
+        $theirs = @($ads | Where-Object Source -eq $lb2)
+        $dual = if ($theirs) { ($theirs[-1].Ns - $healNs) / 1e9 } else { 0 }
+        Write-Host ("    heal -> keepalived's last advert as Master: {0:n0} ms, {1} after the heal (bound 300 ms + 200 ms)" -f ($dual * 1000), $theirs.Count)
+        [regex]::Matches((Read-ProcessText $K), $higher).Count | Should -BeGreaterThan $before -Because 'keepalived gave way to our advert'
+        $dual | Should -BeLessThan 0.5
+        # from 500 ms after the heal on: only ours advertises, at about 10 a second
+        $tail = @($ads | Where-Object { $_.Ns -gt $healNs + 500000000L })
+        @($tail | Select-Object -ExpandProperty Source -Unique) | Should -Be @($lb1)
+        $tail.Count | Should -BeGreaterThan 3
+        Get-OurState $O | Should -Be 'Master'
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
     }
 }
