@@ -209,7 +209,7 @@ function Invoke-Test {
     }
 
     Write-Host ''
-    $rows | Format-Table Suite, Passed, Failed, Skipped, Note -AutoSize | Out-String | Write-Host
+    $rows | Format-Table Suite, Passed, Failed, Skipped, Note -AutoSize -Wrap | Out-String -Width 200 | Write-Host
     foreach ($f in $failures | Where-Object { $_ }) { Write-Host "FAILED: $f" -ForegroundColor Red }
     $p = ($rows | Measure-Object Passed -Sum).Sum
     $f = ($rows | Measure-Object Failed -Sum).Sum
