@@ -60,10 +60,17 @@ function Invoke-ChildPwsh {
 
 function Test-IsRoot { (& id -u) -eq '0' }
 
+function Test-DebianPackage([string]$Name) {
+    # A package apt has never installed makes dpkg-query print nothing on stdout; "$(...)" turns
+    # that into '' (an empty result would make -match return an empty, falsy array either way).
+    $status = "$(& dpkg-query -W -f='${Status}' $Name 2>$null)"
+    return $status -match 'install ok installed'
+}
+
 function Install-DebianPackage {
     # Installs missing Debian packages when running as root; returns the names still missing.
     param([string[]]$Name)
-    $missing = @($Name | Where-Object { (& dpkg-query -W -f='${Status}' $_ 2>$null) -notmatch 'install ok installed' })
+    $missing = @($Name | Where-Object { -not (Test-DebianPackage $_) })
     if (-not $missing) { return @() }
     if (-not (Test-IsRoot)) {
         Write-Warning "Not root: cannot install $($missing -join ', '); tests that need them are skipped."
@@ -76,7 +83,7 @@ function Install-DebianPackage {
         & apt-get update -q *> $null
         Invoke-Native apt-get (@('install', '-y', '-q', '--no-install-recommends') + $missing) | Out-Host
     }
-    return @($missing | Where-Object { (& dpkg-query -W -f='${Status}' $_ 2>$null) -notmatch 'install ok installed' })
+    return @($missing | Where-Object { -not (Test-DebianPackage $_) })
 }
 
 function Get-NuGetPackageRoot {
