@@ -44,6 +44,7 @@ public sealed class VrrpHost : IDisposable
     private readonly Dictionary<string, SocketEntry> _socketOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _linkState = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task> _announceChain = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, Announcer> _announcers = new();
     private readonly List<VrrpStateChangedEventArgs> _pendingEvents = new();
     private readonly BlockingCollection<VrrpStateChangedEventArgs> _events = new();
     private readonly object _signal = new();
@@ -245,7 +246,7 @@ public sealed class VrrpHost : IDisposable
                 Phase = "receive";
 
                 if (readable[0]) _wakeup.Reset();
-                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) RefreshLinks();
+                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) { DropAnnouncers(); RefreshLinks(); }
                 for (int i = 0; i < fds.Count; i++)
                 {
                     if (!readable[i] || entries[i] is not { } entry) continue;
@@ -384,6 +385,30 @@ public sealed class VrrpHost : IDisposable
     internal bool IsAcceptFilterInstalled(string instance)
         => _filter is not null && _filterChainOf.TryGetValue(instance, out var c) && _filter.IsInstalled(c);
 
+    // ---- announcements (engine thread) -----------------------------------------------------
+
+    /// <summary>A send-only packet socket and the interface's MAC, kept per interface so the first gratuitous
+    /// ARP of a new Master leaves from the engine thread with no lookup and no thread hop; dropped on every
+    /// link change (the MAC or the link may have changed).</summary>
+    private sealed record Announcer(PacketSocket Socket, ArpInterface Interface);
+
+    /// <summary>The interface's announcer, or null when it cannot ARP (no MAC, NOARP, not Ethernet).</summary>
+    private Announcer? GetAnnouncer(int ifindex, string ifname)
+    {
+        if (_announcers.TryGetValue(ifindex, out var a)) return a;
+        var link = _rtnl.GetLink(ifindex);
+        if (link?.MacAddress is null || !link.CanArp) return null;
+        a = new Announcer(PacketSocket.Open(ifindex, ifname, 0), new ArpInterface(ifname, ifindex, link.MacAddress));
+        _announcers[ifindex] = a;
+        return a;
+    }
+
+    private void DropAnnouncers()
+    {
+        foreach (var a in _announcers.Values) a.Socket.Dispose();
+        _announcers.Clear();
+    }
+
     private void OnProcessExit(object? sender, EventArgs e)
     {
         if (_running.IsEmpty || _disposed) return;
@@ -408,6 +433,7 @@ public sealed class VrrpHost : IDisposable
         _sockets.Clear();
         _links?.Dispose();
         _filter?.Dispose();
+        DropAnnouncers();
         _wakeup.Dispose();
         _events.CompleteAdding();
     }
@@ -484,16 +510,31 @@ public sealed class VrrpHost : IDisposable
             var interval = instance.Config.Garp.Interval;
             var handle = Handle(instance);
             string name = instance.Name;
+            // The first round (one frame per address) goes now, from this thread: a new Master's first
+            // announcement should follow its first advert within a millisecond.
+            try
+            {
+                if (_h.GetAnnouncer(ifindex, ifname) is not { } a) return;
+                new ArpEngine().Announce(a.Socket, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero);
+            }
+            catch (Exception e)
+            {
+                handle?.CountActionError("gratuitous ARP", e);
+                return;
+            }
+            if (count <= 1) return;
+            // The other rounds, paced by the interval, on the instance's chain so a slow burst never holds the loop.
             var prev = _h._announceChain.TryGetValue(name, out var t) ? t : Task.CompletedTask;
             _h._announceChain[name] = prev.ContinueWith(_ =>
             {
                 try
                 {
+                    if (interval > TimeSpan.Zero) Thread.Sleep(interval);
                     var link = _h._rtnl.GetLink(ifindex);
                     if (link?.MacAddress is null || !link.CanArp) return;
                     using var channel = PacketSocket.Open(ifindex, ifname, 0);
                     new ArpEngine().Announce(channel, new ArpInterface(ifname, ifindex, link.MacAddress), addresses,
-                        GratuitousArpMode.Request, count, interval);
+                        GratuitousArpMode.Request, count - 1, interval);
                 }
                 catch (Exception e) { handle?.CountActionError("gratuitous ARP", e); }
             }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
