@@ -665,6 +665,18 @@ Describe 'Accept mode: -NoAccept drops packets to the VIP only, while Master and
         Assert-VipAt $Topo $Vip 'lb2'
     }
 
+    It 'IPv6: Neighbor Discovery for the VIP still works, ping to it is dropped' {
+        $vip6 = '2001:db8:1::160'
+        $null = Invoke-Ours $O "`$null = Start-VrrpInstance eth0 64 $vip6/64 -Name VI_64 -Priority 150 -AdvertisementInterval 0.1 -GarpMasterDelay 0 -NoAccept"
+        Wait-OurState $O 'Master' 5 'VI_64' | Should -Be 'Master'
+        Invoke-Ours $O '(Get-VrrpInstance VI_64).AcceptFilterActive' | Should -Be 'True'
+        Invoke-ClientPing6 $Topo $vip6 | Should -Not -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $vip6).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+        Get-Ruleset | Should -Match "ip6 daddr $([regex]::Escape($vip6)) icmpv6 type 135-136 accept"
+        $null = Invoke-Ours $O 'Stop-VrrpInstance VI_64'
+        Get-Ruleset | Should -Not -Match ([regex]::Escape($vip6))
+    }
+
     It 'a Master killed with SIGKILL leaves no rules behind (the table belongs to its netlink socket)' {
         $null = Invoke-Ours $O 'Set-VrrpInstance VI_56 -Priority 150'
         Wait-OurState $O 'Master' 5 | Should -Be 'Master'
