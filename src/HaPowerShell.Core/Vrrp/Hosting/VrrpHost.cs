@@ -228,11 +228,11 @@ public sealed class VrrpHost : IDisposable
                 Phase = "commands";
                 while (_commands.TryDequeue(out var c)) c();
 
-                int timeout = 1000;
+                long timeout = 1_000_000;
                 if (_engine.NextDueMicroseconds is { } due)
                 {
                     long wait = due - _engine.Clock.NowMicroseconds;
-                    timeout = wait <= 0 ? 0 : (int)Math.Min(1000, (wait + 999) / 1000);
+                    timeout = wait <= 0 ? 0 : Math.Min(1_000_000, wait);
                 }
                 fds.Clear();
                 entries.Clear();
