@@ -1,18 +1,23 @@
 # VRRP timing benchmark: HaPowerShell's VRRP engine side by side with keepalived, in network namespaces.
 # Not a test. Needs root, keepalived, tcpdump, iproute2 (bridge), busybox. Run from the repository root:
 #   dotnet pwsh ./build.ps1 Build
-#   dotnet pwsh bench/Vrrp.Bench.ps1 -Trials 20 [-Series LinkCut,Handover,Load]
+#   dotnet pwsh bench/Vrrp.Bench.ps1 -Trials 20 [-Series LinkCut,LinkCutV2,Handover,Load]
 #
-# All series use VRRPv3 at 100 ms (IPv4) on a lab bridge (tests/lab/NetnsLab.psm1): master on lb1
-# (priority 200), backup on lb2 (priority 100), a packet capture on the third namespace (client) with
+# Series use VRRPv3 at 100 ms (IPv4) on a lab bridge (tests/lab/NetnsLab.psm1) unless named V2: master on
+# lb1 (priority 200), backup on lb2 (priority 100), a packet capture on the third namespace (client) with
 # nanosecond kernel receive timestamps. Every time below is computed from that capture and from the
-# wall clock of this host (same clock, same machine).
+# wall clock of this host (same clock, same machine). The load average (/proc/loadavg) is recorded
+# before and after each series: other work on the machine disturbs the figures.
 #
 #   LinkCut   keepalived master on lb1; lb1's bridge port is set down (Set-LabLink -Down, carrier lost).
 #             Time from just before the cut to the backup's first advert (priority > 0) seen by the client.
 #             Series 'ours' (backup = Start-VrrpInstance) and 'keepalived' (backup = keepalived).
 #             RFC 5798 bound: the backup goes Master Master_Down_Interval = 3 x 100 ms + (256 - 100) x
 #             100 ms / 256 = 360.9 ms after the LAST advert it received, which is 0-100 ms before the cut.
+#             Two more figures from the same trials: 'LastToFirst', from the old master's last advert on
+#             the wire to the new master's first (independent of the cut's phase; bound: Master_Down_Interval),
+#             and 'FirstGarp', from the new master's first advert to its first gratuitous ARP for the VIP.
+#   LinkCutV2 the same with VRRPv2 at 1 s adverts: Master_Down_Interval = 3 s + 156/256 s = 3609.4 ms.
 #   Handover  graceful stop of the master: from the master's priority-0 advert to the backup's first advert.
 #             Series 'ours' (Stop-VrrpInstance on lb1, keepalived backup on lb2) and 'keepalived'
 #             (SIGTERM to keepalived on lb1, our backup on lb2). RFC bound: Skew_Time = 60.9 ms.
@@ -21,7 +26,7 @@
 [CmdletBinding()]
 param(
     [int]$Trials = 20,
-    [ValidateSet('LinkCut', 'Handover', 'Load')][string[]]$Series = @('LinkCut', 'Handover', 'Load'),
+    [ValidateSet('LinkCut', 'LinkCutV2', 'Handover', 'Load')][string[]]$Series = @('LinkCut', 'LinkCutV2', 'Handover', 'Load'),
     [int]$LoadInstances = 50,
     [int]$LoadSeconds = 20,
     [string]$ModulePath = (Join-Path $PSScriptRoot '../out/HaPowerShell')
@@ -42,12 +47,12 @@ $Skew = (256 - $BackupPriority) * $Interval / 256
 function Read-Text($P) { $t = ''; foreach ($f in $P.StdOutPath, $P.StdErrPath) { if (Test-Path $f) { $t += [IO.File]::ReadAllText($f) } }; $t }
 function Get-UnixNs { ([DateTimeOffset]::UtcNow.UtcTicks - [DateTime]::UnixEpoch.Ticks) * 100L }
 
-function Start-Keepalived($Topo, [string]$HostName, [int]$Vrid, [int]$Priority, [string]$Vip, [int]$Count = 1) {
+function Start-Keepalived($Topo, [string]$HostName, [int]$Vrid, [int]$Priority, [string]$Vip, [int]$Count = 1, [int]$Version = 3, [double]$Advert = $Interval) {
     $dir = Join-Path $Work "$($Topo.Id)-$HostName-$Vrid-$([guid]::NewGuid().ToString('n').Substring(0, 4))"
     $null = New-Item -ItemType Directory -Path $dir
     $inst = for ($i = 0; $i -lt $Count; $i++) {
         $v = if ($Count -eq 1) { $Vip } else { "198.51.100.$($i + 1)/24" }
-        "vrrp_instance VI_$($Vrid + $i) {`n    state BACKUP`n    interface eth0`n    version 3`n    virtual_router_id $($Vrid + $i)`n    priority $Priority`n    advert_int $Interval`n    virtual_ipaddress {`n        $v`n    }`n}"
+        "vrrp_instance VI_$($Vrid + $i) {`n    state BACKUP`n    interface eth0`n    version $Version`n    virtual_router_id $($Vrid + $i)`n    priority $Priority`n    advert_int $Advert`n    virtual_ipaddress {`n        $v`n    }`n}"
     }
     $conf = "global_defs {`n    router_id $HostName`n    vrrp_garp_master_delay 0`n}`n" + ($inst -join "`n")
     Set-Content -Path (Join-Path $dir 'keepalived.conf') -Value $conf
@@ -113,6 +118,21 @@ function Get-Advert($Capture, [long]$AfterNs = 0) {
     }
 }
 
+# Gratuitous ARPs (sender address = target address) in a capture: receive time (ns), sender MAC, address.
+function Get-Garp($Capture, [long]$AfterNs = 0) {
+    foreach ($f in @(Read-LabCapture $Capture)) {
+        if ($f.UnixNanoseconds -le $AfterNs) { continue }
+        $b = $f.Bytes
+        if ($b.Length -lt 42 -or $b[12] -ne 8 -or $b[13] -ne 6) { continue }
+        $spa = '{0}.{1}.{2}.{3}' -f $b[28], $b[29], $b[30], $b[31]
+        $tpa = '{0}.{1}.{2}.{3}' -f $b[38], $b[39], $b[40], $b[41]
+        if ($spa -ne $tpa) { continue }
+        [pscustomobject]@{ Ns = $f.UnixNanoseconds; Mac = ($b[22..27] | ForEach-Object { $_.ToString('x2') }) -join ':'; Address = $spa }
+    }
+}
+
+function Get-LoadAverage { ([IO.File]::ReadAllText('/proc/loadavg').Split(' ')[0..2]) -join ' ' }
+
 # Waits until $Condition (given the adverts after $AfterNs) returns something; returns it or $null.
 function Wait-Advert($Capture, [long]$AfterNs, [scriptblock]$Condition, [double]$TimeoutSeconds = 5) {
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
@@ -147,45 +167,68 @@ $results = [System.Collections.Generic.List[object]]::new()
 function Add-Result([string]$Name, [string]$Backup, [double[]]$Ms, [double]$BoundMs, [string]$Note = '') {
     $st = Get-Stat $Ms
     $results.Add([pscustomobject]@{ Series = $Name; Backup = $Backup; N = $st.N; MinMs = $st.Min; MedianMs = $st.Median; P95Ms = $st.P95; MaxMs = $st.Max; BoundMs = [math]::Round($BoundMs, 1); Note = $Note })
-    Write-Host ("{0,-9} backup={1,-10} n={2,2} min={3,6:n1} median={4,6:n1} p95={5,6:n1} max={6,6:n1} ms (bound {7:n1} ms) {8}" -f $Name, $Backup, $st.N, $st.Min, $st.Median, $st.P95, $st.Max, $BoundMs, $Note)
+    Write-Host ("{0,-21} backup={1,-10} n={2,2} min={3,7:n2} median={4,7:n2} p95={5,7:n2} max={6,7:n2} ms (bound {7:n1} ms) {8}" -f $Name, $Backup, $st.N, $st.Min, $st.Median, $st.P95, $st.Max, $BoundMs, $Note)
 }
 
 try {
     # ---------------------------------------------------------------- link cut (loss of the master)
-    if ('LinkCut' -in $Series) {
+    function Measure-LinkCut([string]$Label, [int]$Version, [double]$Advert) {
+        $down = 3 * $Advert + (256 - $BackupPriority) * $(if ($Version -eq 2) { 1 } else { $Advert }) / 256
+        $quiet = [math]::Max(0.6, 3.5 * $Advert)   # steady state: at least three adverts from the master alone
         foreach ($backupKind in 'ours', 'keepalived') {
             $topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
             $o = $null
+            $load = Get-LoadAverage
             try {
-                $vip = '192.0.2.100/24'; $vrid = 71
+                $vipAddress = '192.0.2.100'; $vip = "$vipAddress/24"; $vrid = 71
                 $lb1 = $topo.Hosts.lb1.IPv4Address; $lb2 = $topo.Hosts.lb2.IPv4Address
-                $cap = Start-LabCapture -Topology $topo -HostName client -Filter 'ip proto 112'
-                $null = Start-Keepalived $topo lb1 $vrid 200 $vip
+                $lb2Mac = $topo.Hosts.lb2.MacAddress
+                $cap = Start-LabCapture -Topology $topo -HostName client -Filter 'ip proto 112 or arp'
+                $null = Start-Keepalived $topo lb1 $vrid 200 $vip -Version $Version -Advert $Advert
                 if ($backupKind -eq 'ours') {
                     $o = Start-Ours $topo lb2 @{ Name = "VI_$vrid"; InterfaceName = 'eth0'; VirtualRouterId = $vrid; Priority = $BackupPriority
-                        Version = 3; AdvertisementInterval = $Interval; VirtualIPAddress = @($vip); GarpMasterDelay = 0 }
+                        Version = $Version; AdvertisementInterval = $Advert; VirtualIPAddress = @($vip); GarpMasterDelay = 0 }
                     $b = $o
-                } else { $b = Start-Keepalived $topo lb2 $vrid $BackupPriority $vip }
-                $null = Wait-SoleMaster $cap $lb1 0.6 15
+                } else { $b = Start-Keepalived $topo lb2 $vrid $BackupPriority $vip -Version $Version -Advert $Advert }
+                $null = Wait-SoleMaster $cap $lb1 $quiet 30
                 Wait-BackupReady $b $backupKind $vrid
                 $ms = [System.Collections.Generic.List[double]]::new(); $cutCost = [System.Collections.Generic.List[double]]::new()
+                $fromLast = [System.Collections.Generic.List[double]]::new(); $garp = [System.Collections.Generic.List[double]]::new()
                 for ($t = 0; $t -lt $Trials; $t++) {
-                    $null = Wait-SoleMaster $cap $lb1 0.6 15
-                    Start-Sleep -Milliseconds (Get-Random -Minimum 0 -Maximum 100)   # cut at a random phase of the advert cycle
+                    $null = Wait-SoleMaster $cap $lb1 $quiet 30
+                    Start-Sleep -Milliseconds (Get-Random -Minimum 0 -Maximum ([int]($Advert * 1000)))   # cut at a random phase of the advert cycle
                     $cut = Get-UnixNs
                     Set-LabLink -Topology $topo -HostName lb1 -Down
                     $cutCost.Add(((Get-UnixNs) - $cut) / 1e6)
-                    $first = Wait-Advert $cap $cut { param($a) $a | Where-Object { $_.Source -eq $lb2 -and $_.Priority -gt 0 } | Select-Object -First 1 } 5
-                    if ($first) { $ms.Add(($first.Ns - $cut) / 1e6); Write-Verbose ("LinkCut {0} trial {1}: {2:n1} ms" -f $backupKind, $t, $ms[-1]) } else { Write-Warning "trial $t ($backupKind): no takeover seen" }
+                    $first = Wait-Advert $cap $cut { param($a) $a | Where-Object { $_.Source -eq $lb2 -and $_.Priority -gt 0 } | Select-Object -First 1 } ($down + 2)
+                    if ($first) {
+                        $ms.Add(($first.Ns - $cut) / 1e6)
+                        # the old master's last advert on the wire: it may leave after $cut, while `ip link set` runs
+                        $last = @(Get-Advert $cap ($cut - [long](2 * $Advert * 1e9)) | Where-Object { $_.Source -eq $lb1 -and $_.Ns -lt $first.Ns })[-1]
+                        if ($last) { $fromLast.Add(($first.Ns - $last.Ns) / 1e6) }
+                        $g = $null
+                        $deadline = [DateTime]::UtcNow.AddSeconds(2)
+                        while (-not $g -and [DateTime]::UtcNow -lt $deadline) {
+                            $g = Get-Garp $cap ($first.Ns - 1) | Where-Object { $_.Mac -eq $lb2Mac -and $_.Address -eq $vipAddress } | Select-Object -First 1
+                            if (-not $g) { Start-Sleep -Milliseconds 50 }
+                        }
+                        if ($g) { $garp.Add(($g.Ns - $first.Ns) / 1e6) } else { Write-Warning "trial $t ($backupKind): no gratuitous ARP seen" }
+                        Write-Verbose ("{0} {1} trial {2}: {3:n1} ms from the cut, {4:n1} ms from the last advert, first GARP {5:n3} ms after the first advert" -f $Label, $backupKind, $t, $ms[-1], $fromLast[-1], $garp[-1])
+                    } else { Write-Warning "trial $t ($backupKind): no takeover seen" }
                     Set-LabLink -Topology $topo -HostName lb1 -Up
                 }
-                Add-Result 'LinkCut' $backupKind $ms.ToArray() ($MasterDown * 1000) ("(ip link set took median {0:n1} ms)" -f (Get-Stat $cutCost.ToArray()).Median)
+                $note = "(ip link set median {0:n1} ms; load {1} -> {2})" -f (Get-Stat $cutCost.ToArray()).Median, $load, (Get-LoadAverage)
+                Add-Result $Label $backupKind $ms.ToArray() ($down * 1000) $note
+                Add-Result "$Label/LastToFirst" $backupKind $fromLast.ToArray() ($down * 1000)
+                Add-Result "$Label/FirstGarp" $backupKind $garp.ToArray() 1
             } finally {
                 Stop-Ours $o
                 Remove-LabTopology -Topology $topo
             }
         }
     }
+    if ('LinkCut' -in $Series) { Measure-LinkCut 'LinkCut' 3 $Interval }
+    if ('LinkCutV2' -in $Series) { Measure-LinkCut 'LinkCutV2' 2 1 }
 
     # ---------------------------------------------------------------- graceful handover
     if ('Handover' -in $Series) {

@@ -21,7 +21,7 @@ public class VrrpHostingTests
         Assert.Equal(0, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 0));
         w.Set();
         w.Set();
-        Assert.Equal(1, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 1000));
+        Assert.Equal(1, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 1_000_000));
         Assert.True(readable[0]);
         w.Reset();
         Assert.Equal(0, DescriptorPoll.Wait(new[] { w.Descriptor }, readable, 0));

@@ -48,6 +48,24 @@ Describe 'Start-VrrpInstance argument checks' {
         ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpIPv6RequiresVersion3'
     }
 
+    It 'refuses bad gratuitous ARP settings with VrrpGarpSettingInvalid, and starts nothing' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -GarpMasterRefresh -1 -GarpInterval 5 `
+            -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 2
+        $err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] } | Sort-Object -Unique | Should -Be 'VrrpGarpSettingInvalid'
+        ($err | ForEach-Object { $_.Exception.ParamName }) | Should -Be @('GarpMasterRefresh', 'GarpInterval')
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
+    It 'refuses an empty -SyncGroup and a refresh repeat outside 1-255 at binding' {
+        { Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -SyncGroup '' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        { Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -GarpMasterRefreshRepeat 0 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
     It 'starts nothing with -WhatIf' {
         $r = Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -WhatIf
         $r | Should -BeNullOrEmpty

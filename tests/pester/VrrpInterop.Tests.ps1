@@ -33,20 +33,26 @@ BeforeAll {
         return $false
     }
 
-    function Start-Keepalived($Topo, [string]$HostName, [int]$Vrid, [int]$Priority, [int]$Version = 2,
-                              [string]$Interval = '1', [string]$Password, [string]$Vip, [switch]$NoPreempt,
-                              [string]$UnicastSource, [string[]]$UnicastPeer) {
-        $dir = Join-Path $script:Work "$($Topo.Id)-$HostName-$Vrid"
+    # keepalived in $HostName with the given vrrp_instance / vrrp_sync_group blocks ($Tag names its folder).
+    function Start-KeepalivedConfig($Topo, [string]$HostName, [string]$Tag, [string]$Body) {
+        $dir = Join-Path $script:Work "$($Topo.Id)-$HostName-$Tag"
         $null = New-Item -ItemType Directory -Path $dir -Force
+        $path = Join-Path $dir 'keepalived.conf'
+        Set-Content -Path $path -Value "global_defs {`n    router_id $HostName`n    vrrp_garp_master_delay 0`n}`n$Body"
+        Start-LabProcess -Topology $Topo -HostName $HostName -Command keepalived -ArgumentList @(
+            '--dont-fork', '--log-console', '--vrrp', '-f', $path,
+            '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'check.pid'))
+    }
+
+    # One vrrp_instance block in keepalived's syntax.
+    function New-KeepalivedInstance([int]$Vrid, [int]$Priority, [int]$Version = 2, [string]$Interval = '1',
+                                    [string]$Password, [string]$Vip, [switch]$NoPreempt,
+                                    [string]$UnicastSource, [string[]]$UnicastPeer, [string]$Name = "VI_$Vrid") {
         $auth = if ($Password) { "    authentication {`n        auth_type PASS`n        auth_pass $Password`n    }" } else { '' }
         $np = if ($NoPreempt) { '    nopreempt' } else { '' }
         $uc = if ($UnicastPeer) { "    unicast_src_ip $UnicastSource`n    unicast_peer {`n$(($UnicastPeer | ForEach-Object { "        $_" }) -join "`n")`n    }" } else { '' }
-        $conf = @"
-global_defs {
-    router_id $HostName
-    vrrp_garp_master_delay 0
-}
-vrrp_instance VI_$Vrid {
+        @"
+vrrp_instance $Name {
     state BACKUP
     interface eth0
     version $Version
@@ -61,24 +67,28 @@ $auth
     }
 }
 "@
-        $path = Join-Path $dir 'keepalived.conf'
-        Set-Content -Path $path -Value $conf
-        Start-LabProcess -Topology $Topo -HostName $HostName -Command keepalived -ArgumentList @(
-            '--dont-fork', '--log-console', '--vrrp', '-f', $path,
-            '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'check.pid'))
     }
 
-    # keepalived's current state: the last "Entering X STATE" it logged.
-    function Get-KeepalivedState($P) {
-        $m = [regex]::Matches((Read-ProcessText $P), 'Entering (MASTER|BACKUP|FAULT) STATE')
+    function Start-Keepalived($Topo, [string]$HostName, [int]$Vrid, [int]$Priority, [int]$Version = 2,
+                              [string]$Interval = '1', [string]$Password, [string]$Vip, [switch]$NoPreempt,
+                              [string]$UnicastSource, [string[]]$UnicastPeer) {
+        $body = New-KeepalivedInstance -Vrid $Vrid -Priority $Priority -Version $Version -Interval $Interval -Password $Password `
+            -Vip $Vip -NoPreempt:$NoPreempt -UnicastSource $UnicastSource -UnicastPeer $UnicastPeer
+        Start-KeepalivedConfig $Topo $HostName "$Vrid" $body
+    }
+
+    # keepalived's current state: the last "Entering X STATE" it logged (for instance $Instance, or any).
+    function Get-KeepalivedState($P, [string]$Instance) {
+        $who = if ($Instance) { "\($([regex]::Escape($Instance))\) " } else { '' }
+        $m = [regex]::Matches((Read-ProcessText $P), "${who}Entering (MASTER|BACKUP|FAULT) STATE")
         if ($m.Count -eq 0) { return 'NONE' }
         $m[$m.Count - 1].Groups[1].Value
     }
 
-    function Wait-KeepalivedState($P, [string]$State, [double]$TimeoutSeconds = 15) {
+    function Wait-KeepalivedState($P, [string]$State, [double]$TimeoutSeconds = 15, [string]$Instance) {
         $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-        while ((Get-KeepalivedState $P) -ne $State -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-        Get-KeepalivedState $P
+        while ((Get-KeepalivedState $P $Instance) -ne $State -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Get-KeepalivedState $P $Instance
     }
 
     function Start-Ours($Topo, [string]$HostName, [hashtable]$Parameters) {
@@ -103,17 +113,18 @@ $auth
         $m.Groups[2].Value.Trim()
     }
 
-    # Our current state: the target of the last EVENT line.
-    function Get-OurState($P) {
-        $m = [regex]::Matches((Read-ProcessText $P), '(?m)^EVENT \S+ \S+ (\S+)')
+    # Our current state: the target of the last EVENT line (for instance $Instance, or any).
+    function Get-OurState($P, [string]$Instance) {
+        $who = if ($Instance) { [regex]::Escape($Instance) } else { '\S+' }
+        $m = [regex]::Matches((Read-ProcessText $P), "(?m)^EVENT $who \S+ (\S+)")
         if ($m.Count -eq 0) { return 'None' }
         $m[$m.Count - 1].Groups[1].Value
     }
 
-    function Wait-OurState($P, [string]$State, [double]$TimeoutSeconds = 15) {
+    function Wait-OurState($P, [string]$State, [double]$TimeoutSeconds = 15, [string]$Instance) {
         $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-        while ((Get-OurState $P) -ne $State -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-        Get-OurState $P
+        while ((Get-OurState $P $Instance) -ne $State -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Get-OurState $P $Instance
     }
 
     # The hosts that hold the VIP (IPv4 or IPv6) on eth0 now.
@@ -167,6 +178,25 @@ $auth
     function Invoke-ClientPing($Topo, [string]$Vip) {
         (Invoke-LabCommand -Topology $Topo -HostName client -Command busybox -ArgumentList 'ping', '-c', '1', '-W', '1', $Vip -AllowFailure).ExitCode
     }
+
+    # Both sides reach their states after a start (ours may take long to start on a loaded machine) and hold
+    # them for $HoldSeconds: the steady state of a pair.
+    function Wait-Steady($O, $K, [string]$Ours, [string]$Theirs, [double]$HoldSeconds = 1) {
+        Wait-OurState $O $Ours 30 | Should -Be $Ours -Because (Read-ProcessText $O)
+        Wait-KeepalivedState $K $Theirs 5 | Should -Be $Theirs -Because (Read-ProcessText $K)
+        Start-Sleep -Seconds $HoldSeconds
+        Get-OurState $O | Should -Be $Ours
+        Get-KeepalivedState $K | Should -Be $Theirs
+    }
+
+    # Steady outcome after a move: only $HostName holds the VIP, the client reaches it there and its
+    # neighbour entry for the VIP points at $HostName.
+    function Assert-VipAt($Topo, [string]$Vip, [string]$HostName) {
+        @(Get-VipHolder $Topo $Vip) | Should -Be @($HostName)
+        $ping = if ($Vip.Contains(':')) { Invoke-ClientPing6 $Topo $Vip } else { Invoke-ClientPing $Topo $Vip }
+        $ping | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts[$HostName].MacAddress
+    }
 }
 
 AfterAll {
@@ -187,7 +217,7 @@ Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 
     }
 
     It 'becomes Master while keepalived stays Backup, with the VIP on lb1 only' {
-        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Master' 30 | Should -Be 'Master' -Because (Read-ProcessText $O)
         Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
         Start-Sleep -Seconds 2   # steady state: keepalived keeps accepting our adverts
         Get-KeepalivedState $K | Should -Be 'BACKUP'
@@ -251,7 +281,7 @@ Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-
     }
 
     It 'stays Backup under a higher-priority keepalived master: exactly one Master' {
-        Wait-OurState $O 'Backup' 10 | Should -Be 'Backup' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Backup' 30 | Should -Be 'Backup' -Because (Read-ProcessText $O)
         Start-Sleep -Seconds 1
         Get-OurState $O | Should -Be 'Backup'
         Get-KeepalivedState $K | Should -Be 'MASTER'
@@ -383,7 +413,7 @@ Describe 'VRRPv3 over IPv6 at 100 ms: ours Master, keepalived Backup' -Tag 'Root
     }
 
     It 'becomes Master while keepalived stays Backup, with the VIP on lb1 only' {
-        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Master' 30 | Should -Be 'Master' -Because (Read-ProcessText $O)
         Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
         Start-Sleep -Seconds 1   # steady state: ten adverts, keepalived keeps accepting them
         Get-KeepalivedState $K | Should -Be 'BACKUP'
@@ -432,7 +462,7 @@ Describe 'VRRPv3 over IPv6 at 100 ms: keepalived Master, ours Backup' -Tag 'Root
 
     It 'stays Backup under the keepalived master (adverts from its link-local address): exactly one Master' {
         $Ll1 | Should -Match '^fe80:'
-        Wait-OurState $O 'Backup' 10 | Should -Be 'Backup' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Backup' 30 | Should -Be 'Backup' -Because (Read-ProcessText $O)
         Start-Sleep -Seconds 1
         Get-OurState $O | Should -Be 'Backup'
         Get-KeepalivedState $K | Should -Be 'MASTER'
@@ -472,7 +502,7 @@ Describe 'VRRPv3 at 100 ms: our Master killed with SIGKILL, keepalived Backup ta
     }
 
     It 'is Master with keepalived Backup before the kill' {
-        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Master' 30 | Should -Be 'Master' -Because (Read-ProcessText $O)
         Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
         Start-Sleep -Milliseconds 500
         Get-KeepalivedState $K | Should -Be 'BACKUP'
@@ -526,7 +556,7 @@ Describe 'VRRPv3 at 100 ms: partition then heal, exactly one Master again' -Tag 
     }
 
     It 'starts with one Master (ours)' {
-        Wait-OurState $O 'Master' 10 | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Master' 30 | Should -Be 'Master' -Because (Read-ProcessText $O)
         Wait-KeepalivedState $K 'BACKUP' 5 | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
     }
@@ -563,6 +593,215 @@ Describe 'VRRPv3 at 100 ms: partition then heal, exactly one Master again' -Tag 
         Get-KeepalivedState $K | Should -Be 'BACKUP'
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
         Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+    }
+}
+
+# Accept mode (RFC 5798 §6.1): with -NoAccept a non-owner Master still answers ARP for the VIP (the client's
+# neighbour entry resolves to it) but drops packets addressed to the VIP, through an nf_tables chain that
+# we drive over nfnetlink. The chain exists only while the instance is a non-owner Master; the table is owned
+# by the process's netlink socket, so even SIGKILL leaves nothing behind. lb1 also listens on TCP 8080.
+Describe 'Accept mode: -NoAccept drops packets to the VIP only, while Master and not the owner' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.160'
+        $script:Real = $Topo.Hosts.lb1.IPv4Address
+        $script:Listener = Start-LabProcess -Topology $Topo -HostName lb1 -Command busybox -ArgumentList 'nc', '-ll', '-p', '8080', '-e', '/bin/true'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 56 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip/24"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_56'; InterfaceName = 'eth0'; VirtualRouterId = 56; Priority = 150
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0; NoAccept = $true }
+
+        function Test-Tcp([string]$Address) {
+            (Invoke-LabCommand -Topology $Topo -HostName client -Command busybox -ArgumentList 'nc', '-w', '1', $Address, '8080' -AllowFailure).ExitCode -eq 0
+        }
+        # The kernel's own view, through nft(8): the rules of our table in lb1.
+        function Get-Ruleset {
+            (Invoke-LabCommand -Topology $Topo -HostName lb1 -Command nft -ArgumentList 'list', 'ruleset' -AllowFailure).StdOut
+        }
+        function Get-FilterActive { Invoke-Ours $O '(Get-VrrpInstance VI_56).AcceptFilterActive' }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        if ($script:Listener) { $null = Stop-LabProcess $script:Listener }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'as Master: the client resolves the VIP to lb1, but ping and TCP to the VIP are dropped' {
+        Wait-Steady $O $K 'Master' 'BACKUP' 0.3
+        Invoke-Ours $O '$i = Get-VrrpInstance VI_56; "{0} {1} {2}" -f $i.AcceptMode, $i.AcceptFilterActive, $i.ActionErrors' | Should -Be 'False True 0'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        Invoke-ClientPing $Topo $Vip | Should -Not -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+        Test-Tcp $Vip | Should -BeFalse
+        Get-Ruleset | Should -Match "ip daddr $([regex]::Escape($Vip)) drop"
+    }
+
+    It 'disturbs nothing else: lb1''s own address answers ping and TCP, VRRP keeps running' {
+        Invoke-ClientPing $Topo $Real | Should -Be 0
+        Test-Tcp $Real | Should -BeTrue
+        Start-Sleep -Milliseconds 500
+        Get-OurState $O | Should -Be 'Master'
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+    }
+
+    It 'the address owner (priority 255) accepts: raising the priority removes the rules, lowering installs them again' {
+        $null = Invoke-Ours $O 'Set-VrrpInstance VI_56 -Priority 255'
+        Get-FilterActive | Should -Be 'False'
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        Test-Tcp $Vip | Should -BeTrue
+        Get-Ruleset | Should -Not -Match 'daddr'
+        $null = Invoke-Ours $O 'Set-VrrpInstance VI_56 -Priority 150'
+        Get-FilterActive | Should -Be 'True'
+        Invoke-ClientPing $Topo $Vip | Should -Not -Be 0
+    }
+
+    It 'leaving Master removes the rules: keepalived takes over and its VIP answers' {
+        $null = Invoke-Ours $O 'Set-VrrpInstance VI_56 -Priority 50'
+        Wait-KeepalivedState $K 'MASTER' 5 | Should -Be 'MASTER'
+        Wait-OurState $O 'Backup' 5 | Should -Be 'Backup'
+        Get-FilterActive | Should -Be 'False'
+        Get-Ruleset | Should -Not -Match 'daddr'
+        Start-Sleep -Milliseconds 300
+        Assert-VipAt $Topo $Vip 'lb2'
+    }
+
+    It 'IPv6: Neighbor Discovery for the VIP still works, ping to it is dropped' {
+        $vip6 = '2001:db8:1::160'
+        $null = Invoke-Ours $O "`$null = Start-VrrpInstance eth0 64 $vip6/64 -Name VI_64 -Priority 150 -AdvertisementInterval 0.1 -GarpMasterDelay 0 -NoAccept"
+        Wait-OurState $O 'Master' 5 'VI_64' | Should -Be 'Master'
+        Invoke-Ours $O '(Get-VrrpInstance VI_64).AcceptFilterActive' | Should -Be 'True'
+        Invoke-ClientPing6 $Topo $vip6 | Should -Not -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $vip6).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
+        Get-Ruleset | Should -Match "ip6 daddr $([regex]::Escape($vip6)) icmpv6 type 135-136 accept"
+        $null = Invoke-Ours $O 'Stop-VrrpInstance VI_64'
+        Get-Ruleset | Should -Not -Match ([regex]::Escape($vip6))
+    }
+
+    It 'a Master killed with SIGKILL leaves no rules behind (the table belongs to its netlink socket)' {
+        $null = Invoke-Ours $O 'Set-VrrpInstance VI_56 -Priority 150'
+        Wait-OurState $O 'Master' 5 | Should -Be 'Master'
+        Get-Ruleset | Should -Match 'hapowershell_vrrp_'
+        $O.Process.Kill()
+        $O.Process.WaitForExit(5000) | Should -BeTrue
+        Get-Ruleset | Should -Not -Match 'hapowershell_vrrp_'
+        # the VIP stays behind on lb1 (no goodbye), and with the rules gone lb1 accepts for it again
+        (Invoke-LabCommand -Topology $Topo -HostName lb1 -Command busybox -ArgumentList 'ping', '-c', '1', '-W', '1', $Vip -AllowFailure).ExitCode | Should -Be 0
+    }
+}
+
+# Sync groups (keepalived vrrp_sync_group): VI_57 and VI_58 on lb1 are in group G1; VI_57 tracks a script.
+# keepalived on lb2 runs the same two VRIDs (in its own sync group) at lower priority. When the script fails,
+# VI_57 goes to Fault and takes VI_58 with it, and keepalived becomes Master of both.
+Describe 'Sync group: two instances move together, keepalived sees both' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip1 = '192.0.2.157'
+        $script:Vip2 = '192.0.2.158'
+        $script:Flags = Join-Path $script:Work "$($Topo.Id)-sync"
+        $null = New-Item -ItemType Directory -Path $Flags
+        $body = (New-KeepalivedInstance -Vrid 57 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip1/24") +
+            (New-KeepalivedInstance -Vrid 58 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip2/24") +
+            "vrrp_sync_group G1 {`n    group {`n        VI_57`n        VI_58`n    }`n}`n"
+        $script:K = Start-KeepalivedConfig $Topo lb2 'sync' $body
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_57'; InterfaceName = 'eth0'; VirtualRouterId = 57; Priority = 150
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip1/24"); GarpMasterDelay = 0; SyncGroup = 'G1'
+            TrackScript = @(@{ Name = 'chk_flag'; Script = "test ! -e $Flags/fail"; Interval = 0.2; Timeout = 1; Weight = 0 }) }
+        $null = Invoke-Ours $O "`$null = Start-VrrpInstance eth0 58 $Vip2/24 -Name VI_58 -Priority 150 -Version 3 -AdvertisementInterval 0.1 -GarpMasterDelay 0 -SyncGroup G1"
+
+        function Get-Holders { "$(@(Get-VipHolder $Topo $Vip1)) $(@(Get-VipHolder $Topo $Vip2))" }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'both of ours are Master and keepalived keeps both Backup: one Master per VRID' {
+        Wait-OurState $O 'Master' 30 'VI_57' | Should -Be 'Master' -Because (Read-ProcessText $O)
+        Wait-OurState $O 'Master' 5 'VI_58' | Should -Be 'Master'
+        Wait-KeepalivedState $K 'BACKUP' 5 'VI_57' | Should -Be 'BACKUP' -Because (Read-ProcessText $K)
+        Wait-KeepalivedState $K 'BACKUP' 5 'VI_58' | Should -Be 'BACKUP'
+        Start-Sleep -Seconds 1
+        Get-KeepalivedState $K 'VI_57' | Should -Be 'BACKUP'
+        Get-KeepalivedState $K 'VI_58' | Should -Be 'BACKUP'
+        Get-Holders | Should -Be 'lb1 lb1'
+        Invoke-Ours $O '(Get-VrrpInstance | ForEach-Object { "$($_.Name):$($_.SyncGroup)" }) -join " "' | Should -Be 'VI_57:G1 VI_58:G1'
+    }
+
+    It 'a failed track script on VI_57 takes both to Fault; keepalived becomes Master of both' {
+        $null = New-Item -ItemType File -Path (Join-Path $Flags 'fail')
+        Wait-OurState $O 'Fault' 5 'VI_57' | Should -Be 'Fault'
+        Wait-OurState $O 'Fault' 5 'VI_58' | Should -Be 'Fault'
+        Wait-KeepalivedState $K 'MASTER' 3 'VI_57' | Should -Be 'MASTER' -Because (Read-ProcessText $K)
+        Wait-KeepalivedState $K 'MASTER' 3 'VI_58' | Should -Be 'MASTER'
+        Start-Sleep -Milliseconds 500
+        Get-OurState $O 'VI_58' | Should -Be 'Fault'
+        Assert-VipAt $Topo $Vip1 'lb2'
+        Assert-VipAt $Topo $Vip2 'lb2'
+    }
+
+    It 'both come back together when the script succeeds again, and keepalived goes Backup for both' {
+        Remove-Item (Join-Path $Flags 'fail')
+        Wait-OurState $O 'Master' 30 'VI_57' | Should -Be 'Master'
+        Wait-OurState $O 'Master' 5 'VI_58' | Should -Be 'Master'
+        Wait-KeepalivedState $K 'BACKUP' 5 'VI_57' | Should -Be 'BACKUP'
+        Wait-KeepalivedState $K 'BACKUP' 5 'VI_58' | Should -Be 'BACKUP'
+        Start-Sleep -Milliseconds 500
+        Assert-VipAt $Topo $Vip1 'lb1'
+        Assert-VipAt $Topo $Vip2 'lb1'
+    }
+}
+
+# VRRPv3 over IPv6 with unicast peers (global addresses as unicast_src_ip / unicast_peer on both sides), and
+# link loss in both directions: lb1 (ours, 150) loses its link and keepalived takes over; later keepalived is
+# Master and loses its link, and ours takes over.
+Describe 'VRRPv3 over IPv6 with unicast peers: link loss failover both ways' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '2001:db8:1::300'
+        $lb1 = $Topo.Hosts.lb1.IPv6Address
+        $lb2 = $Topo.Hosts.lb2.IPv6Address
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 63 -Priority 100 -Version 3 -Interval '0.1' -Vip "$Vip/64" -UnicastSource $lb2 -UnicastPeer $lb1
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_63'; InterfaceName = 'eth0'; VirtualRouterId = 63; Priority = 150
+            Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/64"); GarpMasterDelay = 0
+            SourceAddress = $lb1; UnicastPeer = @($lb2) }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'ours Master, keepalived Backup over unicast: exactly one Master' {
+        Wait-Steady $O $K 'Master' 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_63; "{0} {1} {2}" -f $i.MasterAddress, ($i.AdvertisementsSent -gt 5), $i.SendErrors'
+        $r | Should -Be "$($Topo.Hosts.lb1.IPv6Address) True 0"
+        Read-ProcessText $K | Should -Not -Match '(?i)(checksum|invalid|mismatch)'
+        Invoke-ClientPing6 $Topo $Vip | Should -Be 0
+    }
+
+    It 'our link goes down: ours Fault, keepalived Master, the client follows' {
+        Set-LabLink -Topology $Topo -HostName lb1 -Down
+        Wait-OurState $O 'Fault' 5 | Should -Be 'Fault'
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER'
+        Start-Sleep -Milliseconds 300
+        Assert-VipAt $Topo $Vip 'lb2'
+    }
+
+    It 'the link returns: ours preempts, keepalived Backup' {
+        Set-LabLink -Topology $Topo -HostName lb1 -Up
+        Wait-Steady $O $K 'Master' 'BACKUP' 0.5
+        Assert-VipAt $Topo $Vip 'lb1'
+    }
+
+    It 'keepalived Master loses its link: ours (Backup) takes over and the client follows' {
+        $null = Invoke-Ours $O 'Set-VrrpInstance VI_63 -Priority 50'
+        Wait-KeepalivedState $K 'MASTER' 5 | Should -Be 'MASTER'
+        Wait-OurState $O 'Backup' 5 | Should -Be 'Backup'
+        Set-LabLink -Topology $Topo -HostName lb2 -Down
+        Wait-OurState $O 'Master' 5 | Should -Be 'Master'
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Contain 'lb1'
+        Invoke-ClientPing6 $Topo $Vip | Should -Be 0
         (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
     }
 }

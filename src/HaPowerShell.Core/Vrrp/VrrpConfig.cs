@@ -137,8 +137,12 @@ public sealed record VrrpInstanceConfig
     /// <summary>-PreemptDelay (0-1000 s), keepalived's semantics: lower-priority adverts are still accepted for this long after the first one.</summary>
     public TimeSpan PreemptDelay { get; init; } = TimeSpan.Zero;
 
-    /// <summary>Accept mode (RFC 5798 §6.1): a non-owner Master accepts packets for the VIPs.</summary>
-    public bool AcceptMode { get; init; }
+    /// <summary>
+    /// Accept mode (RFC 5798 §6.1): a non-owner Master accepts packets addressed to the VIPs. On by default, as in
+    /// keepalived (whose default is accept unless vrrp_strict); -NoAccept (keepalived no_accept) turns it off, and
+    /// the host then drops such packets with nf_tables while it is a non-owner Master.
+    /// </summary>
+    public bool AcceptMode { get; init; } = true;
 
     public VrrpGarpSettings Garp { get; init; } = new();
 

@@ -213,6 +213,57 @@ public sealed unsafe class NetlinkSocket : IDisposable
     }
 
     /// <summary>
+    /// Sends a netfilter transaction in one sendmsg: <paramref name="messages"/> starts with a batch-begin and
+    /// ends with a batch-end message (nfnetlink), and every message between them asks for an ACK. The kernel
+    /// applies the whole batch or nothing; the first failure it reports (for any message of the batch,
+    /// including a failed commit reported against the batch-begin) is thrown, after all replies are read.
+    /// </summary>
+    public void ExecuteTransaction(IReadOnlyList<byte[]> messages, string operation)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        if (messages.Count < 3) throw new ArgumentException("A transaction needs a batch-begin, at least one message and a batch-end.", nameof(messages));
+        lock (_sync)
+        {
+            int total = 0;
+            foreach (var m in messages) total += NetlinkLayout.Align(m.Length);
+            byte[] buffer = new byte[total];
+            int used = 0;
+            uint firstSeq = 0;
+            for (int i = 0; i < messages.Count; i++)
+            {
+                uint seq = NextSequence();
+                if (i == 0) firstSeq = seq;
+                messages[i].CopyTo(buffer, used);
+                Span<byte> h = buffer.AsSpan(used);
+                var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(h[6..]);
+                flags = i == 0 || i == messages.Count - 1 ? flags & ~NetlinkFlags.Ack : flags | NetlinkFlags.Ack;
+                BinaryPrimitives.WriteUInt16LittleEndian(h[6..], (ushort)flags);
+                BinaryPrimitives.WriteUInt32LittleEndian(h[8..], seq);
+                BinaryPrimitives.WriteUInt32LittleEndian(h[12..], PortId);
+                used += NetlinkLayout.Align(messages[i].Length);
+            }
+            Send(buffer, used, operation);
+            long lastAcked = messages.Count - 2;
+            NetlinkException? failure = null;
+            bool done = false;
+            while (!done)
+            {
+                foreach (var m in ReceiveDatagram(operation))
+                {
+                    long slot = (long)m.Sequence - firstSeq;
+                    if (m.PortId != PortId || slot < 0 || slot >= messages.Count) { StaleMessagesDropped++; continue; }
+                    if (m.Type != NetlinkMessageType.Error) continue;
+                    var (err, text) = NetlinkMessage.ParseError(m, operation);
+                    if (err != 0) failure ??= new NetlinkException(operation, err, text);
+                    // The begin or end message only answers when the batch as a whole failed.
+                    if (slot == lastAcked || slot == 0 || slot == messages.Count - 1) done = true;
+                }
+            }
+            if (failure is not null) throw failure;
+        }
+    }
+
+    /// <summary>
     /// Runs many small dump requests pipelined: up to <paramref name="maxInFlight"/> are written in
     /// one sendmsg. This works because the kernel finishes a dump that fits in one reply buffer
     /// before it reads the next request; a dump that does not fit leaves the next request with

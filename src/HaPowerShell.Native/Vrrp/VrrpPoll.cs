@@ -91,15 +91,23 @@ public sealed unsafe class LinkChangeMonitor : IDisposable
 /// <summary>poll(2) over several descriptors.</summary>
 public static unsafe class DescriptorPoll
 {
-    /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> (negative: forever) until one of <paramref name="descriptors"/> is readable; fills <paramref name="readable"/>.</summary>
-    public static int Wait(ReadOnlySpan<int> descriptors, Span<bool> readable, int timeoutMilliseconds)
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMicroseconds"/> (negative: forever) until one of <paramref name="descriptors"/>
+    /// is readable; fills <paramref name="readable"/>. ppoll, so a timer wakes the loop to the microsecond rather
+    /// than up to a millisecond late, as poll's whole milliseconds would.
+    /// </summary>
+    public static int Wait(ReadOnlySpan<int> descriptors, Span<bool> readable, long timeoutMicroseconds)
     {
         int count = descriptors.Length;
         pollfd* fds = stackalloc pollfd[Math.Max(1, count)];
         for (int i = 0; i < count; i++) fds[i] = new pollfd { fd = descriptors[i], events = POLLIN };
+        timespec ts = default;
+        ts.tv_sec = (time_t)(timeoutMicroseconds / 1_000_000);
+        ts.tv_nsec = (long_t)(timeoutMicroseconds % 1_000_000 * 1000);
+        timespec* tmo = timeoutMicroseconds < 0 ? null : &ts;
         while (true)
         {
-            int r = poll(fds, (ulong_t)(ulong)count, timeoutMilliseconds);
+            int r = ppoll(fds, (ulong_t)(ulong)count, tmo, null);
             if (r < 0)
             {
                 int e = errno;

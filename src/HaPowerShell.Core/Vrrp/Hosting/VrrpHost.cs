@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using HaPowerShell.Core.Arp;
 using HaPowerShell.Native;
+using HaPowerShell.Native.Netfilter;
 using HaPowerShell.Native.Netlink;
 using HaPowerShell.Native.Packet;
 using HaPowerShell.Native.Processes;
@@ -43,10 +44,14 @@ public sealed class VrrpHost : IDisposable
     private readonly Dictionary<string, SocketEntry> _socketOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _linkState = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task> _announceChain = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, Announcer> _announcers = new();
     private readonly List<VrrpStateChangedEventArgs> _pendingEvents = new();
     private readonly BlockingCollection<VrrpStateChangedEventArgs> _events = new();
     private readonly object _signal = new();
     private Task _notifyChain = Task.CompletedTask;
+    private readonly Dictionary<string, string> _filterChainOf = new(StringComparer.Ordinal);
+    private VipInputFilter? _filter;
+    private int _filterChains;
     private LinkChangeMonitor? _links;
     private volatile bool _disposed;
 
@@ -112,6 +117,7 @@ public sealed class VrrpHost : IDisposable
             try
             {
                 var itf = _lookup.Find(config.InterfaceName) ?? throw new VrrpConfigurationException(config.Validate(_lookup));
+                if (!config.AcceptMode) PrepareAcceptFilter(name);
                 AcquireSocket(name, itf.Index, config.InterfaceName, config.AddressFamily, inst.PrimaryAddress);
                 var handle = new VrrpRunningInstance(this, config, VrrpInstanceSnapshot.From(inst));
                 _running[name] = handle;
@@ -126,6 +132,7 @@ public sealed class VrrpHost : IDisposable
                 _running.TryRemove(name, out _);
                 _engine.Remove(name);
                 ReleaseSocket(name);
+                _filterChainOf.Remove(name);
                 throw;
             }
         });
@@ -143,6 +150,7 @@ public sealed class VrrpHost : IDisposable
             _engine.Remove(name);
         }
         ReleaseSocket(name);
+        if (_filterChainOf.Remove(name, out var chain)) RemoveAcceptFilter(chain, handle);
         _running.TryRemove(name, out _);
         return true;
     });
@@ -152,6 +160,8 @@ public sealed class VrrpHost : IDisposable
     {
         if (!_running.ContainsKey(name)) throw new ArgumentException($"No VRRP instance named '{name}' is running.", nameof(name));
         _engine.SetPriority(name, priority);
+        // An owner (255) always accepts; a Master that stops being the owner must not.
+        if (_engine.Find(name) is { State: VrrpState.Master } inst) SyncAcceptFilter(inst);
         PublishSnapshots();
         return true;
     });
@@ -218,11 +228,11 @@ public sealed class VrrpHost : IDisposable
                 Phase = "commands";
                 while (_commands.TryDequeue(out var c)) c();
 
-                int timeout = 1000;
+                long timeout = 1_000_000;
                 if (_engine.NextDueMicroseconds is { } due)
                 {
                     long wait = due - _engine.Clock.NowMicroseconds;
-                    timeout = wait <= 0 ? 0 : (int)Math.Min(1000, (wait + 999) / 1000);
+                    timeout = wait <= 0 ? 0 : Math.Min(1_000_000, wait);
                 }
                 fds.Clear();
                 entries.Clear();
@@ -236,7 +246,7 @@ public sealed class VrrpHost : IDisposable
                 Phase = "receive";
 
                 if (readable[0]) _wakeup.Reset();
-                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) RefreshLinks();
+                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) { DropAnnouncers(); RefreshLinks(); }
                 for (int i = 0; i < fds.Count; i++)
                 {
                     if (!readable[i] || entries[i] is not { } entry) continue;
@@ -333,6 +343,72 @@ public sealed class VrrpHost : IDisposable
         entry.Socket.Dispose();
     }
 
+    // ---- accept mode (RFC 5798 §6.1) --------------------------------------------------------
+
+    /// <summary>For an instance with AcceptMode off: checks that nf_tables can be used (creates the owned table) and names its chain.</summary>
+    private void PrepareAcceptFilter(string instance)
+    {
+        try
+        {
+            _filter ??= new VipInputFilter($"hapowershell_vrrp_{Environment.ProcessId}");
+            _filter.EnsureTable();
+        }
+        catch (Exception e) when (e is NetlinkException or System.ComponentModel.Win32Exception or IOException)
+        {
+            throw new InvalidOperationException(
+                $"-NoAccept needs nf_tables in this kernel and network namespace (CAP_NET_ADMIN, CONFIG_NF_TABLES, CONFIG_NF_TABLES_INET) to drop packets addressed to the virtual addresses: {e.Message} " +
+                "Run as root on a kernel with nf_tables, or leave out -NoAccept (accept mode, keepalived's default).", e);
+        }
+        _filterChainOf[instance] = $"vrrp_{++_filterChains}";
+    }
+
+    /// <summary>Installs or removes the instance's drop chain so it matches its state: installed only while it is a non-owner Master without accept mode.</summary>
+    private void SyncAcceptFilter(VrrpInstance inst)
+    {
+        if (_filter is null || !_filterChainOf.TryGetValue(inst.Name, out var chain)) return;
+        bool wanted = inst.State == VrrpState.Master && !inst.IsAddressOwner;
+        try
+        {
+            if (wanted) _filter.Install(chain, inst.Config.VirtualAddresses.Select(v => v.Address).ToList());
+            else _filter.Remove(chain);
+        }
+        catch (Exception e) { (_running.TryGetValue(inst.Name, out var h) ? h : null)?.CountActionError(wanted ? "install accept filter" : "remove accept filter", e); }
+    }
+
+    private void RemoveAcceptFilter(string chain, VrrpRunningInstance handle)
+    {
+        try { _filter?.Remove(chain); }
+        catch (Exception e) { handle.CountActionError("remove accept filter", e); }
+    }
+
+    /// <summary>The chain that drops packets to the instance's virtual addresses, when it is installed now (diagnostics and tests).</summary>
+    internal bool IsAcceptFilterInstalled(string instance)
+        => _filter is not null && _filterChainOf.TryGetValue(instance, out var c) && _filter.IsInstalled(c);
+
+    // ---- announcements (engine thread) -----------------------------------------------------
+
+    /// <summary>A send-only packet socket and the interface's MAC, kept per interface so the first gratuitous
+    /// ARP of a new Master leaves from the engine thread with no lookup and no thread hop; dropped on every
+    /// link change (the MAC or the link may have changed).</summary>
+    private sealed record Announcer(PacketSocket Socket, ArpInterface Interface);
+
+    /// <summary>The interface's announcer, or null when it cannot ARP (no MAC, NOARP, not Ethernet).</summary>
+    private Announcer? GetAnnouncer(int ifindex, string ifname)
+    {
+        if (_announcers.TryGetValue(ifindex, out var a)) return a;
+        var link = _rtnl.GetLink(ifindex);
+        if (link?.MacAddress is null || !link.CanArp) return null;
+        a = new Announcer(PacketSocket.Open(ifindex, ifname, 0), new ArpInterface(ifname, ifindex, link.MacAddress));
+        _announcers[ifindex] = a;
+        return a;
+    }
+
+    private void DropAnnouncers()
+    {
+        foreach (var a in _announcers.Values) a.Socket.Dispose();
+        _announcers.Clear();
+    }
+
     private void OnProcessExit(object? sender, EventArgs e)
     {
         if (_running.IsEmpty || _disposed) return;
@@ -356,6 +432,8 @@ public sealed class VrrpHost : IDisposable
         foreach (var s in _sockets.Values) s.Socket.Dispose();
         _sockets.Clear();
         _links?.Dispose();
+        _filter?.Dispose();
+        DropAnnouncers();
         _wakeup.Dispose();
         _events.CompleteAdding();
     }
@@ -395,6 +473,8 @@ public sealed class VrrpHost : IDisposable
         public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
         {
             if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            // Drop rules first, so no packet to a virtual address is accepted before they are in place.
+            _h.SyncAcceptFilter(instance);
             foreach (var a in addresses)
             {
                 try
@@ -416,6 +496,9 @@ public sealed class VrrpHost : IDisposable
                 catch (NetlinkException e) when (e.Errno is Errno.EADDRNOTAVAIL or Errno.ENOENT or Errno.ENODEV) { }
                 catch (Exception e) { Handle(instance)?.CountActionError($"remove {a.Address}", e); }
             }
+            // Called while the instance is still Master (it is leaving): the addresses are gone, so are the drop rules.
+            if (_h._filterChainOf.TryGetValue(instance.Name, out var chain) && Handle(instance) is { } handle)
+                _h.RemoveAcceptFilter(chain, handle);
         }
 
         public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind)
@@ -427,16 +510,31 @@ public sealed class VrrpHost : IDisposable
             var interval = instance.Config.Garp.Interval;
             var handle = Handle(instance);
             string name = instance.Name;
+            // The first round (one frame per address) goes now, from this thread: a new Master's first
+            // announcement should follow its first advert within a millisecond.
+            try
+            {
+                if (_h.GetAnnouncer(ifindex, ifname) is not { } a) return;
+                new ArpEngine().Announce(a.Socket, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero);
+            }
+            catch (Exception e)
+            {
+                handle?.CountActionError("gratuitous ARP", e);
+                return;
+            }
+            if (count <= 1) return;
+            // The other rounds, paced by the interval, on the instance's chain so a slow burst never holds the loop.
             var prev = _h._announceChain.TryGetValue(name, out var t) ? t : Task.CompletedTask;
             _h._announceChain[name] = prev.ContinueWith(_ =>
             {
                 try
                 {
+                    if (interval > TimeSpan.Zero) Thread.Sleep(interval);
                     var link = _h._rtnl.GetLink(ifindex);
                     if (link?.MacAddress is null || !link.CanArp) return;
                     using var channel = PacketSocket.Open(ifindex, ifname, 0);
                     new ArpEngine().Announce(channel, new ArpInterface(ifname, ifindex, link.MacAddress), addresses,
-                        GratuitousArpMode.Request, count, interval);
+                        GratuitousArpMode.Request, count - 1, interval);
                 }
                 catch (Exception e) { handle?.CountActionError("gratuitous ARP", e); }
             }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);

@@ -76,6 +76,15 @@ public sealed class VrrpRunningInstance
     public IReadOnlyList<VrrpVirtualAddress> VirtualIPAddress => Config.VirtualAddresses;
     public IReadOnlyList<IPAddress> UnicastPeer => Config.UnicastPeers;
     public bool NoPreempt => Config.NoPreempt;
+
+    /// <summary>Whether a non-owner Master accepts packets addressed to the virtual addresses (false with -NoAccept).</summary>
+    public bool AcceptMode => Config.AcceptMode;
+
+    /// <summary>The sync group (keepalived vrrp_sync_group), or null.</summary>
+    public string? SyncGroup => Config.SyncGroup;
+
+    /// <summary>Whether the nf_tables rules that drop packets to the virtual addresses are in place now (non-owner Master with -NoAccept).</summary>
+    public bool AcceptFilterActive => Host.IsAcceptFilterInstalled(Name);
     public TimeSpan PreemptDelay => Config.PreemptDelay;
 
     /// <summary>Whether the virtual addresses are on the interface now.</summary>

@@ -86,6 +86,23 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     [ValidateRange(1, 255)]
     public int GarpMasterRepeat { get; set; } = 5;
 
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public double GarpMasterRefresh { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 255)]
+    public int GarpMasterRefreshRepeat { get; set; } = 1;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public double GarpInterval { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? SyncGroup { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter NoAccept { get; set; }
+
     protected override void ProcessRecord()
     {
         VrrpInstanceConfig config;
@@ -189,6 +206,10 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             errors.Add(new("VrrpPreemptDelayOutOfRange", "PreemptDelay must be between 0 and 1000 seconds.", "PreemptDelay"));
         if (double.IsNaN(GarpMasterDelay) || GarpMasterDelay < 0 || GarpMasterDelay > 3600)
             errors.Add(new("VrrpGarpSettingInvalid", "GarpMasterDelay must be between 0 and 3600 seconds.", "GarpMasterDelay"));
+        if (double.IsNaN(GarpMasterRefresh) || GarpMasterRefresh < 0 || GarpMasterRefresh > 86400)
+            errors.Add(new("VrrpGarpSettingInvalid", "GarpMasterRefresh must be between 0 (no refresh) and 86400 seconds.", "GarpMasterRefresh"));
+        if (double.IsNaN(GarpInterval) || GarpInterval < 0 || GarpInterval > 1)
+            errors.Add(new("VrrpGarpSettingInvalid", "GarpInterval must be between 0 and 1 second (the pause between gratuitous ARPs of one burst).", "GarpInterval"));
         if (errors.Count > 0) throw new VrrpConfigurationException(errors);
 
         return new VrrpInstanceConfig
@@ -204,7 +225,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             UnicastPeers = peers,
             SourceAddress = source,
             NoPreempt = NoPreempt,
-            PreemptDelay = TimeSpan.FromMilliseconds(Math.Round(PreemptDelay * 1000)),
+            PreemptDelay = Seconds(PreemptDelay),
             TrackInterfaces = tracks,
             TrackScripts = scripts,
             NotifyScript = NullIfEmpty(NotifyScript),
@@ -212,11 +233,22 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             NotifyBackup = NullIfEmpty(NotifyBackup),
             NotifyFault = NullIfEmpty(NotifyFault),
             NotifyStop = NullIfEmpty(NotifyStop),
-            Garp = new VrrpGarpSettings { Delay = TimeSpan.FromMilliseconds(Math.Round(GarpMasterDelay * 1000)), Repeat = GarpMasterRepeat },
+            Garp = new VrrpGarpSettings
+            {
+                Delay = Seconds(GarpMasterDelay),
+                Repeat = GarpMasterRepeat,
+                Refresh = Seconds(GarpMasterRefresh),
+                RefreshRepeat = GarpMasterRefreshRepeat,
+                Interval = Seconds(GarpInterval),
+            },
+            SyncGroup = SyncGroup,
+            AcceptMode = !NoAccept,
         };
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    private static TimeSpan Seconds(double s) => TimeSpan.FromMilliseconds(Math.Round(s * 1000));
 
     private static VrrpTrackScript FromDictionary(IDictionary d, int n)
     {
