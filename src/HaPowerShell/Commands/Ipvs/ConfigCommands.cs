@@ -142,6 +142,21 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
 
     private readonly List<IpvsService> _objects = new();
 
+    /// <summary>True when ShouldProcess can show or ask something: -WhatIf, -Confirm, -Verbose, or
+    /// the preference variables that stand for them when they are not given.</summary>
+    private bool PerOperationShouldProcess()
+    {
+        var bound = MyInvocation.BoundParameters;
+        bool Switch(string name, Func<bool> otherwise) => bound.TryGetValue(name, out var v) ? LanguagePrimitives.IsTrue(v) : otherwise();
+        bool whatIf = Switch("WhatIf", () => LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
+        bool verbose = Switch("Verbose", () => GetVariableValue("VerbosePreference") is ActionPreference v
+            && v != ActionPreference.SilentlyContinue && v != ActionPreference.Ignore);
+        // Sync-IpvsConfig's ConfirmImpact is Medium: a preference of Medium or Low prompts for each change.
+        bool confirm = Switch("Confirm", () => GetVariableValue("ConfirmPreference") is ConfirmImpact c
+            && c != ConfirmImpact.None && c <= ConfirmImpact.Medium);
+        return whatIf || verbose || confirm;
+    }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "Object") _objects.AddRange(InputObject);
@@ -169,7 +184,12 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
                 catch (FormatException e) { throw InputError(e); }
             }
             var plan = Admin.PlanSync(desired);
-            var approved = plan.Operations.Where(op => ShouldProcess(op.Service.ToString(), op.Description)).ToList();
+            // Asked one by one only when someone can see or answer the question (-WhatIf, -Confirm,
+            // -Verbose or a $ConfirmPreference that prompts); otherwise one call approves the plan,
+            // which saves tens of thousands of ShouldProcess calls on a full sync.
+            IReadOnlyList<IpvsOperation> approved = plan.Operations.Count > 0 && !PerOperationShouldProcess()
+                ? (ShouldProcess("IPVS table", $"Apply {plan.Operations.Count} changes ({plan})") ? plan.Operations : Array.Empty<IpvsOperation>())
+                : plan.Operations.Where(op => ShouldProcess(op.Service.ToString(), op.Description)).ToList();
             bool timeoutChange = timeout != null && ShouldProcess("IPVS timeouts", $"Set {timeout}");
             if (approved.Count == 0 && !timeoutChange && plan.Operations.Count > 0)
             {
