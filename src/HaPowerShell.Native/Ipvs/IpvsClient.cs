@@ -94,12 +94,12 @@ public sealed partial class IpvsClient : IIpvsKernel, IDisposable
     public IReadOnlyList<IpvsDestEntry> GetDestinations(IpvsServiceEntry service)
     {
         const string op = "IPVS list real servers";
-        return Socket.Execute(BuildGetDests(_family, service), op).Select(m => ParseDest(m.Payload, service.Family, op)).ToList();
+        return DumpSocket.Execute(BuildGetDests(_family, service), op).Select(m => ParseDest(m.Payload, service.Family, op)).ToList();
     }
 
     /// <summary>
-    /// The second socket of the session, for the per-service real-server dumps of a whole-table
-    /// read (see <see cref="NetlinkSocket.ForSmallDumps"/>); opened on first use.
+    /// The second socket of the session, for the per-service real-server dumps (see
+    /// <see cref="NetlinkSocket.ForSmallDumps"/>); opened on first use.
     /// </summary>
     private NetlinkSocket DumpSocket
     {
