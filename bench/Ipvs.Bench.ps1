@@ -7,8 +7,14 @@
       2. listing that table: `ipvsadm -Ln` (to /dev/null) vs `Get-IpvsService | Get-IpvsRealServer` in a warm session,
          and `ipvsadm -S -n` vs Export-IpvsConfig;
       3. a Sync that changes 1% of the real servers vs a full apply.
-    On a machine whose kernel has no IPVS, the script boots the kernel-lab VM and runs itself there
-    (one pwsh process), then prints the table. Not a test: nothing here asserts on time.
+    Every trial applies the table in fresh network namespaces (each has its own, empty IPVS table):
+    ipvsadm -R (then -Ln and -S -n) in one, Import-IpvsConfig in a second, Sync-IpvsConfig from empty
+    and then the 1% change in a third. Ours run in a child pwsh in that namespace, warmed up on a
+    20-service table first (JIT, socket, scheduler module); the times are taken inside the namespace
+    for both tools. A fresh namespace matters: a table re-added soon after flushing it in the same
+    namespace is slowed by the kernel's real-server trash (see docs/benchmarks.md).
+    On a machine whose kernel has no IPVS, the script boots the kernel-lab VM and runs itself there,
+    then prints the table. Not a test: nothing here asserts on time.
 .EXAMPLE
     dotnet pwsh bench/Ipvs.Bench.ps1 -Trials 5
 #>
@@ -16,12 +22,15 @@ param(
     [int]$Services = 10000,
     [int]$Trials = 5,
     [switch]$InGuest,
-    [string]$ResultFile
+    [string]$ResultFile,
+    # Internal: one measurement in a child pwsh inside a fresh network namespace.
+    [ValidateSet('List', 'Import', 'Sync')][string]$Child,
+    [string]$Rules, [string]$WarmRules, [string]$ChangedRules
 )
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot -Parent
 
-if (-not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
+if (-not $Child -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
     Import-Module (Join-Path $root 'tests/lab/KernelLab.psm1') -Force
     $null = Initialize-KernelLab
     $module = Join-Path $root 'out/HaPowerShell'
@@ -37,14 +46,41 @@ dotnet pwsh -NoProfile -NonInteractive -File bench/Ipvs.Bench.ps1 -InGuest -Serv
     return
 }
 
-Import-Module (Join-Path $root 'out/HaPowerShell') -Force
-$tmp = Join-Path ([IO.Path]::GetTempPath()) "haps-bench-$PID"
-New-Item -ItemType Directory -Force -Path $tmp | Out-Null
-
 function Measure-Ms([scriptblock]$Block) {
     $sw = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $sw.Stop(); $sw.Elapsed.TotalMilliseconds
 }
 function Get-Median([double[]]$x) { $s = $x | Sort-Object; $n = $s.Count; if ($n % 2) { $s[[math]::Floor($n / 2)] } else { ($s[$n / 2 - 1] + $s[$n / 2]) / 2 } }
+
+if ($Child) {
+    # One measurement in a warm pwsh inside a fresh network namespace (the parent made it): warm up
+    # on a small table of the same shape, then time the real one. Prints one JSON line.
+    Import-Module (Join-Path $root 'out/HaPowerShell') -Force
+    $out = [ordered]@{}
+    switch ($Child) {
+        'List' {
+            Get-IpvsService | Get-IpvsRealServer | Out-Null; Export-IpvsConfig | Out-Null
+            $out.getServiceRealServer = Measure-Ms { $script:count = (Get-IpvsService | Get-IpvsRealServer | Measure-Object).Count }
+            $out.exportIpvsConfig = Measure-Ms { Export-IpvsConfig }
+            $out.count = $count
+        }
+        'Import' {
+            Import-IpvsConfig -Path $WarmRules | Out-Null; Clear-IpvsService -Confirm:$false
+            $out.importIpvsConfig = Measure-Ms { Import-IpvsConfig -Path $Rules }
+        }
+        'Sync' {
+            $warm = [IO.File]::ReadAllText($WarmRules); $full = [IO.File]::ReadAllText($Rules); $changed = [IO.File]::ReadAllText($ChangedRules)
+            $warm | Sync-IpvsConfig | Out-Null; Clear-IpvsService -Confirm:$false
+            $out.syncFromEmpty = Measure-Ms { $full | Sync-IpvsConfig }
+            $out.sync1Percent = Measure-Ms { $script:s1 = $changed | Sync-IpvsConfig }
+            $out.updated = $s1.Updated
+        }
+    }
+    $out | ConvertTo-Json -Compress
+    return
+}
+
+$tmp = Join-Path $root ".bench-ipvs-$PID"   # under the clone: the guest's /tmp is its own
+New-Item -ItemType Directory -Force -Path $tmp | Out-Null
 
 # The table: services spread over the three documentation ranges, 2 real servers each.
 $nets = '192.0.2', '198.51.100', '203.0.113'
@@ -58,34 +94,65 @@ for ($i = 0; $i -lt $Services; $i++) {
 }
 $rules = Join-Path $tmp 'table.rules'
 [IO.File]::WriteAllLines($rules, $lines)
+# Warm-up table: the first 20 services (40 real servers), same shape.
+$warmRules = Join-Path $tmp 'warm.rules'
+[IO.File]::WriteAllLines($warmRules, $lines.GetRange(0, [math]::Min(60, $lines.Count)))
 # 1% of the real servers (every 150th line is a real-server line) get a new weight.
-$changedLines = for ($i = 0; $i -lt $lines.Count; $i++) { if ($i % 150 -eq 1) { $lines[$i] -replace '-w 1$', '-w 5' } else { $lines[$i] } }
-$changedText = $changedLines -join "`n"
-$fullText = $lines -join "`n"
+$changedRules = Join-Path $tmp 'changed.rules'
+[IO.File]::WriteAllLines($changedRules, [string[]]$(for ($i = 0; $i -lt $lines.Count; $i++) { if ($i % 150 -eq 1) { $lines[$i] -replace '-w 1$', '-w 5' } else { $lines[$i] } }))
 
 $r = [ordered]@{ Services = $Services; RealServers = 2 * $Services; Trials = $Trials; Kernel = (uname -r) }
 $results = @{}
 foreach ($k in 'ipvsadmRestore', 'importIpvsConfig', 'syncFromEmpty', 'ipvsadmList', 'getServiceRealServer', 'ipvsadmSave', 'exportIpvsConfig', 'sync1Percent') { $results[$k] = [System.Collections.Generic.List[double]]::new() }
 
-# Warm-up (JIT, sockets, scheduler module loading).
-& ipvsadm -C; Import-IpvsConfig -Path $rules | Out-Null; Clear-IpvsService -Confirm:$false
-
-for ($t = 0; $t -lt $Trials; $t++) {
-    & ipvsadm -C
-    $results.ipvsadmRestore.Add((Measure-Ms { & bash -c "ipvsadm -R < '$rules'" }))
-    $results.ipvsadmList.Add((Measure-Ms { & bash -c 'ipvsadm -Ln > /dev/null' }))
-    $results.getServiceRealServer.Add((Measure-Ms { $script:count = (Get-IpvsService | Get-IpvsRealServer | Measure-Object).Count }))
-    $results.ipvsadmSave.Add((Measure-Ms { & bash -c 'ipvsadm -S -n > /dev/null' }))
-    $results.exportIpvsConfig.Add((Measure-Ms { Export-IpvsConfig }))
-    & ipvsadm -C
-    $results.importIpvsConfig.Add((Measure-Ms { Import-IpvsConfig -Path $rules }))
-    & ipvsadm -C
-    $results.syncFromEmpty.Add((Measure-Ms { $fullText | Sync-IpvsConfig }))
-    $results.sync1Percent.Add((Measure-Ms { $script:s1 = $changedText | Sync-IpvsConfig }))
-    & bash -c "ipvsadm -C; ipvsadm -R < '$rules'"
+# Every apply starts in a fresh network namespace (its own, empty IPVS table). Re-adding a table
+# soon after flushing it in the same namespace is not an empty kernel: IPVS keeps deleted real
+# servers in a trash list for one to three minutes and every real-server add scans that list, so
+# a -C then -R of 20,000 real servers pays a scan of up to 20,000 entries per add (both tools alike).
+$namespaces = [System.Collections.Generic.List[string]]::new()
+function New-BenchNamespace([string]$Name) {
+    # lo up: a namespace without any address has no local routing table yet, and IPVS then takes
+    # every real-server address for a non-unicast one (EINVAL).
+    & ip netns add $Name; if ($LASTEXITCODE) { throw "ip netns add $Name failed" }
+    $namespaces.Add($Name)
+    & ip -n $Name link set lo up; if ($LASTEXITCODE) { throw "ip -n $Name link set lo up failed" }
+    $Name
 }
-if ($count -ne 2 * $Services) { throw "listing returned $count real servers, expected $(2 * $Services)" }
-& ipvsadm -C
+function Invoke-Timed([string]$Ns, [string]$Command) {
+    # Wall time of a shell command inside the namespace, measured there (bash's time), in ms.
+    $o = & ip netns exec $Ns bash -c "TIMEFORMAT=%R; { time $Command ; } 2>&1"
+    if ($LASTEXITCODE) { throw "'$Command' in $Ns failed: $o" }
+    [double](@($o)[-1]) * 1000
+}
+function Invoke-Child([string]$Ns, [string]$Mode) {
+    $o = & ip netns exec $Ns dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'bench/Ipvs.Bench.ps1') -Child $Mode -Rules $rules -WarmRules $warmRules -ChangedRules $changedRules
+    if ($LASTEXITCODE) { throw "bench child $Mode in $Ns failed: $o" }
+    @($o)[-1] | ConvertFrom-Json
+}
+Push-Location $root
+try {
+    for ($t = 0; $t -lt $Trials; $t++) {
+        $a = New-BenchNamespace "hapsb-$PID-$t-ipvsadm"
+        $results.ipvsadmRestore.Add((Invoke-Timed $a "ipvsadm -R < '$rules'"))
+        $results.ipvsadmList.Add((Invoke-Timed $a 'ipvsadm -Ln > /dev/null'))
+        $results.ipvsadmSave.Add((Invoke-Timed $a 'ipvsadm -S -n > /dev/null'))
+        $l = Invoke-Child $a 'List'
+        if ($l.count -ne 2 * $Services) { throw "listing returned $($l.count) real servers, expected $(2 * $Services)" }
+        $results.getServiceRealServer.Add($l.getServiceRealServer); $results.exportIpvsConfig.Add($l.exportIpvsConfig)
+        $i = Invoke-Child (New-BenchNamespace "hapsb-$PID-$t-import") 'Import'
+        $results.importIpvsConfig.Add($i.importIpvsConfig)
+        $y = Invoke-Child (New-BenchNamespace "hapsb-$PID-$t-sync") 'Sync'
+        $results.syncFromEmpty.Add($y.syncFromEmpty); $results.sync1Percent.Add($y.sync1Percent); $r.Sync1PercentUpdated = $y.updated
+        $last = @{}; foreach ($k in $results.Keys) { $last[$k] = [math]::Round($results[$k][$results[$k].Count - 1]) }
+        Write-Host "trial ${t}: ipvsadm -R $($last.ipvsadmRestore) ms, Import $($last.importIpvsConfig) ms, Sync from empty $($last.syncFromEmpty) ms, Sync 1% $($last.sync1Percent) ms, ipvsadm -Ln $($last.ipvsadmList) ms, list $($last.getServiceRealServer) ms, ipvsadm -S $($last.ipvsadmSave) ms, Export $($last.exportIpvsConfig) ms (load $(Get-Content /proc/loadavg))"
+    }
+}
+finally {
+    Pop-Location
+    foreach ($n in $namespaces) { & ip netns del $n 2>$null }
+    Remove-Item -Recurse -Force -LiteralPath $tmp -ErrorAction Ignore
+}
+$r.PerTrial = $results
 $r.Median = [ordered]@{}
 foreach ($k in $results.Keys | Sort-Object) { $r.Median[$k] = [math]::Round((Get-Median $results[$k].ToArray()), 1) }
 $r.Ratio = [ordered]@{
@@ -95,8 +162,6 @@ $r.Ratio = [ordered]@{
     SaveOursOverIpvsadm    = [math]::Round($r.Median.exportIpvsConfig / $r.Median.ipvsadmSave, 2)
     Sync1PercentOverFull   = [math]::Round($r.Median.sync1Percent / $r.Median.syncFromEmpty, 3)
 }
-$r.Sync1PercentUpdated = $s1.Updated
 $json = $r | ConvertTo-Json -Depth 4
 if ($ResultFile) { Set-Content -Path $ResultFile -Value $json }
 $json
-Remove-Item -Recurse -Force -LiteralPath $tmp

@@ -306,6 +306,23 @@ Describe 'Export, Import and Sync' -Tag 'Kernel', 'Root' {
         (Get-Rules) | Should -Match '-r 198\.51\.100\.4:1000 -m -w 9'
     }
 
+    It 'Sync-IpvsConfig honours $WhatIfPreference and names each change under -Verbose' {
+        $desired = (New-RulesText 5) -join "`n"
+        $desired | Sync-IpvsConfig | Out-Null
+        $changed = $desired -replace '-m -w 3', '-m -w 7'
+        $before = Get-Rules
+        $plan = & { $WhatIfPreference = $true; $changed | Sync-IpvsConfig }
+        $plan.WhatIf | Should -BeTrue
+        $plan.Updated | Should -BeGreaterThan 0
+        Get-Rules | Should -Be $before
+        $verbose = @($changed | Sync-IpvsConfig -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $verbose.Count | Should -Be $plan.Updated
+        $verbose[0].Message | Should -Match 'Update real server'
+        (Get-Rules) | Should -Match '-m -w 7'
+        $quiet = @($desired | Sync-IpvsConfig 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $quiet.Count | Should -Be 0
+    }
+
     It 'Reset-IpvsStatistic zeroes counters (ipvsadm -Z)' {
         Invoke-Ipvsadm -A -t 192.0.2.1:80 -s rr
         { Reset-IpvsStatistic } | Should -Not -Throw

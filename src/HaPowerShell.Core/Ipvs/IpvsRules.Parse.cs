@@ -29,7 +29,13 @@ public static partial class IpvsRules
         TunRemCsum,
     }
 
-    private sealed record OptDef(string Long, char Short, ArgKind Arg, Opt Id, string Name);
+    private sealed record OptDef(string Long, char Short, ArgKind Arg, Opt Id, string Name)
+    {
+        public string LongShown { get; } = "--" + Long;
+        public string ShortShown { get; } = Short == '\0' ? "" : "-" + Short;
+        /// <summary>ipvsadm's set_option() tracks options by name; each name gets one bit.</summary>
+        public ulong NameBit => NameBits[Name];
+    }
 
     // ipvsadm 1.31's popt table (mainline). Name = what ipvsadm calls the option in its messages.
     private static readonly OptDef[] Options =
@@ -96,6 +102,13 @@ public static partial class IpvsRules
 
     private static readonly Dictionary<string, OptDef> LongOptions = Options.GroupBy(o => o.Long).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
     private static readonly Dictionary<char, OptDef> ShortOptions = Options.Where(o => o.Short != '\0').ToDictionary(o => o.Short);
+    private static readonly Dictionary<string, ulong> NameBits = Options.Select(o => o.Name).Distinct(StringComparer.Ordinal)
+        .Select((name, i) => (name, bit: i < 64 ? 1UL << i : throw new InvalidOperationException("more than 64 option names")))
+        .ToDictionary(x => x.name, x => x.bit, StringComparer.Ordinal);
+    private static readonly ulong ServiceAddressBit = NameBits["service-address"], RealServerBit = NameBits["real-server"];
+    private static readonly ulong TunPortBit = NameBits["tun-port"];
+    private static readonly (string Name, ulong Bit)[] ChecksumOptions = new[] { "tun-nocsum", "tun-csum", "tun-remcsum" }.Select(n => (n, NameBits[n])).ToArray();
+    private static readonly ulong TunnelOptionBits = NameBits["tun-type"] | TunPortBit | ChecksumOptions.Aggregate(0UL, (m, c) => m | c.Bit);
 
     // commands_v_options: which options each rule command accepts ('+' ones are checked separately).
     private static readonly HashSet<Opt> ServiceSettingOptions = new()
@@ -163,10 +176,12 @@ public static partial class IpvsRules
     /// dropped (so "ipvsadm -A ..." works); we also drop a leading path ending in "/ipvsadm". A token starting
     /// with '#' begins a comment (ipvsadm-restore drops lines starting with '#'; we allow trailing comments too).
     /// </summary>
+    private static readonly char[] TokenSeparators = { ' ', '\t', '\r' };
+
     private static List<string> Tokenize(string line)
     {
         var tokens = new List<string>();
-        foreach (var t in line.Split(new[] { ' ', '\t', '\r' }, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var t in line.Split(TokenSeparators, StringSplitOptions.RemoveEmptyEntries))
         {
             if (t.StartsWith('#')) break;
             if (t == "ipvsadm" || (tokens.Count == 0 && t.EndsWith("/ipvsadm", StringComparison.Ordinal))) continue;
@@ -184,7 +199,7 @@ public static partial class IpvsRules
 
         private Opt? _cmd;
         private string _cmdShown = "";
-        private readonly HashSet<string> _seen = new(StringComparer.Ordinal); // ipvsadm's set_option() by optname
+        private ulong _seen; // ipvsadm's set_option() by optname: one bit per name (NameBits)
         private readonly List<string> _positional = new();
 
         // ce.svc
@@ -240,7 +255,7 @@ public static partial class IpvsRules
                             throw Fail($"option '--{name}' is {what}. {FullNatNote}.");
                         throw Fail($"unknown option '--{name}'");
                     }
-                    string shown = "--" + name;
+                    string shown = def.LongShown;
                     if (def.Arg == ArgKind.None && attached is not null) throw Fail($"option '{shown}' does not take a value");
                     string? value = attached;
                     if (value is null && def.Arg == ArgKind.Required)
@@ -263,7 +278,7 @@ public static partial class IpvsRules
                             throw Fail($"unknown option '-{c}' (in FULLNAT forks it is {forkName}). {FullNatNote}.");
                         throw Fail($"unknown option '-{c}'");
                     }
-                    string shown = "-" + c;
+                    string shown = def.ShortShown;
                     if (def.Id == Opt.SchedFlags) CheckNotFullNatB(shown);
                     if (def.Arg == ArgKind.None)
                     {
@@ -312,8 +327,12 @@ public static partial class IpvsRules
             if (def.Id == Opt.SchedFlags) CheckNotFullNatB(shown);
             if (def.Id != Opt.Ipv6 && !Allowed(_cmd.Value, def.Id))
                 throw Fail($"option '{shown}' ({def.Name}) is not allowed with the {CommandName(_cmd.Value)} command");
-            if (def.Id != Opt.Ipv6 && !_seen.Add(def.Name))
-                throw Fail($"more than one '{def.Name}' option ('{shown}')");
+            if (def.Id != Opt.Ipv6)
+            {
+                ulong bit = def.NameBit;
+                if ((_seen & bit) != 0) throw Fail($"more than one '{def.Name}' option ('{shown}')");
+                _seen |= bit;
+            }
 
             switch (def.Id)
             {
@@ -343,7 +362,7 @@ public static partial class IpvsRules
                     break;
                 case Opt.Persistent:
                     _persistent = true;
-                    _timeout = value is null ? DefaultPersistentTimeout : (uint)ParseNumber(value, 1, MaxTimeout, $"invalid persistence timeout '{value}' (1 to {MaxTimeout} seconds)");
+                    _timeout = value is null ? DefaultPersistentTimeout : (uint)ParseNumber(value, 1, MaxTimeout, "invalid persistence timeout '{0}' (1 to {1} seconds)", MaxTimeout);
                     break;
                 case Opt.Netmask:
                     _netmask = _v6 ? ParseIpv6Netmask(value!) : ParseIpv4Netmask(value!);
@@ -361,13 +380,13 @@ public static partial class IpvsRules
                 case Opt.Ipip: _connFlags = ConnFTunnel; break;
                 case Opt.Gatewaying: _connFlags = ConnFDroute; break;
                 case Opt.Weight:
-                    _weight = (int)ParseNumber(value!, 0, 65535, $"illegal weight '{value}' (0 to 65535)");
+                    _weight = (int)ParseNumber(value!, 0, 65535, "illegal weight '{0}' (0 to 65535)");
                     break;
                 case Opt.UThreshold:
-                    _uThreshold = (uint)ParseNumber(value!, 0, int.MaxValue, $"illegal upper threshold '{value}' (0 to {int.MaxValue})");
+                    _uThreshold = (uint)ParseNumber(value!, 0, int.MaxValue, "illegal upper threshold '{0}' (0 to {1})", int.MaxValue);
                     break;
                 case Opt.LThreshold:
-                    _lThreshold = (uint)ParseNumber(value!, 0, int.MaxValue, $"illegal lower threshold '{value}' (0 to {int.MaxValue})");
+                    _lThreshold = (uint)ParseNumber(value!, 0, int.MaxValue, "illegal lower threshold '{0}' (0 to {1})", int.MaxValue);
                     break;
                 case Opt.Ops: _onePacket = true; break;
                 case Opt.Pe:
@@ -384,7 +403,7 @@ public static partial class IpvsRules
                     };
                     break;
                 case Opt.TunPort:
-                    _tunPort = (ushort)ParseNumber(value!, 1, 65535, $"illegal tunnel port '{value}' (1 to 65535)");
+                    _tunPort = (ushort)ParseNumber(value!, 1, 65535, "illegal tunnel port '{0}' (1 to 65535)");
                     break;
                 case Opt.TunNoCsum: break;               // IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM is 0
                 case Opt.TunCsum: _tunFlags |= 1; break;  // IP_VS_TUNNEL_ENCAP_FLAG_CSUM
@@ -419,10 +438,10 @@ public static partial class IpvsRules
         private IpvsRuleCommand Finish()
         {
             var cmd = _cmd!.Value;
-            bool hasService = _seen.Contains("service-address");
+            bool hasService = (_seen & ServiceAddressBit) != 0;
             if (cmd is not (Opt.Clear or Opt.Zero or Opt.Set) && !hasService)
                 throw Fail($"the {CommandName(cmd)} command needs a virtual service (-t, -u, --sctp-service or -f)");
-            if (cmd is Opt.AddServer or Opt.EditServer or Opt.DeleteServer && !_seen.Contains("real-server"))
+            if (cmd is Opt.AddServer or Opt.EditServer or Opt.DeleteServer && (_seen & RealServerBit) == 0)
                 throw Fail($"the {CommandName(cmd)} command needs a real server (-r address[:port])");
 
             IpvsTimeout? timeout = null;
@@ -431,9 +450,9 @@ public static partial class IpvsRules
                 if (_positional.Count < 3) throw Fail("--set needs 3 timeout values: tcp tcpfin udp");
                 timeout = new IpvsTimeout
                 {
-                    Tcp = (uint)ParseNumber(_positional[0], 0, MaxTimeout, $"invalid tcp timeout '{_positional[0]}' (0 to {MaxTimeout})"),
-                    TcpFin = (uint)ParseNumber(_positional[1], 0, MaxTimeout, $"invalid tcpfin timeout '{_positional[1]}' (0 to {MaxTimeout})"),
-                    Udp = (uint)ParseNumber(_positional[2], 0, MaxTimeout, $"invalid udp timeout '{_positional[2]}' (0 to {MaxTimeout})"),
+                    Tcp = (uint)ParseNumber(_positional[0], 0, MaxTimeout, "invalid tcp timeout '{0}' (0 to {1})", MaxTimeout),
+                    TcpFin = (uint)ParseNumber(_positional[1], 0, MaxTimeout, "invalid tcpfin timeout '{0}' (0 to {1})", MaxTimeout),
+                    Udp = (uint)ParseNumber(_positional[2], 0, MaxTimeout, "invalid udp timeout '{0}' (0 to {1})", MaxTimeout),
                 };
                 _positional.RemoveRange(0, 3);
             }
@@ -462,7 +481,7 @@ public static partial class IpvsRules
                     if (_fwmark == 0 && _connFlags is ConnFTunnel or ConnFDroute) _destPort = _port;
                     if (_destV6 != _v6 && _connFlags != ConnFTunnel)
                         throw Fail("Different address family is allowed only for tunneling servers (-i)");
-                    bool tunOpts = _seen.Overlaps(new[] { "tun-type", "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum" });
+                    bool tunOpts = (_seen & TunnelOptionBits) != 0;
                     if (tunOpts && _connFlags != ConnFTunnel)
                         throw Fail("Tunnel options conflict with forward method (--tun-* options need -i)");
                     CheckTunnelOptions();
@@ -489,8 +508,9 @@ public static partial class IpvsRules
         private void CheckTunnelOptions()
         {
             string type = _tunType switch { 1 => "gue", 2 => "gre", _ => "ipip" };
-            bool port = _seen.Contains("tun-port");
-            var csums = new[] { "tun-nocsum", "tun-csum", "tun-remcsum" }.Where(_seen.Contains).ToList();
+            if ((_seen & TunnelOptionBits) == 0) return; // no tunnel option: nothing to check (and _tunType is ipip)
+            bool port = (_seen & TunPortBit) != 0;
+            var csums = ChecksumOptions.Where(c => (_seen & c.Bit) != 0).Select(c => c.Name).ToList();
             if (_tunType == 1 && !port) throw Fail("the gue tunnel type needs --tun-port");
             if (_tunType != 1 && port) throw Fail($"option '--tun-port' is not allowed with the {type} tunnel type (only gue)");
             if (_tunType == 0 && csums.Count > 0) throw Fail($"option '--{csums[0]}' is not allowed with the ipip tunnel type (only gue and gre)");
@@ -519,7 +539,7 @@ public static partial class IpvsRules
                 s.PersistenceNetmask = mask;
                 s.PersistenceEngine = _pe.Length == 0 ? null : _pe;
                 s.OnePacket = _onePacket;
-                s.SchedulerFlag = IpvsSchedulerFlags.Words(_sched, flagBits).ToArray();
+                s.SchedulerFlag = flagBits == 0 ? Array.Empty<string>() : IpvsSchedulerFlags.Words(_sched, flagBits).ToArray();
             }
             return s;
         }
@@ -611,10 +631,11 @@ public static partial class IpvsRules
             return (uint)v;
         }
 
-        private long ParseNumber(string s, long min, long max, string problem)
+        /// <summary>A number in [min, max]; otherwise the problem, formatted only then ({0} = the text, {1} = <paramref name="extra"/>).</summary>
+        private long ParseNumber(string s, long min, long max, string problemFormat, long extra = 0)
         {
             if (TryStrtol(s, out long v) && v >= min && v <= max) return v;
-            throw Fail(problem);
+            throw Fail(string.Format(CultureInfo.InvariantCulture, problemFormat, s, extra));
         }
 
         /// <summary>
@@ -627,7 +648,7 @@ public static partial class IpvsRules
             addr = null;
             port = null;
             why = $"illegal {what} address[:port] '{buf}'";
-            if (buf.Length == 0 || buf.All(char.IsAsciiDigit)) return false;
+            if (buf.Length == 0 || !buf.AsSpan().ContainsAnyExcept(AsciiDigits)) return false;
             string? portText = null;
             string host = buf;
             if (buf[0] == '[')
@@ -649,7 +670,7 @@ public static partial class IpvsRules
                 }
                 v6 = true;
             }
-            else if (IpvsInet.ParseIPv6(buf) is { } bare)
+            else if (CanBeIPv6(buf) && IpvsInet.ParseIPv6(buf) is { } bare)
             {
                 addr = bare; // a bare IPv6 address has no port: "2001:db8::1:80" is one address
                 v6 = true;
@@ -681,6 +702,16 @@ public static partial class IpvsRules
         }
     }
 
+    private static readonly System.Buffers.SearchValues<char> AsciiDigits = System.Buffers.SearchValues.Create("0123456789");
+
+    /// <summary>inet_pton(AF_INET6) needs a ':' with only hex digits before the first one (a dotted IPv4 tail
+    /// can only follow a ':'), so "192.0.2.1:80" need not be tried as IPv6.</summary>
+    private static bool CanBeIPv6(string s)
+    {
+        int colon = s.IndexOf(':');
+        return colon >= 0 && s.AsSpan(0, colon).IndexOf('.') < 0;
+    }
+
     /// <summary>strtol(s, &amp;end, 10) with *end == '\0' and end != s: optional space and sign, then digits.</summary>
     private static bool TryStrtol(string s, out long value)
     {
@@ -690,14 +721,15 @@ public static partial class IpvsRules
         bool neg = false;
         if (k < s.Length && s[k] is '+' or '-') { neg = s[k] == '-'; k++; }
         int digitsStart = k;
-        decimal v = 0;
+        long v = 0;
         while (k < s.Length && s[k] >= '0' && s[k] <= '9')
         {
-            v = v * 10 + (s[k++] - '0');
-            if (v > long.MaxValue) return false; // ERANGE
+            int d = s[k++] - '0';
+            if (v > (long.MaxValue - d) / 10) return false; // ERANGE
+            v = v * 10 + d;
         }
         if (k == digitsStart || k != s.Length) return false;
-        value = (long)(neg ? -v : v);
+        value = neg ? -v : v;
         return true;
     }
 }

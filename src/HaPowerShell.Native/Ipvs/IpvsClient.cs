@@ -15,6 +15,8 @@ public sealed partial class IpvsClient : IIpvsKernel, IDisposable
 
     private readonly GenericNetlinkClient _genl;
     private readonly GenericNetlinkFamily _family;
+    private readonly object _dumpSocketLock = new();
+    private NetlinkSocket? _dumpSocket;
 
     private IpvsClient(GenericNetlinkClient genl, GenericNetlinkFamily family)
     {
@@ -92,19 +94,32 @@ public sealed partial class IpvsClient : IIpvsKernel, IDisposable
     public IReadOnlyList<IpvsDestEntry> GetDestinations(IpvsServiceEntry service)
     {
         const string op = "IPVS list real servers";
-        return Socket.Execute(BuildGetDests(_family, service), op).Select(m => ParseDest(m.Payload, service.Family, op)).ToList();
+        return DumpSocket.Execute(BuildGetDests(_family, service), op).Select(m => ParseDest(m.Payload, service.Family, op)).ToList();
     }
 
     /// <summary>
-    /// The real servers of many services at once (dumps pipelined). A service that vanished
-    /// meanwhile (ESRCH) yields null; other refusals throw.
+    /// The second socket of the session, for the per-service real-server dumps (see
+    /// <see cref="NetlinkSocket.ForSmallDumps"/>); opened on first use.
+    /// </summary>
+    private NetlinkSocket DumpSocket
+    {
+        get
+        {
+            lock (_dumpSocketLock) return _dumpSocket ??= NetlinkSocket.ForSmallDumps(NetlinkProtocol.Generic);
+        }
+    }
+
+    /// <summary>
+    /// The real servers of many services at once: one dump per service, back to back on a socket
+    /// that reads a page at a time. A service that vanished meanwhile (ESRCH) yields null; other
+    /// refusals throw.
     /// </summary>
     public IReadOnlyList<IpvsDestEntry>?[] GetDestinations(IReadOnlyList<IpvsServiceEntry> services)
     {
         const string op = "IPVS list real servers";
         var requests = new byte[services.Count][];
         for (int i = 0; i < services.Count; i++) requests[i] = BuildGetDests(_family, services[i]);
-        var replies = Socket.ExecuteDumpBatch(requests, op, out var errors);
+        var replies = DumpSocket.ExecuteDumpBatch(requests, op, out var errors);
         var result = new IReadOnlyList<IpvsDestEntry>?[services.Count];
         for (int i = 0; i < services.Count; i++)
         {
@@ -169,5 +184,9 @@ public sealed partial class IpvsClient : IIpvsKernel, IDisposable
 
     private void Run(byte[] request, string operation) => Socket.Execute(request, operation);
 
-    public void Dispose() => _genl.Dispose();
+    public void Dispose()
+    {
+        _genl.Dispose();
+        lock (_dumpSocketLock) _dumpSocket?.Dispose();
+    }
 }

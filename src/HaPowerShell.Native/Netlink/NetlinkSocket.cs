@@ -35,7 +35,18 @@ public sealed unsafe class NetlinkSocket : IDisposable
     public NetlinkSocket(int protocol, int receiveBufferSize = MinimumReceiveBufferSize, int kernelReceiveBuffer = 4 * 1024 * 1024)
         : this(protocol, Math.Max(receiveBufferSize, MinimumReceiveBufferSize), kernelReceiveBuffer, allowSmallBuffer: true) { }
 
-    /// <summary>Test seam: allows a receive buffer below the 64 KiB floor, to provoke MSG_TRUNC.</summary>
+    /// <summary>
+    /// A socket for many small dumps (e.g. the real servers of each of 10,000 services): it reads
+    /// with a page-sized buffer. The kernel sizes every dump reply buffer by the largest read seen
+    /// on the socket (up to 32 KiB), so a socket that reads 64 KiB at a time makes each pass of
+    /// each tiny dump allocate 32 KiB; reading a page at a time keeps those allocations to one
+    /// page (NLMSG_GOODSIZE, which every dump reply fits). Measured in the kernel-lab VM on
+    /// 10,000 per-service real-server dumps: 1.6-2.8 s instead of 2.8-4.5 s.
+    /// </summary>
+    public static NetlinkSocket ForSmallDumps(int protocol)
+        => new(protocol, Math.Min(Environment.SystemPageSize, 8192), 1024 * 1024, allowSmallBuffer: true);
+
+    /// <summary>Allows a receive buffer below the 64 KiB floor (small-dump sockets; tests provoke MSG_TRUNC with it).</summary>
     internal NetlinkSocket(int protocol, int receiveBufferSize, int kernelReceiveBuffer, bool allowSmallBuffer)
     {
         _protocol = protocol;
@@ -264,14 +275,16 @@ public sealed unsafe class NetlinkSocket : IDisposable
     }
 
     /// <summary>
-    /// Runs many small dump requests pipelined: up to <paramref name="maxInFlight"/> are written in
-    /// one sendmsg. This works because the kernel finishes a dump that fits in one reply buffer
-    /// before it reads the next request; a dump that does not fit leaves the next request with
-    /// EBUSY, and such requests are simply run again on their own. Returns the data messages of
-    /// each request, in request order; a request the kernel refused has its error in
-    /// <paramref name="errors"/> and an empty result.
+    /// Runs many small dump requests, up to <paramref name="maxInFlight"/> written in one sendmsg.
+    /// A socket runs one dump at a time: a dump request that arrives while the previous dump has
+    /// not sent its NLMSG_DONE (which needs another read) is refused with EBUSY, and such requests
+    /// are run again on their own. Most dumps need that second read, so the default is one dump
+    /// at a time: in the kernel-lab VM, 10,000 per-service real-server dumps took 2.8-4.5 s one at
+    /// a time and 3.3-8.6 s with 64 in flight. Returns the data messages of each request, in
+    /// request order; a request the kernel refused has its error in <paramref name="errors"/> and
+    /// an empty result.
     /// </summary>
-    public List<NetlinkMessage>[] ExecuteDumpBatch(IReadOnlyList<byte[]> requests, string operation, out NetlinkException?[] errors, int maxInFlight = 64)
+    public List<NetlinkMessage>[] ExecuteDumpBatch(IReadOnlyList<byte[]> requests, string operation, out NetlinkException?[] errors, int maxInFlight = 1)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         var results = new List<NetlinkMessage>[requests.Count];

@@ -142,6 +142,21 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
 
     private readonly List<IpvsService> _objects = new();
 
+    /// <summary>True when ShouldProcess can show or ask something: -WhatIf, -Confirm, -Verbose, or
+    /// the preference variables that stand for them when they are not given.</summary>
+    private bool PerOperationShouldProcess()
+    {
+        var bound = MyInvocation.BoundParameters;
+        bool Switch(string name, Func<bool> otherwise) => bound.TryGetValue(name, out var v) ? LanguagePrimitives.IsTrue(v) : otherwise();
+        bool whatIf = Switch("WhatIf", () => LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
+        bool verbose = Switch("Verbose", () => GetVariableValue("VerbosePreference") is ActionPreference v
+            && v != ActionPreference.SilentlyContinue && v != ActionPreference.Ignore);
+        // Sync-IpvsConfig's ConfirmImpact is Medium: a preference of Medium or Low prompts for each change.
+        bool confirm = Switch("Confirm", () => GetVariableValue("ConfirmPreference") is ConfirmImpact c
+            && c != ConfirmImpact.None && c <= ConfirmImpact.Medium);
+        return whatIf || verbose || confirm;
+    }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "Object") _objects.AddRange(InputObject);
@@ -154,22 +169,39 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
         {
             List<IpvsService> desired;
             IpvsTimeout? timeout = null;
-            if (ParameterSetName == "Object")
+            // The live table is read (kernel work) while the input is parsed (our work), on two
+            // threads; a bad input throws below and the read is simply dropped.
+            // (The session is opened on that thread too, so a missing IPVS does not hide an input error.)
+            var live = Task.Run(() => Admin.Snapshot());
+            try
             {
-                desired = _objects;
-            }
-            else
-            {
-                string text = ReadInput();
-                try
+                if (ParameterSetName == "Object")
                 {
-                    if (IsJson(text)) (desired, timeout) = IpvsJson.Deserialize(text);
-                    else desired = IpvsRules.ToTable(IpvsRules.Parse(text));
+                    desired = _objects;
                 }
-                catch (FormatException e) { throw InputError(e); }
+                else
+                {
+                    string text = ReadInput();
+                    try
+                    {
+                        if (IsJson(text)) (desired, timeout) = IpvsJson.Deserialize(text);
+                        else desired = IpvsRules.ToTable(IpvsRules.Parse(text));
+                    }
+                    catch (FormatException e) { throw InputError(e); }
+                }
             }
-            var plan = Admin.PlanSync(desired);
-            var approved = plan.Operations.Where(op => ShouldProcess(op.Service.ToString(), op.Description)).ToList();
+            catch
+            {
+                live.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                throw;
+            }
+            var plan = Admin.PlanSync(desired, live.GetAwaiter().GetResult());
+            // Asked one by one only when someone can see or answer the question (-WhatIf, -Confirm,
+            // -Verbose or a $ConfirmPreference that prompts); otherwise one call approves the plan,
+            // which saves tens of thousands of ShouldProcess calls on a full sync.
+            IReadOnlyList<IpvsOperation> approved = plan.Operations.Count > 0 && !PerOperationShouldProcess()
+                ? (ShouldProcess("IPVS table", $"Apply {plan.Operations.Count} changes ({plan})") ? plan.Operations : Array.Empty<IpvsOperation>())
+                : plan.Operations.Where(op => ShouldProcess(op.Service.ToString(), op.Description)).ToList();
             bool timeoutChange = timeout != null && ShouldProcess("IPVS timeouts", $"Set {timeout}");
             if (approved.Count == 0 && !timeoutChange && plan.Operations.Count > 0)
             {
