@@ -64,6 +64,16 @@ public sealed class HealthChecker
     /// <summary>Whether the sorry server is (as far as the checker knows) in the service.</summary>
     public bool SorryServerActive => _sorryApplied is not null;
 
+    /// <summary>
+    /// The caller keeps the due times itself (the TCP loop's timer heap): the checker only sets
+    /// <see cref="RealServerHealth.NextCheck"/> and <see cref="TakeDue"/> returns nothing; the caller
+    /// starts each check with <see cref="Begin"/>. Set before <see cref="Start"/>.
+    /// </summary>
+    public bool ExternalScheduling { get; set; }
+
+    /// <summary>IPVS changes are owed after a failure (<see cref="Retry"/> has work to do).</summary>
+    public bool Owed => !Policy.MonitorOnly && (_dirty.Count > 0 || !_sorryKnown);
+
     /// <summary>The earliest time a check is due, or null when none is scheduled.</summary>
     public DateTimeOffset? NextDue => _queue.TryPeek(out _, out var due) ? due : null;
 
@@ -104,6 +114,34 @@ public sealed class HealthChecker
         return due;
     }
 
+    /// <summary>With <see cref="ExternalScheduling"/>: the check of <paramref name="s"/> due now starts at <paramref name="at"/>.</summary>
+    public void Begin(RealServerHealth s, DateTimeOffset at)
+    {
+        s.Scheduled = false;
+        s.InFlight = true;
+        Started(s, at);
+    }
+
+    /// <summary>
+    /// The outcome of a taken check when it changes nothing but the counters and the next due time
+    /// (success of an UP real server with no retries used and no weight of its own; failure of a DOWN
+    /// one), without allocating: the same decisions as <see cref="Complete"/>, which it leaves to
+    /// (returning false) whenever a state, a retry count, a weight or the kind of the last result
+    /// changes. <see cref="RealServerHealth.LastResult"/> then stays the last result that differed.
+    /// </summary>
+    public bool TryCompleteQuiet(RealServerHealth s, bool success, DateTimeOffset now)
+    {
+        if (!s.InFlight) return true; // stopped, or not ours: Complete would ignore it too
+        if (s.LastResult is not { } last || last.Success != success) return false;
+        if (success ? s.State != RealServerHealthState.Up || s.FailedAttempts != 0 : s.State != RealServerHealthState.Down) return false;
+        s.InFlight = false;
+        s.Checks++;
+        if (!success) s.Failures++;
+        s.LastCheck = now;
+        Schedule(s, now + TimeSpan.FromSeconds(Policy.DelayLoopSeconds));
+        return true;
+    }
+
     /// <summary>Records when a taken check really started (for the lateness figures).</summary>
     public void Started(RealServerHealth s, DateTimeOffset at)
     {
@@ -134,6 +172,7 @@ public sealed class HealthChecker
         s.InFlight = false;
         s.Checks++;
         s.LastResult = result;
+        s.LastCheck = now;
         var old = s.State;
         TimeSpan next = TimeSpan.FromSeconds(Policy.DelayLoopSeconds);
         if (result.Success)
@@ -242,7 +281,7 @@ public sealed class HealthChecker
     {
         s.NextCheck = at;
         s.Scheduled = true;
-        _queue.Enqueue(s, at);
+        if (!ExternalScheduling) _queue.Enqueue(s, at);
     }
 
     private bool UpdateQuorum(CheckerStep step, DateTimeOffset now)

@@ -97,6 +97,9 @@ public sealed class IpvsHealthCheckInfo
     public int Up { get; init; }
     public int Down { get; init; }
     public int InFlight { get; init; }
+
+    /// <summary>Whether the checks run on the dedicated TCP loop (one thread, epoll, non-blocking connects) rather than as .NET tasks.</summary>
+    public bool TcpLoop { get; init; }
     public long Checks { get; init; }
     public long Failures { get; init; }
 
@@ -135,6 +138,7 @@ public sealed class IpvsHealthCheckInfo
                 Up = servers.Count(s => s.State == RealServerHealthState.Up),
                 Down = servers.Count(s => s.State == RealServerHealthState.Down),
                 InFlight = runner.InFlight,
+                TcpLoop = runner.UsesTcpLoop,
                 Checks = servers.Sum(s => s.Checks),
                 Failures = servers.Sum(s => s.Failures),
                 MaxLateness = servers.Length == 0 ? TimeSpan.Zero : servers.Max(s => s.MaxLateness),

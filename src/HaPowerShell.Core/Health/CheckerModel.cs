@@ -203,7 +203,15 @@ public sealed class RealServerHealth
     internal bool InFlight { get; set; }
     internal bool Scheduled { get; set; }
 
+    /// <summary>
+    /// The last result that differed from the one before (success after failure, a new failure while
+    /// retrying...). The TCP loop does not make a new object for a check whose outcome repeats; see
+    /// <see cref="LastCheck"/> for when the last check finished.
+    /// </summary>
     public HealthCheckResult? LastResult { get; internal set; }
+
+    /// <summary>When the last check finished.</summary>
+    public DateTimeOffset? LastCheck { get; internal set; }
     public DateTimeOffset? LastChange { get; internal set; }
     public long Checks { get; internal set; }
     public long Failures { get; internal set; }

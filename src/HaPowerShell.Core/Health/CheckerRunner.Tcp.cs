@@ -1,0 +1,171 @@
+using System.Net;
+using HaPowerShell.Native.Net;
+
+namespace HaPowerShell.Core.Health;
+
+/// <summary>
+/// The TCP loop of <see cref="HealthCheckRunner"/>, used when every check of a checker is a TCP_CHECK:
+/// one dedicated thread, one epoll instance, one <see cref="TimerHeap"/> holding each real server's
+/// single timer (its next due time while idle, its connect deadline while connecting), non-blocking
+/// connects that are only connected, read for SO_ERROR and closed (as keepalived's TCP_CHECK). In the
+/// steady state (a check whose outcome repeats) nothing is allocated and the checker only moves the
+/// due time (<see cref="HealthChecker.TryCompleteQuiet"/>); a result object and a full
+/// <see cref="HealthChecker.Complete"/> happen only when something changes, with the same semantics
+/// as the task path (delay_loop, retry, delay_before_retry, warmup, alpha/omega, inhibit, quorum).
+/// </summary>
+public sealed partial class HealthCheckRunner
+{
+    private sealed record TcpProbe(TcpCheckOptions Options, byte[] Remote, byte[]? Bind, long TimeoutTicks);
+
+    private const int EInProgress = 115;
+
+    private readonly TcpProbe[]? _tcp;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private Exception? _threadFault;
+    private EpollConnector? _epoll;
+
+    private static TcpProbe[]? TcpProbes(IHealthCheck[] checks)
+    {
+        if (checks.Length == 0 || !checks.All(c => c is HealthChecks.TcpHealthCheck)) return null;
+        return checks.Select(c =>
+        {
+            var o = ((HealthChecks.TcpHealthCheck)c).Options;
+            return new TcpProbe(o, EpollConnector.EncodeAddress(new IPEndPoint(o.Address, o.Port)),
+                o.BindAddress is null ? null : EpollConnector.EncodeAddress(new IPEndPoint(o.BindAddress, 0)),
+                TimeSpan.FromSeconds(o.ConnectTimeoutSeconds).Ticks);
+        }).ToArray();
+    }
+
+    private void StartTcpLoop()
+    {
+        _epoll = new EpollConnector();
+        _thread = new Thread(TcpLoop) { IsBackground = true, Name = "HaPowerShell TCP checks" };
+        _thread.Start();
+    }
+
+    private void StopTcpLoop(TimeSpan wait)
+    {
+        _stopping = true;
+        _epoll?.Wake();
+        if (_thread is not null && !_thread.Join(wait)) _threadFault ??= new TimeoutException("The TCP check loop did not stop in time.");
+    }
+
+    private long Key(DateTimeOffset t) => (t - _origin).Ticks;
+
+    private void TcpLoop()
+    {
+        var probes = _tcp!;
+        var epoll = _epoll!;
+        var servers = _checker.RealServers;
+        int n = servers.Count;
+        var timers = new TimerHeap(n);
+        var fds = new int[n];
+        var began = new DateTimeOffset[n];
+        Array.Fill(fds, -1);
+        Span<uint> ready = stackalloc uint[256];
+        var events = new List<HealthCheckEvent>();
+        long lastRetry = long.MinValue;
+
+        void Done(int id, int errno, DateTimeOffset now)
+        {
+            var s = servers[id];
+            bool ok = errno == 0;
+            if (!_checker.TryCompleteQuiet(s, ok, now))
+            {
+                var o = probes[id].Options;
+                string? error = ok ? null : EpollConnector.ErrorName(errno);
+                var result = new TcpCheckResult
+                {
+                    Address = o.Address, Port = o.Port, BindAddress = o.BindAddress, Success = ok, SocketError = error,
+                    Message = ok ? null : $"connect failed: {error}", Attempts = 1, Duration = now - began[id],
+                    Timestamp = began[id], RealServer = o.RealServer,
+                };
+                events.AddRange(Apply(_checker.Complete(s, result, now)));
+            }
+            if (s.Scheduled) timers.Set(id, Key(s.NextCheck));
+        }
+
+        void Begin(int id, DateTimeOffset now)
+        {
+            _checker.Begin(servers[id], now);
+            began[id] = now;
+            var p = probes[id];
+            int r = epoll.Begin(p.Remote, p.Bind, (uint)id, out int fd);
+            if (r != EInProgress) { Done(id, r, now); return; }
+            fds[id] = fd;
+            Interlocked.Increment(ref _inFlight);
+            timers.Set(id, Key(now) + p.TimeoutTicks);
+        }
+
+        void Close(int id)
+        {
+            fds[id] = -1;
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        try
+        {
+            lock (_sync)
+            {
+                for (int i = 0; i < n; i++)
+                    if (servers[i].Scheduled) timers.Set(i, Key(servers[i].NextCheck));
+            }
+            while (!_stopping)
+            {
+                int timeout = 1000;
+                if (timers.TryPeek(out _, out long due))
+                {
+                    long ahead = due - Key(Now());
+                    timeout = ahead <= 0 ? 0 : (int)Math.Min(1000, (ahead + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+                }
+                int count = epoll.Wait(ready, timeout);
+                if (_stopping) break;
+                lock (_sync)
+                {
+                    var now = Now();
+                    long key = Key(now);
+                    for (int k = 0; k < count; k++)
+                    {
+                        int id = (int)ready[k];
+                        if (id >= n || fds[id] < 0) continue;
+                        int errno = EpollConnector.Finish(fds[id]);
+                        Close(id);
+                        timers.Remove(id);
+                        Done(id, errno, now);
+                    }
+                    while (timers.TryPopDue(key, out int id))
+                    {
+                        if (fds[id] >= 0)
+                        {
+                            EpollConnector.Abort(fds[id]);
+                            Close(id);
+                            Done(id, HaPowerShell.Native.Errno.ETIMEDOUT, now);
+                        }
+                        else Begin(id, now);
+                    }
+                    if (_checker.Owed && key - lastRetry >= TimeSpan.TicksPerSecond)
+                    {
+                        lastRetry = key;
+                        events.AddRange(Apply(_checker.Retry()));
+                    }
+                }
+                if (events.Count > 0)
+                {
+                    Publish(events);
+                    events.Clear();
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _threadFault = e;
+        }
+        finally
+        {
+            for (int i = 0; i < n; i++)
+                if (fds[i] >= 0) { EpollConnector.Abort(fds[i]); Close(i); }
+            epoll.Dispose();
+        }
+    }
+}
