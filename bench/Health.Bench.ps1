@@ -12,7 +12,8 @@
     After a warm-up, CPU time (utime + stime from /proc/<pid>/stat, the checker process and its
     children) is measured over a window, together with the connections the listener accepted (checks
     really made) and, for HaPowerShell, how late each check started after its due time (the checker
-    keeps a histogram in 1 ms buckets). Medians over the trials.
+    keeps a histogram in 1 ms buckets). Medians over the trials. The 1-minute load average at the end
+    of each window is recorded (the machine is shared: other load disturbs the figures).
     Rerun: dotnet pwsh ./build.ps1 Build; dotnet pwsh bench/Health.Bench.ps1 [-Keepalived] [-Trials 3]
 #>
 param(
@@ -113,8 +114,9 @@ $acc = 0; $p99 = 0; for ($k = 0; $k -lt $h.Count; $k++) { $acc += $h[$k]; if ($a
 $over = 0; for ($k = 101; $k -lt $h.Count; $k++) { $over += $h[$k] }
 [pscustomobject]@{
     Checks = $i1.Checks - $i0.Checks; Failures = $i1.Failures - $i0.Failures; Accepted = $a1 - $a0
-    LateMaxMs = $max; LateP99Ms = $p99; LateOver100Ms = $over; Up = $i1.Up
+    LateMaxMs = $max; LateP99Ms = $p99; LateOver100Ms = $over; Up = $i1.Up; TcpLoop = $i1.TcpLoop
     CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2)
+    Load = ((Get-Content /proc/loadavg -Raw) -split ' ')[0]
 } | ConvertTo-Json | Set-Content $Out
 Stop-IpvsHealthCheck -All
 '@
@@ -154,7 +156,7 @@ function Measure-Keepalived([string]$Counter) {
         $a0 = [long](Get-Content $Counter -Raw); $c0 = Get-CpuSeconds $kpid; $t0 = [Diagnostics.Stopwatch]::StartNew()
         Start-Sleep -Seconds $Seconds
         $a1 = [long](Get-Content $Counter -Raw); $c1 = Get-CpuSeconds $kpid; $wall = $t0.Elapsed.TotalSeconds
-        [pscustomobject]@{ Accepted = $a1 - $a0; CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2) }
+        [pscustomobject]@{ Accepted = $a1 - $a0; CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2); Load = ((Get-Content /proc/loadavg -Raw) -split ' ')[0] }
     } finally {
         & kill $kpid 2>$null
         for ($k = 0; $k -lt 100 -and (Test-Path "/proc/$kpid"); $k++) { Start-Sleep -Milliseconds 100 }
@@ -168,11 +170,11 @@ try {
     $ours = @(); $theirs = @()
     for ($t = 1; $t -le $Trials; $t++) {
         $o = Measure-Ours $counter
-        Write-Host ("trial {0} HaPowerShell: {1} checks ({2} accepted) in {3} s, CPU {4} s, late max {5} ms p99 {6} ms, >100 ms: {7}" -f $t, $o.Checks, $o.Accepted, $o.Wall, $o.CpuSeconds, $o.LateMaxMs, $o.LateP99Ms, $o.LateOver100Ms)
+        Write-Host ("trial {0} HaPowerShell: {1} checks ({2} accepted) in {3} s, CPU {4} s, late max {5} ms p99 {6} ms, >100 ms: {7}, TCP loop {8}, load average {9}" -f $t, $o.Checks, $o.Accepted, $o.Wall, $o.CpuSeconds, $o.LateMaxMs, $o.LateP99Ms, $o.LateOver100Ms, $o.TcpLoop, $o.Load)
         $ours += $o
         if ($Keepalived) {
             $k = Measure-Keepalived $counter
-            Write-Host ("trial {0} keepalived:   {1} accepted in {2} s, CPU {3} s" -f $t, $k.Accepted, $k.Wall, $k.CpuSeconds)
+            Write-Host ("trial {0} keepalived:   {1} accepted in {2} s, CPU {3} s, load average {4}" -f $t, $k.Accepted, $k.Wall, $k.CpuSeconds, $k.Load)
             $theirs += $k
         }
     }
@@ -188,6 +190,7 @@ try {
         OursFailures = ($ours | Measure-Object Failures -Sum).Sum
         KeepalivedCpuPerSecond = if ($theirs) { [math]::Round((Median ($theirs | ForEach-Object { $_.CpuSeconds / $_.Wall })), 3) } else { $null }
         KeepalivedAcceptedPerSecond = if ($theirs) { [math]::Round((Median ($theirs | ForEach-Object { $_.Accepted / $_.Wall })), 0) } else { $null }
+        LoadAverage = (@($ours.Load) + @($theirs | ForEach-Object Load) | Where-Object { $_ } | Sort-Object { [double]$_ }) -join ' '
         Ours = $ours; Keepalived = $theirs
     }
     if ($ResultFile) { $summary | ConvertTo-Json -Depth 4 | Set-Content $ResultFile }

@@ -281,3 +281,93 @@ public class TcpCheckLoopTests
         Assert.False(runner.UsesTcpLoop);
     }
 }
+
+/// <summary>Several checks per real server (keepalived: several checkers in one real_server): UP only while all pass.</summary>
+public class MultiCheckTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly IpvsService Svc = new() { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("203.0.113.10"), Port = 80 };
+    private static readonly HealthCheckType[] TcpAndMisc = { HealthCheckType.Tcp, HealthCheckType.Misc };
+
+    private static IpvsRealServer Rs(int i) => new() { Service = Svc, Address = IPAddress.Parse($"192.0.2.{10 + i}"), Port = 80, Weight = 5 };
+
+    /// <summary>Runs one attempt of check <paramref name="k"/> of real server <paramref name="server"/> at its due time.</summary>
+    private static CheckerStep Run(HealthChecker c, int server, int k, bool ok, List<string> ipvs)
+    {
+        var s = c.RealServers.Single(x => x.Endpoint == Rs(server).Endpoint && x.CheckIndex == k);
+        c.Begin(s, s.NextCheck);
+        var step = c.Complete(s, new CheckErrorResult { Success = ok, Message = ok ? null : "no" }, s.NextCheck);
+        ipvs.AddRange(step.Actions.Select(a => a.ToString()));
+        return step;
+    }
+
+    [Fact]
+    public void ARealServerIsUpOnlyWhileEveryCheckIsUp()
+    {
+        var c = new HealthChecker("m", Svc, new[] { Rs(0), Rs(1) }, new CheckerPolicy { DelayLoopSeconds = 2, Retry = 1, DelayBeforeRetrySeconds = 1 },
+            random: () => 0, checkTypes: TcpAndMisc) { ExternalScheduling = true };
+        var ipvs = new List<string>();
+        ipvs.AddRange(c.Start(T0).Actions.Select(a => a.ToString()));
+        Assert.Equal(4, c.RealServers.Count);
+        Assert.Equal(new HealthCheckType?[] { HealthCheckType.Tcp, HealthCheckType.Misc, HealthCheckType.Tcp, HealthCheckType.Misc }, c.RealServers.Select(s => s.CheckType));
+        Assert.Equal(10, c.WeightSum);
+
+        // the MISC check of server 0 fails: first a retry, then DOWN (one event), the TCP check stays UP
+        Assert.Empty(Run(c, 0, 1, false, ipvs).Events);
+        var down = Run(c, 0, 1, false, ipvs);
+        var ev = Assert.Single(down.Events);
+        Assert.Equal(HealthCheckEventKind.RealServerDown, ev.Kind);
+        Assert.Contains("Misc check", ev.Message);
+        Assert.Contains("remove 192.0.2.10:80", ipvs);
+        Assert.Equal(5, c.WeightSum);
+        var entries = c.RealServers.Where(s => s.Endpoint == "192.0.2.10:80").ToList();
+        Assert.All(entries, s => Assert.Equal(RealServerHealthState.Down, s.State));
+        Assert.Equal(RealServerHealthState.Up, entries[0].CheckState);
+        Assert.Equal(RealServerHealthState.Down, entries[1].CheckState);
+
+        // now the TCP check fails too: still DOWN, no second event, no IPVS change
+        ipvs.Clear();
+        Assert.Empty(Run(c, 0, 0, false, ipvs).Events);
+        Assert.Empty(Run(c, 0, 0, false, ipvs).Events);
+        Assert.Equal(RealServerHealthState.Down, entries[0].CheckState);
+        // MISC passes again: not UP while TCP fails
+        Assert.Empty(Run(c, 0, 1, true, ipvs).Events);
+        Assert.Equal(RealServerHealthState.Down, entries[0].State);
+        Assert.Empty(ipvs);
+        // TCP passes: UP with the configured weight, one event
+        var up = Run(c, 0, 0, true, ipvs);
+        Assert.Equal(HealthCheckEventKind.RealServerUp, Assert.Single(up.Events).Kind);
+        Assert.Equal(new[] { "set 192.0.2.10:80 weight 5" }, ipvs);
+        Assert.Equal(10, c.WeightSum);
+        // the other real server was never touched
+        Assert.All(c.RealServers.Where(s => s.Endpoint == "192.0.2.11:80"), s => Assert.Equal(RealServerHealthState.Up, s.State));
+    }
+
+    [Fact]
+    public void WithAlphaEveryCheckMustPassOnceBeforeTheServerComesUp()
+    {
+        var c = new HealthChecker("a", Svc, new[] { Rs(0) }, new CheckerPolicy { DelayLoopSeconds = 1, Alpha = true, Retry = 0 },
+            random: () => 0, checkTypes: TcpAndMisc) { ExternalScheduling = true };
+        var ipvs = new List<string>();
+        c.Start(T0);
+        Assert.False(c.QuorumUp);
+        Assert.Empty(Run(c, 0, 0, true, ipvs).Events);
+        Assert.Equal(RealServerHealthState.Down, c.RealServers[0].State);
+        var step = Run(c, 0, 1, true, ipvs);
+        Assert.Contains(step.Events, e => e.Kind == HealthCheckEventKind.RealServerUp);
+        Assert.Contains(step.Events, e => e.Kind == HealthCheckEventKind.QuorumUp);
+        Assert.Equal(new[] { "set 192.0.2.10:80 weight 5" }, ipvs);
+    }
+
+    [Fact]
+    public void SnapshotsDoNotFollowLaterChanges()
+    {
+        var c = new HealthChecker("s", Svc, new[] { Rs(0) }, new CheckerPolicy { DelayLoopSeconds = 1, Retry = 0 }, random: () => 0, checkTypes: TcpAndMisc)
+            { ExternalScheduling = true };
+        c.Start(T0);
+        var info = c.RealServers.Select(s => s.Copy()).ToArray();
+        Run(c, 0, 0, false, new List<string>());
+        Assert.Equal(RealServerHealthState.Down, c.RealServers[1].State);
+        Assert.Equal(RealServerHealthState.Up, info[1].State);
+    }
+}

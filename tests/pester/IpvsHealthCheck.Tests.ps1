@@ -126,6 +126,30 @@ Describe 'Start-IpvsHealthCheck -MonitorOnly on loopback' {
         } finally { $a.Stop() }
     }
 
+    It 'runs TCP checks on their own thread, at the -CheckerPriority nice value' -Skip:((& id -u) -ne '0') {
+        $a = New-Listener
+        try {
+            $hc = New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name prio-test -DelayLoop 0.2 -CheckerPriority -5
+            $hc.TcpLoop | Should -BeTrue
+            Wait-Until { (Get-IpvsHealthCheck prio-test).Checks -ge 2 } | Out-Null
+            $nice = foreach ($t in Get-ChildItem "/proc/$PID/task") {
+                if ((Get-Content "$($t.FullName)/comm" -Raw).Trim() -like 'HaPowerShell TC*') {
+                    $st = Get-Content "$($t.FullName)/stat" -Raw
+                    [int]($st.Substring($st.LastIndexOf(')') + 2).Split(' ')[16])   # field 19: nice
+                }
+            }
+            $nice | Should -Be -5
+        } finally { $a.Stop() }
+    }
+
+    It 'refuses bad -CheckType and -CheckerPriority combinations before starting anything' {
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Tcp, Tcp -ErrorAction Stop } | Should -Throw -ErrorId 'DuplicateCheckType*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Tcp, Misc -ErrorAction Stop } | Should -Throw -ErrorId 'ScriptNotFound*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckerPriority 20 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Http -CheckerPriority 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        Get-IpvsHealthCheck | Should -BeNullOrEmpty
+    }
+
     It '-WhatIf starts nothing' {
         New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -Name whatif-test -WhatIf | Should -BeNullOrEmpty
         Get-IpvsHealthCheck -Name whatif-test -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
@@ -172,6 +196,16 @@ while True:
     time.sleep(0.02)
 '@)
         $script:Ready = Join-Path $TestDrive 'listener-state'
+        # Wait-Until for the scripts that run in the lb namespace (put in place of #WAIT#)
+        $script:LabWait = @'
+function Wait-Until([scriptblock]$Condition, [string]$What) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (& $Condition)) {
+        if ($sw.Elapsed.TotalSeconds -gt 30) { throw "not within 30 s: $What" }
+        Start-Sleep -Milliseconds 50
+    }
+}
+'@
         $script:Listener = Start-LabProcess -Topology $script:Topo -HostName rs1 -Command python3 -ArgumentList $py, $script:Topo.Hosts.rs1.IPv4Address, '8080', $script:Flag, $script:Ready
         $nft = Join-Path $TestDrive 'drop.nft'
         [IO.File]::WriteAllText($nft, "table inet haps_drop {`n chain input {`n  type filter hook input priority 0; policy accept;`n  tcp dport 8082 drop`n }`n}`n")
@@ -191,13 +225,7 @@ while True:
         $out = Invoke-LabPwsh -Topology $Topo -HostName lb -ModulePath $env:HAPS_MODULE_PATH -TimeoutSeconds 180 `
             -ArgumentList $Topo.Hosts.rs1.IPv4Address, $Topo.Hosts.lb.IPv4Address, $Flag -Script {
             param($rs, $lb, $flag)
-            function Wait-Until([scriptblock]$Condition, [string]$What) {
-                $sw = [Diagnostics.Stopwatch]::StartNew()
-                while (-not (& $Condition)) {
-                    if ($sw.Elapsed.TotalSeconds -gt 30) { throw "not within 30 s: $What" }
-                    Start-Sleep -Milliseconds 50
-                }
-            }
+            #WAIT#
             function State([int]$Port) { Get-IpvsHealthCheck ns-loop -RealServer | Where-Object Port -eq $Port }
             function Snap([string]$Label) {
                 $i = Get-IpvsHealthCheck ns-loop
@@ -220,7 +248,7 @@ while True:
                 Wait-Until { (State 8080).State -eq 'Up' } 'listener back UP'
                 Snap 'back'
             } finally { Stop-IpvsHealthCheck -All }
-        }.ToString()
+        }.ToString().Replace('#WAIT#', $LabWait)
         $out.Errors | Should -BeNullOrEmpty
         $out.Output.Count | Should -Be 3
         $start, $stopped, $back = $out.Output
@@ -236,6 +264,83 @@ while True:
         $back.Kinds | Should -Contain 'RealServerUp 8080'
         $back.Up | Should -Be 1
         $back.Down | Should -Be 2
+    }
+
+    It 'runs -NotifyQuorumDown and -NotifyQuorumUp when quorum is lost and regained' {
+        $log = Join-Path $TestDrive 'quorum.log'
+        $out = Invoke-LabPwsh -Topology $Topo -HostName lb -ModulePath $env:HAPS_MODULE_PATH -TimeoutSeconds 180 `
+            -ArgumentList $Topo.Hosts.rs1.IPv4Address, $Flag, $log -Script {
+            param($rs, $flag, $log)
+            #WAIT#
+            function Lines { if (Test-Path $log) { @(Get-Content $log) } else { @() } }
+            $server = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]$rs; Port = 8080; Weight = 3 }
+            $null = $server | Start-IpvsHealthCheck -MonitorOnly -Name ns-quorum -DelayLoop 0.3 -Retry 0 -ConnectTimeout 0.5 -Quorum 2 `
+                -NotifyQuorumDown "echo `"`$HAPS_EVENT `$HAPS_WEIGHT_SUM`" >> '$log'" -NotifyQuorumUp "echo `"`$HAPS_EVENT `$HAPS_WEIGHT_SUM`" >> '$log'"
+            try {
+                Wait-Until { (Get-IpvsHealthCheck ns-quorum).Checks -ge 2 } 'two checks'
+                [pscustomobject]@{ Label = 'start'; Lines = @(Lines) }
+                New-Item -ItemType File -Path $flag | Out-Null
+                Wait-Until { (Lines) -contains 'QUORUM_DOWN 0' } 'quorum_down script'
+                Remove-Item $flag
+                Wait-Until { (Lines) -contains 'QUORUM_UP 3' } 'quorum_up script'
+                [pscustomobject]@{ Label = 'end'; Lines = @(Lines); Kinds = @((Get-IpvsHealthCheck ns-quorum).RecentEvents.Kind | ForEach-Object ToString) }
+            } finally { Stop-IpvsHealthCheck -All; if (Test-Path $flag) { Remove-Item $flag } }
+        }.ToString().Replace('#WAIT#', $LabWait)
+        $out.Errors | Should -BeNullOrEmpty
+        $out.Output.Count | Should -Be 2
+        $out.Output[0].Lines | Should -BeNullOrEmpty   # started with quorum: no script yet
+        $out.Output[1].Lines | Should -Be @('QUORUM_DOWN 0', 'QUORUM_UP 3')
+        $out.Output[1].Kinds | Should -Contain 'QuorumDown'
+        $out.Output[1].Kinds | Should -Contain 'QuorumUp'
+    }
+
+    It 'with -CheckType Tcp, Misc a real server is UP only while both its checks pass' {
+        $miscFail = Join-Path $TestDrive 'misc-fail'
+        $out = Invoke-LabPwsh -Topology $Topo -HostName lb -ModulePath $env:HAPS_MODULE_PATH -TimeoutSeconds 180 `
+            -ArgumentList $Topo.Hosts.rs1.IPv4Address, $Flag, $miscFail -Script {
+            param($rs, $flag, $miscFail)
+            #WAIT#
+            function Entries { Get-IpvsHealthCheck ns-multi -RealServer }
+            function Snap([string]$Label) {
+                $e = Entries
+                [pscustomobject]@{ Label = $Label; State = "$($e[0].State)"; Checks = @($e | ForEach-Object { "$($_.CheckType) $($_.CheckState)" }); Up = (Get-IpvsHealthCheck ns-multi).Up }
+            }
+            $server = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]$rs; Port = 8080; Weight = 1 }
+            $null = $server | Start-IpvsHealthCheck -MonitorOnly -Name ns-multi -CheckType Tcp, Misc -UseShell -MiscPath "test ! -e '$miscFail'" `
+                -DelayLoop 0.3 -Retry 0 -ConnectTimeout 0.5
+            try {
+                Wait-Until { @(Entries | Where-Object Checks -ge 2).Count -eq 2 } 'both checks ran'
+                Snap 'both pass'
+                New-Item -ItemType File -Path $miscFail | Out-Null
+                Wait-Until { (Entries)[0].State -eq 'Down' } 'DOWN on the MISC check'
+                Snap 'misc fails'
+                New-Item -ItemType File -Path $flag | Out-Null
+                Wait-Until { (Entries)[0].CheckState -eq 'Down' } 'TCP check down too'
+                Remove-Item $miscFail
+                Wait-Until { (Entries)[1].CheckState -eq 'Up' } 'MISC check up again'
+                Snap 'tcp still fails'
+                Remove-Item $flag
+                Wait-Until { (Entries)[0].State -eq 'Up' } 'UP with both'
+                Snap 'both pass again'
+                [pscustomobject]@{ Label = 'info'; TcpLoop = (Get-IpvsHealthCheck ns-multi).TcpLoop; CheckType = (Get-IpvsHealthCheck ns-multi).CheckType -join '+' }
+            } finally {
+                Stop-IpvsHealthCheck -All
+                foreach ($f in $flag, $miscFail) { if (Test-Path $f) { Remove-Item $f } }
+            }
+        }.ToString().Replace('#WAIT#', $LabWait)
+        $out.Errors | Should -BeNullOrEmpty
+        $out.Output.Count | Should -Be 5
+        $out.Output[0].State | Should -Be 'Up'
+        $out.Output[0].Checks | Should -Be @('Tcp Up', 'Misc Up')
+        $out.Output[1].State | Should -Be 'Down'
+        $out.Output[1].Checks | Should -Be @('Tcp Up', 'Misc Down')
+        $out.Output[1].Up | Should -Be 0
+        $out.Output[2].State | Should -Be 'Down'
+        $out.Output[2].Checks | Should -Be @('Tcp Down', 'Misc Up')
+        $out.Output[3].State | Should -Be 'Up'
+        $out.Output[3].Up | Should -Be 1
+        $out.Output[4].TcpLoop | Should -BeFalse
+        $out.Output[4].CheckType | Should -Be 'Tcp+Misc'
     }
 }
 

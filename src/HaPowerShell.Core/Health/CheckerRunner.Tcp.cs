@@ -37,6 +37,9 @@ public sealed partial class HealthCheckRunner
         }).ToArray();
     }
 
+    /// <summary>The nice value of the TCP loop's thread (keepalived's checker_priority); null = the process's.</summary>
+    public int? TcpLoopNice { get; set; }
+
     private void StartTcpLoop()
     {
         _epoll = new EpollConnector();
@@ -106,6 +109,9 @@ public sealed partial class HealthCheckRunner
 
         try
         {
+            if (TcpLoopNice is int nice && HaPowerShell.Native.Processes.ThreadNice.SetCurrentThread(nice) is int err and not 0)
+                throw new HealthCheckException("CheckerPriorityDenied", HealthCheckFailureKind.InvalidArgument,
+                    $"Could not set the TCP check thread's nice value to {nice}: {HaPowerShell.Native.Errno.Describe(err)}; a negative value needs root or CAP_SYS_NICE.", nice);
             lock (_sync)
             {
                 for (int i = 0; i < n; i++)
