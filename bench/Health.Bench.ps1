@@ -14,7 +14,9 @@
     really made) and, for HaPowerShell, how late each check started after its due time (the checker
     keeps a histogram in 1 ms buckets). Medians over the trials. The 1-minute load average at the end
     of each window is recorded (the machine is shared: other load disturbs the figures).
-    Rerun: dotnet pwsh ./build.ps1 Build; dotnet pwsh bench/Health.Bench.ps1 [-Keepalived] [-Trials 3]
+    -CheckerPriority N runs both checkers at nice N (Start-IpvsHealthCheck -CheckerPriority, keepalived's
+    checker_priority); -CheckerRealtimePriority N makes them SCHED_RR N (checker_realtime_priority).
+    Rerun: dotnet pwsh ./build.ps1 Build; dotnet pwsh bench/Health.Bench.ps1 [-Keepalived] [-Trials 3] [-CheckerPriority -10]
 #>
 param(
     [int]$Count = 10000,
@@ -23,6 +25,8 @@ param(
     [int]$Trials = 3,
     [int]$BasePort = 20000,
     [switch]$Keepalived,
+    [string]$CheckerPriority,   # nice value of the checker: -CheckerPriority for ours, checker_priority for keepalived
+    [string]$CheckerRealtimePriority,   # SCHED_RR priority: -CheckerRealtimePriority for ours, checker_realtime_priority for keepalived
     [switch]$InGuest,
     [string]$ResultFile,
     [string]$ModulePath
@@ -37,7 +41,7 @@ if ($Keepalived -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
         Write-Host "No IPVS in this kernel: keepalived's checkers cannot start here; running in the kernel-lab VM."
         $run = Invoke-KernelLab -WorkingDirectory $root -TimeoutSeconds 3000 -Quiet -Script @"
 ulimit -n 65536
-dotnet pwsh -NoProfile -NonInteractive -File bench/Health.Bench.ps1 -InGuest -Keepalived -Count $Count -Seconds $Seconds -Warmup $Warmup -Trials $Trials -BasePort $BasePort -ResultFile "`$LAB_OUT/health-bench.json"
+dotnet pwsh -NoProfile -NonInteractive -File bench/Health.Bench.ps1 -InGuest -Keepalived -CheckerPriority '$CheckerPriority' -CheckerRealtimePriority '$CheckerRealtimePriority' -Count $Count -Seconds $Seconds -Warmup $Warmup -Trials $Trials -BasePort $BasePort -ResultFile "`$LAB_OUT/health-bench.json"
 "@
         $run.Output
         $json = Join-Path $run.OutputDirectory 'health-bench.json'
@@ -96,12 +100,16 @@ while True:
 
 $oursPs1 = Join-Path $work 'ours.ps1'
 Set-Content $oursPs1 @'
-param($ModulePath, [int]$Count, [int]$BasePort, [int]$Warmup, [int]$Seconds, $Counter, $Out)
+param($ModulePath, [int]$Count, [int]$BasePort, [int]$Warmup, [int]$Seconds, $Counter, $Out, [string]$Priority)
+$nice, $rt = ($Priority -replace '^prio=') -split '/'
+$prio = @{}
+if ($nice) { $prio.CheckerPriority = [int]$nice }
+if ($rt) { $prio.CheckerRealtimePriority = [int]$rt }
 Import-Module $ModulePath
 function Accepted { [long](Get-Content $Counter -Raw) }
 function Cpu { $st = Get-Content /proc/self/stat -Raw; $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' '); ([long]$f[11] + [long]$f[12]) / 100.0 }
 $rs = foreach ($i in 0..($Count - 1)) { [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $BasePort + $i; Weight = 1 } }
-$null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name bench -DelayLoop 1 -Retry 0 -ConnectTimeout 1 -Warmup 1
+$null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name bench -DelayLoop 1 -Retry 0 -ConnectTimeout 1 -Warmup 1 @prio
 Start-Sleep -Seconds $Warmup
 $null = Get-IpvsHealthCheck bench   # the first call is slow (JIT); keep it out of the window
 $i0 = Get-IpvsHealthCheck bench; $a0 = Accepted; $c0 = Cpu; $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -132,7 +140,7 @@ function Wait-File([string]$Path, [string]$Content, [double]$TimeoutSeconds) {
 function Measure-Ours([string]$Counter) {
     $out = Join-Path $work "ours-$([guid]::NewGuid().ToString('n')).json"
     $p = Start-Process -PassThru -FilePath dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-File', $oursPs1,
-        $ModulePath, $Count, $BasePort, $Warmup, $Seconds, $Counter, $out)
+        $ModulePath, $Count, $BasePort, $Warmup, $Seconds, $Counter, $out, "prio=$CheckerPriority/$CheckerRealtimePriority")
     # the child measures its own CPU (/proc/self/stat) and wall time over the window
     Wait-File $out 'Checks' ($Warmup + $Seconds + 600)
     $p.WaitForExit(30000) | Out-Null
@@ -142,7 +150,9 @@ function Measure-Ours([string]$Counter) {
 function Measure-Keepalived([string]$Counter) {
     $conf = Join-Path $work 'keepalived.conf'
     $sb = [Text.StringBuilder]::new()
-    [void]$sb.AppendLine("global_defs {`n  router_id haps-bench`n}`nvirtual_server 203.0.113.30 80 {`n  delay_loop 1`n  lb_algo rr`n  lb_kind NAT`n  protocol TCP")
+    $prio = if ($CheckerPriority) { "`n  checker_priority $CheckerPriority" } else { '' }
+    if ($CheckerRealtimePriority) { $prio += "`n  checker_realtime_priority $CheckerRealtimePriority" }
+    [void]$sb.AppendLine("global_defs {`n  router_id haps-bench$prio`n}`nvirtual_server 203.0.113.30 80 {`n  delay_loop 1`n  lb_algo rr`n  lb_kind NAT`n  protocol TCP")
     for ($i = 0; $i -lt $Count; $i++) {
         [void]$sb.AppendLine("  real_server 127.0.0.1 $($BasePort + $i) {`n    weight 1`n    TCP_CHECK {`n      connect_timeout 1`n      retry 0`n    }`n  }")
     }
@@ -180,7 +190,7 @@ try {
     }
     function Median($xs) { $s = @($xs | Sort-Object); if ($s.Count -eq 0) { return $null }; if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
     $summary = [pscustomobject]@{
-        Count = $Count; Seconds = $Seconds; Trials = $Trials; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
+        Count = $Count; Seconds = $Seconds; Trials = $Trials; CheckerPriority = $CheckerPriority; CheckerRealtimePriority = $CheckerRealtimePriority; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
         OursCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.CpuSeconds / $_.Wall })), 3)
         OursChecksPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.Checks / $_.Wall })), 0)
         OursAcceptedPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.Accepted / $_.Wall })), 0)

@@ -142,11 +142,30 @@ Describe 'Start-IpvsHealthCheck -MonitorOnly on loopback' {
         } finally { $a.Stop() }
     }
 
+    It 'makes the TCP check thread real-time with -CheckerRealtimePriority' -Skip:((& id -u) -ne '0') {
+        $a = New-Listener
+        try {
+            $null = New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name rt-test -DelayLoop 0.2 -CheckerRealtimePriority 3
+            Wait-Until { (Get-IpvsHealthCheck rt-test).Checks -ge 2 } | Out-Null
+            (Get-IpvsHealthCheck rt-test).Status | Should -Be 'Running'
+            $sched = foreach ($t in Get-ChildItem "/proc/$PID/task") {
+                if ((Get-Content "$($t.FullName)/comm" -Raw).Trim() -like 'HaPowerShell TC*') {
+                    $st = Get-Content "$($t.FullName)/stat" -Raw
+                    $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' ')
+                    '{0}/{1}' -f $f[37], $f[38]   # fields 40 and 41: rt_priority, policy (2 = SCHED_RR)
+                }
+            }
+            $sched | Should -Be '3/2'
+        } finally { $a.Stop() }
+    }
+
     It 'refuses bad -CheckType and -CheckerPriority combinations before starting anything' {
         { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Tcp, Tcp -ErrorAction Stop } | Should -Throw -ErrorId 'DuplicateCheckType*'
         { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Tcp, Misc -ErrorAction Stop } | Should -Throw -ErrorId 'ScriptNotFound*'
         { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckerPriority 20 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
         { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Http -CheckerPriority 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckerRealtimePriority 100 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Misc -MiscPath /bin/true -CheckerRealtimePriority 5 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
         Get-IpvsHealthCheck | Should -BeNullOrEmpty
     }
 

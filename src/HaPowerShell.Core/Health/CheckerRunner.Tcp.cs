@@ -19,6 +19,27 @@ public sealed partial class HealthCheckRunner
 
     private const int EInProgress = 115;
 
+    /// <summary>A <see cref="Read"/> the loop's thread runs for another thread.</summary>
+    private sealed class ReadRequest
+    {
+        private readonly Func<object?> _read;
+        private int _claimed;
+        public ReadRequest(Func<object?> read) => _read = read;
+        public readonly ManualResetEventSlim Done = new();
+        public object? Result;
+        public Exception? Error;
+        public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+        public void Run()
+        {
+            try { Result = _read(); }
+            catch (Exception e) { Error = e; }
+            Done.Set();
+        }
+    }
+
+    private readonly Queue<ReadRequest> _reads = new();
+
     private readonly TcpProbe[]? _tcp;
     private Thread? _thread;
     private volatile bool _stopping;
@@ -40,6 +61,9 @@ public sealed partial class HealthCheckRunner
     /// <summary>The nice value of the TCP loop's thread (keepalived's checker_priority); null = the process's.</summary>
     public int? TcpLoopNice { get; set; }
 
+    /// <summary>SCHED_RR priority (1-99) of the TCP loop's thread (keepalived's checker_realtime_priority); null = not real-time.</summary>
+    public int? TcpLoopRealtimePriority { get; set; }
+
     private void StartTcpLoop()
     {
         _epoll = new EpollConnector();
@@ -51,7 +75,8 @@ public sealed partial class HealthCheckRunner
     {
         _stopping = true;
         _epoll?.Wake();
-        if (_thread is not null && !_thread.Join(wait)) _threadFault ??= new TimeoutException("The TCP check loop did not stop in time.");
+        if (_thread is not null && !_thread.Join(wait)) { _threadFault ??= new TimeoutException("The TCP check loop did not stop in time."); return; }
+        _epoll?.Dispose();
     }
 
     private long Key(DateTimeOffset t) => (t - _origin).Ticks;
@@ -66,7 +91,7 @@ public sealed partial class HealthCheckRunner
         var fds = new int[n];
         var began = new DateTimeOffset[n];
         Array.Fill(fds, -1);
-        Span<uint> ready = stackalloc uint[256];
+        Span<uint> ready = stackalloc uint[1024];
         var events = new List<HealthCheckEvent>();
         long lastRetry = long.MinValue;
 
@@ -112,6 +137,9 @@ public sealed partial class HealthCheckRunner
             if (TcpLoopNice is int nice && HaPowerShell.Native.Processes.ThreadNice.SetCurrentThread(nice) is int err and not 0)
                 throw new HealthCheckException("CheckerPriorityDenied", HealthCheckFailureKind.InvalidArgument,
                     $"Could not set the TCP check thread's nice value to {nice}: {HaPowerShell.Native.Errno.Describe(err)}; a negative value needs root or CAP_SYS_NICE.", nice);
+            if (TcpLoopRealtimePriority is int rt && HaPowerShell.Native.Processes.ThreadNice.SetCurrentThreadRealtime(rt) is int rterr and not 0)
+                throw new HealthCheckException("CheckerPriorityDenied", HealthCheckFailureKind.PermissionDenied,
+                    $"Could not make the TCP check thread real-time (SCHED_RR {rt}): {HaPowerShell.Native.Errno.Describe(rterr)}; it needs root or CAP_SYS_NICE.", rt);
             lock (_sync)
             {
                 for (int i = 0; i < n; i++)
@@ -131,14 +159,21 @@ public sealed partial class HealthCheckRunner
                 {
                     var now = Now();
                     long key = Key(now);
-                    for (int k = 0; k < count; k++)
+                    // every finished connect first (all of them, not one buffer full), so that a connect
+                    // that completed is never taken for a timeout because the loop was slow to look
+                    while (true)
                     {
-                        int id = (int)ready[k];
-                        if (id >= n || fds[id] < 0) continue;
-                        int errno = EpollConnector.Finish(fds[id]);
-                        Close(id);
-                        timers.Remove(id);
-                        Done(id, errno, now);
+                        for (int k = 0; k < count; k++)
+                        {
+                            int id = (int)(ready[k] & ~EpollConnector.ErrorFlag);
+                            if (id >= n || fds[id] < 0) continue;
+                            int errno = EpollConnector.Finish(fds[id], (ready[k] & EpollConnector.ErrorFlag) != 0);
+                            Close(id);
+                            timers.Remove(id);
+                            Done(id, errno, now);
+                        }
+                        if (count < ready.Length) break;
+                        count = epoll.Wait(ready, 0);
                     }
                     while (timers.TryPopDue(key, out int id))
                     {
@@ -155,6 +190,7 @@ public sealed partial class HealthCheckRunner
                         lastRetry = key;
                         events.AddRange(Apply(_checker.Retry()));
                     }
+                    RunReads();
                 }
                 if (events.Count > 0)
                 {
@@ -171,7 +207,18 @@ public sealed partial class HealthCheckRunner
         {
             for (int i = 0; i < n; i++)
                 if (fds[i] >= 0) { EpollConnector.Abort(fds[i]); Close(i); }
-            epoll.Dispose();
+            lock (_sync) RunReads();
+        }
+    }
+
+    /// <summary>Answers the pending <see cref="Read"/>s (the loop's thread, holding the lock).</summary>
+    private void RunReads()
+    {
+        while (true)
+        {
+            ReadRequest? r;
+            lock (_reads) if (!_reads.TryDequeue(out r)) return;
+            if (r.TryClaim()) r.Run();
         }
     }
 }

@@ -61,9 +61,24 @@ public sealed partial class HealthCheckRunner
     /// <summary>Whether the checks run on the dedicated TCP loop (one thread, epoll) rather than as tasks.</summary>
     public bool UsesTcpLoop => _tcp is not null;
 
-    /// <summary>Runs <paramref name="read"/> on the checker under the lock (for consistent snapshots).</summary>
+    /// <summary>
+    /// Runs <paramref name="read"/> on the checker under the lock (for consistent snapshots). While the
+    /// TCP loop runs, the loop's thread runs it between two rounds of checks, so that a snapshot of
+    /// thousands of real servers never holds the loop up from another, lower-priority thread.
+    /// </summary>
     public T Read<T>(Func<HealthChecker, T> read)
     {
+        if (_tcp is not null && _thread is { IsAlive: true } t && t != Thread.CurrentThread)
+        {
+            var request = new ReadRequest(() => read(_checker));
+            lock (_reads) _reads.Enqueue(request);
+            _epoll?.Wake();
+            // the loop answers within one round; if it stopped meanwhile, answer here
+            while (!request.Done.Wait(100))
+                if (!t.IsAlive && request.TryClaim()) { lock (_sync) request.Run(); }
+            if (request.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(request.Error);
+            return (T)request.Result!;
+        }
         lock (_sync) return read(_checker);
     }
 

@@ -110,10 +110,13 @@ public sealed unsafe class EpollConnector : IDisposable
         return EInProgress;
     }
 
+    /// <summary>Set in a token <see cref="Wait"/> returns when the kernel reported an error (EPOLLERR/EPOLLHUP) for that connect.</summary>
+    public const uint ErrorFlag = 0x8000_0000;
+
     /// <summary>
     /// Waits up to <paramref name="timeoutMilliseconds"/> (or until <see cref="Wake"/>) and writes the
-    /// tokens of the connects that finished (succeeded or failed) into <paramref name="tokens"/>.
-    /// Returns how many; 0 on timeout or wake-up.
+    /// tokens of the connects that finished into <paramref name="tokens"/>, with <see cref="ErrorFlag"/>
+    /// set on those that failed. Returns how many; 0 on timeout or wake-up. Tokens must be below 2^31.
     /// </summary>
     public int Wait(Span<uint> tokens, int timeoutMilliseconds)
     {
@@ -135,16 +138,20 @@ public sealed unsafe class EpollConnector : IDisposable
                 read(_wakefd, &v, 8);
                 continue;
             }
-            tokens[k++] = (uint)evs[i].Data;
+            tokens[k++] = (uint)evs[i].Data | ((evs[i].Events & (EpollErr | EpollHup)) != 0 ? ErrorFlag : 0);
         }
         return k;
     }
 
-    /// <summary>The outcome of a connect <see cref="Wait"/> reported: 0 (connected) or its errno. Closes the socket.</summary>
-    public static int Finish(int fd)
+    /// <summary>
+    /// The outcome of a connect <see cref="Wait"/> reported: 0 (connected) or its errno (SO_ERROR, read
+    /// only when <paramref name="failed"/>: writable without an error means connected). Closes the socket.
+    /// </summary>
+    public static int Finish(int fd, bool failed)
     {
         int err = 0, len = sizeof(int);
-        if (getsockopt(fd, SolSocket, SoError, &err, &len) < 0) err = Marshal.GetLastPInvokeError();
+        if (failed && getsockopt(fd, SolSocket, SoError, &err, &len) < 0) err = Marshal.GetLastPInvokeError();
+        if (failed && err == 0) err = Errno.EIO; // an error was signalled but the socket holds none: still a failure
         close(fd);
         return err;
     }

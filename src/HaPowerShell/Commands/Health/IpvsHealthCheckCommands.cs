@@ -187,6 +187,10 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     [Parameter]
     public int? CheckerPriority { get; set; }
 
+    /// <summary>checker_realtime_priority: SCHED_RR priority of the TCP loop's thread.</summary>
+    [Parameter]
+    public int? CheckerRealtimePriority { get; set; }
+
     [Parameter]
     public SwitchParameter MonitorOnly { get; set; }
 
@@ -218,6 +222,17 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
                 if (nice < 0 && HaPowerShell.Native.Processes.UserAccount.EffectiveUid != 0)
                     throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.PermissionDenied,
                         $"-CheckerPriority {nice} (below 0) needs root; run as root or give 0 or more.", nice);
+            }
+            if (CheckerRealtimePriority is int rt)
+            {
+                if (rt is < 1 or > 99)
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument, $"-CheckerRealtimePriority {rt} must be from 1 to 99.", rt);
+                if (CheckType.Any(t => t != HealthCheckType.Tcp))
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
+                        "-CheckerRealtimePriority applies to the TCP check thread; it needs -CheckType Tcp alone (HTTP and MISC checks run as tasks).", rt);
+                if (HaPowerShell.Native.Processes.UserAccount.EffectiveUid != 0)
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.PermissionDenied,
+                        "-CheckerRealtimePriority needs root; run as root or leave it out.", rt);
             }
             if (CheckType.Contains(HealthCheckType.Misc) && string.IsNullOrEmpty(MiscPath))
                 throw new HealthCheckException("ScriptNotFound", HealthCheckFailureKind.InvalidArgument, "-CheckType Misc needs -MiscPath, the program to run.", null);
@@ -348,6 +363,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         var runner = new HealthCheckRunner(checker, Make, MonitorOnly ? null : new IpvsAdminHealthActions(() => Admin)) // builds (validates) every check
         {
             TcpLoopNice = CheckerPriority,
+            TcpLoopRealtimePriority = CheckerRealtimePriority,
         };
 
         string what = MonitorOnly ? "Check (monitor only, IPVS unchanged)" : "Check and add/remove/reweight real servers";
