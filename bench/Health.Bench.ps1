@@ -12,7 +12,9 @@
     After a warm-up, CPU time (utime + stime from /proc/<pid>/stat, the checker process and its
     children) is measured over a window, together with the connections the listener accepted (checks
     really made) and, for HaPowerShell, how late each check started after its due time (the checker
-    keeps a histogram in 1 ms buckets). Medians over the trials. The 1-minute load average at the end
+    keeps a histogram in 1 ms buckets). For HaPowerShell the CPU of the TCP loop thread and of the
+    runtime's tiered-JIT thread are also given (in the VM the JIT still recompiles hot code for
+    minutes after start; give -Warmup 60 or more there). Medians over the trials. The 1-minute load average at the end
     of each window is recorded (the machine is shared: other load disturbs the figures).
     -CheckerPriority N runs both checkers at nice N (Start-IpvsHealthCheck -CheckerPriority, keepalived's
     checker_priority); -CheckerRealtimePriority N makes them SCHED_RR N (checker_realtime_priority).
@@ -110,11 +112,24 @@ function Accepted { [long](Get-Content $Counter -Raw) }
 function Cpu { $st = Get-Content /proc/self/stat -Raw; $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' '); ([long]$f[11] + [long]$f[12]) / 100.0 }
 $rs = foreach ($i in 0..($Count - 1)) { [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $BasePort + $i; Weight = 1 } }
 $null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name bench -DelayLoop 1 -Retry 0 -ConnectTimeout 1 -Warmup 1 @prio
+function Threads {
+    # CPU seconds of the TCP loop thread and of the runtime's tiered-JIT thread (names as /proc shows them)
+    $r = @{ Loop = 0.0; Jit = 0.0 }
+    foreach ($t in Get-ChildItem "/proc/$PID/task") {
+        $comm = (Get-Content "$($t.FullName)/comm" -Raw -ErrorAction SilentlyContinue) -replace '\s+$'
+        $key = if ($comm -like 'HaPowerShell TC*') { 'Loop' } elseif ($comm -like '.NET Tiered*') { 'Jit' } else { $null }
+        if (-not $key) { continue }
+        $st = Get-Content "$($t.FullName)/stat" -Raw; $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' ')
+        $r[$key] += ([long]$f[11] + [long]$f[12]) / 100.0
+    }
+    $r
+}
 Start-Sleep -Seconds $Warmup
-$null = Get-IpvsHealthCheck bench   # the first call is slow (JIT); keep it out of the window
-$i0 = Get-IpvsHealthCheck bench; $a0 = Accepted; $c0 = Cpu; $sw = [Diagnostics.Stopwatch]::StartNew()
+# the first calls are slow (JIT, and very slow in the VM); keep them out of the window
+$null = Get-IpvsHealthCheck bench; $null = Accepted; $null = Cpu; $null = Threads
+$i0 = Get-IpvsHealthCheck bench; $a0 = Accepted; $c0 = Cpu; $t0 = Threads; $sw = [Diagnostics.Stopwatch]::StartNew()
 Start-Sleep -Seconds $Seconds
-$i1 = Get-IpvsHealthCheck bench; $a1 = Accepted; $c1 = Cpu; $wall = $sw.Elapsed.TotalSeconds
+$i1 = Get-IpvsHealthCheck bench; $a1 = Accepted; $c1 = Cpu; $t1 = Threads; $wall = $sw.Elapsed.TotalSeconds
 $h = for ($k = 0; $k -lt $i1.LatenessHistogram.Count; $k++) { $i1.LatenessHistogram[$k] - $i0.LatenessHistogram[$k] }
 $total = ($h | Measure-Object -Sum).Sum
 $max = 0; for ($k = 0; $k -lt $h.Count; $k++) { if ($h[$k] -gt 0) { $max = $k } }
@@ -124,6 +139,7 @@ $over = 0; for ($k = 101; $k -lt $h.Count; $k++) { $over += $h[$k] }
     Checks = $i1.Checks - $i0.Checks; Failures = $i1.Failures - $i0.Failures; Accepted = $a1 - $a0
     LateMaxMs = $max; LateP99Ms = $p99; LateOver100Ms = $over; Up = $i1.Up; TcpLoop = $i1.TcpLoop
     CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2)
+    LoopCpuSeconds = [math]::Round($t1.Loop - $t0.Loop, 2); JitCpuSeconds = [math]::Round($t1.Jit - $t0.Jit, 2)
     Load = ((Get-Content /proc/loadavg -Raw) -split ' ')[0]
 } | ConvertTo-Json | Set-Content $Out
 Stop-IpvsHealthCheck -All
@@ -180,7 +196,7 @@ try {
     $ours = @(); $theirs = @()
     for ($t = 1; $t -le $Trials; $t++) {
         $o = Measure-Ours $counter
-        Write-Host ("trial {0} HaPowerShell: {1} checks ({2} accepted) in {3} s, CPU {4} s, late max {5} ms p99 {6} ms, >100 ms: {7}, TCP loop {8}, load average {9}" -f $t, $o.Checks, $o.Accepted, $o.Wall, $o.CpuSeconds, $o.LateMaxMs, $o.LateP99Ms, $o.LateOver100Ms, $o.TcpLoop, $o.Load)
+        Write-Host ("trial {0} HaPowerShell: {1} checks ({2} accepted) in {3} s, CPU {4} s, late max {5} ms p99 {6} ms, >100 ms: {7}, TCP loop {8} ({10} s CPU, runtime JIT thread {11} s), load average {9}" -f $t, $o.Checks, $o.Accepted, $o.Wall, $o.CpuSeconds, $o.LateMaxMs, $o.LateP99Ms, $o.LateOver100Ms, $o.TcpLoop, $o.Load, $o.LoopCpuSeconds, $o.JitCpuSeconds)
         $ours += $o
         if ($Keepalived) {
             $k = Measure-Keepalived $counter
@@ -192,6 +208,8 @@ try {
     $summary = [pscustomobject]@{
         Count = $Count; Seconds = $Seconds; Trials = $Trials; CheckerPriority = $CheckerPriority; CheckerRealtimePriority = $CheckerRealtimePriority; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
         OursCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.CpuSeconds / $_.Wall })), 3)
+        OursLoopCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.LoopCpuSeconds / $_.Wall })), 3)
+        OursJitCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.JitCpuSeconds / $_.Wall })), 3)
         OursChecksPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.Checks / $_.Wall })), 0)
         OursAcceptedPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.Accepted / $_.Wall })), 0)
         OursLateMaxMs = ($ours | Measure-Object LateMaxMs -Maximum).Maximum
