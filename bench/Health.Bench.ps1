@@ -14,7 +14,8 @@
     really made) and, for HaPowerShell, how late each check started after its due time (the checker
     keeps a histogram in 1 ms buckets). For HaPowerShell the CPU of the TCP loop thread and of the
     runtime's tiered-JIT thread are also given (in the VM the JIT still recompiles hot code for
-    minutes after start; give -Warmup 60 or more there). Medians over the trials. The 1-minute load average at the end
+    minutes after start; give -Warmup 60 or more there, or -NoTieredCompilation, which runs the
+    HaPowerShell child with DOTNET_TieredCompilation=0 so that code is compiled once, fully, at first use). Medians over the trials. The 1-minute load average at the end
     of each window is recorded (the machine is shared: other load disturbs the figures).
     -CheckerPriority N runs both checkers at nice N (Start-IpvsHealthCheck -CheckerPriority, keepalived's
     checker_priority); -CheckerRealtimePriority N makes them SCHED_RR N (checker_realtime_priority).
@@ -29,6 +30,7 @@ param(
     [switch]$Keepalived,
     [string]$CheckerPriority,   # nice value of the checker: -CheckerPriority for ours, checker_priority for keepalived
     [string]$CheckerRealtimePriority,   # SCHED_RR priority: -CheckerRealtimePriority for ours, checker_realtime_priority for keepalived
+    [switch]$NoTieredCompilation,   # run the HaPowerShell child with DOTNET_TieredCompilation=0 (no background re-JIT during the window)
     [switch]$InGuest,
     [string]$ResultFile,
     [string]$ModulePath
@@ -43,7 +45,7 @@ if ($Keepalived -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
         Write-Host "No IPVS in this kernel: keepalived's checkers cannot start here; running in the kernel-lab VM."
         $run = Invoke-KernelLab -WorkingDirectory $root -TimeoutSeconds 3000 -Quiet -Script @"
 ulimit -n 65536
-dotnet pwsh -NoProfile -NonInteractive -File bench/Health.Bench.ps1 -InGuest -Keepalived -CheckerPriority '$CheckerPriority' -CheckerRealtimePriority '$CheckerRealtimePriority' -Count $Count -Seconds $Seconds -Warmup $Warmup -Trials $Trials -BasePort $BasePort -ResultFile "`$LAB_OUT/health-bench.json"
+dotnet pwsh -NoProfile -NonInteractive -File bench/Health.Bench.ps1 -InGuest -Keepalived -CheckerPriority '$CheckerPriority' -CheckerRealtimePriority '$CheckerRealtimePriority' $(if ($NoTieredCompilation) { '-NoTieredCompilation' }) -Count $Count -Seconds $Seconds -Warmup $Warmup -Trials $Trials -BasePort $BasePort -ResultFile "`$LAB_OUT/health-bench.json"
 "@
         $run.Output
         $json = Join-Path $run.OutputDirectory 'health-bench.json'
@@ -113,16 +115,23 @@ function Cpu { $st = Get-Content /proc/self/stat -Raw; $f = $st.Substring($st.La
 $rs = foreach ($i in 0..($Count - 1)) { [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $BasePort + $i; Weight = 1 } }
 $null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name bench -DelayLoop 1 -Retry 0 -ConnectTimeout 1 -Warmup 1 @prio
 function Threads {
-    # CPU seconds of the TCP loop thread and of the runtime's tiered-JIT thread (names as /proc shows them)
-    $r = @{ Loop = 0.0; Jit = 0.0 }
+    # CPU seconds by thread id of the TCP loop thread and of the runtime's tiered-JIT thread (names as /proc shows them)
+    $r = @{}
     foreach ($t in Get-ChildItem "/proc/$PID/task") {
         $comm = (Get-Content "$($t.FullName)/comm" -Raw -ErrorAction SilentlyContinue) -replace '\s+$'
         $key = if ($comm -like 'HaPowerShell TC*') { 'Loop' } elseif ($comm -like '.NET Tiered*') { 'Jit' } else { $null }
         if (-not $key) { continue }
         $st = Get-Content "$($t.FullName)/stat" -Raw; $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' ')
-        $r[$key] += ([long]$f[11] + [long]$f[12]) / 100.0
+        $r[$t.Name] = [pscustomobject]@{ Key = $key; Seconds = ([long]$f[11] + [long]$f[12]) / 100.0 }
     }
     $r
+}
+function ThreadDelta($Before, $After, [string]$Key) {
+    # the runtime ends and starts its JIT thread as needed: a thread that ended within the window is
+    # missing from $After, so this is a lower bound for Jit (exact for Loop, which lives throughout)
+    $sum = 0.0
+    foreach ($tid in $After.Keys) { if ($After[$tid].Key -eq $Key) { $sum += $After[$tid].Seconds - ($Before[$tid].Seconds ?? 0) } }
+    $sum
 }
 Start-Sleep -Seconds $Warmup
 # the first calls are slow (JIT, and very slow in the VM); keep them out of the window
@@ -139,7 +148,7 @@ $over = 0; for ($k = 101; $k -lt $h.Count; $k++) { $over += $h[$k] }
     Checks = $i1.Checks - $i0.Checks; Failures = $i1.Failures - $i0.Failures; Accepted = $a1 - $a0
     LateMaxMs = $max; LateP99Ms = $p99; LateOver100Ms = $over; Up = $i1.Up; TcpLoop = $i1.TcpLoop
     CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2)
-    LoopCpuSeconds = [math]::Round($t1.Loop - $t0.Loop, 2); JitCpuSeconds = [math]::Round($t1.Jit - $t0.Jit, 2)
+    LoopCpuSeconds = [math]::Round((ThreadDelta $t0 $t1 Loop), 2); JitCpuSeconds = [math]::Round((ThreadDelta $t0 $t1 Jit), 2)
     Load = ((Get-Content /proc/loadavg -Raw) -split ' ')[0]
 } | ConvertTo-Json | Set-Content $Out
 Stop-IpvsHealthCheck -All
@@ -155,8 +164,10 @@ function Wait-File([string]$Path, [string]$Content, [double]$TimeoutSeconds) {
 
 function Measure-Ours([string]$Counter) {
     $out = Join-Path $work "ours-$([guid]::NewGuid().ToString('n')).json"
+    $env:DOTNET_TieredCompilation = if ($NoTieredCompilation) { '0' } else { $null }
     $p = Start-Process -PassThru -FilePath dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-File', $oursPs1,
         $ModulePath, $Count, $BasePort, $Warmup, $Seconds, $Counter, $out, "prio=$CheckerPriority/$CheckerRealtimePriority")
+    $env:DOTNET_TieredCompilation = $null
     # the child measures its own CPU (/proc/self/stat) and wall time over the window
     Wait-File $out 'Checks' ($Warmup + $Seconds + 600)
     $p.WaitForExit(30000) | Out-Null
@@ -206,7 +217,7 @@ try {
     }
     function Median($xs) { $s = @($xs | Sort-Object); if ($s.Count -eq 0) { return $null }; if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
     $summary = [pscustomobject]@{
-        Count = $Count; Seconds = $Seconds; Trials = $Trials; CheckerPriority = $CheckerPriority; CheckerRealtimePriority = $CheckerRealtimePriority; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
+        Count = $Count; Seconds = $Seconds; Trials = $Trials; CheckerPriority = $CheckerPriority; CheckerRealtimePriority = $CheckerRealtimePriority; NoTieredCompilation = [bool]$NoTieredCompilation; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
         OursCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.CpuSeconds / $_.Wall })), 3)
         OursLoopCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.LoopCpuSeconds / $_.Wall })), 3)
         OursJitCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.JitCpuSeconds / $_.Wall })), 3)
