@@ -12,8 +12,14 @@
     After a warm-up, CPU time (utime + stime from /proc/<pid>/stat, the checker process and its
     children) is measured over a window, together with the connections the listener accepted (checks
     really made) and, for HaPowerShell, how late each check started after its due time (the checker
-    keeps a histogram in 1 ms buckets). Medians over the trials.
-    Rerun: dotnet pwsh ./build.ps1 Build; dotnet pwsh bench/Health.Bench.ps1 [-Keepalived] [-Trials 3]
+    keeps a histogram in 1 ms buckets). For HaPowerShell the CPU of the TCP loop thread and of the
+    runtime's tiered-JIT thread are also given (in the VM the JIT still recompiles hot code for
+    minutes after start; give -Warmup 60 or more there, or -NoTieredCompilation, which runs the
+    HaPowerShell child with DOTNET_TieredCompilation=0 so that code is compiled once, fully, at first use). Medians over the trials. The 1-minute load average at the end
+    of each window is recorded (the machine is shared: other load disturbs the figures).
+    -CheckerPriority N runs both checkers at nice N (Start-IpvsHealthCheck -CheckerPriority, keepalived's
+    checker_priority); -CheckerRealtimePriority N makes them SCHED_RR N (checker_realtime_priority).
+    Rerun: dotnet pwsh ./build.ps1 Build; dotnet pwsh bench/Health.Bench.ps1 [-Keepalived] [-Trials 3] [-CheckerPriority -10]
 #>
 param(
     [int]$Count = 10000,
@@ -22,6 +28,9 @@ param(
     [int]$Trials = 3,
     [int]$BasePort = 20000,
     [switch]$Keepalived,
+    [string]$CheckerPriority,   # nice value of the checker: -CheckerPriority for ours, checker_priority for keepalived
+    [string]$CheckerRealtimePriority,   # SCHED_RR priority: -CheckerRealtimePriority for ours, checker_realtime_priority for keepalived
+    [switch]$NoTieredCompilation,   # run the HaPowerShell child with DOTNET_TieredCompilation=0 (no background re-JIT during the window)
     [switch]$InGuest,
     [string]$ResultFile,
     [string]$ModulePath
@@ -36,7 +45,7 @@ if ($Keepalived -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
         Write-Host "No IPVS in this kernel: keepalived's checkers cannot start here; running in the kernel-lab VM."
         $run = Invoke-KernelLab -WorkingDirectory $root -TimeoutSeconds 3000 -Quiet -Script @"
 ulimit -n 65536
-dotnet pwsh -NoProfile -NonInteractive -File bench/Health.Bench.ps1 -InGuest -Keepalived -Count $Count -Seconds $Seconds -Warmup $Warmup -Trials $Trials -BasePort $BasePort -ResultFile "`$LAB_OUT/health-bench.json"
+dotnet pwsh -NoProfile -NonInteractive -File bench/Health.Bench.ps1 -InGuest -Keepalived -CheckerPriority '$CheckerPriority' -CheckerRealtimePriority '$CheckerRealtimePriority' $(if ($NoTieredCompilation) { '-NoTieredCompilation' }) -Count $Count -Seconds $Seconds -Warmup $Warmup -Trials $Trials -BasePort $BasePort -ResultFile "`$LAB_OUT/health-bench.json"
 "@
         $run.Output
         $json = Join-Path $run.OutputDirectory 'health-bench.json'
@@ -95,17 +104,41 @@ while True:
 
 $oursPs1 = Join-Path $work 'ours.ps1'
 Set-Content $oursPs1 @'
-param($ModulePath, [int]$Count, [int]$BasePort, [int]$Warmup, [int]$Seconds, $Counter, $Out)
+param($ModulePath, [int]$Count, [int]$BasePort, [int]$Warmup, [int]$Seconds, $Counter, $Out, [string]$Priority)
+$nice, $rt = ($Priority -replace '^prio=') -split '/'
+$prio = @{}
+if ($nice) { $prio.CheckerPriority = [int]$nice }
+if ($rt) { $prio.CheckerRealtimePriority = [int]$rt }
 Import-Module $ModulePath
 function Accepted { [long](Get-Content $Counter -Raw) }
 function Cpu { $st = Get-Content /proc/self/stat -Raw; $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' '); ([long]$f[11] + [long]$f[12]) / 100.0 }
 $rs = foreach ($i in 0..($Count - 1)) { [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $BasePort + $i; Weight = 1 } }
-$null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name bench -DelayLoop 1 -Retry 0 -ConnectTimeout 1 -Warmup 1
+$null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name bench -DelayLoop 1 -Retry 0 -ConnectTimeout 1 -Warmup 1 @prio
+function Threads {
+    # CPU seconds by thread id of the TCP loop thread and of the runtime's tiered-JIT thread (names as /proc shows them)
+    $r = @{}
+    foreach ($t in Get-ChildItem "/proc/$PID/task") {
+        $comm = (Get-Content "$($t.FullName)/comm" -Raw -ErrorAction SilentlyContinue) -replace '\s+$'
+        $key = if ($comm -like 'HaPowerShell TC*') { 'Loop' } elseif ($comm -like '.NET Tiered*') { 'Jit' } else { $null }
+        if (-not $key) { continue }
+        $st = Get-Content "$($t.FullName)/stat" -Raw; $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' ')
+        $r[$t.Name] = [pscustomobject]@{ Key = $key; Seconds = ([long]$f[11] + [long]$f[12]) / 100.0 }
+    }
+    $r
+}
+function ThreadDelta($Before, $After, [string]$Key) {
+    # the runtime ends and starts its JIT thread as needed: a thread that ended within the window is
+    # missing from $After, so this is a lower bound for Jit (exact for Loop, which lives throughout)
+    $sum = 0.0
+    foreach ($tid in $After.Keys) { if ($After[$tid].Key -eq $Key) { $sum += $After[$tid].Seconds - ($Before[$tid].Seconds ?? 0) } }
+    $sum
+}
 Start-Sleep -Seconds $Warmup
-$null = Get-IpvsHealthCheck bench   # the first call is slow (JIT); keep it out of the window
-$i0 = Get-IpvsHealthCheck bench; $a0 = Accepted; $c0 = Cpu; $sw = [Diagnostics.Stopwatch]::StartNew()
+# the first calls are slow (JIT, and very slow in the VM); keep them out of the window
+$null = Get-IpvsHealthCheck bench; $null = Accepted; $null = Cpu; $null = Threads
+$i0 = Get-IpvsHealthCheck bench; $a0 = Accepted; $c0 = Cpu; $t0 = Threads; $sw = [Diagnostics.Stopwatch]::StartNew()
 Start-Sleep -Seconds $Seconds
-$i1 = Get-IpvsHealthCheck bench; $a1 = Accepted; $c1 = Cpu; $wall = $sw.Elapsed.TotalSeconds
+$i1 = Get-IpvsHealthCheck bench; $a1 = Accepted; $c1 = Cpu; $t1 = Threads; $wall = $sw.Elapsed.TotalSeconds
 $h = for ($k = 0; $k -lt $i1.LatenessHistogram.Count; $k++) { $i1.LatenessHistogram[$k] - $i0.LatenessHistogram[$k] }
 $total = ($h | Measure-Object -Sum).Sum
 $max = 0; for ($k = 0; $k -lt $h.Count; $k++) { if ($h[$k] -gt 0) { $max = $k } }
@@ -113,8 +146,10 @@ $acc = 0; $p99 = 0; for ($k = 0; $k -lt $h.Count; $k++) { $acc += $h[$k]; if ($a
 $over = 0; for ($k = 101; $k -lt $h.Count; $k++) { $over += $h[$k] }
 [pscustomobject]@{
     Checks = $i1.Checks - $i0.Checks; Failures = $i1.Failures - $i0.Failures; Accepted = $a1 - $a0
-    LateMaxMs = $max; LateP99Ms = $p99; LateOver100Ms = $over; Up = $i1.Up
+    LateMaxMs = $max; LateP99Ms = $p99; LateOver100Ms = $over; Up = $i1.Up; TcpLoop = $i1.TcpLoop
     CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2)
+    LoopCpuSeconds = [math]::Round((ThreadDelta $t0 $t1 Loop), 2); JitCpuSeconds = [math]::Round((ThreadDelta $t0 $t1 Jit), 2)
+    Load = ((Get-Content /proc/loadavg -Raw) -split ' ')[0]
 } | ConvertTo-Json | Set-Content $Out
 Stop-IpvsHealthCheck -All
 '@
@@ -129,8 +164,10 @@ function Wait-File([string]$Path, [string]$Content, [double]$TimeoutSeconds) {
 
 function Measure-Ours([string]$Counter) {
     $out = Join-Path $work "ours-$([guid]::NewGuid().ToString('n')).json"
+    $env:DOTNET_TieredCompilation = if ($NoTieredCompilation) { '0' } else { $null }
     $p = Start-Process -PassThru -FilePath dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-File', $oursPs1,
-        $ModulePath, $Count, $BasePort, $Warmup, $Seconds, $Counter, $out)
+        $ModulePath, $Count, $BasePort, $Warmup, $Seconds, $Counter, $out, "prio=$CheckerPriority/$CheckerRealtimePriority")
+    $env:DOTNET_TieredCompilation = $null
     # the child measures its own CPU (/proc/self/stat) and wall time over the window
     Wait-File $out 'Checks' ($Warmup + $Seconds + 600)
     $p.WaitForExit(30000) | Out-Null
@@ -140,7 +177,9 @@ function Measure-Ours([string]$Counter) {
 function Measure-Keepalived([string]$Counter) {
     $conf = Join-Path $work 'keepalived.conf'
     $sb = [Text.StringBuilder]::new()
-    [void]$sb.AppendLine("global_defs {`n  router_id haps-bench`n}`nvirtual_server 203.0.113.30 80 {`n  delay_loop 1`n  lb_algo rr`n  lb_kind NAT`n  protocol TCP")
+    $prio = if ($CheckerPriority) { "`n  checker_priority $CheckerPriority" } else { '' }
+    if ($CheckerRealtimePriority) { $prio += "`n  checker_realtime_priority $CheckerRealtimePriority" }
+    [void]$sb.AppendLine("global_defs {`n  router_id haps-bench$prio`n}`nvirtual_server 203.0.113.30 80 {`n  delay_loop 1`n  lb_algo rr`n  lb_kind NAT`n  protocol TCP")
     for ($i = 0; $i -lt $Count; $i++) {
         [void]$sb.AppendLine("  real_server 127.0.0.1 $($BasePort + $i) {`n    weight 1`n    TCP_CHECK {`n      connect_timeout 1`n      retry 0`n    }`n  }")
     }
@@ -154,7 +193,7 @@ function Measure-Keepalived([string]$Counter) {
         $a0 = [long](Get-Content $Counter -Raw); $c0 = Get-CpuSeconds $kpid; $t0 = [Diagnostics.Stopwatch]::StartNew()
         Start-Sleep -Seconds $Seconds
         $a1 = [long](Get-Content $Counter -Raw); $c1 = Get-CpuSeconds $kpid; $wall = $t0.Elapsed.TotalSeconds
-        [pscustomobject]@{ Accepted = $a1 - $a0; CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2) }
+        [pscustomobject]@{ Accepted = $a1 - $a0; CpuSeconds = [math]::Round($c1 - $c0, 2); Wall = [math]::Round($wall, 2); Load = ((Get-Content /proc/loadavg -Raw) -split ' ')[0] }
     } finally {
         & kill $kpid 2>$null
         for ($k = 0; $k -lt 100 -and (Test-Path "/proc/$kpid"); $k++) { Start-Sleep -Milliseconds 100 }
@@ -168,18 +207,20 @@ try {
     $ours = @(); $theirs = @()
     for ($t = 1; $t -le $Trials; $t++) {
         $o = Measure-Ours $counter
-        Write-Host ("trial {0} HaPowerShell: {1} checks ({2} accepted) in {3} s, CPU {4} s, late max {5} ms p99 {6} ms, >100 ms: {7}" -f $t, $o.Checks, $o.Accepted, $o.Wall, $o.CpuSeconds, $o.LateMaxMs, $o.LateP99Ms, $o.LateOver100Ms)
+        Write-Host ("trial {0} HaPowerShell: {1} checks ({2} accepted) in {3} s, CPU {4} s, late max {5} ms p99 {6} ms, >100 ms: {7}, TCP loop {8} ({10} s CPU, runtime JIT thread {11} s), load average {9}" -f $t, $o.Checks, $o.Accepted, $o.Wall, $o.CpuSeconds, $o.LateMaxMs, $o.LateP99Ms, $o.LateOver100Ms, $o.TcpLoop, $o.Load, $o.LoopCpuSeconds, $o.JitCpuSeconds)
         $ours += $o
         if ($Keepalived) {
             $k = Measure-Keepalived $counter
-            Write-Host ("trial {0} keepalived:   {1} accepted in {2} s, CPU {3} s" -f $t, $k.Accepted, $k.Wall, $k.CpuSeconds)
+            Write-Host ("trial {0} keepalived:   {1} accepted in {2} s, CPU {3} s, load average {4}" -f $t, $k.Accepted, $k.Wall, $k.CpuSeconds, $k.Load)
             $theirs += $k
         }
     }
     function Median($xs) { $s = @($xs | Sort-Object); if ($s.Count -eq 0) { return $null }; if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
     $summary = [pscustomobject]@{
-        Count = $Count; Seconds = $Seconds; Trials = $Trials; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
+        Count = $Count; Seconds = $Seconds; Trials = $Trials; CheckerPriority = $CheckerPriority; CheckerRealtimePriority = $CheckerRealtimePriority; NoTieredCompilation = [bool]$NoTieredCompilation; Kernel = (& uname -r); InLab = [bool]$env:HAPS_KERNEL_LAB
         OursCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.CpuSeconds / $_.Wall })), 3)
+        OursLoopCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.LoopCpuSeconds / $_.Wall })), 3)
+        OursJitCpuPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.JitCpuSeconds / $_.Wall })), 3)
         OursChecksPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.Checks / $_.Wall })), 0)
         OursAcceptedPerSecond = [math]::Round((Median ($ours | ForEach-Object { $_.Accepted / $_.Wall })), 0)
         OursLateMaxMs = ($ours | Measure-Object LateMaxMs -Maximum).Maximum
@@ -188,6 +229,7 @@ try {
         OursFailures = ($ours | Measure-Object Failures -Sum).Sum
         KeepalivedCpuPerSecond = if ($theirs) { [math]::Round((Median ($theirs | ForEach-Object { $_.CpuSeconds / $_.Wall })), 3) } else { $null }
         KeepalivedAcceptedPerSecond = if ($theirs) { [math]::Round((Median ($theirs | ForEach-Object { $_.Accepted / $_.Wall })), 0) } else { $null }
+        LoadAverage = (@($ours.Load) + @($theirs | ForEach-Object Load) | Where-Object { $_ } | Sort-Object { [double]$_ }) -join ' '
         Ours = $ours; Keepalived = $theirs
     }
     if ($ResultFile) { $summary | ConvertTo-Json -Depth 4 | Set-Content $ResultFile }

@@ -4,8 +4,16 @@
 # busybox httpd; stopping a listener takes its real server out (or to weight 0 with inhibit) within
 # delay_loop + retry x delay_before_retry, starting it restores the weight; losing quorum brings in
 # the sorry server and regaining it removes the sorry server. Documentation addresses only.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot '../lab/NetnsLab.psm1') -Force
+    $script:LabSupported = Test-LabEnvironment
+    $script:HaveLabTools = [bool](Get-Command python3 -CommandType Application -ErrorAction SilentlyContinue) -and
+        [bool](Get-Command nft -CommandType Application -ErrorAction SilentlyContinue)
+}
+
 BeforeAll {
     Import-Module $env:HAPS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot '../lab/NetnsLab.psm1') -Force
 
     function Wait-Until([scriptblock]$Condition, [double]$Seconds = 10) {
         $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -118,6 +126,49 @@ Describe 'Start-IpvsHealthCheck -MonitorOnly on loopback' {
         } finally { $a.Stop() }
     }
 
+    It 'runs TCP checks on their own thread, at the -CheckerPriority nice value' -Skip:((& id -u) -ne '0') {
+        $a = New-Listener
+        try {
+            $hc = New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name prio-test -DelayLoop 0.2 -CheckerPriority -5
+            $hc.TcpLoop | Should -BeTrue
+            Wait-Until { (Get-IpvsHealthCheck prio-test).Checks -ge 2 } | Out-Null
+            $nice = foreach ($t in Get-ChildItem "/proc/$PID/task") {
+                if ((Get-Content "$($t.FullName)/comm" -Raw).Trim() -like 'HaPowerShell TC*') {
+                    $st = Get-Content "$($t.FullName)/stat" -Raw
+                    [int]($st.Substring($st.LastIndexOf(')') + 2).Split(' ')[16])   # field 19: nice
+                }
+            }
+            $nice | Should -Be -5
+        } finally { $a.Stop() }
+    }
+
+    It 'makes the TCP check thread real-time with -CheckerRealtimePriority' -Skip:((& id -u) -ne '0') {
+        $a = New-Listener
+        try {
+            $null = New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Name rt-test -DelayLoop 0.2 -CheckerRealtimePriority 3
+            Wait-Until { (Get-IpvsHealthCheck rt-test).Checks -ge 2 } | Out-Null
+            (Get-IpvsHealthCheck rt-test).Status | Should -Be 'Running'
+            $sched = foreach ($t in Get-ChildItem "/proc/$PID/task") {
+                if ((Get-Content "$($t.FullName)/comm" -Raw).Trim() -like 'HaPowerShell TC*') {
+                    $st = Get-Content "$($t.FullName)/stat" -Raw
+                    $f = $st.Substring($st.LastIndexOf(')') + 2).Split(' ')
+                    '{0}/{1}' -f $f[37], $f[38]   # fields 40 and 41: rt_priority, policy (2 = SCHED_RR)
+                }
+            }
+            $sched | Should -Be '3/2'
+        } finally { $a.Stop() }
+    }
+
+    It 'refuses bad -CheckType and -CheckerPriority combinations before starting anything' {
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Tcp, Tcp -ErrorAction Stop } | Should -Throw -ErrorId 'DuplicateCheckType*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Tcp, Misc -ErrorAction Stop } | Should -Throw -ErrorId 'ScriptNotFound*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckerPriority 20 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Http -CheckerPriority 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckerRealtimePriority 100 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        { New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -CheckType Misc -MiscPath /bin/true -CheckerRealtimePriority 5 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidCheckerPriority*'
+        Get-IpvsHealthCheck | Should -BeNullOrEmpty
+    }
+
     It '-WhatIf starts nothing' {
         New-LoopbackServer 1 | Start-IpvsHealthCheck -MonitorOnly -Name whatif-test -WhatIf | Should -BeNullOrEmpty
         Get-IpvsHealthCheck -Name whatif-test -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
@@ -131,6 +182,184 @@ Describe 'Start-IpvsHealthCheck -MonitorOnly on loopback' {
             (Get-IpvsHealthCheck fmt-test | Out-String) | Should -Match 'fmt-test\s+Running\s+Tcp\s+1\s+0\s+UP \(1/1\)'
             (Get-IpvsHealthCheck fmt-test -RealServer | Out-String) | Should -Match "UP\s+127\.0\.0\.1:$($a.LocalEndpoint.Port)\s+1/1"
         } finally { $a.Stop() }
+    }
+}
+
+Describe 'The TCP check loop inside network namespaces' -Tag 'Root' -Skip:(-not ($LabSupported -and $HaveLabTools)) {
+    # rs1 runs a listener on 8080 that closes while a flag file exists, has nothing on 8081 (refused)
+    # and drops SYNs to 8082 (nft), so connects there time out. lb runs the checker, bound to its address.
+    BeforeAll {
+        Clear-LabLeftovers
+        $script:Topo = New-LabTopology -Hosts 'rs1', 'lb'
+        $script:Flag = Join-Path $TestDrive 'closed'
+        $py = Join-Path $TestDrive 'switchable.py'
+        [IO.File]::WriteAllText($py, @'
+import os, socket, sys, time
+addr, port, flag, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = None
+while True:
+    want = not os.path.exists(flag)
+    if want and s is None:
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port)); s.listen(128); s.setblocking(False)
+    elif not want and s is not None:
+        s.close(); s = None
+    with open(ready + ".tmp", "w") as f: f.write("open" if s else "closed")
+    os.replace(ready + ".tmp", ready)
+    if s is not None:
+        try:
+            while True:
+                c, _ = s.accept(); c.close()
+        except BlockingIOError:
+            pass
+    time.sleep(0.02)
+'@)
+        $script:Ready = Join-Path $TestDrive 'listener-state'
+        # Wait-Until for the scripts that run in the lb namespace (put in place of #WAIT#)
+        $script:LabWait = @'
+function Wait-Until([scriptblock]$Condition, [string]$What) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (& $Condition)) {
+        if ($sw.Elapsed.TotalSeconds -gt 30) { throw "not within 30 s: $What" }
+        Start-Sleep -Milliseconds 50
+    }
+}
+'@
+        $script:Listener = Start-LabProcess -Topology $script:Topo -HostName rs1 -Command python3 -ArgumentList $py, $script:Topo.Hosts.rs1.IPv4Address, '8080', $script:Flag, $script:Ready
+        $nft = Join-Path $TestDrive 'drop.nft'
+        [IO.File]::WriteAllText($nft, "table inet haps_drop {`n chain input {`n  type filter hook input priority 0; policy accept;`n  tcp dport 8082 drop`n }`n}`n")
+        $null = Invoke-LabCommand -Topology $script:Topo -HostName rs1 -Command nft -ArgumentList '-f', $nft
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while (-not ((Test-Path $script:Ready) -and (Get-Content $script:Ready -Raw) -eq 'open')) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'the switchable listener did not start' }
+            Start-Sleep -Milliseconds 50
+        }
+    }
+    AfterAll {
+        if ($script:Listener) { $null = Stop-LabProcess $script:Listener }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'a stopped listener goes DOWN and comes back UP; refused and dropped connects fail as such' {
+        $out = Invoke-LabPwsh -Topology $Topo -HostName lb -ModulePath $env:HAPS_MODULE_PATH -TimeoutSeconds 180 `
+            -ArgumentList $Topo.Hosts.rs1.IPv4Address, $Topo.Hosts.lb.IPv4Address, $Flag -Script {
+            param($rs, $lb, $flag)
+            #WAIT#
+            function State([int]$Port) { Get-IpvsHealthCheck ns-loop -RealServer | Where-Object Port -eq $Port }
+            function Snap([string]$Label) {
+                $i = Get-IpvsHealthCheck ns-loop
+                [pscustomobject]@{
+                    Label = $Label; TcpLoop = $i.TcpLoop; Up = $i.Up; Down = $i.Down
+                    S8080 = "$((State 8080).State)"; S8081 = "$((State 8081).State)"; S8082 = "$((State 8082).State)"
+                    E8081 = (State 8081).LastResult.SocketError; E8082 = (State 8082).LastResult.SocketError
+                    Kinds = @($i.RecentEvents | ForEach-Object { "$($_.Kind) $($_.Port)" })
+                }
+            }
+            $servers = 8080, 8081, 8082 | ForEach-Object { [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]$rs; Port = $_; Weight = 1 } }
+            $null = $servers | Start-IpvsHealthCheck -MonitorOnly -Name ns-loop -DelayLoop 0.3 -Retry 1 -DelayBeforeRetry 0.1 -ConnectTimeout 0.5 -BindAddress $lb
+            try {
+                Wait-Until { (State 8080).Checks -ge 3 -and (State 8082).State -eq 'Down' -and (State 8081).State -eq 'Down' } 'first states'
+                Snap 'start'
+                New-Item -ItemType File -Path $flag | Out-Null
+                Wait-Until { (State 8080).State -eq 'Down' } 'stopped listener DOWN'
+                Snap 'stopped'
+                Remove-Item $flag
+                Wait-Until { (State 8080).State -eq 'Up' } 'listener back UP'
+                Snap 'back'
+            } finally { Stop-IpvsHealthCheck -All }
+        }.ToString().Replace('#WAIT#', $LabWait)
+        $out.Errors | Should -BeNullOrEmpty
+        $out.Output.Count | Should -Be 3
+        $start, $stopped, $back = $out.Output
+        $start.TcpLoop | Should -BeTrue
+        $start.S8080 | Should -Be 'Up'
+        $start.S8081 | Should -Be 'Down'
+        $start.E8081 | Should -Be 'ConnectionRefused'
+        $start.S8082 | Should -Be 'Down'
+        $start.E8082 | Should -Be 'TimedOut'
+        $stopped.S8080 | Should -Be 'Down'
+        $stopped.Kinds | Should -Contain 'RealServerDown 8080'
+        $back.S8080 | Should -Be 'Up'
+        $back.Kinds | Should -Contain 'RealServerUp 8080'
+        $back.Up | Should -Be 1
+        $back.Down | Should -Be 2
+    }
+
+    It 'runs -NotifyQuorumDown and -NotifyQuorumUp when quorum is lost and regained' {
+        $log = Join-Path $TestDrive 'quorum.log'
+        $out = Invoke-LabPwsh -Topology $Topo -HostName lb -ModulePath $env:HAPS_MODULE_PATH -TimeoutSeconds 180 `
+            -ArgumentList $Topo.Hosts.rs1.IPv4Address, $Flag, $log -Script {
+            param($rs, $flag, $log)
+            #WAIT#
+            function Lines { if (Test-Path $log) { @(Get-Content $log) } else { @() } }
+            $server = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]$rs; Port = 8080; Weight = 3 }
+            $null = $server | Start-IpvsHealthCheck -MonitorOnly -Name ns-quorum -DelayLoop 0.3 -Retry 0 -ConnectTimeout 0.5 -Quorum 2 `
+                -NotifyQuorumDown "echo `"`$HAPS_EVENT `$HAPS_WEIGHT_SUM`" >> '$log'" -NotifyQuorumUp "echo `"`$HAPS_EVENT `$HAPS_WEIGHT_SUM`" >> '$log'"
+            try {
+                Wait-Until { (Get-IpvsHealthCheck ns-quorum).Checks -ge 2 } 'two checks'
+                [pscustomobject]@{ Label = 'start'; Lines = @(Lines) }
+                New-Item -ItemType File -Path $flag | Out-Null
+                Wait-Until { (Lines) -contains 'QUORUM_DOWN 0' } 'quorum_down script'
+                Remove-Item $flag
+                Wait-Until { (Lines) -contains 'QUORUM_UP 3' } 'quorum_up script'
+                [pscustomobject]@{ Label = 'end'; Lines = @(Lines); Kinds = @((Get-IpvsHealthCheck ns-quorum).RecentEvents.Kind | ForEach-Object ToString) }
+            } finally { Stop-IpvsHealthCheck -All; if (Test-Path $flag) { Remove-Item $flag } }
+        }.ToString().Replace('#WAIT#', $LabWait)
+        $out.Errors | Should -BeNullOrEmpty
+        $out.Output.Count | Should -Be 2
+        $out.Output[0].Lines | Should -BeNullOrEmpty   # started with quorum: no script yet
+        $out.Output[1].Lines | Should -Be @('QUORUM_DOWN 0', 'QUORUM_UP 3')
+        $out.Output[1].Kinds | Should -Contain 'QuorumDown'
+        $out.Output[1].Kinds | Should -Contain 'QuorumUp'
+    }
+
+    It 'with -CheckType Tcp, Misc a real server is UP only while both its checks pass' {
+        $miscFail = Join-Path $TestDrive 'misc-fail'
+        $out = Invoke-LabPwsh -Topology $Topo -HostName lb -ModulePath $env:HAPS_MODULE_PATH -TimeoutSeconds 180 `
+            -ArgumentList $Topo.Hosts.rs1.IPv4Address, $Flag, $miscFail -Script {
+            param($rs, $flag, $miscFail)
+            #WAIT#
+            function Entries { Get-IpvsHealthCheck ns-multi -RealServer }
+            function Snap([string]$Label) {
+                $e = Entries
+                [pscustomobject]@{ Label = $Label; State = "$($e[0].State)"; Checks = @($e | ForEach-Object { "$($_.CheckType) $($_.CheckState)" }); Up = (Get-IpvsHealthCheck ns-multi).Up }
+            }
+            $server = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]$rs; Port = 8080; Weight = 1 }
+            $null = $server | Start-IpvsHealthCheck -MonitorOnly -Name ns-multi -CheckType Tcp, Misc -UseShell -MiscPath "test ! -e '$miscFail'" `
+                -DelayLoop 0.3 -Retry 0 -ConnectTimeout 0.5
+            try {
+                Wait-Until { @(Entries | Where-Object Checks -ge 2).Count -eq 2 } 'both checks ran'
+                Snap 'both pass'
+                New-Item -ItemType File -Path $miscFail | Out-Null
+                Wait-Until { (Entries)[0].State -eq 'Down' } 'DOWN on the MISC check'
+                Snap 'misc fails'
+                New-Item -ItemType File -Path $flag | Out-Null
+                Wait-Until { (Entries)[0].CheckState -eq 'Down' } 'TCP check down too'
+                Remove-Item $miscFail
+                Wait-Until { (Entries)[1].CheckState -eq 'Up' } 'MISC check up again'
+                Snap 'tcp still fails'
+                Remove-Item $flag
+                Wait-Until { (Entries)[0].State -eq 'Up' } 'UP with both'
+                Snap 'both pass again'
+                [pscustomobject]@{ Label = 'info'; TcpLoop = (Get-IpvsHealthCheck ns-multi).TcpLoop; CheckType = (Get-IpvsHealthCheck ns-multi).CheckType -join '+' }
+            } finally {
+                Stop-IpvsHealthCheck -All
+                foreach ($f in $flag, $miscFail) { if (Test-Path $f) { Remove-Item $f } }
+            }
+        }.ToString().Replace('#WAIT#', $LabWait)
+        $out.Errors | Should -BeNullOrEmpty
+        $out.Output.Count | Should -Be 5
+        $out.Output[0].State | Should -Be 'Up'
+        $out.Output[0].Checks | Should -Be @('Tcp Up', 'Misc Up')
+        $out.Output[1].State | Should -Be 'Down'
+        $out.Output[1].Checks | Should -Be @('Tcp Up', 'Misc Down')
+        $out.Output[1].Up | Should -Be 0
+        $out.Output[2].State | Should -Be 'Down'
+        $out.Output[2].Checks | Should -Be @('Tcp Down', 'Misc Up')
+        $out.Output[3].State | Should -Be 'Up'
+        $out.Output[3].Up | Should -Be 1
+        $out.Output[4].TcpLoop | Should -BeFalse
+        $out.Output[4].CheckType | Should -Be 'Tcp+Misc'
     }
 }
 

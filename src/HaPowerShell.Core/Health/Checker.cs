@@ -14,6 +14,9 @@ namespace HaPowerShell.Core.Health;
 /// <item>alpha: servers start DOWN; otherwise UP. warmup: first checks spread over [0, warmup].</item>
 /// <item>DOWN = removed from the service, or weight 0 with inhibit_on_failure. UP again = the
 /// configured weight (or the misc_dynamic weight the check reported).</item>
+/// <item>Several checks per real server (keepalived: several checkers in one real_server): each
+/// has its own retries and schedule; the real server is UP only while all of them are UP, goes DOWN
+/// when the first one fails for good and comes back UP when the last failing one passes.</item>
 /// <item>Quorum over the sum of UP weights with hysteresis: lost when the sum is 0 or below
 /// quorum - hysteresis, regained at quorum + hysteresis. While it is lost, the sorry server is in the
 /// service and the real servers are out (weight 0 with inhibit_on_failure).</item>
@@ -32,20 +35,31 @@ public sealed class HealthChecker
     private long _weightSum;
     private bool _started;
 
+    /// <param name="checkTypes">The checks each real server has, in order (null: one check of unnamed type).</param>
     public HealthChecker(string name, IpvsService service, IEnumerable<IpvsRealServer> servers, CheckerPolicy policy,
-        Func<double>? random = null, Func<IpvsRealServer, int>? configuredWeight = null)
+        Func<double>? random = null, Func<IpvsRealServer, int>? configuredWeight = null, IReadOnlyList<HealthCheckType>? checkTypes = null)
     {
         policy.Validate();
         Name = name;
         Service = service;
         Policy = policy;
         _random = random ?? Random.Shared.NextDouble;
+        if (checkTypes is { Count: 0 }) throw HealthCheckException.Argument("NoCheckType", "Give at least one check type.");
+        int perServer = checkTypes?.Count ?? 1;
+        CheckTypes = checkTypes?.ToArray() ?? Array.Empty<HealthCheckType>();
         int i = 0;
-        _servers = servers.Select(s => new RealServerHealth(s, configuredWeight?.Invoke(s) ?? s.Weight, i++)).ToList();
+        _servers = new List<RealServerHealth>();
+        foreach (var r in servers)
+        {
+            var shared = new RealServerHealth.ServerState();
+            int weight = configuredWeight?.Invoke(r) ?? r.Weight;
+            for (int k = 0; k < perServer; k++)
+                _servers.Add(new RealServerHealth(r, weight, i++, shared, k, checkTypes?[k]));
+        }
         foreach (var s in _servers)
             if (s.ConfiguredWeight is < 0 or > 65535)
                 throw HealthCheckException.Argument("InvalidWeight", $"Weight {s.ConfiguredWeight} of {s.Endpoint} must be between 0 and 65535.", s.RealServer);
-        var dup = _servers.GroupBy(s => s.Endpoint).FirstOrDefault(g => g.Count() > 1);
+        var dup = _servers.Where(s => s.IsPrimary).GroupBy(s => s.Endpoint).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null)
             throw HealthCheckException.Argument("DuplicateRealServer", $"Real server {dup.Key} is given twice.", dup.Key);
     }
@@ -53,7 +67,11 @@ public sealed class HealthChecker
     public string Name { get; }
     public IpvsService Service { get; }
     public CheckerPolicy Policy { get; }
+    /// <summary>One entry per check of each real server (one per real server when each has one check), real server by real server.</summary>
     public IReadOnlyList<RealServerHealth> RealServers => _servers;
+
+    /// <summary>The checks of every real server, in order (empty when not named).</summary>
+    public IReadOnlyList<HealthCheckType> CheckTypes { get; }
 
     /// <summary>Whether the service has quorum now.</summary>
     public bool QuorumUp { get; private set; }
@@ -64,6 +82,16 @@ public sealed class HealthChecker
     /// <summary>Whether the sorry server is (as far as the checker knows) in the service.</summary>
     public bool SorryServerActive => _sorryApplied is not null;
 
+    /// <summary>
+    /// The caller keeps the due times itself (the TCP loop's timer heap): the checker only sets
+    /// <see cref="RealServerHealth.NextCheck"/> and <see cref="TakeDue"/> returns nothing; the caller
+    /// starts each check with <see cref="Begin"/>. Set before <see cref="Start"/>.
+    /// </summary>
+    public bool ExternalScheduling { get; set; }
+
+    /// <summary>IPVS changes are owed after a failure (<see cref="Retry"/> has work to do).</summary>
+    public bool Owed => !Policy.MonitorOnly && (_dirty.Count > 0 || !_sorryKnown);
+
     /// <summary>The earliest time a check is due, or null when none is scheduled.</summary>
     public DateTimeOffset? NextDue => _queue.TryPeek(out _, out var due) ? due : null;
 
@@ -73,12 +101,18 @@ public sealed class HealthChecker
         if (_started) throw new InvalidOperationException("The checker has already started.");
         _started = true;
         var step = new CheckerStep();
+        int perServer = Math.Max(1, CheckTypes.Count);
         foreach (var s in _servers)
         {
-            s.State = Policy.Alpha ? RealServerHealthState.Down : RealServerHealthState.Up;
-            s.LastChange = now;
-            if (s.State == RealServerHealthState.Up) _weightSum += s.Weight;
-            _dirty.Add(s.Index);
+            s.CheckState = Policy.Alpha ? RealServerHealthState.Down : RealServerHealthState.Up;
+            if (s.IsPrimary)
+            {
+                s.State = s.CheckState;
+                s.Shared.FailedChecks = Policy.Alpha ? perServer : 0;
+                s.LastChange = now;
+                if (s.State == RealServerHealthState.Up) _weightSum += s.Weight;
+                _dirty.Add(s.Index);
+            }
             Schedule(s, now + TimeSpan.FromSeconds(Policy.WarmupSeconds * _random()));
         }
         QuorumUp = _weightSum > 0 && _weightSum >= Policy.Quorum;
@@ -102,6 +136,34 @@ public sealed class HealthChecker
             due.Add(s);
         }
         return due;
+    }
+
+    /// <summary>With <see cref="ExternalScheduling"/>: the check of <paramref name="s"/> due now starts at <paramref name="at"/>.</summary>
+    public void Begin(RealServerHealth s, DateTimeOffset at)
+    {
+        s.Scheduled = false;
+        s.InFlight = true;
+        Started(s, at);
+    }
+
+    /// <summary>
+    /// The outcome of a taken check when it changes nothing but the counters and the next due time
+    /// (success of an UP real server with no retries used and no weight of its own; failure of a DOWN
+    /// one), without allocating: the same decisions as <see cref="Complete"/>, which it leaves to
+    /// (returning false) whenever a state, a retry count, a weight or the kind of the last result
+    /// changes. <see cref="RealServerHealth.LastResult"/> then stays the last result that differed.
+    /// </summary>
+    public bool TryCompleteQuiet(RealServerHealth s, bool success, DateTimeOffset now)
+    {
+        if (!s.InFlight) return true; // stopped, or not ours: Complete would ignore it too
+        if (s.LastResult is not { } last || last.Success != success) return false;
+        if (success ? s.CheckState != RealServerHealthState.Up || s.FailedAttempts != 0 : s.CheckState != RealServerHealthState.Down) return false;
+        s.InFlight = false;
+        s.Checks++;
+        if (!success) s.Failures++;
+        s.LastCheck = now;
+        Schedule(s, now + TimeSpan.FromSeconds(Policy.DelayLoopSeconds));
+        return true;
     }
 
     /// <summary>Records when a taken check really started (for the lateness figures).</summary>
@@ -134,34 +196,41 @@ public sealed class HealthChecker
         s.InFlight = false;
         s.Checks++;
         s.LastResult = result;
-        var old = s.State;
+        s.LastCheck = now;
+        var server = Primary(s);
+        var old = server.State;
         TimeSpan next = TimeSpan.FromSeconds(Policy.DelayLoopSeconds);
         if (result.Success)
         {
             s.FailedAttempts = 0;
-            int weight = old == RealServerHealthState.Down ? result.Weight ?? s.ConfiguredWeight : result.Weight ?? s.Weight;
-            if (weight is < 0 or > 65535) weight = Math.Clamp(weight, 0, 65535);
-            if (old == RealServerHealthState.Down)
+            if (s.CheckState == RealServerHealthState.Down)
             {
+                s.CheckState = RealServerHealthState.Up;
+                s.Shared.FailedChecks--;
+            }
+            if (old == RealServerHealthState.Down && s.Shared.FailedChecks == 0)
+            {
+                int weight = Math.Clamp(result.Weight ?? s.ConfiguredWeight, 0, 65535);
                 s.State = RealServerHealthState.Up;
                 s.Weight = weight;
                 s.LastChange = now;
                 _weightSum += weight;
-                _dirty.Add(s.Index);
+                _dirty.Add(server.Index);
                 step.Events.Add(Event(HealthCheckEventKind.RealServerUp, s, old, s.State, result, now, null));
             }
-            else if (weight != s.Weight)
+            else if (old == RealServerHealthState.Up && result.Weight is int reported && Math.Clamp(reported, 0, 65535) != s.Weight)
             {
+                int weight = Math.Clamp(reported, 0, 65535);
                 _weightSum += weight - s.Weight;
                 s.Weight = weight;
-                _dirty.Add(s.Index);
+                _dirty.Add(server.Index);
                 step.Events.Add(Event(HealthCheckEventKind.WeightChanged, s, old, old, result, now, $"weight {weight}"));
             }
         }
         else
         {
             s.Failures++;
-            if (old == RealServerHealthState.Up && s.FailedAttempts < Policy.Retry) // retries only while UP, as keepalived
+            if (s.CheckState == RealServerHealthState.Up && s.FailedAttempts < Policy.Retry) // retries only while UP, as keepalived
             {
                 s.FailedAttempts++;
                 next = TimeSpan.FromSeconds(Policy.DelayBeforeRetrySeconds);
@@ -169,13 +238,19 @@ public sealed class HealthChecker
             else
             {
                 s.FailedAttempts = 0;
-                if (old == RealServerHealthState.Up)
+                if (s.CheckState == RealServerHealthState.Up)
+                {
+                    s.CheckState = RealServerHealthState.Down;
+                    s.Shared.FailedChecks++;
+                }
+                if (old == RealServerHealthState.Up && s.Shared.FailedChecks > 0)
                 {
                     s.State = RealServerHealthState.Down;
                     s.LastChange = now;
                     _weightSum -= s.Weight;
-                    _dirty.Add(s.Index);
-                    step.Events.Add(Event(HealthCheckEventKind.RealServerDown, s, old, s.State, result, now, result.Message));
+                    _dirty.Add(server.Index);
+                    step.Events.Add(Event(HealthCheckEventKind.RealServerDown, s, old, s.State, result, now,
+                        CheckTypes.Count > 1 ? $"{s.CheckType} check: {result.Message}" : result.Message));
                 }
             }
         }
@@ -191,7 +266,7 @@ public sealed class HealthChecker
         if (action.IsSorryServer) _sorryKnown = false;
         else
         {
-            var s = _servers.FirstOrDefault(x => ReferenceEquals(x.RealServer, action.Server));
+            var s = _servers.FirstOrDefault(x => x.IsPrimary && ReferenceEquals(x.RealServer, action.Server));
             if (s is not null) { s.Applied = false; _dirty.Add(s.Index); }
         }
         return new HealthCheckEvent
@@ -218,7 +293,7 @@ public sealed class HealthChecker
         if (!Policy.Omega) return step;
         foreach (var s in _servers)
         {
-            if (s.State == RealServerHealthState.Up)
+            if (s.IsPrimary && s.State == RealServerHealthState.Up)
             {
                 s.State = RealServerHealthState.Down;
                 s.LastChange = now;
@@ -228,7 +303,7 @@ public sealed class HealthChecker
         }
         if (Policy.MonitorOnly) return step;
         foreach (var s in _servers)
-            if (s.IpvsWeight is not null || !s.Applied) { step.Actions.Add(new IpvsHealthAction(s.RealServer, null, false)); s.IpvsWeight = null; s.Applied = true; }
+            if (s.IsPrimary && (s.IpvsWeight is not null || !s.Applied)) { step.Actions.Add(new IpvsHealthAction(s.RealServer, null, false)); s.IpvsWeight = null; s.Applied = true; }
         if (Policy.SorryServer is { } sorry && (_sorryApplied is not null || !_sorryKnown))
         {
             step.Actions.Add(new IpvsHealthAction(sorry, null, true));
@@ -238,11 +313,13 @@ public sealed class HealthChecker
         return step;
     }
 
+    private RealServerHealth Primary(RealServerHealth s) => s.IsPrimary ? s : _servers[s.Index - s.CheckIndex];
+
     private void Schedule(RealServerHealth s, DateTimeOffset at)
     {
         s.NextCheck = at;
         s.Scheduled = true;
-        _queue.Enqueue(s, at);
+        if (!ExternalScheduling) _queue.Enqueue(s, at);
     }
 
     private bool UpdateQuorum(CheckerStep step, DateTimeOffset now)
@@ -285,7 +362,7 @@ public sealed class HealthChecker
             s.IpvsWeight = want;
             s.Applied = true;
         }
-        if (all) foreach (var s in _servers) Consider(s);
+        if (all) { foreach (var s in _servers) if (s.IsPrimary) Consider(s); }
         else foreach (var i in _dirty) Consider(_servers[i]);
         _dirty.Clear();
 

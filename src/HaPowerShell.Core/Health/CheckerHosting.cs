@@ -87,7 +87,8 @@ public sealed class IpvsHealthCheckInfo
     public int Id { get; init; }
     public string Name { get; init; } = "";
     public IpvsService Service { get; init; } = null!;
-    public HealthCheckType CheckType { get; init; }
+    /// <summary>The checks of each real server (keepalived: the checkers of each real_server); a real server is UP when all pass.</summary>
+    public HealthCheckType[] CheckType { get; init; } = Array.Empty<HealthCheckType>();
     public HealthCheckerStatus Status { get; init; }
     public bool QuorumUp { get; init; }
     public long WeightSum { get; init; }
@@ -97,6 +98,9 @@ public sealed class IpvsHealthCheckInfo
     public int Up { get; init; }
     public int Down { get; init; }
     public int InFlight { get; init; }
+
+    /// <summary>Whether the checks run on the dedicated TCP loop (one thread, epoll, non-blocking connects) rather than as .NET tasks.</summary>
+    public bool TcpLoop { get; init; }
     public long Checks { get; init; }
     public long Failures { get; init; }
 
@@ -115,7 +119,7 @@ public sealed class IpvsHealthCheckInfo
 
     public override string ToString() => $"{Name} ({Service}): {Status}, {Up} up, {Down} down";
 
-    public static IpvsHealthCheckInfo From(int id, HealthCheckRunner runner, HealthCheckType type)
+    public static IpvsHealthCheckInfo From(int id, HealthCheckRunner runner, HealthCheckType[] type)
     {
         return runner.Read(c =>
         {
@@ -132,9 +136,10 @@ public sealed class IpvsHealthCheckInfo
                 Quorum = c.Policy.Quorum,
                 Hysteresis = c.Policy.Hysteresis,
                 SorryServerActive = c.SorryServerActive,
-                Up = servers.Count(s => s.State == RealServerHealthState.Up),
-                Down = servers.Count(s => s.State == RealServerHealthState.Down),
+                Up = servers.Count(s => s.IsPrimary && s.State == RealServerHealthState.Up),
+                Down = servers.Count(s => s.IsPrimary && s.State == RealServerHealthState.Down),
                 InFlight = runner.InFlight,
+                TcpLoop = runner.UsesTcpLoop,
                 Checks = servers.Sum(s => s.Checks),
                 Failures = servers.Sum(s => s.Failures),
                 MaxLateness = servers.Length == 0 ? TimeSpan.Zero : servers.Max(s => s.MaxLateness),

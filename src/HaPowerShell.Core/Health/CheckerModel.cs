@@ -72,6 +72,11 @@ public sealed class CheckerPolicy
 
     public string? NotifyDown { get; set; }
 
+    /// <summary>quorum_up / quorum_down: command lines run (through /bin/sh -c) when quorum is gained / lost.</summary>
+    public string? NotifyQuorumUp { get; set; }
+
+    public string? NotifyQuorumDown { get; set; }
+
     /// <summary>Check and report only: never change IPVS.</summary>
     public bool MonitorOnly { get; set; }
 
@@ -165,46 +170,91 @@ public sealed class HealthCheckEvent
     };
 }
 
-/// <summary>The live state of one real server under a checker (see Get-IpvsHealthCheck).</summary>
+/// <summary>
+/// The live state of one check of one real server under a checker (see Get-IpvsHealthCheck). A real
+/// server with several checks (keepalived: several checkers in one real_server block) has one of
+/// these per check; they share the real server's state (<see cref="State"/>, <see cref="Weight"/>,
+/// <see cref="IpvsWeight"/>, <see cref="LastChange"/>), which is UP only while every check is UP
+/// (<see cref="CheckState"/>).
+/// </summary>
 public sealed class RealServerHealth
 {
-    internal RealServerHealth(IpvsRealServer server, int configuredWeight, int index)
+    /// <summary>What the checks of one real server share.</summary>
+    internal sealed class ServerState
+    {
+        public RealServerHealthState State;
+        public int Weight;
+        public int? IpvsWeight;
+        public bool Applied;
+        public DateTimeOffset? LastChange;
+        public int FailedChecks;
+        public ServerState Clone() => (ServerState)MemberwiseClone();
+    }
+
+    internal RealServerHealth(IpvsRealServer server, int configuredWeight, int index, ServerState shared, int checkIndex, HealthCheckType? checkType)
     {
         RealServer = server;
         ConfiguredWeight = configuredWeight;
-        Weight = configuredWeight;
+        Shared = shared;
+        Shared.Weight = configuredWeight;
         Index = index;
+        CheckIndex = checkIndex;
+        CheckType = checkType;
     }
 
     internal int Index { get; }
+    internal ServerState Shared { get; private set; }
+
+    /// <summary>Whether this is the first check of its real server (the one that stands for the server in IPVS changes and counts).</summary>
+    internal bool IsPrimary => CheckIndex == 0;
 
     public IpvsRealServer RealServer { get; }
     public IPAddress Address => RealServer.Address;
     public int Port => RealServer.Port;
     public string Endpoint => RealServer.Endpoint;
 
-    public RealServerHealthState State { get; internal set; }
+    /// <summary>Which check of the real server this is (0 for the first), and its type.</summary>
+    public int CheckIndex { get; }
+
+    public HealthCheckType? CheckType { get; }
+
+    /// <summary>The real server's state: UP only while all its checks are UP.</summary>
+    public RealServerHealthState State { get => Shared.State; internal set => Shared.State = value; }
+
+    /// <summary>This check's own state (the same as <see cref="State"/> when the real server has one check).</summary>
+    public RealServerHealthState CheckState { get; internal set; }
 
     /// <summary>The weight the real server was configured with; restored when it comes back UP.</summary>
     public int ConfiguredWeight { get; }
 
     /// <summary>The weight it has while UP (the configured one, or the last misc_dynamic one).</summary>
-    public int Weight { get; internal set; }
+    public int Weight { get => Shared.Weight; internal set => Shared.Weight = value; }
 
     /// <summary>What IPVS holds for it as far as the checker knows: the weight, or null when absent.</summary>
-    public int? IpvsWeight { get; internal set; }
+    public int? IpvsWeight { get => Shared.IpvsWeight; internal set => Shared.IpvsWeight = value; }
 
-    internal bool Applied { get; set; }
+    internal bool Applied { get => Shared.Applied; set => Shared.Applied = value; }
 
-    /// <summary>Failed attempts since the last success (retries used).</summary>
+    /// <summary>Failed attempts of this check since its last success (retries used).</summary>
     public int FailedAttempts { get; internal set; }
 
     public DateTimeOffset NextCheck { get; internal set; }
     internal bool InFlight { get; set; }
     internal bool Scheduled { get; set; }
 
+    /// <summary>
+    /// The last result that differed from the one before (success after failure, a new failure while
+    /// retrying...). The TCP loop does not make a new object for a check whose outcome repeats; see
+    /// <see cref="LastCheck"/> for when the last check finished.
+    /// </summary>
     public HealthCheckResult? LastResult { get; internal set; }
-    public DateTimeOffset? LastChange { get; internal set; }
+
+    /// <summary>When the last check finished.</summary>
+    public DateTimeOffset? LastCheck { get; internal set; }
+
+    /// <summary>When the real server last changed state.</summary>
+    public DateTimeOffset? LastChange { get => Shared.LastChange; internal set => Shared.LastChange = value; }
+
     public long Checks { get; internal set; }
     public long Failures { get; internal set; }
 
@@ -216,9 +266,14 @@ public sealed class RealServerHealth
     /// <summary>The real server this state is about (its service is the checker's).</summary>
     public IpvsService? Service => RealServer.Service;
 
-    internal RealServerHealth Copy() => (RealServerHealth)MemberwiseClone();
+    internal RealServerHealth Copy()
+    {
+        var c = (RealServerHealth)MemberwiseClone();
+        c.Shared = Shared.Clone();
+        return c;
+    }
 
-    public override string ToString() => $"{Endpoint} {State}";
+    public override string ToString() => CheckType is null ? $"{Endpoint} {State}" : $"{Endpoint} {State} ({CheckType} {CheckState})";
 }
 
 /// <summary>What one step of the checker decided: IPVS changes to make (in order) and events to publish.</summary>

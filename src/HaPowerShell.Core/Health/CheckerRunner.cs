@@ -9,7 +9,7 @@ namespace HaPowerShell.Core.Health;
 /// events are handed to <see cref="EventSink"/> outside it. Hosted by Start-IpvsHealthCheck in a
 /// PowerShell session, and by the daemon.
 /// </summary>
-public sealed class HealthCheckRunner
+public sealed partial class HealthCheckRunner
 {
     private readonly object _sync = new();
     private readonly HealthChecker _checker;
@@ -39,6 +39,7 @@ public sealed class HealthCheckRunner
         _ipvs = ipvs;
         _time = time ?? TimeProvider.System;
         _byIndex = checker.RealServers.Select(checks).ToArray();
+        _tcp = TcpProbes(_byIndex);
     }
 
     public HealthChecker Checker => _checker;
@@ -49,17 +50,35 @@ public sealed class HealthCheckRunner
     /// <summary>How many recent events <see cref="RecentEvents"/> keeps.</summary>
     public int EventHistory { get; set; } = 200;
 
-    public bool IsRunning => _loop is { IsCompleted: false };
+    public bool IsRunning => _tcp is null ? _loop is { IsCompleted: false } : _thread is { IsAlive: true };
     public DateTimeOffset? StartTime { get; private set; }
     public DateTimeOffset? StopTime { get; private set; }
-    public Exception? Fault => _loop?.Exception?.InnerException;
+    public Exception? Fault => _tcp is null ? _loop?.Exception?.InnerException : _threadFault;
 
     /// <summary>Checks running now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Runs <paramref name="read"/> on the checker under the lock (for consistent snapshots).</summary>
+    /// <summary>Whether the checks run on the dedicated TCP loop (one thread, epoll) rather than as tasks.</summary>
+    public bool UsesTcpLoop => _tcp is not null;
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the checker under the lock (for consistent snapshots). While the
+    /// TCP loop runs, the loop's thread runs it between two rounds of checks, so that a snapshot of
+    /// thousands of real servers never holds the loop up from another, lower-priority thread.
+    /// </summary>
     public T Read<T>(Func<HealthChecker, T> read)
     {
+        if (_tcp is not null && _thread is { IsAlive: true } t && t != Thread.CurrentThread)
+        {
+            var request = new ReadRequest(() => read(_checker));
+            lock (_reads) _reads.Enqueue(request);
+            _epoll?.Wake();
+            // the loop answers within one round; if it stopped meanwhile, answer here
+            while (!request.Done.Wait(100))
+                if (!t.IsAlive && request.TryClaim()) { lock (_sync) request.Run(); }
+            if (request.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(request.Error);
+            return (T)request.Result!;
+        }
         lock (_sync) return read(_checker);
     }
 
@@ -78,11 +97,13 @@ public sealed class HealthCheckRunner
             _origin = _time.GetUtcNow();
             _originTimestamp = _time.GetTimestamp();
             StartTime = _origin;
+            if (_tcp is not null) _checker.ExternalScheduling = true;
             step = _checker.Start(StartTime.Value);
             events = Apply(step);
         }
         Publish(events);
-        _loop = Task.Run(() => LoopAsync(_stop.Token));
+        if (_tcp is not null) StartTcpLoop();
+        else _loop = Task.Run(() => LoopAsync(_stop.Token));
         return events;
     }
 
@@ -90,6 +111,7 @@ public sealed class HealthCheckRunner
     public IReadOnlyList<HealthCheckEvent> Stop(TimeSpan wait)
     {
         _stop.Cancel();
+        if (_tcp is not null) StopTcpLoop(wait);
         try { _loop?.Wait(wait); } catch (AggregateException) { }
         var until = Stopwatch.StartNew();
         while (InFlight > 0 && until.Elapsed < wait) Thread.Sleep(10);
@@ -224,10 +246,11 @@ public static class HealthChecks
     public static IHealthCheck Http(HttpCheckOptions o) => new HttpHealthCheck(o);
     public static IHealthCheck Misc(MiscCheck runner, MiscCheckOptions o) => new MiscHealthCheck(runner, o);
 
-    private sealed class TcpHealthCheck : IHealthCheck
+    internal sealed class TcpHealthCheck : IHealthCheck
     {
         private readonly TcpCheckOptions _o;
         public TcpHealthCheck(TcpCheckOptions o) { o.Retry = 0; o.Validate(); _o = o; }
+        public TcpCheckOptions Options => _o;
         public string Target => Ipvs.IpvsText.Endpoint(_o.Address, (ushort)_o.Port);
         public async Task<HealthCheckResult> RunAsync(CancellationToken ct) => await NetworkCheck.TcpAsync(_o, ct).ConfigureAwait(false);
     }

@@ -17,7 +17,7 @@ internal static class HealthCheckRegistry
     {
         public required int Id { get; init; }
         public required HealthCheckRunner Runner { get; init; }
-        public required HealthCheckType CheckType { get; init; }
+        public required HealthCheckType[] CheckType { get; init; }
         public string Name => Runner.Checker.Name;
         public IpvsHealthCheckInfo Info() => IpvsHealthCheckInfo.From(Id, Runner, CheckType);
     }
@@ -26,7 +26,7 @@ internal static class HealthCheckRegistry
     private static readonly List<Entry> Entries = new();
     private static int _nextId;
 
-    public static Entry Add(HealthCheckRunner runner, HealthCheckType type)
+    public static Entry Add(HealthCheckRunner runner, HealthCheckType[] type)
     {
         lock (Sync)
         {
@@ -66,8 +66,9 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     [Parameter]
     public string? Name { get; set; }
 
+    /// <summary>The checks of each real server; several = a real server is UP only while all pass (keepalived: several checkers in a real_server).</summary>
     [Parameter]
-    public HealthCheckType CheckType { get; set; } = HealthCheckType.Tcp;
+    public HealthCheckType[] CheckType { get; set; } = { HealthCheckType.Tcp };
 
     /// <summary>connect_port: the port to check instead of the real server's.</summary>
     [Parameter]
@@ -172,6 +173,24 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     [Parameter]
     public string? NotifyDown { get; set; }
 
+    /// <summary>quorum_up: command line run through /bin/sh -c when the service gains quorum.</summary>
+    [Parameter]
+    [Alias("QuorumUp")]
+    public string? NotifyQuorumUp { get; set; }
+
+    /// <summary>quorum_down: command line run through /bin/sh -c when the service loses quorum.</summary>
+    [Parameter]
+    [Alias("QuorumDown")]
+    public string? NotifyQuorumDown { get; set; }
+
+    /// <summary>checker_priority: the nice value of the TCP loop's thread.</summary>
+    [Parameter]
+    public int? CheckerPriority { get; set; }
+
+    /// <summary>checker_realtime_priority: SCHED_RR priority of the TCP loop's thread.</summary>
+    [Parameter]
+    public int? CheckerRealtimePriority { get; set; }
+
     [Parameter]
     public SwitchParameter MonitorOnly { get; set; }
 
@@ -188,7 +207,34 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         {
             _codes = StatusCodeSet.Parse(StatusCode);
             _digest = Digest is null ? null : HealthDigest.Normalize(Digest);
-            if (CheckType == HealthCheckType.Misc && string.IsNullOrEmpty(MiscPath))
+            if (CheckType is null || CheckType.Length == 0)
+                throw new HealthCheckException("NoCheckType", HealthCheckFailureKind.InvalidArgument, "-CheckType needs at least one of Tcp, Http, Misc.", null);
+            if (CheckType.Distinct().Count() != CheckType.Length)
+                throw new HealthCheckException("DuplicateCheckType", HealthCheckFailureKind.InvalidArgument,
+                    $"-CheckType {string.Join(",", CheckType)} names a check type twice; give each of Tcp, Http, Misc at most once.", CheckType);
+            if (CheckerPriority is int nice)
+            {
+                if (nice is < -20 or > 19)
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument, $"-CheckerPriority {nice} must be a nice value from -20 to 19.", nice);
+                if (CheckType.Any(t => t != HealthCheckType.Tcp))
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
+                        "-CheckerPriority sets the nice value of the TCP check thread; it needs -CheckType Tcp alone (HTTP and MISC checks run as tasks).", nice);
+                if (nice < 0 && HaPowerShell.Native.Processes.UserAccount.EffectiveUid != 0)
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.PermissionDenied,
+                        $"-CheckerPriority {nice} (below 0) needs root; run as root or give 0 or more.", nice);
+            }
+            if (CheckerRealtimePriority is int rt)
+            {
+                if (rt is < 1 or > 99)
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument, $"-CheckerRealtimePriority {rt} must be from 1 to 99.", rt);
+                if (CheckType.Any(t => t != HealthCheckType.Tcp))
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
+                        "-CheckerRealtimePriority applies to the TCP check thread; it needs -CheckType Tcp alone (HTTP and MISC checks run as tasks).", rt);
+                if (HaPowerShell.Native.Processes.UserAccount.EffectiveUid != 0)
+                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.PermissionDenied,
+                        "-CheckerRealtimePriority needs root; run as root or leave it out.", rt);
+            }
+            if (CheckType.Contains(HealthCheckType.Misc) && string.IsNullOrEmpty(MiscPath))
                 throw new HealthCheckException("ScriptNotFound", HealthCheckFailureKind.InvalidArgument, "-CheckType Misc needs -MiscPath, the program to run.", null);
             Policy(null).Validate();
         }
@@ -242,6 +288,8 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         Hysteresis = Hysteresis,
         NotifyUp = NotifyUp,
         NotifyDown = NotifyDown,
+        NotifyQuorumUp = NotifyQuorumUp,
+        NotifyQuorumDown = NotifyQuorumDown,
         MonitorOnly = MonitorOnly,
         SorryServer = SorryServer is null ? null : new IpvsRealServer
         {
@@ -265,8 +313,8 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
                 $"Service {service} has no real servers to check; add them with Add-IpvsRealServer first.", service);
 
         var policy = Policy(servers[0]);
-        var checker = new HealthChecker(name, service, servers, policy, configuredWeight: r => Weight ?? r.Weight);
-        var misc = CheckType == HealthCheckType.Misc ? MiscCheck.CreateDefault() : null;
+        var checker = new HealthChecker(name, service, servers, policy, configuredWeight: r => Weight ?? r.Weight, checkTypes: CheckType);
+        var misc = CheckType.Contains(HealthCheckType.Misc) ? MiscCheck.CreateDefault() : null;
         string? miscPath = MiscPath;
         if (misc is not null && !UseShell && miscPath!.Contains('/') && !System.IO.Path.IsPathRooted(miscPath))
             miscPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(miscPath);
@@ -275,7 +323,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         {
             var r = s.RealServer;
             int port = TcpCheckOptions.PortFor(r, Port);
-            switch (CheckType)
+            switch (s.CheckType)
             {
                 case HealthCheckType.Misc:
                     return HealthChecks.Misc(misc!, new MiscCheckOptions
@@ -309,10 +357,14 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         }
 
         foreach (var s in checker.RealServers)
-            if (TcpCheckOptions.PortFor(s.RealServer, Port) == 0 && CheckType != HealthCheckType.Misc)
+            if (TcpCheckOptions.PortFor(s.RealServer, Port) == 0 && s.CheckType != HealthCheckType.Misc)
                 throw new HealthCheckException("InvalidPort", HealthCheckFailureKind.InvalidArgument,
                     $"Real server {s.Endpoint} has no port of its own (a firewall-mark service); give one with -Port.", s.RealServer);
-        var runner = new HealthCheckRunner(checker, Make, MonitorOnly ? null : new IpvsAdminHealthActions(() => Admin)); // builds (validates) every check
+        var runner = new HealthCheckRunner(checker, Make, MonitorOnly ? null : new IpvsAdminHealthActions(() => Admin)) // builds (validates) every check
+        {
+            TcpLoopNice = CheckerPriority,
+            TcpLoopRealtimePriority = CheckerRealtimePriority,
+        };
 
         string what = MonitorOnly ? "Check (monitor only, IPVS unchanged)" : "Check and add/remove/reweight real servers";
         if (!ShouldProcess($"{servers.Count} real server(s) of {service}", what)) return;
@@ -333,20 +385,23 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     /// <summary>notify_up / notify_down: run through /bin/sh -c, in the background, with the event in the environment.</summary>
     private static void Notify(CheckerPolicy policy, HealthCheckEvent e)
     {
-        string? command = e.Kind switch
+        (string? command, string what) = e.Kind switch
         {
-            HealthCheckEventKind.RealServerUp => policy.NotifyUp,
-            HealthCheckEventKind.RealServerDown => policy.NotifyDown,
-            _ => null,
+            HealthCheckEventKind.RealServerUp => (policy.NotifyUp, "UP"),
+            HealthCheckEventKind.RealServerDown => (policy.NotifyDown, "DOWN"),
+            HealthCheckEventKind.QuorumUp => (policy.NotifyQuorumUp, "QUORUM_UP"),
+            HealthCheckEventKind.QuorumDown => (policy.NotifyQuorumDown, "QUORUM_DOWN"),
+            _ => (null, ""),
         };
         if (string.IsNullOrEmpty(command)) return;
         var env = new Dictionary<string, string>
         {
-            ["HAPS_EVENT"] = e.Kind == HealthCheckEventKind.RealServerUp ? "UP" : "DOWN",
+            ["HAPS_EVENT"] = what,
             ["HAPS_CHECKER"] = e.Checker,
             ["HAPS_SERVICE"] = e.Service?.ToString() ?? "",
             ["HAPS_REAL_SERVER_ADDRESS"] = e.Address?.ToString() ?? "",
             ["HAPS_REAL_SERVER_PORT"] = e.Port.ToString(),
+            ["HAPS_WEIGHT_SUM"] = e.WeightSum.ToString(),
         };
         _ = Task.Run(() =>
         {
