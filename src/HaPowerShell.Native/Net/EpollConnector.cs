@@ -10,7 +10,9 @@ namespace HaPowerShell.Native.Net;
 /// close; nothing is sent). Each connect carries a caller-chosen 32-bit token that comes back when it
 /// completes. Nothing here allocates per connect: addresses are encoded once into
 /// <see cref="EncodeAddress"/> buffers and <see cref="Wait"/> fills a caller's span.
-/// Linux x86-64 (epoll_event is packed there).
+/// struct epoll_event is { u32 events; u64 data } packed to 12 bytes on x86 and x86-64 and
+/// naturally aligned (16 bytes, data at offset 8) on the other Linux architectures; the layout is
+/// picked at run time.
 /// </summary>
 public sealed unsafe class EpollConnector : IDisposable
 {
@@ -21,16 +23,19 @@ public sealed unsafe class EpollConnector : IDisposable
     private const int EfdNonBlock = 0x800, EfdCloExec = 0x80000;
     private const ulong WakeToken = ulong.MaxValue;
 
-    [StructLayout(LayoutKind.Sequential, Pack = 1)]
-    private struct EpollEvent
+    private static readonly int EventSize = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 12 : 16;
+    private static readonly int EventDataOffset = EventSize - 8;
+
+    private static void WriteEvent(byte* ev, uint events, ulong data)
     {
-        public uint Events;
-        public ulong Data;
+        new Span<byte>(ev, EventSize).Clear();
+        System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ev, events);
+        System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ev + EventDataOffset, data);
     }
 
     [DllImport("libc", SetLastError = true)] private static extern int epoll_create1(int flags);
-    [DllImport("libc", SetLastError = true)] private static extern int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
-    [DllImport("libc", SetLastError = true)] private static extern int epoll_wait(int epfd, EpollEvent* events, int max, int timeout);
+    [DllImport("libc", SetLastError = true)] private static extern int epoll_ctl(int epfd, int op, int fd, byte* ev);
+    [DllImport("libc", SetLastError = true)] private static extern int epoll_wait(int epfd, byte* events, int max, int timeout);
     [DllImport("libc", SetLastError = true)] private static extern int socket(int domain, int type, int protocol);
     [DllImport("libc", SetLastError = true)] private static extern int connect(int fd, byte* addr, int len);
     [DllImport("libc", SetLastError = true)] private static extern int bind(int fd, byte* addr, int len);
@@ -54,8 +59,9 @@ public sealed unsafe class EpollConnector : IDisposable
             close(_epfd);
             throw new SocketException(e);
         }
-        var ev = new EpollEvent { Events = 0x001 /* EPOLLIN */, Data = WakeToken };
-        if (epoll_ctl(_epfd, EpollCtlAdd, _wakefd, &ev) < 0)
+        byte* ev = stackalloc byte[16];
+        WriteEvent(ev, 0x001 /* EPOLLIN */, WakeToken);
+        if (epoll_ctl(_epfd, EpollCtlAdd, _wakefd, ev) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
             Dispose();
@@ -104,8 +110,9 @@ public sealed unsafe class EpollConnector : IDisposable
         if (r == 0) { close(s); return 0; }
         int e = Marshal.GetLastPInvokeError();
         if (e != EInProgress) return CloseWith(s, e);
-        var ev = new EpollEvent { Events = EpollOut | EpollErr | EpollHup | EpollOneShot, Data = token };
-        if (epoll_ctl(_epfd, EpollCtlAdd, s, &ev) < 0) return CloseWith(s, Marshal.GetLastPInvokeError());
+        byte* ev = stackalloc byte[16];
+        WriteEvent(ev, EpollOut | EpollErr | EpollHup | EpollOneShot, token);
+        if (epoll_ctl(_epfd, EpollCtlAdd, s, ev) < 0) return CloseWith(s, Marshal.GetLastPInvokeError());
         fd = s;
         return EInProgress;
     }
@@ -121,7 +128,7 @@ public sealed unsafe class EpollConnector : IDisposable
     public int Wait(Span<uint> tokens, int timeoutMilliseconds)
     {
         int max = Math.Min(tokens.Length, 1024);
-        EpollEvent* evs = stackalloc EpollEvent[max];
+        byte* evs = stackalloc byte[max * EventSize];
         int n = epoll_wait(_epfd, evs, max, timeoutMilliseconds);
         if (n < 0)
         {
@@ -132,13 +139,16 @@ public sealed unsafe class EpollConnector : IDisposable
         int k = 0;
         for (int i = 0; i < n; i++)
         {
-            if (evs[i].Data == WakeToken)
+            byte* e = evs + i * EventSize;
+            uint events = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(e);
+            ulong data = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(e + EventDataOffset);
+            if (data == WakeToken)
             {
                 ulong v;
                 read(_wakefd, &v, 8);
                 continue;
             }
-            tokens[k++] = (uint)evs[i].Data | ((evs[i].Events & (EpollErr | EpollHup)) != 0 ? ErrorFlag : 0);
+            tokens[k++] = (uint)data | ((events & (EpollErr | EpollHup)) != 0 ? ErrorFlag : 0);
         }
         return k;
     }
