@@ -136,7 +136,7 @@ Describe 'ARP against real peers' -Tag 'Root' -Skip:(-not $LabSupported) {
         }
         # Neighbour entries for Get-ArpEntry: a resolved peer (IPv4 and IPv6) and a static one.
         # iputils ping when installed, else busybox's (both take -c/-W/-6)
-        $ping = if (Get-Command ping -CommandType Application -ErrorAction Ignore) { @('ping') } else { @('busybox', 'ping') }
+        $ping = @(if (Get-Command ping -CommandType Application -ErrorAction Ignore) { 'ping' } else { 'busybox', 'ping' })
         $null = Invoke-LabCommand -Topology $T -HostName me -Command $ping[0] -ArgumentList (@($ping | Select-Object -Skip 1) + @('-c', '1', '-W', '2', $Peer.IPv4Address))
         $null = Invoke-LabCommand -Topology $T -HostName me -Command $ping[0] -ArgumentList (@($ping | Select-Object -Skip 1) + @('-6', '-c', '1', '-W', '2', $Peer.IPv6Address))
         Invoke-Ip me 'neigh', 'add', '192.0.2.77', 'lladdr', '02:00:00:00:00:77', 'dev', 'eth0', 'nud', 'permanent'

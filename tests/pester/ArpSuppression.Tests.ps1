@@ -148,7 +148,7 @@ Values | Out-Key AfterBad
             if ($r.ExitCode -ne 0) { throw "setup '$($cmd -join ' ')' failed: $($r.StdErr)" }
         }
         $capture = Start-LabCapture -Topology $T -HostName client -Filter 'arp'
-        $pingCmd = if (Get-Command ping -CommandType Application -ErrorAction Ignore) { @('ping') } else { @('busybox', 'ping') }
+        $pingCmd = @(if (Get-Command ping -CommandType Application -ErrorAction Ignore) { 'ping' } else { 'busybox', 'ping' })
         $script:Ping = Invoke-Lab client ($pingCmd + @('-c', '2', '-W', '2', $Vip))
         $script:ClientArp = @(Stop-LabCapture -Capture $capture)
         $script:ClientView = ConvertFrom-LabOutput (Invoke-LabPwsh -Topology $T -HostName client -ModulePath $env:HAPS_MODULE_PATH -Script ([scriptblock]::Create($Prelude + @'
