@@ -170,17 +170,10 @@ public sealed partial class IpvsAdmin
     }
 
     /// <summary>Works out the changes that turn the live table into <paramref name="desired"/>.</summary>
-    public IpvsPlan PlanSync(IReadOnlyList<IpvsService> desired) => PlanSync(desired, null);
-
-    /// <summary>
-    /// As <see cref="PlanSync(IReadOnlyList{IpvsService})"/>, with the live table read already
-    /// (<see cref="Snapshot"/>, e.g. on another thread while the desired state was being parsed);
-    /// null reads it now.
-    /// </summary>
-    public IpvsPlan PlanSync(IReadOnlyList<IpvsService> desired, List<IpvsService>? current)
+    public IpvsPlan PlanSync(IReadOnlyList<IpvsService> desired)
     {
         ValidateTable(desired);
-        current ??= Snapshot();
+        var current = Snapshot();
         // A desired service that does not list its real servers (RealServers null, e.g. straight
         // from Get-IpvsService) keeps the ones it has: only what is stated is managed.
         foreach (var s in desired.Where(d => d.RealServers is null))

@@ -169,33 +169,21 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
         {
             List<IpvsService> desired;
             IpvsTimeout? timeout = null;
-            // The live table is read (kernel work) while the input is parsed (our work), on two
-            // threads; a bad input throws below and the read is simply dropped.
-            // (The session is opened on that thread too, so a missing IPVS does not hide an input error.)
-            var live = Task.Run(() => Admin.Snapshot());
-            try
+            if (ParameterSetName == "Object")
             {
-                if (ParameterSetName == "Object")
-                {
-                    desired = _objects;
-                }
-                else
-                {
-                    string text = ReadInput();
-                    try
-                    {
-                        if (IsJson(text)) (desired, timeout) = IpvsJson.Deserialize(text);
-                        else desired = IpvsRules.ToTable(IpvsRules.Parse(text));
-                    }
-                    catch (FormatException e) { throw InputError(e); }
-                }
+                desired = _objects;
             }
-            catch
+            else
             {
-                live.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                throw;
+                string text = ReadInput();
+                try
+                {
+                    if (IsJson(text)) (desired, timeout) = IpvsJson.Deserialize(text);
+                    else desired = IpvsRules.ToTable(IpvsRules.Parse(text));
+                }
+                catch (FormatException e) { throw InputError(e); }
             }
-            var plan = Admin.PlanSync(desired, live.GetAwaiter().GetResult());
+            var plan = Admin.PlanSync(desired);
             // Asked one by one only when someone can see or answer the question (-WhatIf, -Confirm,
             // -Verbose or a $ConfirmPreference that prompts); otherwise one call approves the plan,
             // which saves tens of thousands of ShouldProcess calls on a full sync.
