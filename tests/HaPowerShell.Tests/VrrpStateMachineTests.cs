@@ -859,3 +859,34 @@ public class VrrpStateMachineTests
         Assert.Equal(1, ib.Counters.PriorityZeroReceived);
     }
 }
+
+public class VrrpTakeoverRehearsalTests
+{
+    [Theory]
+    [InlineData(100)]
+    [InlineData(255)]
+    public void Rehearsal_reaches_master_on_its_own_engine_and_leaves_the_real_instance_alone(int priority)
+    {
+        var clock = new FakeVrrpClock { NowMicroseconds = 5 * Vrrp.S };
+        var router = new VrrpRouter("A", IPAddress.Parse("192.0.2.1"), clock);
+        var config = Vrrp.V3(priority) with
+        {
+            SyncGroup = "G",
+            TrackInterfaces = new[] { new VrrpTrackInterface("eth9", 0) },
+        };
+        var inst = router.Add(config);
+        router.Engine.Start();
+        var state = inst.State;
+        var due = inst.MasterDownTimerDue;
+        int sent = router.Actions.Sent.Count, changes = router.Actions.Changes.Count, log = router.Actions.Log.Count;
+
+        Assert.True(HaPowerShell.Core.Vrrp.Hosting.VrrpHost.RehearseTakeover(inst));
+
+        Assert.Equal(state, inst.State);
+        Assert.Equal(due, inst.MasterDownTimerDue);
+        Assert.Equal(sent, router.Actions.Sent.Count);
+        Assert.Equal(changes, router.Actions.Changes.Count);
+        Assert.Equal(log, router.Actions.Log.Count);
+        Assert.Equal(5 * Vrrp.S, clock.NowMicroseconds);
+    }
+}

@@ -284,15 +284,27 @@ public sealed class VrrpInstance
         Addresses = Config.VirtualAddresses.Select(v => v.Address).ToArray(),
     };
 
-    private void SendAdvertisement(int priority)
+    /// <summary>The adverts this instance sends at <paramref name="priority"/>: one per destination (the
+    /// multicast group, or each unicast peer), encoded with their checksums. Nothing is sent.</summary>
+    internal List<VrrpOutboundAdvertisement> EncodeAdvertisements(int priority)
     {
         var adv = BuildAdvertisement(priority);
         IEnumerable<IPAddress> destinations = Config.IsUnicast ? Config.UnicastPeers : new[] { VrrpCodec.MulticastGroup(Config.AddressFamily) };
+        var list = new List<VrrpOutboundAdvertisement>();
         foreach (var d in destinations)
         {
             var msg = VrrpCodec.Encode(adv, PrimaryAddress, d, Config.ChecksumMode);
             var withSum = adv with { Checksum = (ushort)(msg[6] << 8 | msg[7]) };
-            Actions.SendAdvertisement(this, new VrrpOutboundAdvertisement(PrimaryAddress, d, !Config.IsUnicast, withSum, msg));
+            list.Add(new VrrpOutboundAdvertisement(PrimaryAddress, d, !Config.IsUnicast, withSum, msg));
+        }
+        return list;
+    }
+
+    private void SendAdvertisement(int priority)
+    {
+        foreach (var a in EncodeAdvertisements(priority))
+        {
+            Actions.SendAdvertisement(this, a);
             Counters.AdvertisementsSent++;
             if (priority == 0) Counters.PriorityZeroSent++;
         }

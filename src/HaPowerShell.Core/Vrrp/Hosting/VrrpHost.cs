@@ -39,12 +39,14 @@ public sealed class VrrpHost : IDisposable
     private readonly Thread _thread;
     private readonly ConcurrentQueue<Action> _commands = new();
     private readonly WakeupEvent _wakeup = new();
+    private readonly DeadlineTimer _deadline = new();
     private readonly ConcurrentDictionary<string, VrrpRunningInstance> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<(string If, AddressFamily Family, IPAddress Source), SocketEntry> _sockets = new();
     private readonly Dictionary<string, SocketEntry> _socketOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _linkState = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task> _announceChain = new(StringComparer.Ordinal);
     private readonly Dictionary<int, Announcer> _announcers = new();
+    private bool _takeoverCompiled;
     private readonly List<VrrpStateChangedEventArgs> _pendingEvents = new();
     private readonly BlockingCollection<VrrpStateChangedEventArgs> _events = new();
     private readonly object _signal = new();
@@ -124,6 +126,7 @@ public sealed class VrrpHost : IDisposable
                 _links ??= new LinkChangeMonitor();
                 RefreshLinks();
                 _engine.Start(name);
+                PrepareTakeover(inst, itf.Index, config.InterfaceName);
                 PublishSnapshots();
                 return handle;
             }
@@ -228,15 +231,20 @@ public sealed class VrrpHost : IDisposable
                 Phase = "commands";
                 while (_commands.TryDequeue(out var c)) c();
 
+                // The next deadline is kept by the timerfd (exact); poll's own timeout, which the kernel
+                // lets overrun by 0.1% of its length, is only a backstop a second later.
                 long timeout = 1_000_000;
                 if (_engine.NextDueMicroseconds is { } due)
                 {
                     long wait = due - _engine.Clock.NowMicroseconds;
-                    timeout = wait <= 0 ? 0 : Math.Min(1_000_000, wait);
+                    if (wait <= 0) timeout = 0;
+                    else { _deadline.Arm(wait); timeout = wait + 1_000_000; }
                 }
+                else _deadline.Disarm();
                 fds.Clear();
                 entries.Clear();
                 fds.Add(_wakeup.Descriptor); entries.Add(null);
+                fds.Add(_deadline.Descriptor); entries.Add(null);
                 int linkSlot = -1;
                 if (_links is not null) { linkSlot = fds.Count; fds.Add(_links.Descriptor); entries.Add(null); }
                 foreach (var e in _sockets.Values) { fds.Add(e.Socket.ReceiveDescriptor); entries.Add(e); }
@@ -246,7 +254,8 @@ public sealed class VrrpHost : IDisposable
                 Phase = "receive";
 
                 if (readable[0]) _wakeup.Reset();
-                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) { DropAnnouncers(); RefreshLinks(); }
+                if (readable[1]) _deadline.Reset();
+                if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) { DropAnnouncers(); RefreshLinks(); PrimeAnnouncers(); }
                 for (int i = 0; i < fds.Count; i++)
                 {
                     if (!readable[i] || entries[i] is not { } entry) continue;
@@ -403,6 +412,108 @@ public sealed class VrrpHost : IDisposable
         return a;
     }
 
+    /// <summary>
+    /// Readies what a takeover runs, so that a backup's first takeover (it has never sent an advert)
+    /// does not pay for it between its Master_Down timer and its first advert: the adverts are encoded
+    /// and the address messages and GARP frames built once (nothing is sent), the interface's GARP socket
+    /// is opened, and the methods of the Master path and their native calls are compiled in the
+    /// background. Measured in bench/Vrrp.Bench.ps1 (docs/benchmarks.md).
+    /// </summary>
+    private void PrepareTakeover(VrrpInstance inst, int ifindex, string ifname)
+    {
+        _ = RehearseTakeover(inst);
+        _ = inst.EncodeAdvertisements(inst.EffectivePriority);
+        foreach (var a in inst.Config.VirtualAddresses)
+            _ = RtnlClient.BuildAddressChange(true, ifindex, a.Address, (byte)a.PrefixLength, a.Label, 0);
+        PrimeAnnouncer(ifindex, ifname, inst.Config.VirtualAddresses.Select(v => v.Address).ToArray());
+        if (_takeoverCompiled) return;
+        _takeoverCompiled = true;
+        Task.Run(() =>
+        {
+            CodeWarmUp.Prepare(typeof(Actions), "SendAdvertisement", "AddVirtualAddresses", "SendGratuitousArp", "RunNotify", "Handle");
+            CodeWarmUp.Prepare(typeof(VrrpHost), "SyncAcceptFilter", "GetAnnouncer", "PublishAndRaise");
+            CodeWarmUp.Prepare(typeof(VrrpSocket), "Send", "WriteSockaddrIn", "WriteSockaddrIn6");
+            CodeWarmUp.Prepare(typeof(PacketSocket), "Send");
+            CodeWarmUp.Prepare(typeof(RtnlClient), "AddAddress");
+            CodeWarmUp.Prepare(typeof(Tmds.Linux.LibC), "sendto");
+        });
+    }
+
+    /// <summary>
+    /// Runs the engine's own takeover once, on a private engine with a clock of its own and actions that
+    /// do nothing: a copy of the instance (no trackers, no sync group, not the owner) starts as Backup,
+    /// its Master_Down timer runs out, it becomes Master, then stops. That runs (so compiles) the state
+    /// machine's Master path as it is; nothing is sent and the host's engine is not touched.
+    /// </summary>
+    /// <returns>Whether the copy reached Master (it should; false means nothing was rehearsed).</returns>
+    internal static bool RehearseTakeover(VrrpInstance inst)
+    {
+        var clock = new RehearsalClock();
+        var engine = new VrrpEngine(RehearsalActions.Instance, clock);
+        var config = inst.Config with
+        {
+            Name = "rehearsal", Priority = Math.Min(inst.Config.Priority, 254), SourceAddress = inst.PrimaryAddress,
+            TrackInterfaces = Array.Empty<VrrpTrackInterface>(), TrackScripts = Array.Empty<VrrpTrackScript>(), SyncGroup = null,
+        };
+        try
+        {
+            var copy = engine.Add(config);
+            engine.Start(copy.Name);
+            clock.NowMicroseconds += 2 * copy.MasterDownIntervalMicroseconds;
+            engine.RunDueTimers();
+            bool master = copy.State == VrrpState.Master;
+            engine.Stop(copy.Name);
+            return master;
+        }
+        catch (VrrpConfigurationException) { return false; /* the instance itself was accepted; its copy is checked the same way */ }
+    }
+
+    private sealed class RehearsalClock : IVrrpClock
+    {
+        public long NowMicroseconds { get; set; } = 1_000_000;
+    }
+
+    private sealed class RehearsalActions : IVrrpActions
+    {
+        public static readonly RehearsalActions Instance = new();
+        public void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement) { }
+        public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) { }
+        public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) { }
+        public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind) { }
+        public void RunNotify(VrrpInstance instance, VrrpNotification notification) { }
+        public void RunTrackScript(VrrpTrackScript script) { }
+        public void StateChanged(VrrpStateChange change) { }
+    }
+
+    /// <summary>Opens the interface's GARP socket ahead of a takeover and builds its frames once, sending nothing.
+    /// A failure here is left to the takeover, which tries again and counts it.</summary>
+    private void PrimeAnnouncer(int ifindex, string ifname, IPAddress[] addresses)
+    {
+        try
+        {
+            if (GetAnnouncer(ifindex, ifname) is { } a)
+                new ArpEngine().Announce(DiscardingChannel.Instance, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero);
+        }
+        catch (Exception) { /* see above: the takeover retries and counts the error */ }
+    }
+
+    /// <summary>After a link change dropped them, the GARP sockets of the running instances' interfaces are opened again.</summary>
+    private void PrimeAnnouncers()
+    {
+        foreach (var i in _engine.Instances)
+            if (_socketOf.TryGetValue(i.Name, out var entry))
+                PrimeAnnouncer(entry.Socket.InterfaceIndex, entry.InterfaceName, i.Config.VirtualAddresses.Select(v => v.Address).ToArray());
+    }
+
+    /// <summary>A frame channel that sends nothing (for building GARP frames ahead of a takeover).</summary>
+    private sealed class DiscardingChannel : IFrameChannel
+    {
+        public static readonly DiscardingChannel Instance = new();
+        public DateTime Send(ReadOnlySpan<byte> frame) => DateTime.UtcNow;
+        public ReceivedFrame? Receive(TimeSpan timeout) => null;
+        public void Dispose() { }
+    }
+
     private void DropAnnouncers()
     {
         foreach (var a in _announcers.Values) a.Socket.Dispose();
@@ -435,6 +546,7 @@ public sealed class VrrpHost : IDisposable
         _filter?.Dispose();
         DropAnnouncers();
         _wakeup.Dispose();
+        _deadline.Dispose();
         _events.CompleteAdding();
     }
 
