@@ -105,8 +105,11 @@ public sealed class IpvsService
     /// <summary>Scheduler flags in ipvsadm's words: sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3.</summary>
     public string[] SchedulerFlag { get; set; } = Array.Empty<string>();
 
-    public IpvsStatistics Statistics { get; set; } = new();
-    public IpvsRate Rate { get; set; } = new();
+    // Made on first read: a parsed or desired-state object (tens of thousands in a large Import) never needs them.
+    public IpvsStatistics Statistics { get => _statistics ??= new(); set => _statistics = value; }
+    public IpvsRate Rate { get => _rate ??= new(); set => _rate = value; }
+    private IpvsStatistics? _statistics;
+    private IpvsRate? _rate;
 
     /// <summary>Real servers, when the service came from a configuration (Import/Sync/JSON).</summary>
     public List<IpvsRealServer>? RealServers { get; set; }
@@ -182,8 +185,11 @@ public sealed class IpvsRealServer
     /// <summary>GUE/GRE checksum option.</summary>
     public IpvsTunnelChecksum TunnelChecksum { get; set; }
 
-    public IpvsStatistics Statistics { get; set; } = new();
-    public IpvsRate Rate { get; set; } = new();
+    // Made on first read: a parsed or desired-state object (tens of thousands in a large Import) never needs them.
+    public IpvsStatistics Statistics { get => _statistics ??= new(); set => _statistics = value; }
+    public IpvsRate Rate { get => _rate ??= new(); set => _rate = value; }
+    private IpvsStatistics? _statistics;
+    private IpvsRate? _rate;
 
     /// <summary>"192.0.2.10:80" or "[2001:db8::10]:80".</summary>
     public string Endpoint => IpvsText.Endpoint(Address, Port);

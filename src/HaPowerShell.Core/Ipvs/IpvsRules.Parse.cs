@@ -176,16 +176,22 @@ public static partial class IpvsRules
     /// dropped (so "ipvsadm -A ..." works); we also drop a leading path ending in "/ipvsadm". A token starting
     /// with '#' begins a comment (ipvsadm-restore drops lines starting with '#'; we allow trailing comments too).
     /// </summary>
-    private static readonly char[] TokenSeparators = { ' ', '\t', '\r' };
-
     private static List<string> Tokenize(string line)
     {
-        var tokens = new List<string>();
-        foreach (var t in line.Split(TokenSeparators, StringSplitOptions.RemoveEmptyEntries))
+        // A scan rather than string.Split: no intermediate array (this runs once per line of inputs of tens of thousands).
+        var tokens = new List<string>(8);
+        var span = line.AsSpan();
+        int k = 0;
+        while (true)
         {
-            if (t.StartsWith('#')) break;
-            if (t == "ipvsadm" || (tokens.Count == 0 && t.EndsWith("/ipvsadm", StringComparison.Ordinal))) continue;
-            tokens.Add(t);
+            while (k < span.Length && span[k] is ' ' or '\t' or '\r') k++;
+            if (k >= span.Length) break;
+            int start = k;
+            while (k < span.Length && span[k] is not (' ' or '\t' or '\r')) k++;
+            var t = span[start..k];
+            if (t[0] == '#') break;
+            if (t.SequenceEqual("ipvsadm") || (tokens.Count == 0 && t.EndsWith("/ipvsadm", StringComparison.Ordinal))) continue;
+            tokens.Add(t.ToString());
         }
         return tokens;
     }
@@ -647,8 +653,12 @@ public static partial class IpvsRules
             v6 = false;
             addr = null;
             port = null;
-            why = $"illegal {what} address[:port] '{buf}'";
-            if (buf.Length == 0 || !buf.AsSpan().ContainsAnyExcept(AsciiDigits)) return false;
+            why = "";
+            if (buf.Length == 0 || !buf.AsSpan().ContainsAnyExcept(AsciiDigits))
+            {
+                why = $"illegal {what} address[:port] '{buf}'";
+                return false;
+            }
             string? portText = null;
             string host = buf;
             if (buf[0] == '[')

@@ -133,54 +133,54 @@ public static class IpvsValidation
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(r);
-        string where = $"Real server {DescribeReal(s, r)} of {Describe(s)}";
+        string where() => $"Real server {DescribeReal(s, r)} of {Describe(s)}"; // built only for an error
 
         if (r.Address is null || r.Address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
-            throw Error("RealServerAddressInvalid", $"{where}: give the real server's IPv4 or IPv6 Address.", r);
+            throw Error("RealServerAddressInvalid", $"{where()}: give the real server's IPv4 or IPv6 Address.", r);
         if (!IsUnicast(r.Address))
-            throw Error("RealServerAddressInvalid", $"{where}: {r.Address} is not a unicast address; the kernel only forwards to unicast (or local) addresses.", r);
+            throw Error("RealServerAddressInvalid", $"{where()}: {r.Address} is not a unicast address; the kernel only forwards to unicast (or local) addresses.", r);
 
         if (r.ForwardingMethod == IpvsForwardingMethod.FullNat)
-            throw Error("FullNatNotSupported", $"{where}: FULLNAT is not in mainline Linux: it exists only in out-of-tree forks such as Alibaba's LVS (for kernel 2.6.32) and its successors (e.g. iQIYI's DPVS), so this kernel cannot do it. Use Masquerade (NAT; replies must route back through this director), DirectRouting or Tunnel.", r);
+            throw Error("FullNatNotSupported", $"{where()}: FULLNAT is not in mainline Linux: it exists only in out-of-tree forks such as Alibaba's LVS (for kernel 2.6.32) and its successors (e.g. iQIYI's DPVS), so this kernel cannot do it. Use Masquerade (NAT; replies must route back through this director), DirectRouting or Tunnel.", r);
         if (r.ForwardingMethod is not (IpvsForwardingMethod.DirectRouting or IpvsForwardingMethod.Tunnel or IpvsForwardingMethod.Masquerade or IpvsForwardingMethod.Local))
-            throw Error("ForwardingMethodInvalid", $"{where}: forwarding method {(int)r.ForwardingMethod} does not exist; use DirectRouting, Tunnel or Masquerade. (FULLNAT is not in mainline Linux: it exists only in out-of-tree forks such as Alibaba's LVS for kernel 2.6.32 and its successors.)", r);
+            throw Error("ForwardingMethodInvalid", $"{where()}: forwarding method {(int)r.ForwardingMethod} does not exist; use DirectRouting, Tunnel or Masquerade. (FULLNAT is not in mainline Linux: it exists only in out-of-tree forks such as Alibaba's LVS for kernel 2.6.32 and its successors.)", r);
 
         bool tunnel = r.ForwardingMethod == IpvsForwardingMethod.Tunnel;
         // The kernel accepts a real server of the other family only for tunnelling (IPv6-in-IPv4 or the reverse).
         if (r.Address.AddressFamily != s.AddressFamily && !tunnel)
-            throw Error("RealServerAddressFamilyMismatch", $"{where}: the real server is {FamilyWord(r.Address.AddressFamily)} but the service is {FamilyWord(s.AddressFamily)}; a different address family is allowed only with ForwardingMethod Tunnel.", r);
+            throw Error("RealServerAddressFamilyMismatch", $"{where()}: the real server is {FamilyWord(r.Address.AddressFamily)} but the service is {FamilyWord(s.AddressFamily)}; a different address family is allowed only with ForwardingMethod Tunnel.", r);
 
         if (!s.IsFirewallMark && r.Port != 0 && r.Port != s.Port
             && r.ForwardingMethod is IpvsForwardingMethod.DirectRouting or IpvsForwardingMethod.Tunnel or IpvsForwardingMethod.Local)
-            throw Error("RealServerPortMismatch", $"{where}: with {r.ForwardingMethod} packets reach the real server unchanged, so its port must be the service port {s.Port} (ipvsadm would silently replace {r.Port}). Leave Port out (0), set it to {s.Port}, or use Masquerade to map ports.", r);
+            throw Error("RealServerPortMismatch", $"{where()}: with {r.ForwardingMethod} packets reach the real server unchanged, so its port must be the service port {s.Port} (ipvsadm would silently replace {r.Port}). Leave Port out (0), set it to {s.Port}, or use Masquerade to map ports.", r);
 
         if (r.Weight < 0 || r.Weight > MaxWeight)
-            throw Error("WeightOutOfRange", $"{where}: Weight {r.Weight} is outside 0..{MaxWeight} (ipvsadm's range; 0 drains the server).", r);
+            throw Error("WeightOutOfRange", $"{where()}: Weight {r.Weight} is outside 0..{MaxWeight} (ipvsadm's range; 0 drains the server).", r);
         if (r.UpperThreshold > int.MaxValue || r.LowerThreshold > int.MaxValue)
-            throw Error("ThresholdOutOfRange", $"{where}: thresholds must be 0..{int.MaxValue} (UpperThreshold {r.UpperThreshold}, LowerThreshold {r.LowerThreshold}).", r);
+            throw Error("ThresholdOutOfRange", $"{where()}: thresholds must be 0..{int.MaxValue} (UpperThreshold {r.UpperThreshold}, LowerThreshold {r.LowerThreshold}).", r);
         // ip_vs_add_dest/ip_vs_edit_dest refuse l_threshold > u_threshold with ERANGE, also when u_threshold is 0.
         if (r.LowerThreshold > r.UpperThreshold)
-            throw Error("LowerThresholdAboveUpper", $"{where}: LowerThreshold {r.LowerThreshold} is above UpperThreshold {r.UpperThreshold}; the kernel refuses that (even when UpperThreshold is 0, i.e. unlimited). Set UpperThreshold at or above LowerThreshold, or LowerThreshold to 0.", r);
+            throw Error("LowerThresholdAboveUpper", $"{where()}: LowerThreshold {r.LowerThreshold} is above UpperThreshold {r.UpperThreshold}; the kernel refuses that (even when UpperThreshold is 0, i.e. unlimited). Set UpperThreshold at or above LowerThreshold, or LowerThreshold to 0.", r);
 
         if (!tunnel)
         {
             if (r.TunnelType is not null || r.TunnelPort != 0 || r.TunnelChecksum != IpvsTunnelChecksum.NoChecksum)
-                throw Error("TunnelOptionWithoutTunnel", $"{where}: TunnelType, TunnelPort and TunnelChecksum apply only with ForwardingMethod Tunnel (ipvsadm: \"Tunnel options conflict with forward method\").", r);
+                throw Error("TunnelOptionWithoutTunnel", $"{where()}: TunnelType, TunnelPort and TunnelChecksum apply only with ForwardingMethod Tunnel (ipvsadm: \"Tunnel options conflict with forward method\").", r);
             return;
         }
         var type = r.TunnelType ?? IpvsTunnelType.IpIp;
         if (type is not (IpvsTunnelType.IpIp or IpvsTunnelType.Gue or IpvsTunnelType.Gre))
-            throw Error("TunnelTypeInvalid", $"{where}: tunnel type {(int)type} does not exist; use IpIp, Gue or Gre.", r);
+            throw Error("TunnelTypeInvalid", $"{where()}: tunnel type {(int)type} does not exist; use IpIp, Gue or Gre.", r);
         if (type == IpvsTunnelType.Gue && r.TunnelPort == 0)
-            throw Error("TunnelPortRequired", $"{where}: a Gue tunnel needs TunnelPort, the UDP port the real server decapsulates on (e.g. 6080).", r);
+            throw Error("TunnelPortRequired", $"{where()}: a Gue tunnel needs TunnelPort, the UDP port the real server decapsulates on (e.g. 6080).", r);
         if (type != IpvsTunnelType.Gue && r.TunnelPort != 0)
-            throw Error("TunnelPortWithoutGue", $"{where}: TunnelPort applies only to TunnelType Gue; remove it for {type}.", r);
+            throw Error("TunnelPortWithoutGue", $"{where()}: TunnelPort applies only to TunnelType Gue; remove it for {type}.", r);
         if (r.TunnelChecksum is not (IpvsTunnelChecksum.NoChecksum or IpvsTunnelChecksum.Checksum or IpvsTunnelChecksum.RemoteChecksum))
-            throw Error("TunnelChecksumInvalid", $"{where}: tunnel checksum value {(int)r.TunnelChecksum} does not exist; use NoChecksum, Checksum or RemoteChecksum.", r);
+            throw Error("TunnelChecksumInvalid", $"{where()}: tunnel checksum value {(int)r.TunnelChecksum} does not exist; use NoChecksum, Checksum or RemoteChecksum.", r);
         if (type == IpvsTunnelType.IpIp && r.TunnelChecksum != IpvsTunnelChecksum.NoChecksum)
-            throw Error("TunnelChecksumInvalid", $"{where}: IpIp tunnels have no checksum option; use TunnelType Gue or Gre for {r.TunnelChecksum}.", r);
+            throw Error("TunnelChecksumInvalid", $"{where()}: IpIp tunnels have no checksum option; use TunnelType Gue or Gre for {r.TunnelChecksum}.", r);
         if (type == IpvsTunnelType.Gre && r.TunnelChecksum == IpvsTunnelChecksum.RemoteChecksum)
-            throw Error("TunnelChecksumInvalid", $"{where}: RemoteChecksum (remote checksum offload) exists only for Gue tunnels; use NoChecksum or Checksum with Gre.", r);
+            throw Error("TunnelChecksumInvalid", $"{where()}: RemoteChecksum (remote checksum offload) exists only for Gue tunnels; use NoChecksum or Checksum with Gre.", r);
     }
 
     private static IpvsValidationException Error(string id, string message, object target)
