@@ -890,3 +890,46 @@ public class VrrpTakeoverRehearsalTests
         Assert.Equal(5 * Vrrp.S, clock.NowMicroseconds);
     }
 }
+
+public class VrrpArrivalTimeTests
+{
+    [Fact]
+    public void Master_down_timer_runs_from_the_adverts_arrival()
+    {
+        var lan = new VrrpLan();
+        var a = lan.AddRouter("A", "192.0.2.1");
+        var i = a.Add(Vrrp.V3(100));
+        a.Engine.Start();
+        lan.Clock.NowMicroseconds = 10 * Vrrp.S;
+        var advert = Vrrp.AdvertFrom(i.Config, "192.0.2.9", 200) with { ArrivedAtMicroseconds = 10 * Vrrp.S - 700 };
+        Assert.Equal(VrrpRejectReason.None, a.Engine.Receive("eth0", advert));
+        Assert.Equal(10 * Vrrp.S - 700 + i.MasterDownIntervalMicroseconds, i.MasterDownTimerDue);
+        Assert.Equal(a.Engine.NextMasterDown?.Due, i.MasterDownTimerDue);
+        Assert.Same(i, a.Engine.NextMasterDown?.Instance);
+    }
+
+    [Fact]
+    public void An_arrival_time_after_now_is_not_believed()
+    {
+        var lan = new VrrpLan();
+        var a = lan.AddRouter("A", "192.0.2.1");
+        var i = a.Add(Vrrp.V3(100));
+        a.Engine.Start();
+        lan.Clock.NowMicroseconds = 10 * Vrrp.S;
+        a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.9", 200) with { ArrivedAtMicroseconds = 10 * Vrrp.S + 5_000 });
+        Assert.Equal(10 * Vrrp.S + i.MasterDownIntervalMicroseconds, i.MasterDownTimerDue);
+    }
+
+    [Theory]
+    [InlineData(1_000_000_300_000L, 1_000_000_000_000L, 50_000_000L, 49_999_700L)]   // arrived 300 us ago
+    [InlineData(1_000_000_000_000L, 1_000_000_000_000L, 50_000_000L, 50_000_000L)]   // just now
+    public void Kernel_receive_time_becomes_engine_time(long nowNs, long arrivalNs, long engineNow, long expected)
+        => Assert.Equal(expected, HaPowerShell.Core.Vrrp.Hosting.VrrpHost.ToEngineTime(arrivalNs, nowNs, engineNow));
+
+    [Theory]
+    [InlineData(0L, 1_000_000_000_000L)]                 // no timestamp from the kernel
+    [InlineData(1_000_000_500_000L, 1_000_000_000_000L)] // in the future: the wall clock was stepped back
+    [InlineData(1_000_000_000_000L, 1_002_000_000_000L)] // two seconds old: stepped forward
+    public void Unbelievable_receive_times_are_dropped(long arrivalNs, long nowNs)
+        => Assert.Null(HaPowerShell.Core.Vrrp.Hosting.VrrpHost.ToEngineTime(arrivalNs, nowNs, 50_000_000));
+}

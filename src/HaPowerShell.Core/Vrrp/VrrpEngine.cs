@@ -147,7 +147,7 @@ public sealed class VrrpEngine
     // ---- input ---------------------------------------------------------------------------
 
     /// <summary>A raw IPv4 datagram (IP header included) received on <paramref name="interfaceName"/>.</summary>
-    public VrrpRejectReason ReceiveIPv4Datagram(string interfaceName, ReadOnlyMemory<byte> datagram)
+    public VrrpRejectReason ReceiveIPv4Datagram(string interfaceName, ReadOnlyMemory<byte> datagram, long? arrivedAtMicroseconds = null)
     {
         var reason = VrrpReceivedPacket.FromIPv4Datagram(datagram, out var packet);
         if (reason != VrrpRejectReason.None)
@@ -157,7 +157,7 @@ public sealed class VrrpEngine
             (owner?.Counters ?? Counters).Reject(reason);
             return reason;
         }
-        return Receive(interfaceName, packet!);
+        return Receive(interfaceName, arrivedAtMicroseconds is null ? packet! : packet! with { ArrivedAtMicroseconds = arrivedAtMicroseconds });
     }
 
     /// <summary>
@@ -190,7 +190,7 @@ public sealed class VrrpEngine
             return reason;
         }
         inst.Counters.AdvertisementsReceived++;
-        if (inst.OnAdvertisement(adv!, packet.Source))
+        if (inst.OnAdvertisement(adv!, packet.Source, packet.ArrivedAtMicroseconds))
         {
             // Left Master for a better router: the sync group follows to Backup.
             foreach (var m in GroupOf(inst))
@@ -231,6 +231,18 @@ public sealed class VrrpEngine
                     if (best is null || due < best) best = due;
             foreach (var s in _scripts.Values)
                 if (s.NextDue is { } d && (best is null || d < best)) best = d;
+            return best;
+        }
+    }
+
+    /// <summary>The started Backup whose Master_Down timer runs out first, and when; null when none is running.</summary>
+    public (VrrpInstance Instance, long Due)? NextMasterDown
+    {
+        get
+        {
+            (VrrpInstance, long)? best = null;
+            foreach (var i in _instances)
+                if (i.IsStarted && i.MasterDownTimerDue is { } d && (best is null || d < best.Value.Item2)) best = (i, d);
             return best;
         }
     }

@@ -184,9 +184,11 @@ public sealed class VrrpInstance
     // ---- received adverts (RFC 5798 §6.4.2 / §6.4.3) --------------------------------------
 
     /// <summary>A validated advert from <paramref name="source"/>. Returns true when this instance left Master because of it.</summary>
-    internal bool OnAdvertisement(VrrpAdvertisement adv, IPAddress source)
+    internal bool OnAdvertisement(VrrpAdvertisement adv, IPAddress source, long? arrivedAt = null)
     {
+        // The advert's own time: its arrival when the host knows it (never later than now), else now.
         long now = Now;
+        if (arrivedAt is { } t && t <= now) now = t;
         if (adv.Priority == 0) Counters.PriorityZeroReceived++;
         switch (State)
         {

@@ -9,6 +9,10 @@ namespace HaPowerShell.Core.Vrrp;
 /// </summary>
 public sealed record VrrpReceivedPacket(AddressFamily AddressFamily, IPAddress Source, IPAddress Destination, int HopLimit, ReadOnlyMemory<byte> Message)
 {
+    /// <summary>When the packet arrived, on the engine's clock (microseconds); null: when it is handled.
+    /// Timers an advert resets (Master_Down) run from its arrival.</summary>
+    public long? ArrivedAtMicroseconds { get; init; }
+
     /// <summary>Splits a raw IPv4 datagram (IP header included, as a raw IPv4 socket delivers it).</summary>
     public static VrrpRejectReason FromIPv4Datagram(ReadOnlyMemory<byte> datagram, out VrrpReceivedPacket? packet)
     {

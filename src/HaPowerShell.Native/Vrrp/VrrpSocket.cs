@@ -14,7 +14,8 @@ namespace HaPowerShell.Native.Vrrp;
 /// <param name="Destination">The destination address (IP_PKTINFO / IPV6_PKTINFO), null when the kernel did not say.</param>
 /// <param name="HopLimit">The received TTL / hop limit (IP_RECVTTL / IPV6_RECVHOPLIMIT), -1 when the kernel did not say.</param>
 /// <param name="InterfaceIndex">The interface it arrived on (0 when unknown).</param>
-public sealed record VrrpDatagram(byte[] Data, IPAddress Source, IPAddress? Destination, int HopLimit, int InterfaceIndex);
+/// <param name="ArrivalUnixNanoseconds">When the kernel received it (SO_TIMESTAMPNS, CLOCK_REALTIME), 0 when it did not say.</param>
+public sealed record VrrpDatagram(byte[] Data, IPAddress Source, IPAddress? Destination, int HopLimit, int InterfaceIndex, long ArrivalUnixNanoseconds = 0);
 
 /// <summary>
 /// Raw IP sockets for VRRP (IP protocol 112) on one interface, one address family. There are two
@@ -30,7 +31,7 @@ public sealed unsafe class VrrpSocket : IDisposable
     public const int ProtocolVrrp = 112;
 
     // Linux values (include/uapi/linux/in.h, in6.h, asm-generic/socket.h).
-    private const int SolSocket = 1, SoBindToDevice = 25, SoRcvBuf = 8;
+    private const int SolSocket = 1, SoBindToDevice = 25, SoRcvBuf = 8, SoTimestampNs = 35; // SCM_TIMESTAMPNS = SO_TIMESTAMPNS
     private const int SolIp = 0, IpTtl = 2, IpPktInfo = 8, IpRecvTtl = 12, IpMulticastIf = 32, IpMulticastTtl = 33, IpMulticastLoop = 34, IpAddMembership = 35;
     private const int SolIpv6 = 41, Ipv6UnicastHops = 16, Ipv6MulticastIf = 17, Ipv6MulticastHops = 18, Ipv6MulticastLoop = 19, Ipv6AddMembership = 20,
         Ipv6RecvPktInfo = 49, Ipv6PktInfo = 50, Ipv6RecvHopLimit = 51, Ipv6HopLimit = 52;
@@ -79,6 +80,9 @@ public sealed unsafe class VrrpSocket : IDisposable
             if (recvFd < 0) throw new PacketSocketException($"open raw VRRP socket on {interfaceName}", errno);
             BindToDevice(recvFd, interfaceName);
             SetInt(recvFd, SolSocket, SoRcvBuf, 256 * 1024, interfaceName, "SO_RCVBUF", optional: true);
+            // The kernel's receive time of each advert: the Master_Down timer starts from the advert's arrival,
+            // not from when this process got round to reading it.
+            SetInt(recvFd, SolSocket, SoTimestampNs, 1, interfaceName, "SO_TIMESTAMPNS", optional: true);
             if (v6)
             {
                 SetInt(recvFd, SolIpv6, Ipv6RecvHopLimit, 1, interfaceName, "IPV6_RECVHOPLIMIT");
@@ -237,17 +241,18 @@ public sealed unsafe class VrrpSocket : IDisposable
                 if ((msg.msg_flags & MSG_TRUNC) != 0 || n > _buffer.Length) { TruncatedDatagrams++; continue; }
                 var data = _buffer.AsSpan(0, (int)n).ToArray();
                 IPAddress source = ReadSockaddr(from, AddressFamily);
-                ParseControl(control, (long)(ulong)msg.msg_controllen, out var dst, out int hops, out int ifindex);
-                return new VrrpDatagram(data, source, dst, hops, ifindex);
+                ParseControl(control, (long)(ulong)msg.msg_controllen, out var dst, out int hops, out int ifindex, out long arrival);
+                return new VrrpDatagram(data, source, dst, hops, ifindex, arrival);
             }
         }
     }
 
-    private void ParseControl(byte* control, long length, out IPAddress? destination, out int hopLimit, out int ifindex)
+    private void ParseControl(byte* control, long length, out IPAddress? destination, out int hopLimit, out int ifindex, out long arrivalUnixNanoseconds)
     {
         destination = null;
         hopLimit = -1;
         ifindex = 0;
+        arrivalUnixNanoseconds = 0;
         // struct cmsghdr { size_t len; int level; int type; } then data aligned to 8 bytes.
         long offset = 0;
         while (offset + 16 <= length)
@@ -258,7 +263,9 @@ public sealed unsafe class VrrpSocket : IDisposable
             if (len < 16 || offset + len > length) break;
             byte* data = control + offset + 16;
             long dataLen = len - 16;
-            if (level == SolIp && type == IpTtl && dataLen >= 4) hopLimit = *(int*)data;
+            if (level == SolSocket && type == SoTimestampNs && dataLen >= 16)
+                arrivalUnixNanoseconds = *(long*)data * 1_000_000_000L + *(long*)(data + 8); // struct timespec (64-bit)
+            else if (level == SolIp && type == IpTtl && dataLen >= 4) hopLimit = *(int*)data;
             else if (level == SolIp && type == IpPktInfo && dataLen >= 12)
             {
                 ifindex = *(int*)data;
