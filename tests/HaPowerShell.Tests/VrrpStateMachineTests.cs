@@ -893,14 +893,20 @@ public class VrrpTakeoverRehearsalTests
 
 public class VrrpArrivalTimeTests
 {
-    [Fact]
-    public void Master_down_timer_runs_from_the_adverts_arrival()
+    private static (VrrpRouter Router, VrrpInstance Instance) BackupAtTenSeconds()
     {
         var lan = new VrrpLan();
         var a = lan.AddRouter("A", "192.0.2.1");
         var i = a.Add(Vrrp.V3(100));
         a.Engine.Start();
         lan.Clock.NowMicroseconds = 10 * Vrrp.S;
+        return (a, i);
+    }
+
+    [Fact]
+    public void Master_down_timer_runs_from_the_adverts_arrival()
+    {
+        var (a, i) = BackupAtTenSeconds();
         var advert = Vrrp.AdvertFrom(i.Config, "192.0.2.9", 200) with { ArrivedAtMicroseconds = 10 * Vrrp.S - 700 };
         Assert.Equal(VrrpRejectReason.None, a.Engine.Receive("eth0", advert));
         Assert.Equal(10 * Vrrp.S - 700 + i.MasterDownIntervalMicroseconds, i.MasterDownTimerDue);
@@ -911,11 +917,7 @@ public class VrrpArrivalTimeTests
     [Fact]
     public void An_arrival_time_after_now_is_not_believed()
     {
-        var lan = new VrrpLan();
-        var a = lan.AddRouter("A", "192.0.2.1");
-        var i = a.Add(Vrrp.V3(100));
-        a.Engine.Start();
-        lan.Clock.NowMicroseconds = 10 * Vrrp.S;
+        var (a, i) = BackupAtTenSeconds();
         a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.9", 200) with { ArrivedAtMicroseconds = 10 * Vrrp.S + 5_000 });
         Assert.Equal(10 * Vrrp.S + i.MasterDownIntervalMicroseconds, i.MasterDownTimerDue);
     }
