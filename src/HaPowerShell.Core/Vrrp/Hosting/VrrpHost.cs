@@ -448,34 +448,36 @@ public sealed class VrrpHost : IDisposable
         return a;
     }
 
-    /// <summary>
-    /// Readies what a takeover runs, so that a backup's first takeover (it has never sent an advert)
-    /// does not pay for it between its Master_Down timer and its first advert: the adverts are encoded
-    /// and the address messages and GARP frames built once (nothing is sent), the interface's GARP socket
-    /// is opened, and the methods of the Master path and their native calls are compiled in the
-    /// background. Measured in bench/Vrrp.Bench.ps1 (docs/benchmarks.md).
-    /// </summary>
     private const long PrewarmLeadMicroseconds = 2_000;
     private (VrrpInstance Instance, long Due)? _prewarmFor;
     private long _prewarmedDue = -1;
 
-    /// <summary>Runs, without sending anything, what a takeover of <paramref name="inst"/> runs first.</summary>
+    /// <summary>Runs, without sending anything, what a takeover of <paramref name="inst"/> runs first: its adverts
+    /// encoded, its address messages built, its GARP frames built (the interface's GARP socket opened if it is not).</summary>
     private void PrewarmTakeover(VrrpInstance inst)
     {
-        _ = inst.EncodeAdvertisements(inst.EffectivePriority);
-        if (!_socketOf.TryGetValue(inst.Name, out var entry)) return;
-        foreach (var a in inst.Config.VirtualAddresses)
-            _ = RtnlClient.BuildAddressChange(true, entry.Socket.InterfaceIndex, a.Address, (byte)a.PrefixLength, a.Label, 0);
-        PrimeAnnouncer(entry.Socket.InterfaceIndex, entry.InterfaceName, inst.Config.VirtualAddresses.Select(v => v.Address).ToArray());
+        if (_socketOf.TryGetValue(inst.Name, out var entry)) RunTakeoverSteps(inst, entry.Socket.InterfaceIndex, entry.InterfaceName);
     }
 
-    private void PrepareTakeover(VrrpInstance inst, int ifindex, string ifname)
+    private void RunTakeoverSteps(VrrpInstance inst, int ifindex, string ifname)
     {
-        _ = RehearseTakeover(inst);
         _ = inst.EncodeAdvertisements(inst.EffectivePriority);
         foreach (var a in inst.Config.VirtualAddresses)
             _ = RtnlClient.BuildAddressChange(true, ifindex, a.Address, (byte)a.PrefixLength, a.Label, 0);
         PrimeAnnouncer(ifindex, ifname, inst.Config.VirtualAddresses.Select(v => v.Address).ToArray());
+    }
+
+    /// <summary>
+    /// Readies what a takeover runs, so that a backup's first takeover (it has never sent an advert)
+    /// does not pay for it between its Master_Down timer and its first advert: a rehearsal on a private
+    /// engine, the takeover's first steps run once (nothing is sent), the interface's GARP socket opened,
+    /// and the methods of the Master path and their native calls compiled in the background.
+    /// Measured in bench/Vrrp.Bench.ps1 (docs/benchmarks.md).
+    /// </summary>
+    private void PrepareTakeover(VrrpInstance inst, int ifindex, string ifname)
+    {
+        _ = RehearseTakeover(inst);
+        RunTakeoverSteps(inst, ifindex, ifname);
         if (_takeoverCompiled) return;
         _takeoverCompiled = true;
         Task.Run(() =>
