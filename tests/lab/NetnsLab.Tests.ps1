@@ -457,7 +457,8 @@ Set-Content -LiteralPath '$idFile' -Value "`$PID `$(`$t.Id)"
 Start-Sleep -Seconds 120
 "@
             try {
-                Wait-Until -TimeoutMilliseconds 60000 { Test-Path $idFile } | Should -BeTrue
+                # the child writes the file after creating it: wait for its whole line, not just for the file
+                Wait-Until -TimeoutMilliseconds 60000 { (Test-Path $idFile) -and ((Get-Content -Raw $idFile) -match '^\d+ \S+\r?\n') } | Should -BeTrue
                 $childPid, $id = (Get-Content $idFile).Split(' ')
                 [int]$childPid | Should -Be $child.Id
                 (Get-HapsNamespace | Where-Object { $_ -like "haps-$id-*" }).Count | Should -Be 3
@@ -483,7 +484,8 @@ try {
 }
 "@
             try {
-                Wait-Until -TimeoutMilliseconds 60000 { Test-Path $idFile } | Should -BeTrue
+                # the child writes the file after creating it: wait for its line, not just for the file
+                Wait-Until -TimeoutMilliseconds 60000 { (Test-Path $idFile) -and ((Get-Content -Raw $idFile) -match '\S+\r?\n') } | Should -BeTrue
                 $id = Get-Content $idFile
                 & kill -s INT $child.Id
                 Wait-Until -TimeoutMilliseconds 10000 { -not (Get-HapsNamespace | Where-Object { $_ -like "haps-$id-*" }) } |
