@@ -20,7 +20,6 @@ public sealed unsafe class EpollConnector : IDisposable
     private const int SolSocket = 1, SoError = 4, EInProgress = 115;
     private const int EpollCtlAdd = 1, EpollCloExec = 0x80000;
     private const uint EpollOut = 0x004, EpollErr = 0x008, EpollHup = 0x010, EpollOneShot = 1u << 30;
-    private const int EfdNonBlock = 0x800, EfdCloExec = 0x80000;
     private const ulong WakeToken = ulong.MaxValue;
 
     private static readonly int EventSize = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 12 : 16;
@@ -41,27 +40,23 @@ public sealed unsafe class EpollConnector : IDisposable
     [DllImport("libc", SetLastError = true)] private static extern int bind(int fd, byte* addr, int len);
     [DllImport("libc", SetLastError = true)] private static extern int getsockopt(int fd, int level, int name, int* value, int* len);
     [DllImport("libc", SetLastError = true)] private static extern int close(int fd);
-    [DllImport("libc", SetLastError = true)] private static extern int eventfd(uint initval, int flags);
-    [DllImport("libc", SetLastError = true)] private static extern nint read(int fd, ulong* buf, nint count);
-    [DllImport("libc", SetLastError = true)] private static extern nint write(int fd, ulong* buf, nint count);
 
     private int _epfd;
-    private int _wakefd;
+    private readonly HaPowerShell.Native.Vrrp.WakeupEvent _wake;
 
     public EpollConnector()
     {
         _epfd = epoll_create1(EpollCloExec);
         if (_epfd < 0) throw new SocketException(Marshal.GetLastPInvokeError());
-        _wakefd = eventfd(0, EfdNonBlock | EfdCloExec);
-        if (_wakefd < 0)
+        try { _wake = new HaPowerShell.Native.Vrrp.WakeupEvent(); }
+        catch
         {
-            int e = Marshal.GetLastPInvokeError();
             close(_epfd);
-            throw new SocketException(e);
+            throw;
         }
         byte* ev = stackalloc byte[16];
         WriteEvent(ev, 0x001 /* EPOLLIN */, WakeToken);
-        if (epoll_ctl(_epfd, EpollCtlAdd, _wakefd, ev) < 0)
+        if (epoll_ctl(_epfd, EpollCtlAdd, _wake.Descriptor, ev) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
             Dispose();
@@ -144,8 +139,7 @@ public sealed unsafe class EpollConnector : IDisposable
             ulong data = System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(e + EventDataOffset);
             if (data == WakeToken)
             {
-                ulong v;
-                read(_wakefd, &v, 8);
+                _wake.Reset();
                 continue;
             }
             tokens[k++] = (uint)data | ((events & (EpollErr | EpollHup)) != 0 ? ErrorFlag : 0);
@@ -170,12 +164,7 @@ public sealed unsafe class EpollConnector : IDisposable
     public static void Abort(int fd) => close(fd);
 
     /// <summary>Makes a <see cref="Wait"/> in progress (or the next one) return at once. Any thread.</summary>
-    public void Wake()
-    {
-        ulong one = 1;
-        int fd = _wakefd;
-        if (fd >= 0) write(fd, &one, 8);
-    }
+    public void Wake() => _wake.Set();
 
     /// <summary>The SocketError name .NET would give for <paramref name="errno"/> ("ConnectionRefused", "TimedOut", ...).</summary>
     public static string ErrorName(int errno) => errno switch
@@ -202,7 +191,7 @@ public sealed unsafe class EpollConnector : IDisposable
 
     public void Dispose()
     {
-        if (_wakefd >= 0) { close(_wakefd); _wakefd = -1; }
+        _wake.Dispose();
         if (_epfd >= 0) { close(_epfd); _epfd = -1; }
     }
 }
