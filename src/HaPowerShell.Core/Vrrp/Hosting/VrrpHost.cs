@@ -244,8 +244,8 @@ public sealed class VrrpHost : IDisposable
                         // A Master_Down timer that is about to run out (the master has gone quiet): wake a little
                         // before it and run the takeover's own code once, so that it is back in the CPU's caches
                         // when the deadline comes (after a long idle, a cold run of it measured 0.3-0.9 ms).
-                        var md = _engine.NextMasterDown;
-                        bool prewarm = md is { } m && m.Due == due && wait > 2 * PrewarmLeadMicroseconds && _prewarmedDue != due;
+                        var md = wait > 2 * PrewarmLeadMicroseconds && _prewarmedDue != due ? _engine.NextMasterDown : null;
+                        bool prewarm = md is { } m && m.Due == due;
                         if (prewarm) _prewarmFor = md!.Value;
                         _deadline.Arm(prewarm ? wait - PrewarmLeadMicroseconds : wait);
                         timeout = wait + 1_000_000;
@@ -321,8 +321,7 @@ public sealed class VrrpHost : IDisposable
     }
 
     private long? ArrivalOnEngineClock(long arrivalUnixNanoseconds)
-        => arrivalUnixNanoseconds <= 0 ? null
-            : ToEngineTime(arrivalUnixNanoseconds, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100, _engine.Clock.NowMicroseconds);
+        => ToEngineTime(arrivalUnixNanoseconds, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100, _engine.Clock.NowMicroseconds);
 
     private void PublishSnapshots()
     {
