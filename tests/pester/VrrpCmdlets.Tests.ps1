@@ -66,6 +66,19 @@ Describe 'Start-VrrpInstance argument checks' {
         @(Get-VrrpInstance).Count | Should -Be 0
     }
 
+    It 'refuses an engine priority out of range, or both kinds at once, with VrrpEngineSchedulingInvalid, and starts nothing' {
+        foreach ($case in @(@{ EnginePriority = 20 }, @{ EnginePriority = -21 }, @{ EngineRealtimePriority = 0 }, @{ EngineRealtimePriority = 100 },
+                            @{ EnginePriority = 0; EngineRealtimePriority = 10 })) {
+            $err = $null
+            Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 @case -ErrorVariable err -ErrorAction SilentlyContinue
+            $err.Count | Should -Be 1 -Because ($case | Out-String)
+            ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpEngineSchedulingInvalid'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err[0].Exception.Message | Should -Match '-Engine(Realtime)?Priority'
+        }
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
     It 'starts nothing with -WhatIf' {
         $r = Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -WhatIf
         $r | Should -BeNullOrEmpty

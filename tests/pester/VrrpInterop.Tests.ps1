@@ -203,6 +203,43 @@ AfterAll {
     if ($script:Work -and (Test-Path $script:Work)) { Remove-Item -Recurse -Force $script:Work }
 }
 
+Describe 'Engine thread scheduling: -EngineRealtimePriority and -EnginePriority' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:topo = New-LabTopology -Hosts 'lb1', 'client'
+        $script:o = Start-Ours $topo lb1 @{ Name = 'VI_81'; InterfaceName = 'eth0'; VirtualRouterId = 81; Priority = 150; Version = 3
+            AdvertisementInterval = 0.1; VirtualIPAddress = @('192.0.2.81/24'); EngineRealtimePriority = 7 }
+        $script:cap = Start-LabCapture -Topology $topo -HostName client -Filter 'ip proto 112'
+        # The engine thread as the kernel schedules it: policy, real-time priority and nice from /proc (fields 41, 40, 19).
+        $script:probe = '$t = (Get-VrrpInstance VI_81).GetHost().EngineThreadId; $s = [IO.File]::ReadAllText("/proc/self/task/$t/stat"); ' +
+            '$f = $s.Substring($s.LastIndexOf(")") + 2).Split(" "); "{0} {1} {2} | {3}" -f $f[38], $f[37], $f[16], (Get-VrrpInstance VI_81).EngineScheduling'
+    }
+    AfterAll {
+        Stop-Ours $script:o
+        Remove-LabTopology -Topology $script:topo
+    }
+
+    It 'makes the engine thread SCHED_RR at the given priority, and the instance works' {
+        Wait-OurState $o 'Master' 30 | Should -Be 'Master' -Because (Read-ProcessText $o)
+        Invoke-Ours $o $probe | Should -Be '2 7 0 | SCHED_RR 7'
+        Start-Sleep -Milliseconds 500
+        @(Get-Advert $cap | Where-Object { $_.Vrid -eq 81 -and $_.Priority -eq 150 }).Count | Should -BeGreaterThan 2
+    }
+
+    It 'leaves the scheduling as it was when the start fails after it was set (duplicate VRID)' {
+        { Invoke-Ours $o "Start-VrrpInstance -Name dup -InterfaceName eth0 -VirtualRouterId 81 -VirtualIPAddress 192.0.2.82/24 -EngineRealtimePriority 9 -ErrorAction Stop" } |
+            Should -Throw '*VrrpInstanceDuplicate*'
+        Invoke-Ours $o $probe | Should -Be '2 7 0 | SCHED_RR 7'
+        Invoke-Ours $o '@(Get-VrrpInstance).Count' | Should -Be '1'
+    }
+
+    It 'puts the engine thread back to the normal policy at the nice value given by -EnginePriority' {
+        Invoke-Ours $o "(Start-VrrpInstance -Name VI_82 -InterfaceName eth0 -VirtualRouterId 82 -Version 3 -AdvertisementInterval 0.1 -VirtualIPAddress 192.0.2.82/24 -EnginePriority 5).EngineScheduling" |
+            Should -Be 'nice 5'
+        Invoke-Ours $o $probe | Should -Be '0 0 5 | nice 5'
+        Invoke-Ours $o "(Wait-VrrpInstance VI_82 -State Master -Timeout 5).State" | Should -Be 'Master'
+    }
+}
+
 Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 'Root' -Skip:(-not $canRun) {
     BeforeAll {
         $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'

@@ -92,6 +92,9 @@ public sealed class VrrpHost : IDisposable
     /// <summary>The last unexpected failure of the loop (it carries on).</summary>
     public Exception? LastLoopError { get; private set; }
 
+    /// <summary>The kernel thread id of the engine thread (what chrt -p and /proc/PID/task show).</summary>
+    public int EngineThreadId { get; private set; }
+
     /// <summary>Turns of the engine loop so far, and what it is doing now (diagnostics).</summary>
     public long LoopIterations { get; private set; }
     public string Phase { get; private set; } = "starting";
@@ -109,12 +112,32 @@ public sealed class VrrpHost : IDisposable
     /// Validates and starts an instance; returns its live view. Throws <see cref="VrrpConfigurationException"/>
     /// (nothing started) or the socket error (nothing left behind).
     /// </summary>
-    public VrrpRunningInstance Start(VrrpInstanceConfig config)
+    public VrrpRunningInstance Start(VrrpInstanceConfig config) => Start(config, null);
+
+    /// <summary>
+    /// Validates and starts an instance, first setting how the engine thread is scheduled when
+    /// <paramref name="scheduling"/> is given (the thread runs every instance of the host, so it applies
+    /// to all of them). Throws <see cref="VrrpConfigurationException"/> (nothing started, the thread's
+    /// scheduling as it was) or the socket error (nothing left behind).
+    /// </summary>
+    public VrrpRunningInstance Start(VrrpInstanceConfig config, VrrpEngineScheduling? scheduling)
     {
         ArgumentNullException.ThrowIfNull(config);
+        if (scheduling?.Validate() is { } invalid) throw new VrrpConfigurationException(new[] { invalid });
         return Invoke(() =>
         {
-            var inst = _engine.Add(config);
+            var before = EngineScheduling;
+            VrrpInstance inst;
+            try
+            {
+                if (scheduling is not null) ApplyScheduling(scheduling);
+                inst = _engine.Add(config);
+            }
+            catch
+            {
+                RestoreScheduling(before);
+                throw;
+            }
             string name = inst.Name;
             try
             {
@@ -136,9 +159,36 @@ public sealed class VrrpHost : IDisposable
                 _engine.Remove(name);
                 ReleaseSocket(name);
                 _filterChainOf.Remove(name);
+                RestoreScheduling(before);
                 throw;
             }
         });
+    }
+
+    /// <summary>How the engine thread is scheduled now (keepalived's vrrp_priority / vrrp_rt_priority set it there).</summary>
+    public ThreadScheduling EngineScheduling { get; private set; }
+
+    /// <summary>Sets the engine thread's scheduling (engine thread). Throws <see cref="VrrpConfigurationException"/> when the kernel refuses.</summary>
+    private void ApplyScheduling(VrrpEngineScheduling s)
+    {
+        int err = s.RealtimePriority is int rt ? ThreadNice.SetCurrentThreadRealtime(rt)
+            : ThreadNice.SetCurrentThread(new ThreadScheduling(ThreadScheduling.SchedOther, 0, s.Nice ?? 0));
+        EngineScheduling = ThreadNice.GetCurrentThread();
+        if (err == 0) return;
+        string what = s.RealtimePriority is int r ? $"real-time (SCHED_RR {r})" : $"nice {s.Nice}";
+        throw new VrrpConfigurationException(new[]
+        {
+            new VrrpConfigError("VrrpEngineSchedulingDenied",
+                $"The kernel refused to make the VRRP engine thread {what}: {Errno.Describe(err)}. It needs root or CAP_SYS_NICE (a negative nice value too); run as root or leave the engine priority out.",
+                s.RealtimePriority is null ? "EnginePriority" : "EngineRealtimePriority"),
+        });
+    }
+
+    private void RestoreScheduling(ThreadScheduling before)
+    {
+        if (before == EngineScheduling) return;
+        _ = ThreadNice.SetCurrentThread(before);
+        EngineScheduling = ThreadNice.GetCurrentThread();
     }
 
     /// <summary>Stops an instance (a Master sends priority 0 and removes its addresses) and forgets it. False when unknown.</summary>
@@ -220,6 +270,8 @@ public sealed class VrrpHost : IDisposable
 
     private void Run()
     {
+        EngineScheduling = ThreadNice.GetCurrentThread();
+        EngineThreadId = ThreadNice.CurrentThreadId;
         var fds = new List<int>();
         var entries = new List<SocketEntry?>();
         var readable = new bool[64];

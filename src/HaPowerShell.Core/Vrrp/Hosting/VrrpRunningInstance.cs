@@ -95,6 +95,9 @@ public sealed class VrrpRunningInstance
 
     public DateTime StartTime { get; }
 
+    /// <summary>How the engine thread that runs every instance of this host is scheduled ("nice 0", "SCHED_RR 10").</summary>
+    public string EngineScheduling => Host.EngineScheduling.ToString();
+
     /// <summary>When the last state change happened (local time), and why.</summary>
     public DateTime? LastTransition { get; internal set; }
     public VrrpTransitionReason? LastTransitionReason { get; internal set; }

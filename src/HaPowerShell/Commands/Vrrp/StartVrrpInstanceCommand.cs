@@ -103,6 +103,14 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter NoAccept { get; set; }
 
+    /// <summary>Nice value of the engine thread (keepalived's vrrp_priority); it runs every instance of the session.</summary>
+    [Parameter]
+    public int? EnginePriority { get; set; }
+
+    /// <summary>SCHED_RR priority of the engine thread (keepalived's vrrp_rt_priority); it runs every instance of the session.</summary>
+    [Parameter]
+    public int? EngineRealtimePriority { get; set; }
+
     protected override void ProcessRecord()
     {
         VrrpInstanceConfig config;
@@ -121,19 +129,26 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         IReadOnlyList<VrrpConfigError> errors;
         try { errors = config.Validate(lookup); }
         catch (Exception e) { WriteFailure(e, config); return; }
+        VrrpEngineScheduling? scheduling = null;
+        if (EnginePriority is not null || EngineRealtimePriority is not null)
+        {
+            scheduling = new VrrpEngineScheduling { Nice = EnginePriority, RealtimePriority = EngineRealtimePriority };
+            if (scheduling.Validate() is { } bad) errors = errors.Append(bad).ToList();
+        }
         if (errors.Count > 0)
         {
             WriteVrrpFailure(new VrrpConfigurationException(errors), config);
             return;
         }
         string target = $"VRRP instance '{config.EffectiveName}' (VRID {config.VirtualRouterId} on {config.InterfaceName}, " +
-                        $"priority {config.Priority}, {string.Join(", ", config.VirtualAddresses.Select(v => v.ToString()))})";
+                        $"priority {config.Priority}, {string.Join(", ", config.VirtualAddresses.Select(v => v.ToString()))})" +
+                        (scheduling is null ? "" : $", engine thread {(scheduling.RealtimePriority is int rt ? $"SCHED_RR {rt}" : $"nice {scheduling.Nice}")}");
         if (!ShouldProcess(target, "Start")) return;
         try
         {
             var host = VrrpHost.Shared;
             ForwardEvents(host);
-            WriteObject(host.Start(config));
+            WriteObject(host.Start(config, scheduling));
         }
         catch (Exception e)
         {

@@ -60,6 +60,7 @@ public abstract class VrrpCmdlet : HaCmdlet
                 "VrrpInterfaceNotFound" => ErrorCategory.ObjectNotFound,
                 "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => ErrorCategory.ResourceExists,
                 "VrrpSourceAddressMissing" => ErrorCategory.InvalidOperation,
+                "VrrpEngineSchedulingDenied" => ErrorCategory.PermissionDenied,
                 _ => ErrorCategory.InvalidArgument,
             };
             yield return new ErrorRecord(new ArgumentException(err.Message, err.Parameter), err.ErrorId, category, target)

@@ -1,0 +1,31 @@
+namespace HaPowerShell.Core.Vrrp.Hosting;
+
+/// <summary>
+/// How the engine thread should be scheduled: SCHED_RR at <see cref="RealtimePriority"/> (keepalived's
+/// vrrp_rt_priority) or the normal policy at nice <see cref="Nice"/> (keepalived's vrrp_priority). One of
+/// the two. A real-time thread is woken ahead of every normal one, so timers and the first advert of a
+/// takeover do not wait behind other work on a busy machine.
+/// </summary>
+public sealed record VrrpEngineScheduling
+{
+    /// <summary>-EnginePriority: nice value, -20 (most favoured) to 19.</summary>
+    public int? Nice { get; init; }
+
+    /// <summary>-EngineRealtimePriority: SCHED_RR priority, 1 to 99.</summary>
+    public int? RealtimePriority { get; init; }
+
+    /// <summary>The problem with this request, or null when it can be applied.</summary>
+    public VrrpConfigError? Validate()
+    {
+        if (Nice is not null && RealtimePriority is not null)
+            return new("VrrpEngineSchedulingInvalid",
+                "Give -EnginePriority (a nice value) or -EngineRealtimePriority (SCHED_RR), not both: a real-time thread has no nice value.", "EngineRealtimePriority");
+        if (Nice is null && RealtimePriority is null)
+            return new("VrrpEngineSchedulingInvalid", "Give -EnginePriority or -EngineRealtimePriority.", "EnginePriority");
+        if (Nice is < -20 or > 19)
+            return new("VrrpEngineSchedulingInvalid", $"-EnginePriority {Nice} is outside -20 to 19 (a nice value; lower runs sooner).", "EnginePriority");
+        if (RealtimePriority is < 1 or > 99)
+            return new("VrrpEngineSchedulingInvalid", $"-EngineRealtimePriority {RealtimePriority} is outside 1 to 99 (a SCHED_RR priority).", "EngineRealtimePriority");
+        return null;
+    }
+}
