@@ -54,18 +54,47 @@ public class VrrpHostingTests
         Assert.Contains("lo", err.Message);
     }
 
+    /// <summary>An IPv4 VRRP socket pair on lo with nothing queued, or null without CAP_NET_RAW.</summary>
+    private static VrrpSocket? OpenOnLoopback(out int ifindex)
+    {
+        using var rtnl = new RtnlClient();
+        ifindex = rtnl.GetLink("lo")!.Index;
+        VrrpSocket s;
+        try { s = VrrpSocket.Open(ifindex, "lo", AddressFamily.InterNetwork, IPAddress.Loopback, joinMulticast: false); }
+        catch (PacketSocketException e) when (e.Errno is Errno.EPERM or Errno.EACCES) { return null; }
+        while (s.TryReceive() is not null) { }   // stray traffic on lo
+        return s;
+    }
+
+    [Fact]
+    public void ProbeSendRunsTheSendPathButPutsNothingOnTheWire()
+    {
+        var localhost = IPAddress.Loopback;
+        using var s = OpenOnLoopback(out _);
+        if (s is null) return; // needs CAP_NET_RAW
+        {
+            var probe = VrrpCodec.Encode(new VrrpAdvertisement { Version = VrrpVersion.V3, VirtualRouterId = 78, Priority = 100, IntervalUnits = 100,
+                Addresses = new[] { IPAddress.Parse("192.0.2.11") } }, localhost, localhost);
+            var real = VrrpCodec.Encode(new VrrpAdvertisement { Version = VrrpVersion.V3, VirtualRouterId = 79, Priority = 100, IntervalUnits = 100,
+                Addresses = new[] { IPAddress.Parse("192.0.2.12") } }, localhost, localhost);
+            s.Send(localhost, probe, probe: true);
+            s.Send(localhost, real);
+            // The real advert arrives; the probe, sent before it on the same socket, never does.
+            var vrids = new List<int>();
+            for (int i = 0; i < 20 && !vrids.Contains(79); i++)
+                if (s.Receive(TimeSpan.FromSeconds(1)) is { Data.Length: >= 28 } d) vrids.Add(d.Data[21]);
+            Assert.Contains(79, vrids);
+            Assert.DoesNotContain(78, vrids);
+        }
+    }
+
     [Fact]
     public void RawSocketOnLoopbackDeliversDatagramWithTtlAndDestination()
     {
-        using var rtnl = new RtnlClient();
-        var lo = rtnl.GetLink("lo")!;
         var localhost = IPAddress.Loopback;
-        VrrpSocket s;
-        try { s = VrrpSocket.Open(lo.Index, "lo", AddressFamily.InterNetwork, localhost, joinMulticast: false); }
-        catch (PacketSocketException e) when (e.Errno is Errno.EPERM or Errno.EACCES) { return; } // needs CAP_NET_RAW
-        using (s)
+        using var s = OpenOnLoopback(out int loIndex);
+        if (s is null) return; // needs CAP_NET_RAW
         {
-            while (s.TryReceive() is not null) { }   // stray traffic on lo
             var adv = new VrrpAdvertisement { Version = VrrpVersion.V3, VirtualRouterId = 77, Priority = 100, IntervalUnits = 100, Addresses = new[] { IPAddress.Parse("192.0.2.10") } };
             var msg = VrrpCodec.Encode(adv, localhost, localhost);
             s.Send(localhost, msg);
@@ -75,7 +104,7 @@ public class VrrpHostingTests
             Assert.Equal(localhost, d!.Source);
             Assert.Equal(localhost, d.Destination);
             Assert.Equal(255, d.HopLimit);
-            Assert.Equal(lo.Index, d.InterfaceIndex);
+            Assert.Equal(loIndex, d.InterfaceIndex);
             Assert.Equal(VrrpRejectReason.None, VrrpReceivedPacket.FromIPv4Datagram(d.Data, out var p));
             Assert.Equal(msg, p!.Message.ToArray());
             Assert.Equal(255, p.HopLimit);

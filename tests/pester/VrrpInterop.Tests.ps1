@@ -325,6 +325,10 @@ Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
         $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_52; "{0} {1} {2}" -f $i.MasterAddress, $i.MasterPriority, ($i.AdvertisementsReceived -gt 5)'
         $r | Should -Be "$($Topo.Hosts.lb1.IPv4Address) 200 True"
+        # While the master is heard, the loop never wakes early for a takeover (no pre-deadline work, no spinning).
+        Invoke-Ours $O '$h = (Get-VrrpInstance VI_52).GetHost(); "{0} {1}" -f $h.TakeoverPrewarms, $h.TakeoverSpins' | Should -Be '0 0'
+        # The takeover rehearsed at start (dry: probe sends, requests for interface 0) sent and changed nothing.
+        Invoke-Ours $O '$i = Get-VrrpInstance VI_52; "{0} {1} {2} {3}" -f $i.AdvertisementsSent, $i.ActionErrors, $i.SendErrors, $i.BecameMaster' | Should -Be '0 0 0 0'
         Invoke-ClientPing $Topo $Vip | Should -Be 0
         (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
     }
@@ -332,6 +336,10 @@ Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-
     It 'takes over when the master''s link goes down, and the client follows' {
         Set-LabLink -Topology $Topo -HostName lb1 -Down
         Wait-OurState $O 'Master' 5 | Should -Be 'Master'   # how fast: bench/Vrrp.Bench.ps1
+        # The silent master's Master_Down deadline was readied: woken 2 ms ahead, then on the CPU until it.
+        $counts = (Invoke-Ours $O '$h = (Get-VrrpInstance VI_52).GetHost(); "{0} {1}" -f $h.TakeoverPrewarms, $h.TakeoverSpins') -split ' '
+        [int]$counts[0] | Should -BeGreaterOrEqual 1
+        [int]$counts[1] | Should -BeGreaterOrEqual 1
         Start-Sleep -Milliseconds 300
         @(Get-VipHolder $Topo $Vip) | Should -Contain 'lb2'
         Invoke-ClientPing $Topo $Vip | Should -Be 0

@@ -153,7 +153,13 @@ public sealed unsafe class VrrpSocket : IDisposable
     }
 
     /// <summary>Sends one VRRP message (no IP header: the kernel adds it, from the bound source address, TTL 255).</summary>
-    public void Send(IPAddress destination, ReadOnlySpan<byte> message)
+    private const int MsgProbe = 0x10; // linux/socket.h: do not send, only probe the path
+
+    /// <summary>
+    /// Sends one advert. With <paramref name="probe"/> the kernel does everything but transmit (MSG_PROBE: route
+    /// lookup, no packet): a takeover rehearsal runs the whole send path that way, syscall included.
+    /// </summary>
+    public void Send(IPAddress destination, ReadOnlySpan<byte> message, bool probe = false)
     {
         if (destination.AddressFamily != AddressFamily) throw new ArgumentException("Destination family differs from the socket's.", nameof(destination));
         lock (_sendLock)
@@ -176,7 +182,7 @@ public sealed unsafe class VrrpSocket : IDisposable
             {
                 while (true)
                 {
-                    long n = sendto(_sendFd, p, (size_t)(ulong)message.Length, 0, (sockaddr*)sa, len);
+                    long n = sendto(_sendFd, p, (size_t)(ulong)message.Length, probe ? MsgProbe : 0, (sockaddr*)sa, len);
                     if (n >= 0) return;
                     int e = errno;
                     if (e == EINTR) continue;

@@ -313,19 +313,31 @@ public sealed class VrrpHost : IDisposable
                 foreach (var e in _sockets.Values) { fds.Add(e.Socket.ReceiveDescriptor); entries.Add(e); }
                 if (readable.Length < fds.Count) readable = new bool[fds.Count * 2];
                 Phase = "poll";
-                DescriptorPoll.Wait(fds.ToArray(), readable, timeout);
+                var fdArray = fds.ToArray();
+                DescriptorPoll.Wait(fdArray, readable, timeout);
                 Phase = "receive";
 
-                if (readable[0]) _wakeup.Reset();
                 if (readable[1])
                 {
                     _deadline.Reset();
                     if (_prewarmFor is { } pw && _engine.Clock.NowMicroseconds < pw.Due)
                     {
                         _prewarmedDue = pw.Due;
+                        TakeoverPrewarms++;
                         PrewarmTakeover(pw.Instance);
+                        // Then stay on the CPU until the deadline rather than sleep again: a sleeping thread's wake-up
+                        // measured up to 2.5 ms late here (an idle virtual CPU is woken by its host), and the takeover
+                        // would wait for it. Anything else that is ready first (an advert, a command) ends the spin.
+                        if (!readable[0] && Array.IndexOf(readable, true, 2, fdArray.Length - 2) < 0)
+                        {
+                            Phase = "spin";
+                            TakeoverSpins++;
+                            SpinUntil(pw.Due, fdArray, readable);
+                            Phase = "receive";
+                        }
                     }
                 }
+                if (readable[0]) _wakeup.Reset();
                 if (linkSlot >= 0 && readable[linkSlot] && _links!.Drain()) { DropAnnouncers(); RefreshLinks(); PrimeAnnouncers(); }
                 for (int i = 0; i < fds.Count; i++)
                 {
@@ -500,6 +512,26 @@ public sealed class VrrpHost : IDisposable
     }
 
     private const long PrewarmLeadMicroseconds = 2_000;
+
+    /// <summary>Times the loop woke ahead of a Master_Down deadline to run the takeover's first steps (diagnostics).</summary>
+    public long TakeoverPrewarms { get; private set; }
+
+    /// <summary>Times the loop then stayed on the CPU until that deadline (diagnostics).</summary>
+    public long TakeoverSpins { get; private set; }
+
+    /// <summary>
+    /// Polls the loop's descriptors without sleeping until <paramref name="until"/> (engine time) or until one
+    /// is readable (an advert, a command, a link change: the loop then handles it as usual). At most
+    /// <see cref="PrewarmLeadMicroseconds"/> of CPU, once per Master_Down deadline that the loop readied, which
+    /// happens only when the master has been silent for nearly the whole interval.
+    /// </summary>
+    private void SpinUntil(long until, int[] fds, bool[] readable)
+    {
+        while (_engine.Clock.NowMicroseconds < until)
+            if (DescriptorPoll.Wait(fds, readable, 0) > 0) return;
+        Array.Clear(readable, 0, fds.Length);
+    }
+
     private (VrrpInstance Instance, long Due)? _prewarmFor;
     private long _prewarmedDue = -1;
 
@@ -527,7 +559,7 @@ public sealed class VrrpHost : IDisposable
     /// </summary>
     private void PrepareTakeover(VrrpInstance inst, int ifindex, string ifname)
     {
-        _ = RehearseTakeover(inst);
+        _ = RehearseTakeover(inst, _socketOf.TryGetValue(inst.Name, out var entry) ? new Actions(this, dry: entry) : null);
         RunTakeoverSteps(inst, ifindex, ifname);
         if (_takeoverCompiled) return;
         _takeoverCompiled = true;
@@ -543,16 +575,18 @@ public sealed class VrrpHost : IDisposable
     }
 
     /// <summary>
-    /// Runs the engine's own takeover once, on a private engine with a clock of its own and actions that
-    /// do nothing: a copy of the instance (no trackers, no sync group, not the owner) starts as Backup,
-    /// its Master_Down timer runs out, it becomes Master, then stops. That runs (so compiles) the state
-    /// machine's Master path as it is; nothing is sent and the host's engine is not touched.
+    /// Runs the engine's own takeover once, on a private engine with a clock of its own: a copy of the
+    /// instance (no trackers, no sync group, not the owner) starts as Backup, its Master_Down timer runs
+    /// out, it becomes Master, then stops. That runs (so compiles) the state machine's Master path as it
+    /// is, and with the host's actions in their dry mode (<paramref name="actions"/>) the actions' own code
+    /// down to the syscalls; nothing is sent or changed and the host's engine is not touched. Without
+    /// <paramref name="actions"/> the actions do nothing.
     /// </summary>
     /// <returns>Whether the copy reached Master (it should; false means nothing was rehearsed).</returns>
-    internal static bool RehearseTakeover(VrrpInstance inst)
+    internal static bool RehearseTakeover(VrrpInstance inst, IVrrpActions? actions = null)
     {
         var clock = new RehearsalClock();
-        var engine = new VrrpEngine(RehearsalActions.Instance, clock);
+        var engine = new VrrpEngine(actions ?? RehearsalActions.Instance, clock);
         var config = inst.Config with
         {
             Name = "rehearsal", Priority = Math.Min(inst.Config.Priority, 254), SourceAddress = inst.PrimaryAddress,
@@ -673,28 +707,45 @@ public sealed class VrrpHost : IDisposable
     private sealed class Actions : IVrrpActions
     {
         private readonly VrrpHost _h;
+        private readonly SocketEntry? _dry;
 
-        public Actions(VrrpHost host) => _h = host;
+        /// <param name="dry">
+        /// For a takeover rehearsal: every action runs its own code against this socket entry's interface but
+        /// changes nothing: adverts are sent with MSG_PROBE (no packet), address requests name interface index 0
+        /// (the kernel answers ENODEV), gratuitous ARP frames go to a discarding channel, no filter, script,
+        /// paced burst or state event.
+        /// </param>
+        public Actions(VrrpHost host, SocketEntry? dry = null)
+        {
+            _h = host;
+            _dry = dry;
+        }
 
-        private VrrpRunningInstance? Handle(VrrpInstance i) => _h._running.TryGetValue(i.Name, out var h) ? h : null;
+        private VrrpRunningInstance? Handle(VrrpInstance i) => _dry is null && _h._running.TryGetValue(i.Name, out var h) ? h : null;
+
+        private bool TryEntry(VrrpInstance i, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SocketEntry? entry)
+        {
+            entry = _dry;
+            return entry is not null || _h._socketOf.TryGetValue(i.Name, out entry);
+        }
 
         public void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement)
         {
-            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
-            try { entry.Socket.Send(advertisement.Destination, advertisement.Message); }
+            if (!TryEntry(instance, out var entry)) return;
+            try { entry.Socket.Send(advertisement.Destination, advertisement.Message, probe: _dry is not null); }
             catch (Exception e) { Handle(instance)?.CountSendError(e); }
         }
 
         public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
         {
-            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            if (!TryEntry(instance, out var entry)) return;
             // Drop rules first, so no packet to a virtual address is accepted before they are in place.
-            _h.SyncAcceptFilter(instance);
+            if (_dry is null) _h.SyncAcceptFilter(instance);
             foreach (var a in addresses)
             {
                 try
                 {
-                    _h._rtnl.AddAddress(entry.Socket.InterfaceIndex, a.Address, (byte)a.PrefixLength, a.Label,
+                    _h._rtnl.AddAddress(_dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, (byte)a.PrefixLength, a.Label,
                         a.Address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.IfaFNoDad : 0);
                 }
                 catch (NetlinkException e) when (e.Errno == Errno.EEXIST) { }
@@ -704,10 +755,10 @@ public sealed class VrrpHost : IDisposable
 
         public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
         {
-            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            if (!TryEntry(instance, out var entry)) return;
             foreach (var a in addresses)
             {
-                try { _h._rtnl.DeleteAddress(entry.Socket.InterfaceIndex, a.Address, (byte)a.PrefixLength); }
+                try { _h._rtnl.DeleteAddress(_dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, (byte)a.PrefixLength); }
                 catch (NetlinkException e) when (e.Errno is Errno.EADDRNOTAVAIL or Errno.ENOENT or Errno.ENODEV) { }
                 catch (Exception e) { Handle(instance)?.CountActionError($"remove {a.Address}", e); }
             }
@@ -718,7 +769,7 @@ public sealed class VrrpHost : IDisposable
 
         public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind)
         {
-            if (!_h._socketOf.TryGetValue(instance.Name, out var entry)) return;
+            if (!TryEntry(instance, out var entry)) return;
             int ifindex = entry.Socket.InterfaceIndex;
             string ifname = entry.InterfaceName;
             var addresses = instance.Config.VirtualAddresses.Select(v => v.Address).ToArray();
@@ -730,14 +781,14 @@ public sealed class VrrpHost : IDisposable
             try
             {
                 if (_h.GetAnnouncer(ifindex, ifname) is not { } a) return;
-                new ArpEngine().Announce(a.Socket, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero);
+                new ArpEngine().Announce(_dry is null ? a.Socket : DiscardingChannel.Instance, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero);
             }
             catch (Exception e)
             {
                 handle?.CountActionError("gratuitous ARP", e);
                 return;
             }
-            if (count <= 1) return;
+            if (count <= 1 || _dry is not null) return;
             // The other rounds, paced by the interval, on the instance's chain so a slow burst never holds the loop.
             var prev = _h._announceChain.TryGetValue(name, out var t) ? t : Task.CompletedTask;
             _h._announceChain[name] = prev.ContinueWith(_ =>
@@ -757,6 +808,7 @@ public sealed class VrrpHost : IDisposable
 
         public void RunNotify(VrrpInstance instance, VrrpNotification notification)
         {
+            if (_dry is not null) return;
             var handle = Handle(instance);
             var timeout = _h.NotifyTimeout;
             // One chain for the process keeps notifications in order; each is bounded by the timeout.
@@ -777,6 +829,7 @@ public sealed class VrrpHost : IDisposable
 
         public void RunTrackScript(VrrpTrackScript script)
         {
+            if (_dry is not null) return;
             Task.Run(() =>
             {
                 bool ok;
@@ -798,6 +851,7 @@ public sealed class VrrpHost : IDisposable
 
         public void StateChanged(VrrpStateChange change)
         {
+            if (_dry is not null) return;
             var handle = Handle(change.Instance);
             if (handle is null) return;
             var now = DateTime.Now;
