@@ -1,7 +1,10 @@
 # VRRP timing benchmark: HaPowerShell's VRRP engine side by side with keepalived, in network namespaces.
 # Not a test. Needs root, keepalived, tcpdump, iproute2 (bridge), busybox. Run from the repository root:
 #   dotnet pwsh ./build.ps1 Build
-#   dotnet pwsh bench/Vrrp.Bench.ps1 -Trials 20 [-Series LinkCut,LinkCutV2,Handover,Load]
+#   dotnet pwsh -c './bench/Vrrp.Bench.ps1 -Trials 20 [-Series LinkCut,LinkCutV2,Handover,Load] [-RealtimePriority N] [-Backup ours|keepalived]'
+# (-c, not -File: -File passes "LinkCut,LinkCutV2" as one string.) -RealtimePriority N runs both sides' VRRP
+# threads SCHED_RR N (-EngineRealtimePriority / vrrp_rt_priority). While a takeover is due the bench sleeps
+# rather than parse its capture, so its own CPU use does not delay either side.
 #
 # Series use VRRPv3 at 100 ms (IPv4) on a lab bridge (tests/lab/NetnsLab.psm1) unless named V2: master on
 # lb1 (priority 200), backup on lb2 (priority 100), a packet capture on the third namespace (client) with
@@ -31,7 +34,9 @@ param(
     [int]$LoadSeconds = 20,
     [string]$ModulePath = (Join-Path $PSScriptRoot '../out/HaPowerShell'),
     # Both sides' VRRP threads real-time (SCHED_RR): -EngineRealtimePriority for ours, vrrp_rt_priority for keepalived.
-    [ValidateRange(1, 99)][int]$RealtimePriority
+    [ValidateRange(1, 99)][int]$RealtimePriority,
+    # Which backups to time in LinkCut/LinkCutV2/Handover (both by default; one side alone is for quick iterations, not for comparisons).
+    [ValidateSet('ours', 'keepalived')][string[]]$Backup = @('ours', 'keepalived')
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../tests/lab/NetnsLab.psm1') -Force
@@ -179,7 +184,7 @@ try {
     function Measure-LinkCut([string]$Label, [int]$Version, [double]$Advert) {
         $down = 3 * $Advert + (256 - $BackupPriority) * $(if ($Version -eq 2) { 1 } else { $Advert }) / 256
         $quiet = [math]::Max(0.6, 3.5 * $Advert)   # steady state: at least three adverts from the master alone
-        foreach ($backupKind in 'ours', 'keepalived') {
+        foreach ($backupKind in @('ours', 'keepalived' | Where-Object { $_ -in $Backup })) {
             $topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
             $o = $null
             $load = Get-LoadAverage
@@ -239,7 +244,7 @@ try {
 
     # ---------------------------------------------------------------- graceful handover
     if ('Handover' -in $Series) {
-        foreach ($backupKind in 'keepalived', 'ours') {
+        foreach ($backupKind in @('keepalived', 'ours' | Where-Object { $_ -in $Backup })) {
             $topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
             $o = $null; $k = $null
             try {
