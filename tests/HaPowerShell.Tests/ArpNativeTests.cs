@@ -108,6 +108,32 @@ public class ArpPacketSocketTests
     }
 
     [Fact]
+    public void ProbeOnlySendTransmitsNothing()
+    {
+        if (!IsRoot) return;
+        using var socket = PacketSocket.Open(1, "lo", 0x88B5);
+        while (socket.Receive(TimeSpan.FromMilliseconds(20)) is not null) { }
+        byte[] Frame(byte tag)
+        {
+            var f = new byte[60];
+            f[12] = 0x88; f[13] = 0xB5; f[14] = tag;
+            Guid.NewGuid().ToByteArray().CopyTo(f, 15);
+            return f;
+        }
+        var probe = Frame(1);
+        var real = Frame(2);
+        socket.ProbeOnly = true;
+        socket.Send(probe);   // refused by the kernel (interface 0), not an error here
+        socket.ProbeOnly = false;
+        socket.Send(real);
+        var seen = new List<byte[]>();
+        for (int i = 0; i < 10 && !seen.Any(f => f.AsSpan(14, 17).SequenceEqual(real.AsSpan(14, 17))); i++)
+            if (socket.Receive(TimeSpan.FromSeconds(1)) is { } f) seen.Add(f.Data);
+        Assert.Contains(seen, f => f.AsSpan(14, 17).SequenceEqual(real.AsSpan(14, 17)));
+        Assert.DoesNotContain(seen, f => f.AsSpan(14, 17).SequenceEqual(probe.AsSpan(14, 17)));
+    }
+
+    [Fact]
     public void SendOnlySocketRefusesToReceive()
     {
         if (!IsRoot) return;

@@ -61,6 +61,13 @@ public sealed unsafe class PacketSocket : IFrameChannel
     public long TruncatedFramesDropped { get; private set; }
 
     /// <summary>
+    /// While set, <see cref="Send"/> runs its whole path, the sendto call included, but addresses the frame to
+    /// interface index 0, which the kernel refuses (ENXIO) before it builds a packet: nothing is transmitted.
+    /// For warming a send path ahead of time (a VRRP backup's first gratuitous ARP).
+    /// </summary>
+    public bool ProbeOnly { get; set; }
+
+    /// <summary>
     /// Opens a packet socket on <paramref name="interfaceIndex"/>. With <paramref name="protocol"/> 0 it
     /// only sends (the kernel queues nothing for it); otherwise it receives frames of that EtherType
     /// arriving on that interface only (the socket is created unbound, so nothing from other
@@ -104,7 +111,7 @@ public sealed unsafe class PacketSocket : IFrameChannel
             {
                 Family = (ushort)AF_PACKET,
                 Protocol = HostToNetwork(BinaryPrimitives.ReadUInt16BigEndian(frame[12..])),
-                IfIndex = InterfaceIndex,
+                IfIndex = ProbeOnly ? 0 : InterfaceIndex,
                 HaLen = 6,
             };
             for (int i = 0; i < 6; i++) addr.Addr[i] = frame[i];
@@ -120,6 +127,7 @@ public sealed unsafe class PacketSocket : IFrameChannel
                     if (n >= 0) return before;
                     int e = errno;
                     if (e == EINTR) continue;
+                    if (ProbeOnly && e == Errno.ENXIO) return before;
                     // A full device queue during a burst: give it a moment, a bounded number of times.
                     if ((e == ENOBUFS || e == EAGAIN) && busy++ < 200) { Thread.Sleep(1); before = DateTime.UtcNow; continue; }
                     throw new PacketSocketException($"send frame on {InterfaceName}", e);

@@ -712,8 +712,8 @@ public sealed class VrrpHost : IDisposable
         /// <param name="dry">
         /// For a takeover rehearsal: every action runs its own code against this socket entry's interface but
         /// changes nothing: adverts are sent with MSG_PROBE (no packet), address requests name interface index 0
-        /// (the kernel answers ENODEV), gratuitous ARP frames go to a discarding channel, no filter, script,
-        /// paced burst or state event.
+        /// (the kernel answers ENODEV), gratuitous ARP frames are sent as probes (<see cref="PacketSocket.ProbeOnly"/>:
+        /// interface index 0, refused by the kernel), no filter, script, paced burst or state event.
         /// </param>
         public Actions(VrrpHost host, SocketEntry? dry = null)
         {
@@ -781,7 +781,9 @@ public sealed class VrrpHost : IDisposable
             try
             {
                 if (_h.GetAnnouncer(ifindex, ifname) is not { } a) return;
-                new ArpEngine().Announce(_dry is null ? a.Socket : DiscardingChannel.Instance, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero);
+                a.Socket.ProbeOnly = _dry is not null;
+                try { new ArpEngine().Announce(a.Socket, a.Interface, addresses, GratuitousArpMode.Request, 1, TimeSpan.Zero); }
+                finally { a.Socket.ProbeOnly = false; }
             }
             catch (Exception e)
             {
