@@ -152,12 +152,12 @@ public sealed unsafe class VrrpSocket : IDisposable
         }
     }
 
-    /// <summary>Sends one VRRP message (no IP header: the kernel adds it, from the bound source address, TTL 255).</summary>
     private const int MsgProbe = 0x10; // linux/socket.h: do not send, only probe the path
 
     /// <summary>
-    /// Sends one advert. With <paramref name="probe"/> the kernel does everything but transmit (MSG_PROBE: route
-    /// lookup, no packet): a takeover rehearsal runs the whole send path that way, syscall included.
+    /// Sends one VRRP message (no IP header: the kernel adds it, from the bound source address, TTL 255). With
+    /// <paramref name="probe"/> the kernel does everything but transmit (MSG_PROBE: route lookup, no packet):
+    /// a takeover rehearsal runs the whole send path that way, syscall included.
     /// </summary>
     public void Send(IPAddress destination, ReadOnlySpan<byte> message, bool probe = false)
     {
