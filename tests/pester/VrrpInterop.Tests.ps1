@@ -232,6 +232,22 @@ Describe 'Engine thread scheduling: -EngineRealtimePriority and -EnginePriority'
         Invoke-Ours $o '@(Get-VrrpInstance).Count' | Should -Be '1'
     }
 
+    It 'refuses -EngineRealtimePriority without CAP_SYS_NICE with VrrpEngineSchedulingDenied, and starts nothing' -Skip:(-not (Get-Command setpriv -ErrorAction SilentlyContinue)) {
+        # A root pwsh whose capability bounding set lacks CAP_SYS_NICE (as a service with CapabilityBoundingSet= would run).
+        $script = "Import-Module '$ModulePath'; `$e = `$null; " +
+            'Start-VrrpInstance -InterfaceName eth0 -VirtualRouterId 83 -VirtualIPAddress 192.0.2.83/24 -EngineRealtimePriority 5 -ErrorVariable e -ErrorAction SilentlyContinue; ' +
+            '"{0}|{1}|{2}|{3}" -f ($e[0].FullyQualifiedErrorId -split ",")[0], $e[0].CategoryInfo.Category, @(Get-VrrpInstance).Count, $e[0].Exception.Message'
+        $r = Invoke-LabCommand -Topology $topo -HostName lb1 -Command setpriv -ArgumentList (
+            @('--bounding-set=-sys_nice', '--inh-caps=-sys_nice', $PwshHost) + @($PwshArgs) + @('-NoProfile', '-NonInteractive', '-Command', $script)) -AllowFailure
+        $f = $r.StdOut.Trim() -split '\|', 4
+        $f[0] | Should -Be 'VrrpEngineSchedulingDenied' -Because "$($r.StdOut) $($r.StdErr)"
+        $f[1] | Should -Be 'PermissionDenied'
+        $f[2] | Should -Be '0'
+        $f[3] | Should -Match 'CAP_SYS_NICE'
+        @(Get-Advert $cap | Where-Object { $_.Vrid -eq 83 }) | Should -BeNullOrEmpty
+        @(Get-VipHolder $topo '192.0.2.83') | Should -BeNullOrEmpty
+    }
+
     It 'puts the engine thread back to the normal policy at the nice value given by -EnginePriority' {
         Invoke-Ours $o "(Start-VrrpInstance -Name VI_82 -InterfaceName eth0 -VirtualRouterId 82 -Version 3 -AdvertisementInterval 0.1 -VirtualIPAddress 192.0.2.82/24 -EnginePriority 5).EngineScheduling" |
             Should -Be 'nice 5'
