@@ -53,6 +53,30 @@ public class ThreadSchedulingTests
         });
     }
 
+    /// <summary>Policy, real-time priority and nice of a process started from the calling thread (fork inherits them unless reset on fork).</summary>
+    private static (int Policy, int Rt, int Nice) ChildProcessScheduling()
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/cat", "/proc/self/stat") { RedirectStandardOutput = true })!;
+        string stat = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (int.Parse(f[38]), int.Parse(f[37]), int.Parse(f[16]));   // fields 41, 40, 19 of /proc/PID/stat
+    }
+
+    [Fact]
+    public void WhatARealtimeOrFavouredThreadStartsRunsNormal()
+    {
+        if (!IsRoot) return; // needs root or CAP_SYS_NICE
+        OnOwnThread(() =>
+        {
+            Assert.Equal(0, ThreadNice.SetCurrentThreadRealtime(6));
+            Assert.Equal((ThreadScheduling.SchedOther, 0, 0), ChildProcessScheduling());
+            Assert.Equal(0, ThreadNice.SetCurrentThread(new ThreadScheduling(ThreadScheduling.SchedOther, 0, -4)));
+            Assert.Equal(-4, ThreadNice.GetCurrentThread().Nice);
+            Assert.Equal((ThreadScheduling.SchedOther, 0, 0), ChildProcessScheduling());
+        });
+    }
+
     [Fact]
     public void RefusesPrioritiesOutsideTheKernelsRanges()
     {

@@ -43,12 +43,16 @@ public static class ThreadNice
         return setpriority(PrioProcess, (uint)gettid(), nice) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
-    /// <summary>Makes the calling thread real-time, SCHED_RR at <paramref name="priority"/> (1..99); returns 0 or the errno (EPERM: needs root or CAP_SYS_NICE).</summary>
+    /// <summary>
+    /// Makes the calling thread real-time, SCHED_RR at <paramref name="priority"/> (1..99), with SCHED_RESET_ON_FORK so that
+    /// what it creates does not inherit it; returns 0 or the errno (EPERM: needs root or CAP_SYS_NICE).
+    /// </summary>
     public static int SetCurrentThreadRealtime(int priority)
     {
         if (priority is < 1 or > 99) throw new ArgumentOutOfRangeException(nameof(priority));
         int p = priority;
-        return sched_setscheduler(gettid(), ThreadScheduling.SchedRr, ref p) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        // SCHED_RESET_ON_FORK: threads and processes this thread creates (thread-pool workers, scripts) start normal.
+        return sched_setscheduler(gettid(), ThreadScheduling.SchedRr | SchedResetOnFork, ref p) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     /// <summary>The calling thread's policy, real-time priority and nice value.</summary>
@@ -70,13 +74,14 @@ public static class ThreadNice
 
     /// <summary>
     /// Puts the calling thread back to <paramref name="s"/> as <see cref="GetCurrentThread"/> returned it
-    /// (policy and priority, then the nice value); returns 0 or the first errno.
+    /// (policy and priority, then the nice value; SCHED_RESET_ON_FORK set, so threads and processes it creates
+    /// start at the normal policy and nice 0 or above); returns 0 or the first errno.
     /// </summary>
     public static int SetCurrentThread(ThreadScheduling s)
     {
         int tid = gettid();
         int p = s.IsRealtime ? s.RealtimePriority : 0;
-        if (sched_setscheduler(tid, s.Policy, ref p) != 0) return Marshal.GetLastPInvokeError();
+        if (sched_setscheduler(tid, s.Policy | SchedResetOnFork, ref p) != 0) return Marshal.GetLastPInvokeError();
         if (!s.IsRealtime && setpriority(PrioProcess, (uint)tid, s.Nice) != 0) return Marshal.GetLastPInvokeError();
         return 0;
     }

@@ -127,23 +127,17 @@ public sealed class VrrpHost : IDisposable
         return Invoke(() =>
         {
             var before = EngineScheduling;
-            VrrpInstance inst;
-            try
-            {
-                if (scheduling is not null) ApplyScheduling(scheduling);
-                inst = _engine.Add(config);
-            }
-            catch
-            {
-                RestoreScheduling(before);
-                throw;
-            }
+            var inst = _engine.Add(config);
             string name = inst.Name;
             try
             {
                 var itf = _lookup.Find(config.InterfaceName) ?? throw new VrrpConfigurationException(config.Validate(_lookup));
                 if (!config.AcceptMode) PrepareAcceptFilter(name);
                 AcquireSocket(name, itf.Index, config.InterfaceName, config.AddressFamily, inst.PrimaryAddress);
+                // After everything a start can be refused for (configuration, permissions, sockets), before the
+                // instance runs: a refused start leaves the thread as it was without having to undo it (undoing a
+                // raised nice value or a real-time policy itself needs CAP_SYS_NICE).
+                if (scheduling is not null) ApplyScheduling(scheduling);
                 var handle = new VrrpRunningInstance(this, config, VrrpInstanceSnapshot.From(inst));
                 _running[name] = handle;
                 _links ??= new LinkChangeMonitor();
@@ -187,8 +181,11 @@ public sealed class VrrpHost : IDisposable
     private void RestoreScheduling(ThreadScheduling before)
     {
         if (before == EngineScheduling) return;
-        _ = ThreadNice.SetCurrentThread(before);
+        int err = ThreadNice.SetCurrentThread(before);
         EngineScheduling = ThreadNice.GetCurrentThread();
+        if (err != 0)
+            LastLoopError = new InvalidOperationException(
+                $"A start that failed could not put the VRRP engine thread back to {before} ({Errno.Describe(err)}); it stays {EngineScheduling}.");
     }
 
     /// <summary>Stops an instance (a Master sends priority 0 and removes its addresses) and forgets it. False when unknown.</summary>
@@ -270,8 +267,9 @@ public sealed class VrrpHost : IDisposable
 
     private void Run()
     {
-        EngineScheduling = ThreadNice.GetCurrentThread();
         EngineThreadId = ThreadNice.CurrentThreadId;
+        try { EngineScheduling = ThreadNice.GetCurrentThread(); }
+        catch (InvalidOperationException e) { LastLoopError = e; }
         var fds = new List<int>();
         var entries = new List<SocketEntry?>();
         var readable = new bool[64];
@@ -602,7 +600,7 @@ public sealed class VrrpHost : IDisposable
             engine.Stop(copy.Name);
             return master;
         }
-        catch (VrrpConfigurationException) { return false; /* the instance itself was accepted; its copy is checked the same way */ }
+        catch (Exception) { return false; /* a warm-up only: whatever fails here (the copy is checked as the instance was) must not fail the start */ }
     }
 
     private sealed class RehearsalClock : IVrrpClock
