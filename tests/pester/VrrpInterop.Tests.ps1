@@ -225,7 +225,7 @@ Describe 'Engine thread scheduling: -EngineRealtimePriority and -EnginePriority'
         @(Get-Advert $cap | Where-Object { $_.Vrid -eq 81 -and $_.Priority -eq 150 }).Count | Should -BeGreaterThan 2
     }
 
-    It 'leaves the scheduling as it was when the start fails after it was set (duplicate VRID)' {
+    It 'leaves the scheduling as it was when the start is refused (duplicate VRID)' {
         { Invoke-Ours $o "Start-VrrpInstance -Name dup -InterfaceName eth0 -VirtualRouterId 81 -VirtualIPAddress 192.0.2.82/24 -EngineRealtimePriority 9 -ErrorAction Stop" } |
             Should -Throw '*VrrpInstanceDuplicate*'
         Invoke-Ours $o $probe | Should -Be '2 7 0 | SCHED_RR 7'
@@ -325,6 +325,7 @@ Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-
         $script:Vip = '192.0.2.200'
         $script:K = Start-Keepalived $Topo lb1 -Vrid 52 -Priority 200 -Version 3 -Interval '0.1' -Vip "$Vip/24"
         $null = Wait-KeepalivedState $K 'MASTER' 5
+        $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112 or arp'
         $script:O = Start-Ours $Topo lb2 @{ Name = 'VI_52'; InterfaceName = 'eth0'; VirtualRouterId = 52; Priority = 100
             Version = 3; AdvertisementInterval = 0.1; VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
     }
@@ -343,8 +344,15 @@ Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-
         $r | Should -Be "$($Topo.Hosts.lb1.IPv4Address) 200 True"
         # While the master is heard, the loop never wakes early for a takeover (no pre-deadline work, no spinning).
         Invoke-Ours $O '$h = (Get-VrrpInstance VI_52).GetHost(); "{0} {1}" -f $h.TakeoverPrewarms, $h.TakeoverSpins' | Should -Be '0 0'
-        # The takeover rehearsed at start (dry: probe sends, requests for interface 0) sent and changed nothing.
         Invoke-Ours $O '$i = Get-VrrpInstance VI_52; "{0} {1} {2} {3}" -f $i.AdvertisementsSent, $i.ActionErrors, $i.SendErrors, $i.BecameMaster' | Should -Be '0 0 0 0'
+        # The takeover rehearsed at start (dry: adverts with MSG_PROBE, GARP frames to interface 0) put nothing on the
+        # wire: the client saw no advert from lb2 and no ARP from lb2 claiming the VIP.
+        @(Get-Advert $Cap | Where-Object Source -eq $Topo.Hosts.lb2.IPv4Address) | Should -BeNullOrEmpty
+        $claims = @(Read-LabCapture $Cap | Where-Object {
+            $b = $_.Bytes
+            $b.Length -ge 42 -and $b[12] -eq 8 -and $b[13] -eq 6 -and ('{0}.{1}.{2}.{3}' -f $b[28], $b[29], $b[30], $b[31]) -eq $Vip -and
+                (($b[22..27] | ForEach-Object { $_.ToString('x2') }) -join ':') -eq $Topo.Hosts.lb2.MacAddress })
+        $claims | Should -BeNullOrEmpty
         Invoke-ClientPing $Topo $Vip | Should -Be 0
         (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress
     }
@@ -357,6 +365,8 @@ Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-
         [int]$counts[0] | Should -BeGreaterOrEqual 1
         [int]$counts[1] | Should -BeGreaterOrEqual 1
         Start-Sleep -Milliseconds 300
+        # The capture that saw nothing from lb2 while it was Backup does see it now.
+        @(Get-Advert $Cap | Where-Object Source -eq $Topo.Hosts.lb2.IPv4Address).Count | Should -BeGreaterThan 0
         @(Get-VipHolder $Topo $Vip) | Should -Contain 'lb2'
         Invoke-ClientPing $Topo $Vip | Should -Be 0
         (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
