@@ -27,12 +27,13 @@ $deadline = [DateTime]::UtcNow.AddMinutes(10)
 $cmd = Join-Path $ControlDirectory 'cmd'
 $quit = Join-Path $ControlDirectory 'quit'
 while ([DateTime]::UtcNow -lt $deadline -and -not (Test-Path $quit)) {
-    $e = Wait-Event -SourceIdentifier 'HaPowerShell.Vrrp' -Timeout 1
-    while ($e) {
+    # Wait-Event only as the wake-up: with several events queued it returns the newest, so the queue is
+    # drained with Get-Event in the order the events were raised.
+    $null = Wait-Event -SourceIdentifier 'HaPowerShell.Vrrp' -Timeout 1
+    foreach ($e in @(Get-Event -SourceIdentifier 'HaPowerShell.Vrrp' -ErrorAction SilentlyContinue | Sort-Object EventIdentifier)) {
         $a = $e.SourceArgs[0]
         Say "EVENT $($a.Name) $($a.PreviousState) $($a.State) $($a.Reason) $($a.Priority)"
         Remove-Event -EventIdentifier $e.EventIdentifier
-        $e = Get-Event -SourceIdentifier 'HaPowerShell.Vrrp' -ErrorAction SilentlyContinue | Select-Object -First 1
     }
     if (Test-Path $cmd) {
         $text = Get-Content -Raw $cmd
