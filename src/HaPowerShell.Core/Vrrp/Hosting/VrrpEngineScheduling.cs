@@ -14,6 +14,9 @@ public sealed record VrrpEngineScheduling
     /// <summary>-EngineRealtimePriority: SCHED_RR priority, 1 to 99.</summary>
     public int? RealtimePriority { get; init; }
 
+    /// <summary>"SCHED_RR 10" or "nice 5", as <see cref="HaPowerShell.Native.Processes.ThreadScheduling"/> shows the result.</summary>
+    public override string ToString() => RealtimePriority is int rt ? $"SCHED_RR {rt}" : $"nice {Nice}";
+
     /// <summary>The problem with this request, or null when it can be applied.</summary>
     public VrrpConfigError? Validate()
     {

@@ -143,7 +143,7 @@ public sealed class VrrpHost : IDisposable
                 _links ??= new LinkChangeMonitor();
                 RefreshLinks();
                 _engine.Start(name);
-                PrepareTakeover(inst, itf.Index, config.InterfaceName);
+                PrepareTakeover(inst);
                 PublishSnapshots();
                 return handle;
             }
@@ -169,7 +169,7 @@ public sealed class VrrpHost : IDisposable
             : ThreadNice.SetCurrentThread(new ThreadScheduling(ThreadScheduling.SchedOther, 0, s.Nice ?? 0));
         EngineScheduling = ThreadNice.GetCurrentThread();
         if (err == 0) return;
-        string what = s.RealtimePriority is int r ? $"real-time (SCHED_RR {r})" : $"nice {s.Nice}";
+        string what = s.RealtimePriority is not null ? $"real-time ({s})" : s.ToString();
         throw new VrrpConfigurationException(new[]
         {
             new VrrpConfigError("VrrpEngineSchedulingDenied",
@@ -537,28 +537,25 @@ public sealed class VrrpHost : IDisposable
     /// encoded, its address messages built, its GARP frames built (the interface's GARP socket opened if it is not).</summary>
     private void PrewarmTakeover(VrrpInstance inst)
     {
-        if (_socketOf.TryGetValue(inst.Name, out var entry)) RunTakeoverSteps(inst, entry.Socket.InterfaceIndex, entry.InterfaceName);
-    }
-
-    private void RunTakeoverSteps(VrrpInstance inst, int ifindex, string ifname)
-    {
+        if (!_socketOf.TryGetValue(inst.Name, out var entry)) return;
+        int ifindex = entry.Socket.InterfaceIndex;
         _ = inst.EncodeAdvertisements(inst.EffectivePriority);
         foreach (var a in inst.Config.VirtualAddresses)
             _ = RtnlClient.BuildAddressChange(true, ifindex, a.Address, (byte)a.PrefixLength, a.Label, 0);
-        PrimeAnnouncer(ifindex, ifname, inst.Config.VirtualAddresses.Select(v => v.Address).ToArray());
+        PrimeAnnouncer(ifindex, entry.InterfaceName, inst.Config.VirtualAddresses.Select(v => v.Address).ToArray());
     }
 
     /// <summary>
     /// Readies what a takeover runs, so that a backup's first takeover (it has never sent an advert)
     /// does not pay for it between its Master_Down timer and its first advert: a rehearsal on a private
-    /// engine, the takeover's first steps run once (nothing is sent), the interface's GARP socket opened,
-    /// and the methods of the Master path and their native calls compiled in the background.
+    /// engine through the host's actions in their dry mode (adverts encoded and probed, address requests
+    /// built and refused, the interface's GARP socket opened and its frames probed; nothing is sent), and
+    /// the methods of the Master path and their native calls compiled in the background.
     /// Measured in bench/Vrrp.Bench.ps1 (docs/benchmarks.md).
     /// </summary>
-    private void PrepareTakeover(VrrpInstance inst, int ifindex, string ifname)
+    private void PrepareTakeover(VrrpInstance inst)
     {
         _ = RehearseTakeover(inst, _socketOf.TryGetValue(inst.Name, out var entry) ? new Actions(this, dry: entry) : null);
-        RunTakeoverSteps(inst, ifindex, ifname);
         if (_takeoverCompiled) return;
         _takeoverCompiled = true;
         Task.Run(() =>

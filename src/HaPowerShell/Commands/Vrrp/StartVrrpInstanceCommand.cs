@@ -142,7 +142,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         }
         string target = $"VRRP instance '{config.EffectiveName}' (VRID {config.VirtualRouterId} on {config.InterfaceName}, " +
                         $"priority {config.Priority}, {string.Join(", ", config.VirtualAddresses.Select(v => v.ToString()))})" +
-                        (scheduling is null ? "" : $", engine thread {(scheduling.RealtimePriority is int rt ? $"SCHED_RR {rt}" : $"nice {scheduling.Nice}")}");
+                        (scheduling is null ? "" : $", engine thread {scheduling}");
         if (!ShouldProcess(target, "Start")) return;
         try
         {
