@@ -71,7 +71,7 @@ public sealed unsafe class SysctlStore
         }
         catch (DirectoryNotFoundException)
         {
-            throw new SysctlException("list IPv4 interface settings", Ipv4ConfDirectory, ENOENT);
+            throw new SysctlException("list IPv4 interface settings", Ipv4ConfDirectory, Errno.ENOENT);
         }
     }
 
@@ -108,7 +108,7 @@ public sealed unsafe class SysctlStore
     public string? ReadFileOrNull(string path)
     {
         try { return ReadText(path, "read file"); }
-        catch (SysctlException e) when (e.Errno == ENOENT) { return null; }
+        catch (SysctlException e) when (e.Errno == Errno.ENOENT) { return null; }
     }
 
     /// <summary>
@@ -119,7 +119,7 @@ public sealed unsafe class SysctlStore
     {
         string full = System.IO.Path.GetFullPath(path);
         string dir = System.IO.Path.GetDirectoryName(full) ?? "/";
-        if (!Directory.Exists(dir)) throw new SysctlException("write sysctl.d file", full, ENOENT);
+        if (!Directory.Exists(dir)) throw new SysctlException("write sysctl.d file", full, Errno.ENOENT);
         string temp = System.IO.Path.Combine(dir, "." + System.IO.Path.GetFileName(full) + ".haps-" + Guid.NewGuid().ToString("N")[..8]);
         int fd = OpenPath(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x1A4 /* 0644 */, "write sysctl.d file");
         bool renamed = false;
@@ -162,7 +162,7 @@ public sealed unsafe class SysctlStore
                     if (n < 0)
                     {
                         int e = errno;
-                        if (e == EINTR) continue;
+                        if (e == Errno.EINTR) continue;
                         throw new SysctlException(operation, path, e);
                     }
                     if (n == 0) break;
@@ -184,7 +184,7 @@ public sealed unsafe class SysctlStore
             fixed (byte* pp = p) fd = open(pp, flags, (mode_t)(uint)mode);
             if (fd >= 0) return fd;
             int e = errno;
-            if (e == EINTR) continue;
+            if (e == Errno.EINTR) continue;
             throw new SysctlException(operation, path, e);
         }
     }
@@ -200,7 +200,7 @@ public sealed unsafe class SysctlStore
                 if (n < 0)
                 {
                     int e = errno;
-                    if (e == EINTR) continue;
+                    if (e == Errno.EINTR) continue;
                     throw new SysctlException(operation, path, e);
                 }
                 done += (int)n;

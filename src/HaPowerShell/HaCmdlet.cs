@@ -63,7 +63,7 @@ public abstract class HaCmdlet : PSCmdlet
                 return new ErrorRecord(e, "InterfaceDown", ErrorCategory.ResourceUnavailable, target);
             case PacketSocketException p:
                 return new ErrorRecord(e, "Kernel" + p.ErrnoName.Replace(" ", ""), ErrorCategory.NotSpecified, target);
-            case SysctlException s when s.Errno is Errno.EPERM or Errno.EACCES or 30 /* EROFS */:
+            case SysctlException s when s.Errno is Errno.EPERM or Errno.EACCES or Errno.EROFS:
                 return new ErrorRecord(new UnauthorizedAccessException(
                     $"{s.Message}. Changing sysctls and /etc/sysctl.d needs root (a writable /proc/sys); run pwsh with sudo.", e),
                     "PermissionDenied", ErrorCategory.PermissionDenied, target);

@@ -17,7 +17,7 @@ public sealed partial class HealthCheckRunner
 {
     private sealed record TcpProbe(TcpCheckOptions Options, byte[] Remote, byte[]? Bind, long TimeoutTicks);
 
-    private const int EInProgress = 115;
+    private const int EInProgress = HaPowerShell.Native.Errno.EINPROGRESS;
 
     /// <summary>A <see cref="Read"/> the loop's thread runs for another thread.</summary>
     private sealed class ReadRequest

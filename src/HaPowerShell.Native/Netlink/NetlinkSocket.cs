@@ -378,7 +378,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
                 long n = sendto(_fd, p, (size_t)(ulong)length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrNl));
                 if (n >= 0) return;
                 int e = errno;
-                if (e == EINTR) continue;
+                if (e == Errno.EINTR) continue;
                 throw new NetlinkException(operation, e);
             }
         }
@@ -401,7 +401,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
                 if (ready < 0)
                 {
                     int e = errno;
-                    if (e == EINTR) continue;
+                    if (e == Errno.EINTR) continue;
                     throw new NetlinkException(operation, e);
                 }
                 if (ready == 0) throw new NetlinkTimeoutException(operation, ReceiveTimeout);
@@ -415,8 +415,8 @@ public sealed unsafe class NetlinkSocket : IDisposable
             if (n < 0)
             {
                 int e = errno;
-                if (e == EINTR) continue;
-                if (e == EAGAIN) { polled = true; continue; }
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EAGAIN) { polled = true; continue; }
                 if (e == Errno.ENOBUFS)
                     throw new NetlinkException(operation + " (the socket receive buffer overflowed and replies were lost)", e);
                 throw new NetlinkException(operation, e);

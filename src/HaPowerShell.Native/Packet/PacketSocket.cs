@@ -126,10 +126,10 @@ public sealed unsafe class PacketSocket : IFrameChannel
                     long n = sendto(_fd, p, (size_t)(ulong)frame.Length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrLl));
                     if (n >= 0) return before;
                     int e = errno;
-                    if (e == EINTR) continue;
+                    if (e == Errno.EINTR) continue;
                     if (ProbeOnly && e == Errno.ENXIO) return before;
                     // A full device queue during a burst: give it a moment, a bounded number of times.
-                    if ((e == ENOBUFS || e == EAGAIN) && busy++ < 200) { Thread.Sleep(1); before = DateTime.UtcNow; continue; }
+                    if ((e == Errno.ENOBUFS || e == Errno.EAGAIN) && busy++ < 200) { Thread.Sleep(1); before = DateTime.UtcNow; continue; }
                     throw new PacketSocketException($"send frame on {InterfaceName}", e);
                 }
             }
@@ -154,12 +154,12 @@ public sealed unsafe class PacketSocket : IFrameChannel
                 if (ready < 0)
                 {
                     int e = errno;
-                    if (e == EINTR) continue;
+                    if (e == Errno.EINTR) continue;
                     throw new PacketSocketException($"wait for frames on {InterfaceName}", e);
                 }
                 if (ready == 0) return null;
                 if ((pfd.revents & (POLLERR | POLLNVAL)) != 0 && (pfd.revents & POLLIN) == 0)
-                    throw new PacketSocketException($"wait for frames on {InterfaceName}", EIO);
+                    throw new PacketSocketException($"wait for frames on {InterfaceName}", Errno.EIO);
 
                 SockaddrLl from;
                 long n;
@@ -181,7 +181,7 @@ public sealed unsafe class PacketSocket : IFrameChannel
                     if (n < 0)
                     {
                         int e = errno;
-                        if (e == EINTR || e == EAGAIN) continue;
+                        if (e == Errno.EINTR || e == Errno.EAGAIN) continue;
                         throw new PacketSocketException($"receive frame on {InterfaceName}", e);
                     }
                     long mono = Stopwatch.GetTimestamp();

@@ -31,7 +31,7 @@ public sealed record FileStatus(string Path, uint Mode, uint Uid, uint Gid, stri
             if ((follow ? stat(p, &st) : lstat(p, &st)) != 0)
             {
                 int e = errno;
-                if (e is 2 /* ENOENT */ or 20 /* ENOTDIR */ or 40 /* ELOOP */) return null;
+                if (e is Errno.ENOENT or Errno.ENOTDIR or Errno.ELOOP) return null;
                 throw new IOException($"{(follow ? "stat" : "lstat")} {path}: {Errno.Describe(e)}");
             }
         }

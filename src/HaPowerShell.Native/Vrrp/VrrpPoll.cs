@@ -132,8 +132,8 @@ public sealed unsafe class LinkChangeMonitor : IDisposable
         {
             long n = recv(_fd, buf, 8192, MSG_DONTWAIT);
             if (n > 0) { any = true; continue; }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && errno == ENOBUFS) { any = true; continue; }
+            if (n < 0 && errno == Errno.EINTR) continue;
+            if (n < 0 && errno == Errno.ENOBUFS) { any = true; continue; }
             break;
         }
         return any;
@@ -168,7 +168,7 @@ public static unsafe class DescriptorPoll
             if (r < 0)
             {
                 int e = errno;
-                if (e == EINTR) continue;
+                if (e == Errno.EINTR) continue;
                 throw new PacketSocketException("poll VRRP descriptors", e);
             }
             for (int i = 0; i < count; i++) readable[i] = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;

@@ -185,8 +185,8 @@ public sealed unsafe class VrrpSocket : IDisposable
                     long n = sendto(_sendFd, p, (size_t)(ulong)message.Length, probe ? MsgProbe : 0, (sockaddr*)sa, len);
                     if (n >= 0) return;
                     int e = errno;
-                    if (e == EINTR) continue;
-                    if ((e == ENOBUFS || e == EAGAIN) && busy++ < 20) { Thread.Sleep(1); continue; }
+                    if (e == Errno.EINTR) continue;
+                    if ((e == Errno.ENOBUFS || e == Errno.EAGAIN) && busy++ < 20) { Thread.Sleep(1); continue; }
                     throw new PacketSocketException($"send VRRP advertisement to {destination} on {InterfaceName}", e);
                 }
             }
@@ -206,7 +206,7 @@ public sealed unsafe class VrrpSocket : IDisposable
             if (ready < 0)
             {
                 int e = errno;
-                if (e == EINTR) continue;
+                if (e == Errno.EINTR) continue;
                 throw new PacketSocketException($"wait for VRRP on {InterfaceName}", e);
             }
             if (ready == 0) return null;
@@ -240,8 +240,8 @@ public sealed unsafe class VrrpSocket : IDisposable
                 if (n < 0)
                 {
                     int e = errno;
-                    if (e == EINTR) continue;
-                    if (e == EAGAIN) return null;
+                    if (e == Errno.EINTR) continue;
+                    if (e == Errno.EAGAIN) return null;
                     throw new PacketSocketException($"receive VRRP on {InterfaceName}", e);
                 }
                 if ((msg.msg_flags & MSG_TRUNC) != 0 || n > _buffer.Length) { TruncatedDatagrams++; continue; }
