@@ -387,7 +387,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// <summary>Waits for one datagram (bounded by the timeout) and splits it into messages.</summary>
     private List<NetlinkMessage> ReceiveDatagram(string operation)
     {
-        long deadline = Environment.TickCount64 + (long)ReceiveTimeout.TotalMilliseconds;
+        var deadline = Deadline.After(ReceiveTimeout);
         bool polled = false;
         while (true)
         {
@@ -395,15 +395,8 @@ public sealed unsafe class NetlinkSocket : IDisposable
             // and this halves the system calls of a long dump.
             if (polled)
             {
-                int wait = (int)Math.Max(0, deadline - Environment.TickCount64);
-                var pfd = new pollfd { fd = _fd, events = POLLIN };
-                int ready = poll(&pfd, 1, wait);
-                if (ready < 0)
-                {
-                    int e = errno;
-                    if (e == Errno.EINTR) continue;
-                    throw new NetlinkException(operation, e);
-                }
+                int ready = Poll.Wait(_fd, deadline);
+                if (ready < 0) throw new NetlinkException(operation, -ready);
                 if (ready == 0) throw new NetlinkTimeoutException(operation, ReceiveTimeout);
             }
 

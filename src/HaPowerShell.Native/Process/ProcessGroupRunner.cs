@@ -129,10 +129,10 @@ public sealed class ProcessGroupRunner : IProcessGroupRunner
 
         bool timedOut = false, killed = false;
         int leftovers = 0;
-        var deadline = request.Timeout;
+        var deadline = Deadline.After(request.Timeout);
         while (!process.WaitForExit(50))
         {
-            if (clock.Elapsed >= deadline || cancellation.IsCancellationRequested)
+            if (deadline.HasPassed || cancellation.IsCancellationRequested)
             {
                 timedOut = !cancellation.IsCancellationRequested;
                 killed = TerminateSession(pid, request.KillGrace, process);
@@ -178,16 +178,16 @@ public sealed class ProcessGroupRunner : IProcessGroupRunner
     private static bool TerminateSession(int sid, TimeSpan grace, Process? leader)
     {
         SignalSession(sid, Tmds.Linux.LibC.SIGTERM);
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < grace)
+        var graceEnds = Deadline.After(grace);
+        while (!graceEnds.HasPassed)
         {
             leader?.WaitForExit(0);
             if (ProcessTable.LiveInSession(sid).Count == 0) return false;
             Thread.Sleep(20);
         }
         SignalSession(sid, Tmds.Linux.LibC.SIGKILL);
-        var wait = Stopwatch.StartNew();
-        while (ProcessTable.LiveInSession(sid).Count > 0 && wait.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
+        var killWait = Deadline.After(TimeSpan.FromSeconds(5));
+        while (ProcessTable.LiveInSession(sid).Count > 0 && !killWait.HasPassed) Thread.Sleep(10);
         return true;
     }
 

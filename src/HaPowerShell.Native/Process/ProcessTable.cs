@@ -83,7 +83,7 @@ public static class ChildReaper
     public static int ReapSession(int sid, TimeSpan wait)
     {
         int self = Environment.ProcessId, reaped = 0;
-        var deadline = DateTime.UtcNow + wait;
+        var deadline = Deadline.After(wait);
         while (true)
         {
             var members = ProcessTable.InSession(sid);
@@ -91,7 +91,7 @@ public static class ChildReaper
                 if (waitpid(z.ProcessId, out _, WNOHANG) == z.ProcessId) reaped++;
             // done when nothing of the session is left that we could reap (zombies of other parents are theirs)
             if (!ProcessTable.InSession(sid).Any(p => p.ProcessId != sid && (p.ParentProcessId == self || !p.IsZombie))) break;
-            if (DateTime.UtcNow >= deadline) break;
+            if (deadline.HasPassed) break;
             Thread.Sleep(10);
         }
         return reaped;
