@@ -4,31 +4,42 @@ using static Tmds.Linux.LibC;
 
 namespace HaPowerShell.Native;
 
-/// <summary>A read or write of a sysctl (or of a sysctl.d file) failed; carries the errno.</summary>
-public sealed class SysctlException : Exception
+/// <summary>
+/// A read or write of a sysctl (or of a sysctl.d file) failed; carries the errno. Error ids: <c>PermissionDenied</c>
+/// (EPERM, EACCES, EROFS: root and a writable /proc/sys are needed), <c>SysctlNotFound</c> (ENOENT), <c>SysctlFailed</c>
+/// for anything else (other errnos, unreadable content).
+/// </summary>
+public sealed class SysctlException : SystemCallException
 {
+    private const string PrivilegeHint = "Changing sysctls and /etc/sysctl.d needs root (a writable /proc/sys).";
+
     public SysctlException(string operation, string path, int errno)
-        : base($"{operation} ({path}): {Native.Errno.Describe(errno)}")
+        : base(operation, errno, $"{operation} ({path}): {Native.Errno.Describe(errno)}", PrivilegeHint, null,
+            errno switch
+            {
+                Native.Errno.EROFS => PermissionDeniedId,
+                Native.Errno.ENOENT => "SysctlNotFound",
+                _ when IsPrivilegeErrno(errno) => null,
+                _ => "SysctlFailed",
+            },
+            errno switch
+            {
+                Native.Errno.EROFS => HaErrorCategory.PermissionDenied,
+                Native.Errno.ENOENT => HaErrorCategory.ObjectNotFound,
+                _ when IsPrivilegeErrno(errno) => null,
+                _ => HaErrorCategory.WriteError,
+            })
     {
-        Operation = operation;
         Path = path;
-        Errno = errno;
     }
 
     public SysctlException(string operation, string path, string problem)
-        : base($"{operation} ({path}): {problem}")
+        : base("SysctlFailed", HaErrorCategory.WriteError, operation, $"{operation} ({path}): {problem}")
     {
-        Operation = operation;
         Path = path;
     }
 
-    public string Operation { get; }
     public string Path { get; }
-
-    /// <summary>Positive errno, or 0 when the file's content was the problem.</summary>
-    public int Errno { get; }
-
-    public string ErrnoName => Native.Errno.Name(Errno);
 }
 
 /// <summary>

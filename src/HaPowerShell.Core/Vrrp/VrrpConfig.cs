@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Core.Vrrp;
 
@@ -81,18 +82,37 @@ public interface IVrrpInterfaceLookup
 /// <summary>One configuration problem, with the stable id users see (ErrorRecord.FullyQualifiedErrorId).</summary>
 public sealed record VrrpConfigError(string ErrorId, string Message, string Parameter);
 
-/// <summary>The configuration was rejected before anything started. <see cref="ErrorId"/> is the first problem's id.</summary>
-public sealed class VrrpConfigurationException : ArgumentException
+/// <summary>
+/// The configuration was rejected before anything started. <see cref="HaException.ErrorId"/> is the first problem's
+/// id; <see cref="Problems"/> has one exception per problem, each with its own id and category.
+/// </summary>
+public sealed class VrrpConfigurationException : HaException
 {
     public VrrpConfigurationException(IReadOnlyList<VrrpConfigError> errors)
-        : base(string.Join(" ", errors.Select(e => e.Message)), errors.Count > 0 ? errors[0].Parameter : null)
+        : base(errors.Count > 0 ? errors[0].ErrorId : "VrrpConfigurationInvalid",
+            CategoryOf(errors.Count > 0 ? errors[0].ErrorId : ""), string.Join(" ", errors.Select(e => e.Message)))
     {
         Errors = errors;
+        ParamName = errors.Count > 0 ? errors[0].Parameter : null;
     }
 
     public IReadOnlyList<VrrpConfigError> Errors { get; }
-    public string ErrorId => Errors.Count > 0 ? Errors[0].ErrorId : "VrrpConfigurationInvalid";
-    public override string Message => string.Join(" ", Errors.Select(e => e.Message));
+
+    /// <summary>The parameter of the first problem.</summary>
+    public string? ParamName { get; }
+
+    public override IReadOnlyList<HaException> Problems
+        => Errors.Count <= 1 ? new HaException[] { this } : Errors.Select(e => (HaException)new VrrpConfigurationException(new[] { e })).ToList();
+
+    /// <summary>The category of a problem id: a missing interface, an instance that exists, no source address, scheduling refused; all others are invalid arguments.</summary>
+    public static HaErrorCategory CategoryOf(string errorId) => errorId switch
+    {
+        "VrrpInterfaceNotFound" => HaErrorCategory.ObjectNotFound,
+        "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => HaErrorCategory.ResourceExists,
+        "VrrpSourceAddressMissing" => HaErrorCategory.InvalidOperation,
+        "VrrpEngineSchedulingDenied" => HaErrorCategory.PermissionDenied,
+        _ => HaErrorCategory.InvalidArgument,
+    };
 }
 
 /// <summary>

@@ -240,7 +240,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         }
         catch (HealthCheckException e)
         {
-            ThrowTerminatingError(ToHealthErrorRecord(e, e.Target));
+            ThrowFailure(e, null);
         }
     }
 
@@ -266,8 +266,8 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
             var first = g.First();
             if (first.Service is null && !MonitorOnly)
             {
-                WriteError(ToHealthErrorRecord(new HealthCheckException("RealServerWithoutService", HealthCheckFailureKind.InvalidArgument,
-                    $"Real server {first.Endpoint} does not name its service; pipe it from Get-IpvsRealServer, or use -MonitorOnly.", first), first));
+                WriteFailure(new HealthCheckException("RealServerWithoutService", HealthCheckFailureKind.InvalidArgument,
+                    $"Real server {first.Endpoint} does not name its service; pipe it from Get-IpvsRealServer, or use -MonitorOnly.", first), first);
                 continue;
             }
             groups.Add((first.Service ?? new IpvsService(), g.ToList()));
@@ -509,5 +509,5 @@ internal static class HealthCheckSelect
     }
 
     private static void NotFound(HaCmdlet cmdlet, string message, object target)
-        => cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException(message), "HealthCheckNotFound", ErrorCategory.ObjectNotFound, target));
+        => cmdlet.WriteFailure(new HaPowerShell.Native.HaException("HealthCheckNotFound", HaPowerShell.Native.HaErrorCategory.ObjectNotFound, message, target), null);
 }

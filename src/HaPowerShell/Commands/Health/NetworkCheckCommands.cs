@@ -46,14 +46,14 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
             o.Address = RealServer.Address;
             o.Port = TcpCheckOptions.PortFor(RealServer, Port);
             if (o.Port == 0)
-                throw HealthCheckExceptionFactory.Argument("InvalidPort",
+                throw HealthCheckException.Argument("InvalidPort",
                     $"Real server {RealServer} has no port of its own (a firewall-mark service); give one with -Port.", RealServer);
         }
         else
         {
             o.Address = Address;
             o.Port = Port ?? DefaultPort
-                ?? throw HealthCheckExceptionFactory.Argument("InvalidPort", $"No port to check on {Address}; give one with -Port.", Address);
+                ?? throw HealthCheckException.Argument("InvalidPort", $"No port to check on {Address}; give one with -Port.", Address);
         }
         o.ConnectTimeoutSeconds = ConnectTimeout;
         o.Retry = Retry;
@@ -62,12 +62,6 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
     }
 
     protected object Target => ParameterSetName == "RealServer" ? RealServer : Address;
-}
-
-internal static class HealthCheckExceptionFactory
-{
-    public static HealthCheckException Argument(string id, string message, object? target)
-        => new(id, HealthCheckFailureKind.InvalidArgument, message, target);
 }
 
 /// <summary>Invoke-TcpCheck: can a TCP connection be opened (keepalived TCP_CHECK)?</summary>
@@ -129,7 +123,7 @@ public sealed class InvokeHttpCheckCommand : NetworkCheckCmdlet
         }
         catch (HealthCheckException e)
         {
-            ThrowTerminatingError(ToHealthErrorRecord(e, e.Target)); // nothing can be checked with a bad spec
+            ThrowFailure(e, null); // nothing can be checked with a bad spec
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Ipvs;
 
@@ -43,7 +44,7 @@ public sealed class ExportIpvsConfigCommand : IpvsCmdlet
             }
             string full = GetUnresolvedProviderPathFromPSPath(Path);
             if (NoClobber && File.Exists(full))
-                throw new IOException($"{full} exists; remove -NoClobber to overwrite it.");
+                throw new HaException("NoClobber", HaErrorCategory.ResourceExists, $"{full} exists; remove -NoClobber to overwrite it.", full);
             if (!ShouldProcess(full, $"Write {table.Count} services ({Format})")) return;
             File.WriteAllText(full, text, new UTF8Encoding(false));
             WriteObject(new FileInfo(full));
@@ -121,8 +122,7 @@ public sealed class ImportIpvsConfigCommand : IpvsConfigInputCmdlet
                 result = Admin.Import(rules, Replace, validated: true);
             }
             foreach (var e in result.Errors)
-                WriteError(new ErrorRecord(new InvalidOperationException($"line {e.LineNumber} ({e.Text.Trim()}): {e.Message}"),
-                    e.ErrorId, ErrorCategory.InvalidOperation, e.Text));
+                WriteFailure(new HaException(e.ErrorId, HaErrorCategory.InvalidOperation, $"line {e.LineNumber} ({e.Text.Trim()}): {e.Message}", e.Text), null);
             WriteObject(result);
         });
     }
@@ -181,7 +181,7 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
                     if (IsJson(text)) (desired, timeout) = IpvsJson.Deserialize(text);
                     else desired = IpvsRules.ToTable(IpvsRules.Parse(text));
                 }
-                catch (FormatException e) { throw InputError(e); }
+                catch (Exception e) when (e is FormatException or IpvsRuleParseException) { throw InputError(e); }
             }
             var plan = Admin.PlanSync(desired);
             // Asked one by one only when someone can see or answer the question (-WhatIf, -Confirm,
@@ -205,7 +205,7 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
             var result = Admin.ApplyOperations(approved);
             if (timeoutChange) { Admin.SetTimeout(timeout!); result.Changed = true; }
             foreach (var e in result.Errors)
-                WriteError(new ErrorRecord(new InvalidOperationException(e), "SyncOperationFailed", ErrorCategory.InvalidOperation, null));
+                WriteFailure(new HaException("SyncOperationFailed", HaErrorCategory.InvalidOperation, e), null);
             WriteObject(result);
         });
     }

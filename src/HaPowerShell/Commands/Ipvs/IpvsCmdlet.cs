@@ -16,7 +16,7 @@ public abstract class IpvsCmdlet : HaCmdlet
     {
         try { action(); }
         catch (Exception e) when (e is not PipelineStoppedException and not Native.Ipvs.IpvsUnavailableException
-                                  && !(e is Native.Netlink.NetlinkException n && n.Errno is Native.Errno.EPERM or Native.Errno.EACCES))
+                                  and not Native.Netlink.NetlinkException { Category: Native.HaErrorCategory.PermissionDenied })
         {
             WriteFailure(e, target);
         }

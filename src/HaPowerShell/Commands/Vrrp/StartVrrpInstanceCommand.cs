@@ -120,7 +120,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         }
         catch (VrrpConfigurationException e)
         {
-            WriteVrrpFailure(e, InterfaceName);
+            WriteFailure(e, InterfaceName);
             return;
         }
 
@@ -137,7 +137,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         }
         if (errors.Count > 0)
         {
-            WriteVrrpFailure(new VrrpConfigurationException(errors), config);
+            WriteFailure(new VrrpConfigurationException(errors), config);
             return;
         }
         string target = $"VRRP instance '{config.EffectiveName}' (VRID {config.VirtualRouterId} on {config.InterfaceName}, " +
@@ -152,7 +152,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         }
         catch (Exception e)
         {
-            WriteVrrpFailure(e, config);
+            WriteFailure(e, config);
         }
     }
 

@@ -2,12 +2,13 @@ using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Vrrp;
 
 /// <summary>
-/// Shared plumbing of the VRRP cmdlets: the process-wide <see cref="VrrpHost"/>, configuration errors as
-/// ErrorRecords with the engine's stable ids, and forwarding of state changes to the runspace as
+/// Shared plumbing of the VRRP cmdlets: the process-wide <see cref="VrrpHost"/>, the lookup of running instances
+/// by name, and forwarding of state changes to the runspace as
 /// PowerShell engine events (source identifier 'HaPowerShell.Vrrp').
 /// </summary>
 public abstract class VrrpCmdlet : HaCmdlet
@@ -50,40 +51,12 @@ public abstract class VrrpCmdlet : HaCmdlet
         }
     }
 
-    /// <summary>One ErrorRecord per configuration problem, with the engine's id.</summary>
-    internal static IEnumerable<ErrorRecord> ToErrorRecords(VrrpConfigurationException e, object? target)
-    {
-        foreach (var err in e.Errors)
-        {
-            var category = err.ErrorId switch
-            {
-                "VrrpInterfaceNotFound" => ErrorCategory.ObjectNotFound,
-                "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => ErrorCategory.ResourceExists,
-                "VrrpSourceAddressMissing" => ErrorCategory.InvalidOperation,
-                "VrrpEngineSchedulingDenied" => ErrorCategory.PermissionDenied,
-                _ => ErrorCategory.InvalidArgument,
-            };
-            yield return new ErrorRecord(new ArgumentException(err.Message, err.Parameter), err.ErrorId, category, target)
-            {
-                ErrorDetails = new ErrorDetails(err.Message),
-            };
-        }
-    }
-
-    protected void WriteVrrpFailure(Exception e, object? target)
-    {
-        if (e is VrrpConfigurationException c)
-            foreach (var r in ToErrorRecords(c, target)) WriteError(r);
-        else
-            WriteFailure(e, target);
-    }
-
-    protected ErrorRecord NotFound(string name)
+    protected HaException NotFound(string name)
     {
         var names = ExistingHost?.Instances.Select(i => i.Name).ToList() ?? new List<string>();
         string msg = $"No VRRP instance named '{name}' runs in this process. " +
                      (names.Count == 0 ? "None is running; start one with Start-VrrpInstance." : $"Running: {string.Join(", ", names)}.");
-        return new ErrorRecord(new ItemNotFoundException(msg), "VrrpInstanceNotFound", ErrorCategory.ObjectNotFound, name);
+        return new HaException("VrrpInstanceNotFound", HaErrorCategory.ObjectNotFound, msg, name);
     }
 
     /// <summary>The running instances whose names match <paramref name="pattern"/> (wildcards allowed); an error when a plain name matches nothing.</summary>
@@ -98,7 +71,7 @@ public abstract class VrrpCmdlet : HaCmdlet
         var one = all.FirstOrDefault(i => i.Name == pattern);
         if (one is null)
         {
-            WriteError(NotFound(pattern));
+            WriteFailure(NotFound(pattern), pattern);
             return Array.Empty<VrrpRunningInstance>();
         }
         return new[] { one };

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Vrrp;
 
@@ -63,7 +64,7 @@ public sealed class SetVrrpInstanceCommand : VrrpCmdlet
                 i.GetHost().SetPriority(i.Name, Priority);
                 if (PassThru) WriteObject(i);
             }
-            catch (Exception e) { WriteVrrpFailure(e, i); }
+            catch (Exception e) { WriteFailure(e, i); }
         }
     }
 }
@@ -91,7 +92,7 @@ public sealed class StopVrrpInstanceCommand : VrrpCmdlet
                 i.GetHost().Stop(i.Name);
                 if (PassThru) WriteObject(i);
             }
-            catch (Exception e) { WriteVrrpFailure(e, i); }
+            catch (Exception e) { WriteFailure(e, i); }
         }
     }
 }
@@ -126,8 +127,9 @@ public sealed class WaitVrrpInstanceCommand : VrrpCmdlet
                 continue;
             }
             string why = i.IsRunning ? $"it is {i.State} after {Timeout:0.###} s" : "it was stopped";
-            WriteError(new ErrorRecord(new TimeoutException($"VRRP instance '{i.Name}' did not reach {State}: {why}. Raise -Timeout, or check Get-VrrpInstance '{i.Name}' (master address, counters, FaultReasons)."),
-                i.IsRunning ? "VrrpWaitTimeout" : "VrrpInstanceStopped", i.IsRunning ? ErrorCategory.OperationTimeout : ErrorCategory.InvalidOperation, i));
+            WriteFailure(new HaException(i.IsRunning ? "VrrpWaitTimeout" : "VrrpInstanceStopped",
+                i.IsRunning ? HaErrorCategory.OperationTimeout : HaErrorCategory.InvalidOperation,
+                $"VRRP instance '{i.Name}' did not reach {State}: {why}. Raise -Timeout, or check Get-VrrpInstance '{i.Name}' (master address, counters, FaultReasons).", i), i);
         }
     }
 }
