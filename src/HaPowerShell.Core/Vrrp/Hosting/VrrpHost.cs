@@ -556,7 +556,7 @@ public sealed class VrrpHost : IDisposable
     private void PrepareTakeover(VrrpInstance inst)
     {
         _ = RehearseTakeover(inst, _socketOf.TryGetValue(inst.Name, out var entry) ? new Actions(this, dry: entry) : null);
-        if (_takeoverCompiled) return;
+        if (_takeoverCompiled || !CodeWarmUp.IsUseful) return; // nothing to compile ahead without a JIT (NativeAOT)
         _takeoverCompiled = true;
         Task.Run(() =>
         {
