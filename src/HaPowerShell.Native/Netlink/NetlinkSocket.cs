@@ -234,6 +234,9 @@ public sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>Test seam: makes <paramref name="last"/> the last sequence number used (to run exchanges across the wrap).</summary>
+    internal void SetLastSequence(uint last) { lock (_sync) _sequence = last; }
+
     /// <summary>Test seam: waits for one datagram under the receive timeout.</summary>
     internal List<NetlinkMessage> ReceiveRaw(string operation) { lock (_sync) return ReceiveDatagram(operation); }
 
