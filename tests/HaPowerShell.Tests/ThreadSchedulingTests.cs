@@ -1,4 +1,4 @@
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Native.Processes;
 using Xunit;
 

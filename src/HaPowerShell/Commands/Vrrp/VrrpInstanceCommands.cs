@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting.Vrrp;
 
 namespace HaPowerShell.Commands.Vrrp;
 

@@ -1,4 +1,4 @@
-namespace HaPowerShell.Core.Vrrp.Hosting;
+namespace HaPowerShell.Core.Vrrp;
 
 /// <summary>
 /// How the engine thread should be scheduled: SCHED_RR at <see cref="RealtimePriority"/> (keepalived's

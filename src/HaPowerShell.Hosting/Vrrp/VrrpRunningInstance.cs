@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Core.Vrrp;
 
-namespace HaPowerShell.Core.Vrrp.Hosting;
+namespace HaPowerShell.Hosting.Vrrp;
 
 /// <summary>What <see cref="VrrpHost"/> publishes about one instance after every turn of its loop.</summary>
 internal sealed record VrrpInstanceSnapshot(

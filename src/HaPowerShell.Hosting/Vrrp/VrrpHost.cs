@@ -1,0 +1,286 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Native;
+using HaPowerShell.Native.Processes;
+using HaPowerShell.Native.Rtnl;
+using HaPowerShell.Native.Vrrp;
+
+namespace HaPowerShell.Hosting.Vrrp;
+
+/// <summary>
+/// Hosts a <see cref="VrrpEngine"/> on one dedicated background thread: it polls the raw VRRP sockets,
+/// a link-change netlink socket and a wakeup eventfd, feeds packets, link changes, script results and
+/// timers into the engine, and implements <see cref="IVrrpActions"/> with raw sockets (adverts),
+/// rtnetlink (VIPs), packet sockets (GARP / unsolicited NA) and process groups (notify and track
+/// scripts). Everything that can block — announcements paced by an interval, notify and track
+/// scripts — runs off the engine thread, with timeouts, so a hanging script never stalls the engine.
+/// Other threads talk to it through <see cref="Start"/>, <see cref="Stop"/>, <see cref="SetPriority"/>,
+/// which run on the engine thread. Nothing here knows PowerShell: a daemon hosts it the same way.
+/// </summary>
+public sealed partial class VrrpHost : IDisposable
+{
+    private static readonly Lazy<VrrpHost> SharedHost = new(() => new VrrpHost(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The process-wide host (created on first use; stops its instances gracefully when the process exits).</summary>
+    public static VrrpHost Shared => SharedHost.Value;
+
+    /// <summary>Whether <see cref="Shared"/> was created (so callers can look without starting a thread).</summary>
+    public static bool SharedCreated => SharedHost.IsValueCreated;
+
+    private readonly RtnlClient _rtnl;
+    private readonly RtnlVrrpInterfaceLookup _lookup;
+    private readonly VrrpEngine _engine;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly WakeupEvent _wakeup = new();
+    private readonly DeadlineTimer _deadline = new();
+    private readonly ConcurrentDictionary<string, VrrpRunningInstance> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string If, AddressFamily Family, IPAddress Source), SocketEntry> _sockets = new();
+    private readonly Dictionary<string, SocketEntry> _socketOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _linkState = new(StringComparer.Ordinal);
+    private readonly List<VrrpStateChangedEventArgs> _pendingEvents = new();
+    private readonly BlockingCollection<VrrpStateChangedEventArgs> _events = new();
+    private readonly object _signal = new();
+    private Task _notifyChain = Task.CompletedTask;
+    private LinkChangeMonitor? _links;
+    private volatile bool _disposed;
+
+    public VrrpHost() : this(new RtnlClient(), ProcessGroupRunner.Instance) { }
+
+    public VrrpHost(RtnlClient rtnl, IProcessGroupRunner runner)
+    {
+        _rtnl = rtnl;
+        Runner = runner;
+        _lookup = new RtnlVrrpInterfaceLookup(rtnl);
+        _engine = new VrrpEngine(new Actions(this), SystemVrrpClock.Instance, _lookup);
+        _thread = new Thread(Run) { IsBackground = true, Name = "HaPowerShell VRRP" };
+        _thread.Start();
+        new Thread(DispatchEvents) { IsBackground = true, Name = "HaPowerShell VRRP events" }.Start();
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        // SIGTERM / SIGHUP end the process without ProcessExit in some hosts (pwsh): stop gracefully first,
+        // then let the default action go ahead.
+        _signals = new[] { PosixSignal.SIGTERM, PosixSignal.SIGHUP }
+            .Select(sig => PosixSignalRegistration.Create(sig, _ => OnProcessExit(null, EventArgs.Empty))).ToArray();
+    }
+
+    private readonly PosixSignalRegistration[] _signals;
+
+    /// <summary>Runs notify and track scripts.</summary>
+    public IProcessGroupRunner Runner { get; }
+
+    /// <summary>How long a notify script may run before its process group is killed.</summary>
+    public TimeSpan NotifyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Interface names, for error messages.</summary>
+    public IVrrpInterfaceLookup Interfaces => _lookup;
+
+    /// <summary>Raised for every state change, in order, on a dispatch thread of its own (never the engine thread), after the instance's view is updated.</summary>
+    public event EventHandler<VrrpStateChangedEventArgs>? StateChanged;
+
+    /// <summary>The last unexpected failure of the loop (it carries on).</summary>
+    public Exception? LastLoopError { get; private set; }
+
+    /// <summary>The kernel thread id of the engine thread (what chrt -p and /proc/PID/task show).</summary>
+    public int EngineThreadId { get; private set; }
+
+    /// <summary>Turns of the engine loop so far, and what it is doing now (diagnostics).</summary>
+    public long LoopIterations { get; private set; }
+    public string Phase { get; private set; } = "starting";
+
+    /// <summary>Packets no instance claimed (unknown VRID, bad IPv4 header).</summary>
+    public VrrpCounters UnclaimedCounters => _engine.Counters;
+
+    public IReadOnlyList<VrrpRunningInstance> Instances => _running.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+
+    public VrrpRunningInstance? Find(string name) => _running.TryGetValue(name, out var i) ? i : null;
+
+    // ---- commands (any thread) -------------------------------------------------------------
+
+    /// <summary>
+    /// Validates and starts an instance; returns its live view. Throws <see cref="VrrpConfigurationException"/>
+    /// (nothing started) or the socket error (nothing left behind).
+    /// </summary>
+    public VrrpRunningInstance Start(VrrpInstanceConfig config) => Start(config, null);
+
+    /// <summary>
+    /// Validates and starts an instance, first setting how the engine thread is scheduled when
+    /// <paramref name="scheduling"/> is given (the thread runs every instance of the host, so it applies
+    /// to all of them). Throws <see cref="VrrpConfigurationException"/> (nothing started, the thread's
+    /// scheduling as it was) or the socket error (nothing left behind).
+    /// </summary>
+    public VrrpRunningInstance Start(VrrpInstanceConfig config, VrrpEngineScheduling? scheduling)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (scheduling?.Validate() is { } invalid) throw new VrrpConfigurationException(new[] { invalid });
+        return Invoke(() =>
+        {
+            var before = EngineScheduling;
+            var inst = _engine.Add(config);
+            string name = inst.Name;
+            try
+            {
+                var itf = _lookup.Find(config.InterfaceName) ?? throw new VrrpConfigurationException(config.Validate(_lookup));
+                if (!config.AcceptMode) PrepareAcceptFilter(name);
+                AcquireSocket(name, itf.Index, config.InterfaceName, config.AddressFamily, inst.PrimaryAddress);
+                // After everything a start can be refused for (configuration, permissions, sockets), before the
+                // instance runs: a refused start leaves the thread as it was without having to undo it (undoing a
+                // raised nice value or a real-time policy itself needs CAP_SYS_NICE).
+                if (scheduling is not null) ApplyScheduling(scheduling);
+                var handle = new VrrpRunningInstance(this, config, VrrpInstanceSnapshot.From(inst));
+                _running[name] = handle;
+                _links ??= new LinkChangeMonitor();
+                RefreshLinks();
+                _engine.Start(name);
+                PrepareTakeover(inst);
+                PublishSnapshots();
+                return handle;
+            }
+            catch
+            {
+                _running.TryRemove(name, out _);
+                _engine.Remove(name);
+                ReleaseSocket(name);
+                _filterChainOf.Remove(name);
+                RestoreScheduling(before);
+                throw;
+            }
+        });
+    }
+
+    /// <summary>How the engine thread is scheduled now (keepalived's vrrp_priority / vrrp_rt_priority set it there).</summary>
+    public ThreadScheduling EngineScheduling { get; private set; }
+
+    /// <summary>Sets the engine thread's scheduling (engine thread). Throws <see cref="VrrpConfigurationException"/> when the kernel refuses.</summary>
+    private void ApplyScheduling(VrrpEngineScheduling s)
+    {
+        int err = s.RealtimePriority is int rt ? ThreadNice.SetCurrentThreadRealtime(rt)
+            : ThreadNice.SetCurrentThread(new ThreadScheduling(ThreadScheduling.SchedOther, 0, s.Nice ?? 0));
+        EngineScheduling = ThreadNice.GetCurrentThread();
+        if (err == 0) return;
+        string what = s.RealtimePriority is not null ? $"real-time ({s})" : s.ToString();
+        throw new VrrpConfigurationException(new[]
+        {
+            new VrrpConfigError("VrrpEngineSchedulingDenied",
+                $"The kernel refused to make the VRRP engine thread {what}: {Errno.Describe(err)}. It needs root or CAP_SYS_NICE (a negative nice value too); run as root or leave the engine priority out.",
+                s.RealtimePriority is null ? "EnginePriority" : "EngineRealtimePriority"),
+        });
+    }
+
+    private void RestoreScheduling(ThreadScheduling before)
+    {
+        if (before == EngineScheduling) return;
+        int err = ThreadNice.SetCurrentThread(before);
+        EngineScheduling = ThreadNice.GetCurrentThread();
+        if (err != 0)
+            LastLoopError = new InvalidOperationException(
+                $"A start that failed could not put the VRRP engine thread back to {before} ({Errno.Describe(err)}); it stays {EngineScheduling}.");
+    }
+
+    /// <summary>Stops an instance (a Master sends priority 0 and removes its addresses) and forgets it. False when unknown.</summary>
+    public bool Stop(string name) => Invoke(() =>
+    {
+        if (!_running.TryGetValue(name, out var handle)) return false;
+        var inst = _engine.Find(name);
+        if (inst is not null)
+        {
+            _engine.Stop(name);
+            handle.Publish(VrrpInstanceSnapshot.From(inst));
+            _engine.Remove(name);
+        }
+        ReleaseSocket(name);
+        if (_filterChainOf.Remove(name, out var chain)) RemoveAcceptFilter(chain, handle);
+        _running.TryRemove(name, out _);
+        return true;
+    });
+
+    /// <summary>Changes the configured priority of a running instance (1-255).</summary>
+    public void SetPriority(string name, int priority) => Invoke(() =>
+    {
+        if (!_running.ContainsKey(name)) throw new ArgumentException($"No VRRP instance named '{name}' is running.", nameof(name));
+        _engine.SetPriority(name, priority);
+        // An owner (255) always accepts; a Master that stops being the owner must not.
+        if (_engine.Find(name) is { State: VrrpState.Master } inst) SyncAcceptFilter(inst);
+        PublishSnapshots();
+        return true;
+    });
+
+    /// <summary>Stops every instance.</summary>
+    public void StopAll()
+    {
+        foreach (var n in _running.Keys.ToList()) Stop(n);
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds for the instance (checked after every state publication); false on timeout.</summary>
+    public bool WaitFor(VrrpRunningInstance instance, Func<VrrpRunningInstance, bool> condition, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_signal)
+        {
+            while (!condition(instance))
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || cancel.IsCancellationRequested) return false;
+                Monitor.Wait(_signal, left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100));
+            }
+            return true;
+        }
+    }
+
+    private T Invoke<T>(Func<T> f)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Thread.CurrentThread == _thread) return f();
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _commands.Enqueue(() =>
+        {
+            try { tcs.SetResult(f()); }
+            catch (Exception e) { tcs.SetException(e); }
+        });
+        _wakeup.Set();
+        // WaitAny, not Wait: Task.Wait wraps a failure in an AggregateException, and callers need the
+        // original one (a VrrpConfigurationException carries the error ids).
+        if (Task.WaitAny(new Task[] { tcs.Task }, TimeSpan.FromSeconds(30)) < 0 && !tcs.Task.IsCompleted)
+            throw new TimeoutException("The VRRP engine thread did not answer within 30 seconds.");
+        return tcs.Task.GetAwaiter().GetResult();
+    }
+
+    private void Post(Action a)
+    {
+        if (_disposed) return;
+        _commands.Enqueue(a);
+        _wakeup.Set();
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        if (_running.IsEmpty || _disposed) return;
+        try
+        {
+            var t = Task.Run(StopAll);
+            t.Wait(TimeSpan.FromSeconds(3));
+        }
+        catch { /* exiting anyway */ }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        try { StopAll(); } catch { }
+        _disposed = true;
+        _wakeup.Set();
+        _thread.Join(TimeSpan.FromSeconds(2));
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        foreach (var r in _signals) r.Dispose();
+        foreach (var s in _sockets.Values) s.Socket.Dispose();
+        _sockets.Clear();
+        _links?.Dispose();
+        _filter?.Dispose();
+        DropAnnouncers();
+        _wakeup.Dispose();
+        _deadline.Dispose();
+        _events.CompleteAdding();
+    }
+}
