@@ -288,7 +288,7 @@ public sealed class VrrpInstance
 
     /// <summary>The adverts this instance sends at <paramref name="priority"/>: one per destination (the
     /// multicast group, or each unicast peer), encoded with their checksums. Nothing is sent.</summary>
-    public List<VrrpOutboundAdvertisement> EncodeAdvertisements(int priority)
+    internal List<VrrpOutboundAdvertisement> EncodeAdvertisements(int priority)
     {
         var adv = BuildAdvertisement(priority);
         IEnumerable<IPAddress> destinations = Config.IsUnicast ? Config.UnicastPeers : new[] { VrrpCodec.MulticastGroup(Config.AddressFamily) };

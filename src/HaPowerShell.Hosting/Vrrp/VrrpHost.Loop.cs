@@ -113,8 +113,7 @@ public sealed partial class VrrpHost
             _engine.ReceiveIPv4Datagram(entry.InterfaceName, d.Data, arrived);
         else
             _engine.Receive(entry.InterfaceName, new VrrpReceivedPacket(AddressFamily.InterNetworkV6, d.Source,
-                d.Destination ?? VrrpCodec.MulticastIPv6, d.HopLimit, d.Data)
-            { ArrivedAtMicroseconds = arrived });
+                d.Destination ?? VrrpCodec.MulticastIPv6, d.HopLimit, d.Data) { ArrivedAtMicroseconds = arrived });
     }
 
     /// <summary>

@@ -86,12 +86,8 @@ public sealed partial class VrrpHost
         var engine = new VrrpEngine(actions ?? RehearsalActions.Instance, clock);
         var config = inst.Config with
         {
-            Name = "rehearsal",
-            Priority = Math.Min(inst.Config.Priority, 254),
-            SourceAddress = inst.PrimaryAddress,
-            TrackInterfaces = Array.Empty<VrrpTrackInterface>(),
-            TrackScripts = Array.Empty<VrrpTrackScript>(),
-            SyncGroup = null,
+            Name = "rehearsal", Priority = Math.Min(inst.Config.Priority, 254), SourceAddress = inst.PrimaryAddress,
+            TrackInterfaces = Array.Empty<VrrpTrackInterface>(), TrackScripts = Array.Empty<VrrpTrackScript>(), SyncGroup = null,
         };
         try
         {

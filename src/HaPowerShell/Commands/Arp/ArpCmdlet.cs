@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;

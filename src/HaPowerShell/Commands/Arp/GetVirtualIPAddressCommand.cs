@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;

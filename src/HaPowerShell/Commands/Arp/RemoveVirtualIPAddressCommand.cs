@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting;
 using HaPowerShell.Native;
 using HaPowerShell.Native.Netlink;
 using HaPowerShell.Native.Rtnl;

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Hosting;
 using HaPowerShell.Hosting.Vrrp;
 
 namespace HaPowerShell.Commands.Vrrp;
