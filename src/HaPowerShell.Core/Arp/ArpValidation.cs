@@ -107,6 +107,19 @@ public static partial class ArpValidation
                 $"-{parameterName}: label '{label}' must be '{device}' or '{device}:<suffix>' (such as '{device}:0'), at most {MaxInterfaceName} characters.", parameterName);
     }
 
+    /// <summary>True when <paramref name="address"/> lies in <paramref name="network"/>/<paramref name="prefix"/> (host bits of the network ignored).</summary>
+    public static bool InSubnet(IPAddress address, IPAddress network, int prefix)
+    {
+        if (address.AddressFamily != network.AddressFamily) return false;
+        byte[] a = address.GetAddressBytes(), n = network.GetAddressBytes();
+        for (int bit = 0; bit < prefix; bit++)
+        {
+            int mask = 0x80 >> (bit % 8);
+            if ((a[bit / 8] & mask) != (n[bit / 8] & mask)) return false;
+        }
+        return true;
+    }
+
     public static void CheckRange(string parameterName, double value, double min, double max, string unit = "")
     {
         if (double.IsNaN(value) || value < min || value > max)

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using HaPowerShell.Core.Arp;
 using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native;
 using HaPowerShell.Native.Netlink;
 using HaPowerShell.Native.Packet;
@@ -53,12 +54,7 @@ public sealed partial class VrrpHost
             if (_dry is null) _h.SyncAcceptFilter(instance);
             foreach (var a in addresses)
             {
-                try
-                {
-                    _h._rtnl.AddAddress(_dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, (byte)a.PrefixLength, a.Label,
-                        a.Address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.IfaFNoDad : 0);
-                }
-                catch (NetlinkException e) when (e.Errno == Errno.EEXIST) { }
+                try { AddressActions.Add(_h._rtnl, _dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, a.PrefixLength, a.Label); }
                 catch (Exception e) { Handle(instance)?.CountActionError($"add {a.Address}", e); }
             }
         }
@@ -68,8 +64,7 @@ public sealed partial class VrrpHost
             if (!TryEntry(instance, out var entry)) return;
             foreach (var a in addresses)
             {
-                try { _h._rtnl.DeleteAddress(_dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, (byte)a.PrefixLength); }
-                catch (NetlinkException e) when (e.Errno is Errno.EADDRNOTAVAIL or Errno.ENOENT or Errno.ENODEV) { }
+                try { AddressActions.Remove(_h._rtnl, _dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, a.PrefixLength); }
                 catch (Exception e) { Handle(instance)?.CountActionError($"remove {a.Address}", e); }
             }
             // Called while the instance is still Master (it is leaving): the addresses are gone, so are the drop rules.

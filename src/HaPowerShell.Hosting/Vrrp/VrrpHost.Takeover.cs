@@ -1,4 +1,5 @@
 using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native;
 using HaPowerShell.Native.Packet;
 using HaPowerShell.Native.Rtnl;
@@ -66,6 +67,7 @@ public sealed partial class VrrpHost
             CodeWarmUp.Prepare(typeof(VrrpHost), "SyncAcceptFilter", "GetAnnouncer", "PublishAndRaise");
             CodeWarmUp.Prepare(typeof(VrrpSocket), "Send", "WriteSockaddrIn", "WriteSockaddrIn6");
             CodeWarmUp.Prepare(typeof(PacketSocket), "Send");
+            CodeWarmUp.Prepare(typeof(AddressActions), "Add");
             CodeWarmUp.Prepare(typeof(RtnlClient), "AddAddress");
             CodeWarmUp.Prepare(typeof(Tmds.Linux.LibC), "sendto");
         });
