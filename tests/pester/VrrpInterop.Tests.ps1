@@ -319,6 +319,48 @@ Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 
     }
 }
 
+# The module owns the process, not its engines: Remove-Module stops what it runs the way Stop-VrrpInstance
+# does (priority 0, VIPs removed), says so in a warning, and a re-import starts from nothing.
+Describe 'Remove-Module with a running Master: keepalived Backup takes over at once' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.105'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 61 -Priority 100 -Vip "$Vip/24"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_61'; InterfaceName = 'eth0'; VirtualRouterId = 61; Priority = 150
+            VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
+        $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112'
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        if ($script:Cap) { $null = Stop-LabCapture $script:Cap }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'is Master with keepalived Backup and the VIP on lb1' {
+        Wait-Steady $O $K 'Master' 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+    }
+
+    It 'Remove-Module sends priority 0 and removes the VIP; keepalived takes over at once; a warning says what stopped' {
+        $before = (Read-ProcessText $O).Length
+        $script:RemovedNs = Get-UnixNanoseconds
+        Invoke-Ours $O 'Remove-Module HaPowerShell; "removed"' | Should -Be 'removed'
+        # priority 0 makes keepalived wait only Skew_Time (about 0.6 s), not Master_Down_Interval (3.6 s)
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER' -Because (Read-ProcessText $K)
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        $lb1 = $Topo.Hosts.lb1.IPv4Address
+        @(Get-Advert $Cap | Where-Object { $_.Vrid -eq 61 -and $_.Source -eq $lb1 -and $_.Priority -eq 0 -and $_.Ns -ge $RemovedNs }) | Should -Not -BeNullOrEmpty
+        (Read-ProcessText $O).Substring($before) | Should -Match 'WARNING: HaPowerShell stopped VRRP instance VI_61 \(Master\)'
+    }
+
+    It 'a re-import shows no instance, and the client reaches the VIP at lb2' {
+        Invoke-Ours $O 'Import-Module $ModulePath; @(Get-VrrpInstance).Count' | Should -Be '0'
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+}
+
 Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-not $canRun) {
     BeforeAll {
         $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'

@@ -127,7 +127,11 @@ public sealed partial class VrrpHost
                     {
                         var args = new List<string> { "-c", c.Command + " \"$@\"", "sh" };
                         args.AddRange(c.Arguments);
-                        _h.Runner.Run(new ProcessRunRequest { FileName = "/bin/sh", Arguments = args, Timeout = timeout, KillGrace = TimeSpan.FromSeconds(1) });
+                        var r = _h.Runner.Run(new ProcessRunRequest { FileName = "/bin/sh", Arguments = args, Timeout = timeout, KillGrace = TimeSpan.FromSeconds(1) });
+                        if (r.TimedOut)
+                            _h.Report(HostLogLevel.Warning, instance.Name, $"the notify script '{c.Command}' ran longer than {timeout.TotalSeconds:0.###} s; its process group was killed.");
+                        else if (r.ExitCode != 0 || r.Signal != 0)
+                            _h.Report(HostLogLevel.Warning, instance.Name, $"the notify script '{c.Command}' failed ({(r.Signal != 0 ? $"signal {r.Signal}" : $"exit status {r.ExitCode}")}).");
                     }
                     catch (Exception e) { handle?.CountActionError($"notify '{c.Command}'", e); }
                 }

@@ -99,7 +99,7 @@ public sealed partial class VrrpHost
             }
             catch (Exception e)
             {
-                LastLoopError = e;
+                LoopFailed(e);
                 Thread.Sleep(10);
             }
             PublishAndRaise();
@@ -146,14 +146,40 @@ public sealed partial class VrrpHost
         _pendingEvents.Clear();
     }
 
-    /// <summary>Raises <see cref="StateChanged"/> on its own thread, in order, so a slow handler never stalls the engine.</summary>
+    /// <summary>Hands state changes and log entries to <see cref="Sink"/> on its own thread, in order, so a slow sink never stalls the engine.</summary>
     private void DispatchEvents()
     {
         foreach (var e in _events.GetConsumingEnumerable())
         {
-            try { StateChanged?.Invoke(this, e); }
+            try
+            {
+                if (e is VrrpStateChangedEventArgs change) Sink.VrrpStateChanged(change);
+                else Sink.Log((HostLogEntry)e);
+            }
             catch (Exception ex) { LastLoopError = ex; }
         }
+    }
+
+    /// <summary>Reports a problem to <see cref="Sink"/> (any thread; the dispatch thread delivers it).</summary>
+    internal void Report(HostLogLevel level, string subject, string message)
+    {
+        if (_events.IsAddingCompleted) return;
+        try { _events.Add(new HostLogEntry(DateTimeOffset.Now, level, "Vrrp", subject, message)); }
+        catch (InvalidOperationException) { /* disposed meanwhile */ }
+    }
+
+    private string? _lastLoopErrorReported;
+    private long _lastLoopErrorReportedAt;
+
+    /// <summary>Records a failure the loop survived; reports it unless the same one was reported in the last minute.</summary>
+    private void LoopFailed(Exception e)
+    {
+        LastLoopError = e;
+        long now = Environment.TickCount64;
+        if (e.Message == _lastLoopErrorReported && now - _lastLoopErrorReportedAt < 60_000) return;
+        _lastLoopErrorReported = e.Message;
+        _lastLoopErrorReportedAt = now;
+        Report(HostLogLevel.Error, "", $"the engine loop failed and goes on: {e.GetType().Name}: {e.Message}");
     }
 
     private void RefreshLinks()

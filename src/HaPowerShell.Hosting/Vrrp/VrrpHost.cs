@@ -19,17 +19,13 @@ namespace HaPowerShell.Hosting.Vrrp;
 /// scripts — runs off the engine thread, with timeouts, so a hanging script never stalls the engine.
 /// Other threads talk to it through <see cref="Start"/>, <see cref="Stop"/>, <see cref="SetPriority"/>,
 /// which run on the engine thread. Nothing here knows PowerShell: a daemon hosts it the same way.
+/// State changes and problems go to the <see cref="IHostEventSink"/> the front end gives, from a dispatch
+/// thread of their own. The host registers no signal handler and no ProcessExit handler: the front end
+/// owns the process and disposes the host when it ends (<see cref="Dispose"/> stops every instance
+/// gracefully: a Master sends priority 0 and removes its addresses).
 /// </summary>
 public sealed partial class VrrpHost : IDisposable
 {
-    private static readonly Lazy<VrrpHost> SharedHost = new(() => new VrrpHost(), LazyThreadSafetyMode.ExecutionAndPublication);
-
-    /// <summary>The process-wide host (created on first use; stops its instances gracefully when the process exits).</summary>
-    public static VrrpHost Shared => SharedHost.Value;
-
-    /// <summary>Whether <see cref="Shared"/> was created (so callers can look without starting a thread).</summary>
-    public static bool SharedCreated => SharedHost.IsValueCreated;
-
     private readonly RtnlClient _rtnl;
     private readonly RtnlVrrpInterfaceLookup _lookup;
     private readonly VrrpEngine _engine;
@@ -42,31 +38,31 @@ public sealed partial class VrrpHost : IDisposable
     private readonly Dictionary<string, SocketEntry> _socketOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _linkState = new(StringComparer.Ordinal);
     private readonly List<VrrpStateChangedEventArgs> _pendingEvents = new();
-    private readonly BlockingCollection<VrrpStateChangedEventArgs> _events = new();
+    // State changes (VrrpStateChangedEventArgs) and log entries (HostLogEntry), in order, for the dispatch thread.
+    private readonly BlockingCollection<object> _events = new();
     private readonly object _signal = new();
     private Task _notifyChain = Task.CompletedTask;
     private LinkChangeMonitor? _links;
     private volatile bool _disposed;
 
-    public VrrpHost() : this(new RtnlClient(), ProcessGroupRunner.Instance) { }
+    public VrrpHost() : this(NullHostEventSink.Instance) { }
 
-    public VrrpHost(RtnlClient rtnl, IProcessGroupRunner runner)
+    public VrrpHost(IHostEventSink sink) : this(new RtnlClient(), ProcessGroupRunner.Instance, sink) { }
+
+    public VrrpHost(RtnlClient rtnl, IProcessGroupRunner runner, IHostEventSink sink)
     {
         _rtnl = rtnl;
         Runner = runner;
+        Sink = sink;
         _lookup = new RtnlVrrpInterfaceLookup(rtnl);
         _engine = new VrrpEngine(new Actions(this), SystemVrrpClock.Instance, _lookup);
         _thread = new Thread(Run) { IsBackground = true, Name = "HaPowerShell VRRP" };
         _thread.Start();
         new Thread(DispatchEvents) { IsBackground = true, Name = "HaPowerShell VRRP events" }.Start();
-        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
-        // SIGTERM / SIGHUP end the process without ProcessExit in some hosts (pwsh): stop gracefully first,
-        // then let the default action go ahead.
-        _signals = new[] { PosixSignal.SIGTERM, PosixSignal.SIGHUP }
-            .Select(sig => PosixSignalRegistration.Create(sig, _ => OnProcessExit(null, EventArgs.Empty))).ToArray();
     }
 
-    private readonly PosixSignalRegistration[] _signals;
+    /// <summary>Where state changes and problems are reported.</summary>
+    public IHostEventSink Sink { get; }
 
     /// <summary>Runs notify and track scripts.</summary>
     public IProcessGroupRunner Runner { get; }
@@ -76,9 +72,6 @@ public sealed partial class VrrpHost : IDisposable
 
     /// <summary>Interface names, for error messages.</summary>
     public IVrrpInterfaceLookup Interfaces => _lookup;
-
-    /// <summary>Raised for every state change, in order, on a dispatch thread of its own (never the engine thread), after the instance's view is updated.</summary>
-    public event EventHandler<VrrpStateChangedEventArgs>? StateChanged;
 
     /// <summary>The last unexpected failure of the loop (it carries on).</summary>
     public Exception? LastLoopError { get; private set; }
@@ -175,8 +168,11 @@ public sealed partial class VrrpHost : IDisposable
         int err = ThreadNice.SetCurrentThread(before);
         EngineScheduling = ThreadNice.GetCurrentThread();
         if (err != 0)
+        {
             LastLoopError = new InvalidOperationException(
                 $"A start that failed could not put the VRRP engine thread back to {before} ({Errno.Describe(err)}); it stays {EngineScheduling}.");
+            Report(HostLogLevel.Warning, "", LastLoopError.Message);
+        }
     }
 
     /// <summary>Stops an instance (a Master sends priority 0 and removes its addresses) and forgets it. False when unknown.</summary>
@@ -254,17 +250,11 @@ public sealed partial class VrrpHost : IDisposable
         _wakeup.Set();
     }
 
-    private void OnProcessExit(object? sender, EventArgs e)
-    {
-        if (_running.IsEmpty || _disposed) return;
-        try
-        {
-            var t = Task.Run(StopAll);
-            t.Wait(TimeSpan.FromSeconds(3));
-        }
-        catch { /* exiting anyway */ }
-    }
-
+    /// <summary>
+    /// Stops every instance gracefully (a Master sends priority 0 and removes its addresses), then the engine
+    /// thread, and closes the sockets. The front end calls it when it ends (Remove-Module, pwsh exit, the
+    /// daemon's SIGTERM).
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -272,8 +262,6 @@ public sealed partial class VrrpHost : IDisposable
         _disposed = true;
         _wakeup.Set();
         _thread.Join(TimeSpan.FromSeconds(2));
-        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-        foreach (var r in _signals) r.Dispose();
         foreach (var s in _sockets.Values) s.Socket.Dispose();
         _sockets.Clear();
         _links?.Dispose();

@@ -125,8 +125,26 @@ public sealed class VrrpRunningInstance
     public string? LastError { get; private set; }
 
     internal void Publish(VrrpInstanceSnapshot s) => _snapshot = s;
-    internal void CountSendError(Exception e) { Interlocked.Increment(ref _sendErrors); LastError = e.Message; }
-    internal void CountActionError(string what, Exception e) { Interlocked.Increment(ref _actionErrors); LastError = $"{what}: {e.Message}"; }
+    private long _sendErrorReportedAt = long.MinValue;
+
+    /// <summary>An advert the kernel refused: counted, and reported once a minute at most (a link that is down refuses every one).</summary>
+    internal void CountSendError(Exception e)
+    {
+        long n = Interlocked.Increment(ref _sendErrors);
+        LastError = e.Message;
+        long now = Environment.TickCount64;
+        if (now - _sendErrorReportedAt < 60_000) return;
+        _sendErrorReportedAt = now;
+        Host.Report(HostLogLevel.Warning, Name, $"sending an advertisement failed: {e.Message} ({n} failed sends so far; the next report at most a minute later)");
+    }
+
+    /// <summary>A failed address change, announcement, filter change or script: counted and reported.</summary>
+    internal void CountActionError(string what, Exception e)
+    {
+        Interlocked.Increment(ref _actionErrors);
+        LastError = $"{what}: {e.Message}";
+        Host.Report(HostLogLevel.Error, Name, $"{what} failed: {e.Message}");
+    }
 
     public override string ToString() => $"{Name} VRID {VirtualRouterId} on {InterfaceName}: {State} (priority {EffectivePriority})";
 }

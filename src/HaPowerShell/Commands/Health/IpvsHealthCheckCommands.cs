@@ -260,6 +260,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
         string what = MonitorOnly ? "Check (monitor only, IPVS unchanged)" : "Check and add/remove/reweight real servers";
         if (!ShouldProcess($"{prepared.RealServerCount} real server(s) of {prepared.Definition.Service}", what)) return;
         ModuleHosts.Sink.Attach(Events);
+        ModuleHosts.RememberConsole(Host);
         var started = host.Start(prepared);
         WriteObject(started.StartState ?? started.Info()); // as it started, before a check could change it
     }

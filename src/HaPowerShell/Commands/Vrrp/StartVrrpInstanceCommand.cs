@@ -147,8 +147,8 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         if (!ShouldProcess(target, "Start")) return;
         try
         {
-            var host = VrrpHost.Shared;
-            ForwardEvents(host);
+            var host = ModuleHosts.Vrrp;
+            ForwardEvents();
             WriteObject(host.Start(config, scheduling));
         }
         catch (Exception e)

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Hosting.Vrrp;
 
@@ -13,9 +12,8 @@ namespace HaPowerShell.Commands.Vrrp;
 public abstract class VrrpCmdlet : HaCmdlet
 {
     /// <summary>The source identifier of the engine events raised for every state change.</summary>
-    public const string EventSourceIdentifier = "HaPowerShell.Vrrp";
+    public const string EventSourceIdentifier = PowerShellEventSink.VrrpSourceIdentifier;
 
-    private static readonly ConditionalWeakTable<PSEventManager, object> Forwarding = new();
     private readonly CancellationTokenSource _cancel = new();
 
     protected CancellationToken Cancellation => _cancel.Token;
@@ -27,27 +25,13 @@ public abstract class VrrpCmdlet : HaCmdlet
     }
 
     /// <summary>The host, or null when nothing was ever started in this process (so reads do not start a thread).</summary>
-    protected static VrrpHost? ExistingHost => VrrpHost.SharedCreated ? VrrpHost.Shared : null;
+    protected static VrrpHost? ExistingHost => ModuleHosts.ExistingVrrp;
 
     /// <summary>Makes the host raise 'HaPowerShell.Vrrp' events in this runspace (once per runspace).</summary>
-    protected void ForwardEvents(VrrpHost host)
+    protected void ForwardEvents()
     {
-        var events = Events;
-        if (events is null) return;
-        lock (Forwarding)
-        {
-            if (Forwarding.TryGetValue(events, out _)) return;
-            EventHandler<VrrpStateChangedEventArgs>? handler = null;
-            var weak = new WeakReference<PSEventManager>(events);
-            handler = (_, e) =>
-            {
-                if (!weak.TryGetTarget(out var m)) { host.StateChanged -= handler; return; }
-                try { m.GenerateEvent(EventSourceIdentifier, e.Instance, new object[] { e }, new PSObject(e)); }
-                catch (Exception) { host.StateChanged -= handler; }
-            };
-            host.StateChanged += handler;
-            Forwarding.Add(events, handler);
-        }
+        ModuleHosts.Sink.Attach(Events);
+        ModuleHosts.RememberConsole(Host);
     }
 
     /// <summary>One ErrorRecord per configuration problem, with the engine's id.</summary>
