@@ -104,7 +104,7 @@ public class ThreadSchedulingTests
         {
             Assert.NotNull(e);
             Assert.Equal("VrrpEngineSchedulingInvalid", e!.ErrorId);
-            Assert.Equal(badParameter, e.Parameter);
+            Assert.Equal(badParameter, e.Field.ToString());
         }
     }
 }

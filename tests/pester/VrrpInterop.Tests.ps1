@@ -321,14 +321,20 @@ Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 
 
 # The module owns the process, not its engines: Remove-Module stops what it runs the way Stop-VrrpInstance
 # does (priority 0, VIPs removed), says so in a warning, and a re-import starts from nothing.
+# The VIPs use keepalived's text forms: a label, a broadcast address, and a second address on another
+# interface (dev lo) with a scope; keepalived is given the same list.
 Describe 'Remove-Module with a running Master: keepalived Backup takes over at once' -Tag 'Root' -Skip:(-not $canRun) {
     BeforeAll {
         $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
         $script:Vip = '192.0.2.105'
-        $script:K = Start-Keepalived $Topo lb2 -Vrid 61 -Priority 100 -Vip "$Vip/24"
+        $script:Vip2 = '203.0.113.105'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 61 -Priority 100 -Vip "$Vip/24`n        $Vip2/32 dev lo"
         $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_61'; InterfaceName = 'eth0'; VirtualRouterId = 61; Priority = 150
-            VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
+            VirtualIPAddress = @("$Vip/24 brd 192.0.2.127 label eth0:vip", "$Vip2/32 dev lo scope host"); GarpMasterDelay = 0 }
         $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112'
+        function Get-Addr([string]$HostName, [string]$Device) {
+            (Invoke-LabCommand -Topology $Topo -HostName $HostName -Command ip -ArgumentList '-o', '-4', 'addr', 'show', 'dev', $Device).StdOut
+        }
     }
     AfterAll {
         Stop-Ours $script:O
@@ -336,9 +342,12 @@ Describe 'Remove-Module with a running Master: keepalived Backup takes over at o
         Remove-LabTopology -Topology $script:Topo
     }
 
-    It 'is Master with keepalived Backup and the VIP on lb1' {
+    It 'is Master with keepalived Backup; the VIPs are on lb1 with their label, broadcast address, device and scope' {
         Wait-Steady $O $K 'Master' 'BACKUP'
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        Get-Addr lb1 eth0 | Should -Match "inet $([regex]::Escape($Vip))/24 brd 192\.0\.2\.127 scope global (secondary )?eth0:vip"
+        Get-Addr lb1 lo | Should -Match "inet $([regex]::Escape($Vip2))/32 scope host lo"
+        Read-ProcessText $K | Should -Not -Match '(?i)address list|invalid'
     }
 
     It 'Remove-Module sends priority 0 and removes the VIP; keepalived takes over at once; a warning says what stopped' {
@@ -349,6 +358,7 @@ Describe 'Remove-Module with a running Master: keepalived Backup takes over at o
         Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER' -Because (Read-ProcessText $K)
         Start-Sleep -Milliseconds 300
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        Get-Addr lb1 lo | Should -Not -Match ([regex]::Escape($Vip2))
         $lb1 = $Topo.Hosts.lb1.IPv4Address
         @(Get-Advert $Cap | Where-Object { $_.Vrid -eq 61 -and $_.Source -eq $lb1 -and $_.Priority -eq 0 -and $_.Ns -ge $RemovedNs }) | Should -Not -BeNullOrEmpty
         (Read-ProcessText $O).Substring($before) | Should -Match 'WARNING: HaPowerShell stopped VRRP instance VI_61 \(Master\)'

@@ -50,12 +50,12 @@ public sealed class VrrpEngine
         var errors = config.Validate(_interfaces).ToList();
         if (_instances.Any(i => i.Config.InterfaceName == config.InterfaceName && i.Config.VirtualRouterId == config.VirtualRouterId &&
                                 i.Config.AddressFamily == config.AddressFamily))
-            errors.Add(new VrrpConfigError("VrrpInstanceDuplicate",
+            errors.Add(new VrrpConfigError("VrrpInstanceDuplicate", VrrpField.VirtualRouterId,
                 $"VRID {config.VirtualRouterId} ({(config.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")}) on '{config.InterfaceName}' is already run by instance " +
-                $"'{_instances.First(i => i.Config.InterfaceName == config.InterfaceName && i.Config.VirtualRouterId == config.VirtualRouterId && i.Config.AddressFamily == config.AddressFamily).Name}' in this process; use another -VirtualRouterId or stop that instance.",
-                "VirtualRouterId"));
+                $"'{_instances.First(i => i.Config.InterfaceName == config.InterfaceName && i.Config.VirtualRouterId == config.VirtualRouterId && i.Config.AddressFamily == config.AddressFamily).Name}' in this process; use another {{VirtualRouterId}} or stop that instance.",
+                config.VirtualRouterId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (_instances.Any(i => i.Name == config.EffectiveName))
-            errors.Add(new VrrpConfigError("VrrpInstanceNameDuplicate", $"An instance named '{config.EffectiveName}' already exists.", "Name"));
+            errors.Add(new VrrpConfigError("VrrpInstanceNameDuplicate", VrrpField.Name, $"An instance named '{config.EffectiveName}' already exists.", config.EffectiveName));
 
         IPAddress? primary = config.SourceAddress;
         if (primary is null && errors.Count == 0)
@@ -63,9 +63,9 @@ public sealed class VrrpEngine
             var itf = _interfaces?.Find(config.InterfaceName);
             primary = config.AddressFamily == AddressFamily.InterNetworkV6 ? itf?.LinkLocalIPv6 : itf?.PrimaryIPv4;
             if (primary is null)
-                errors.Add(new VrrpConfigError("VrrpSourceAddressMissing",
-                    $"Interface '{config.InterfaceName}' has no {(config.AddressFamily == AddressFamily.InterNetworkV6 ? "link-local IPv6" : "IPv4")} address to advertise from; add one or give -SourceAddress.",
-                    "InterfaceName"));
+                errors.Add(new VrrpConfigError("VrrpSourceAddressMissing", VrrpField.InterfaceName,
+                    $"Interface '{config.InterfaceName}' has no {(config.AddressFamily == AddressFamily.InterNetworkV6 ? "link-local IPv6" : "IPv4")} address to advertise from; add one or give {{SourceAddress}}.",
+                    config.InterfaceName));
         }
         if (errors.Count > 0) throw new VrrpConfigurationException(errors);
 
@@ -88,12 +88,13 @@ public sealed class VrrpEngine
         return true;
     }
 
-    /// <summary>Changes the configured priority (Set-VrrpInstance -Priority), 1-255.</summary>
+    /// <summary>Changes the configured priority (1-255) of an instance, keeping its state.</summary>
     public void SetPriority(string name, int priority)
     {
         var inst = Find(name) ?? throw new ArgumentException($"No VRRP instance named '{name}'.", nameof(name));
         if (priority is < 1 or > 255)
-            throw new VrrpConfigurationException(new[] { new VrrpConfigError("VrrpPriorityOutOfRange", $"Priority {priority} is outside 1-255.", "Priority") });
+            throw new VrrpConfigurationException(new[] { new VrrpConfigError("VrrpPriorityOutOfRange", VrrpField.Priority, $"{{Priority}} {priority} is outside 1-255.",
+                priority.ToString(System.Globalization.CultureInfo.InvariantCulture)) });
         inst.BasePriority = priority;
         Reevaluate();
     }

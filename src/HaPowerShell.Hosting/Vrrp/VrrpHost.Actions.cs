@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Core.Arp;
 using HaPowerShell.Core.Vrrp;
@@ -54,7 +55,11 @@ public sealed partial class VrrpHost
             if (_dry is null) _h.SyncAcceptFilter(instance);
             foreach (var a in addresses)
             {
-                try { AddressActions.Add(_h._rtnl, _dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, a.PrefixLength, a.Label); }
+                try
+                {
+                    AddressActions.Add(_h._rtnl, _dry is null ? _h.IndexOf(entry, a) : 0, a.Address, a.PrefixLength, a.Label,
+                        AddressFlags(a), a.Scope, a.Broadcast);
+                }
                 catch (Exception e) { Handle(instance)?.CountActionError($"add {a.Address}", e); }
             }
         }
@@ -64,7 +69,7 @@ public sealed partial class VrrpHost
             if (!TryEntry(instance, out var entry)) return;
             foreach (var a in addresses)
             {
-                try { AddressActions.Remove(_h._rtnl, _dry is null ? entry.Socket.InterfaceIndex : 0, a.Address, a.PrefixLength); }
+                try { AddressActions.Remove(_h._rtnl, _dry is null ? _h.IndexOf(entry, a) : 0, a.Address, a.PrefixLength); }
                 catch (Exception e) { Handle(instance)?.CountActionError($"remove {a.Address}", e); }
             }
             // Called while the instance is still Master (it is leaving): the addresses are gone, so are the drop rules.
@@ -75,9 +80,30 @@ public sealed partial class VrrpHost
         public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind)
         {
             if (!TryEntry(instance, out var entry)) return;
-            int ifindex = entry.Socket.InterfaceIndex;
-            string ifname = entry.InterfaceName;
-            var addresses = instance.Config.VirtualAddresses.Select(v => v.Address).ToArray();
+            var vips = instance.Config.VirtualAddresses;
+            if (!HasDevice(vips))
+            {
+                Announce(instance, entry.Socket.InterfaceIndex, entry.InterfaceName, vips.Select(v => v.Address).ToArray(), count);
+                return;
+            }
+            // Addresses on other interfaces (dev) are announced from those interfaces.
+            foreach (var g in vips.GroupBy(v => v.Device ?? entry.InterfaceName, StringComparer.Ordinal))
+                Announce(instance, g.Key == entry.InterfaceName ? entry.Socket.InterfaceIndex : _h.IndexOf(entry, g.First()), g.Key,
+                    g.Select(v => v.Address).ToArray(), count);
+        }
+
+        private static bool HasDevice(IReadOnlyList<VrrpVirtualAddress> vips)
+        {
+            for (int i = 0; i < vips.Count; i++)
+                if (vips[i].Device is not null) return true;
+            return false;
+        }
+
+        private static uint AddressFlags(VrrpVirtualAddress a)
+            => (a.NoPrefixRoute ? RtnlClient.IfaFNoPrefixRoute : 0) | (a.HomeAddress ? RtnlClient.IfaFHomeAddress : 0);
+
+        private void Announce(VrrpInstance instance, int ifindex, string ifname, IPAddress[] addresses, int count)
+        {
             var interval = instance.Config.Garp.Interval;
             var handle = Handle(instance);
             string name = instance.Name;

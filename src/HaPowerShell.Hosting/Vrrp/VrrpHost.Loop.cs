@@ -185,13 +185,16 @@ public sealed partial class VrrpHost
     private void RefreshLinks()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        _deviceIndex.Clear();
         foreach (var i in _engine.Instances)
         {
             names.Add(i.Config.InterfaceName);
             foreach (var t in i.Config.TrackInterfaces) names.Add(t.InterfaceName);
+            foreach (var v in i.Config.VirtualAddresses) if (v.Device is not null) _deviceIndex[v.Device] = 0;
         }
         if (names.Count == 0) return;
         var links = _rtnl.GetLinks().ToDictionary(l => l.Name, StringComparer.Ordinal);
+        foreach (var d in _deviceIndex.Keys.ToList()) _deviceIndex[d] = links.TryGetValue(d, out var dl) ? dl.Index : 0;
         foreach (var n in names)
         {
             bool up = links.TryGetValue(n, out var l) && RtnlVrrpInterfaceLookup.IsUp(l);
@@ -200,6 +203,13 @@ public sealed partial class VrrpHost
             _engine.SetInterfaceState(n, up);
         }
     }
+
+    /// <summary>The interfaces that virtual addresses name with dev, by index (0 when gone), as of the last link change.</summary>
+    private readonly Dictionary<string, int> _deviceIndex = new(StringComparer.Ordinal);
+
+    /// <summary>The interface a virtual address goes on: its dev, or the instance's interface.</summary>
+    private int IndexOf(SocketEntry entry, VrrpVirtualAddress address)
+        => address.Device is null ? entry.Socket.InterfaceIndex : _deviceIndex.TryGetValue(address.Device, out int i) ? i : 0;
 
     private void AcquireSocket(string instance, int ifindex, string ifname, AddressFamily family, IPAddress source)
     {

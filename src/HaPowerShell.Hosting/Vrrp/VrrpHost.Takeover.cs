@@ -44,7 +44,7 @@ public sealed partial class VrrpHost
         int ifindex = entry.Socket.InterfaceIndex;
         _ = inst.EncodeAdvertisements(inst.EffectivePriority);
         foreach (var a in inst.Config.VirtualAddresses)
-            _ = RtnlClient.BuildAddressChange(true, ifindex, a.Address, (byte)a.PrefixLength, a.Label, 0);
+            _ = RtnlClient.BuildAddressChange(true, IndexOf(entry, a), a.Address, (byte)a.PrefixLength, a.Label, 0, a.Scope, a.Broadcast);
         PrimeAnnouncer(ifindex, entry.InterfaceName, inst.Config.VirtualAddresses.Select(v => v.Address).ToArray());
     }
 

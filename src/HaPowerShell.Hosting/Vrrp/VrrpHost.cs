@@ -156,9 +156,9 @@ public sealed partial class VrrpHost : IDisposable
         string what = s.RealtimePriority is not null ? $"real-time ({s})" : s.ToString();
         throw new VrrpConfigurationException(new[]
         {
-            new VrrpConfigError("VrrpEngineSchedulingDenied",
+            new VrrpConfigError("VrrpEngineSchedulingDenied", s.RealtimePriority is null ? VrrpField.EnginePriority : VrrpField.EngineRealtimePriority,
                 $"The kernel refused to make the VRRP engine thread {what}: {Errno.Describe(err)}. It needs root or CAP_SYS_NICE (a negative nice value too); run as root or leave the engine priority out.",
-                s.RealtimePriority is null ? "EnginePriority" : "EngineRealtimePriority"),
+                s.ToString()),
         });
     }
 

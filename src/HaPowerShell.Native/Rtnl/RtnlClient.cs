@@ -19,7 +19,7 @@ public sealed class RtnlClient : IDisposable
     private const ushort IfaAddress = 1, IfaLocal = 2, IfaLabel = 3, IfaBroadcast = 4, IfaFlags = 8;
     private const ushort NdaDst = 1, NdaLladdr = 2;
     public const byte AfUnspec = 0, AfInet = 2, AfInet6 = 10;
-    public const uint IfaFNoDad = 0x02, IfaFNoPrefixRoute = 0x200;
+    public const uint IfaFNoDad = 0x02, IfaFHomeAddress = 0x10, IfaFNoPrefixRoute = 0x200;
 
     public RtnlClient() : this(new NetlinkSocket(NetlinkProtocol.Route)) { }
     public RtnlClient(NetlinkSocket socket) => Socket = socket;

@@ -34,7 +34,19 @@ public abstract class VrrpCmdlet : HaCmdlet
         ModuleHosts.RememberConsole(Host);
     }
 
-    /// <summary>One ErrorRecord per configuration problem, with the engine's id.</summary>
+    /// <summary>The Start-VrrpInstance parameter that sets a field (the name Core's messages get in the cmdlets).</summary>
+    internal static string ParameterName(VrrpField field) => field switch
+    {
+        VrrpField.VirtualAddress => "VirtualIPAddress",
+        VrrpField.AcceptMode => "NoAccept",
+        VrrpField.GarpDelay => "GarpMasterDelay",
+        VrrpField.GarpRepeat => "GarpMasterRepeat",
+        VrrpField.GarpRefresh => "GarpMasterRefresh",
+        VrrpField.GarpRefreshRepeat => "GarpMasterRefreshRepeat",
+        _ => field.ToString(),
+    };
+
+    /// <summary>One ErrorRecord per configuration problem, with the engine's id and the message in parameter names.</summary>
     internal static IEnumerable<ErrorRecord> ToErrorRecords(VrrpConfigurationException e, object? target)
     {
         foreach (var err in e.Errors)
@@ -45,11 +57,13 @@ public abstract class VrrpCmdlet : HaCmdlet
                 "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => ErrorCategory.ResourceExists,
                 "VrrpSourceAddressMissing" => ErrorCategory.InvalidOperation,
                 "VrrpEngineSchedulingDenied" => ErrorCategory.PermissionDenied,
+                "VrrpVirtualAddressOptionNotSupported" or "VrrpTrackReverseNotSupported" => ErrorCategory.NotImplemented,
                 _ => ErrorCategory.InvalidArgument,
             };
-            yield return new ErrorRecord(new ArgumentException(err.Message, err.Parameter), err.ErrorId, category, target)
+            string message = err.Render(f => "-" + ParameterName(f));
+            yield return new ErrorRecord(new ArgumentException(message, ParameterName(err.Field)), err.ErrorId, category, target)
             {
-                ErrorDetails = new ErrorDetails(err.Message),
+                ErrorDetails = new ErrorDetails(message),
             };
         }
     }
