@@ -8,14 +8,17 @@ namespace HaPowerShell;
 /// The hosts the module runs in this process, made on first use and reporting to one
 /// <see cref="PowerShellEventSink"/>. The module front end owns them: <see cref="ModuleLifecycle"/> shuts
 /// them down on Remove-Module and when the process ends; after that, the next use makes new ones.
+/// Scripts reach them as <c>[HaPowerShell.ModuleHosts]::Vrrp</c> and <c>::Health</c>, for what has no cmdlet:
+/// <c>Reconfigure</c> (apply a whole new set of instances or checkers, changing only the difference).
 /// </summary>
-internal static class ModuleHosts
+public static class ModuleHosts
 {
     private static readonly object Sync = new();
     private static VrrpHost? _vrrp;
     private static HealthCheckHost? _health;
     private static PSHost? _console;
 
+    /// <summary>Where the hosts report: PowerShell engine events in the runspaces that used the cmdlets.</summary>
     public static PowerShellEventSink Sink { get; } = new();
 
     /// <summary>The VRRP host (made on first use: it starts the engine thread).</summary>
@@ -43,7 +46,7 @@ internal static class ModuleHosts
     }
 
     /// <summary>The PowerShell host of the session that last started something (where Remove-Module's warning goes).</summary>
-    public static void RememberConsole(PSHost? host)
+    internal static void RememberConsole(PSHost? host)
     {
         if (host is null) return;
         lock (Sync) _console = host;
@@ -54,7 +57,7 @@ internal static class ModuleHosts
     /// addresses), then every checker (omega as configured) — and forgets the hosts. Returns a sentence saying
     /// what was stopped, or null when nothing ran; and the console to say it on.
     /// </summary>
-    public static (string? Summary, PSHost? Console) Shutdown()
+    internal static (string? Summary, PSHost? Console) Shutdown()
     {
         VrrpHost? vrrp;
         HealthCheckHost? health;

@@ -120,7 +120,9 @@ public sealed record HealthCheckDefinition
             throw new HealthCheckException("ScriptNotFound", HealthCheckFailureKind.InvalidArgument, "-CheckType Misc needs -MiscPath, the program to run.", null);
         if (double.IsNaN(NotifyTimeoutSeconds) || NotifyTimeoutSeconds <= 0 || NotifyTimeoutSeconds > 86400)
             throw HealthCheckException.Argument("InvalidTimeout", $"-NotifyTimeout {NotifyTimeoutSeconds} must be more than 0 and at most 86400 seconds.", NotifyTimeoutSeconds);
+        if (Policy is null) throw HealthCheckException.Argument("InvalidPolicy", "A health check definition needs a policy (delay_loop, retry, quorum...).");
         Policy.Validate();
+        if (StatusCodes is null) throw HealthCheckException.Argument("InvalidStatusCode", "A health check definition needs its expected status codes (StatusCodeSet.Default: 200-299).");
         if (SorryServer is not null && SorryServerWeight is < 0 or > 65535)
             throw HealthCheckException.Argument("InvalidWeight", $"The sorry server's weight {SorryServerWeight} must be between 0 and 65535.", SorryServerWeight);
         if (SorryServerPort is < 0 or > 65535)
@@ -151,20 +153,20 @@ public sealed record HealthCheckDefinition
         void Cmp(string field, string? a, string? b) { if (!string.Equals(a, b, StringComparison.Ordinal)) d.Add(field); }
         Cmp(nameof(Name), Name, other.Name);
         Cmp(nameof(Service), Key(Service), Key(other.Service));
-        Cmp(nameof(RealServers), string.Join("|", RealServers.Select(Key)), string.Join("|", other.RealServers.Select(Key)));
-        Cmp(nameof(CheckTypes), string.Join(",", CheckTypes), string.Join(",", other.CheckTypes));
+        Cmp(nameof(RealServers), string.Join("|", (RealServers ?? Array.Empty<IpvsRealServer>()).Select(Key)), string.Join("|", (other.RealServers ?? Array.Empty<IpvsRealServer>()).Select(Key)));
+        Cmp(nameof(CheckTypes), string.Join(",", CheckTypes ?? Array.Empty<HealthCheckType>()), string.Join(",", other.CheckTypes ?? Array.Empty<HealthCheckType>()));
         Cmp(nameof(Port), Text(Port), Text(other.Port));
         Cmp(nameof(ConnectTimeoutSeconds), Text(ConnectTimeoutSeconds), Text(other.ConnectTimeoutSeconds));
         Cmp(nameof(BindAddress), BindAddress?.ToString(), other.BindAddress?.ToString());
         Cmp(nameof(Path), Path, other.Path);
-        Cmp(nameof(StatusCodes), StatusCodes.ToString(), other.StatusCodes.ToString());
+        Cmp(nameof(StatusCodes), StatusCodes?.ToString(), other.StatusCodes?.ToString());
         Cmp(nameof(Digest), Digest, other.Digest);
         Cmp(nameof(VirtualHost), VirtualHost, other.VirtualHost);
         Cmp(nameof(UseTls), Text(UseTls), Text(other.UseTls));
         Cmp(nameof(ServerName), ServerName, other.ServerName);
         Cmp(nameof(VerifyCertificate), Text(VerifyCertificate), Text(other.VerifyCertificate));
         Cmp(nameof(MiscPath), MiscPath, other.MiscPath);
-        Cmp(nameof(ArgumentList), string.Join("\0", ArgumentList), string.Join("\0", other.ArgumentList));
+        Cmp(nameof(ArgumentList), string.Join("\0", ArgumentList ?? Array.Empty<string>()), string.Join("\0", other.ArgumentList ?? Array.Empty<string>()));
         Cmp(nameof(MiscTimeoutSeconds), Text(MiscTimeoutSeconds), Text(other.MiscTimeoutSeconds));
         Cmp(nameof(Dynamic), Text(Dynamic), Text(other.Dynamic));
         Cmp(nameof(User), User, other.User);
@@ -177,8 +179,8 @@ public sealed record HealthCheckDefinition
         Cmp(nameof(SorryServerPort), Text(SorryServerPort), Text(other.SorryServerPort));
         Cmp(nameof(SorryServerWeight), Text(SorryServerWeight), Text(other.SorryServerWeight));
         Cmp(nameof(SorryServerForwardingMethod), SorryServerForwardingMethod?.ToString(), other.SorryServerForwardingMethod?.ToString());
-        var p = Policy;
-        var q = other.Policy;
+        var p = Policy ?? new CheckerPolicy();
+        var q = other.Policy ?? new CheckerPolicy();
         Cmp("DelayLoop", Text(p.DelayLoopSeconds), Text(q.DelayLoopSeconds));
         Cmp("Retry", Text(p.Retry), Text(q.Retry));
         Cmp("DelayBeforeRetry", Text(p.DelayBeforeRetrySeconds), Text(q.DelayBeforeRetrySeconds));

@@ -373,6 +373,44 @@ public sealed record VrrpInstanceConfig
         return errors;
     }
 
+    /// <summary>
+    /// The fields in which <paramref name="other"/> differs from this configuration, lists compared by content (empty:
+    /// the same instance). The checksum form counts as <see cref="VrrpField.Version"/>, the unicast source check as
+    /// <see cref="VrrpField.UnicastPeer"/>, every notify script as <see cref="VrrpField.NotifyScript"/>.
+    /// </summary>
+    public IReadOnlyList<VrrpField> Differences(VrrpInstanceConfig other)
+    {
+        var d = new List<VrrpField>();
+        void If(bool differs, VrrpField f) { if (differs && !d.Contains(f)) d.Add(f); }
+        static bool Seq<T>(IReadOnlyList<T> a, IReadOnlyList<T> b) => a.SequenceEqual(b);
+        If(EffectiveName != other.EffectiveName, VrrpField.Name);
+        If(InterfaceName != other.InterfaceName, VrrpField.InterfaceName);
+        If(VirtualRouterId != other.VirtualRouterId, VrrpField.VirtualRouterId);
+        If(Priority != other.Priority, VrrpField.Priority);
+        If(Version != other.Version || ChecksumMode != other.ChecksumMode, VrrpField.Version);
+        If(AdvertisementInterval != other.AdvertisementInterval, VrrpField.AdvertisementInterval);
+        If(AuthenticationPassword != other.AuthenticationPassword, VrrpField.AuthenticationPassword);
+        If(!Seq(VirtualAddresses, other.VirtualAddresses), VrrpField.VirtualAddress);
+        If(!Seq(UnicastPeers, other.UnicastPeers) || CheckUnicastSource != other.CheckUnicastSource, VrrpField.UnicastPeer);
+        If(!Equals(SourceAddress, other.SourceAddress), VrrpField.SourceAddress);
+        If(NoPreempt != other.NoPreempt, VrrpField.NoPreempt);
+        If(PreemptDelay != other.PreemptDelay, VrrpField.PreemptDelay);
+        If(AcceptMode != other.AcceptMode, VrrpField.AcceptMode);
+        var g = Garp ?? new VrrpGarpSettings();
+        var h = other.Garp ?? new VrrpGarpSettings();
+        If(g.Delay != h.Delay, VrrpField.GarpDelay);
+        If(g.Repeat != h.Repeat, VrrpField.GarpRepeat);
+        If(g.Refresh != h.Refresh, VrrpField.GarpRefresh);
+        If(g.RefreshRepeat != h.RefreshRepeat, VrrpField.GarpRefreshRepeat);
+        If(g.Interval != h.Interval, VrrpField.GarpInterval);
+        If(!Seq(TrackInterfaces, other.TrackInterfaces), VrrpField.TrackInterface);
+        If(!Seq(TrackScripts, other.TrackScripts), VrrpField.TrackScript);
+        If(SyncGroup != other.SyncGroup, VrrpField.SyncGroup);
+        If(NotifyScript != other.NotifyScript || NotifyMaster != other.NotifyMaster || NotifyBackup != other.NotifyBackup ||
+           NotifyFault != other.NotifyFault || NotifyStop != other.NotifyStop, VrrpField.NotifyScript);
+        return d;
+    }
+
     /// <summary>Throws <see cref="VrrpConfigurationException"/> when <see cref="Validate"/> finds anything.</summary>
     public void ThrowIfInvalid(IVrrpInterfaceLookup? interfaces = null)
     {

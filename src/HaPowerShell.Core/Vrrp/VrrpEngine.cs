@@ -88,6 +88,31 @@ public sealed class VrrpEngine
         return true;
     }
 
+    /// <summary>
+    /// Gives a running (or added) instance a new configuration in place, keeping its state (see
+    /// <see cref="VrrpReconfigurePlan"/>: only <see cref="VrrpReconfigurePlan.InPlaceFields"/> may differ; anything
+    /// else needs the instance replaced). Validates first; throws <see cref="VrrpConfigurationException"/> and
+    /// changes nothing when the configuration is invalid or differs in a field that cannot change in place.
+    /// </summary>
+    public void Reconfigure(string name, VrrpInstanceConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var inst = Find(name) ?? throw new ArgumentException($"No VRRP instance named '{name}'.", nameof(name));
+        var errors = config.Validate(_interfaces).ToList();
+        if (config.EffectiveName != name)
+            errors.Add(new VrrpConfigError("VrrpReconfigureNotInPlace", VrrpField.Name, $"Instance '{name}' cannot take the configuration of '{config.EffectiveName}'.", config.EffectiveName));
+        foreach (var f in inst.Config.Differences(config).Where(f => !VrrpReconfigurePlan.InPlaceFields.Contains(f)))
+            errors.Add(new VrrpConfigError("VrrpReconfigureNotInPlace", f, $"{{{f}}} of instance '{name}' cannot change while it runs; the instance has to be replaced (stopped and started).", null));
+        if (errors.Count > 0) throw new VrrpConfigurationException(errors);
+        inst.Reconfigure(config);
+        long now = Clock.NowMicroseconds;
+        foreach (var s in config.TrackScripts)
+            if (!_scripts.ContainsKey(s.Name)) _scripts[s.Name] = new ScriptState(s) { NextDue = inst.IsStarted ? now : null };
+        foreach (var n in _scripts.Keys.ToList())
+            if (!_instances.Any(i => i.Config.TrackScripts.Any(t => t.Name == n))) _scripts.Remove(n);
+        Reevaluate();
+    }
+
     /// <summary>Changes the configured priority (1-255) of an instance, keeping its state.</summary>
     public void SetPriority(string name, int priority)
     {

@@ -104,7 +104,7 @@ public sealed class HealthCheckHost : IDisposable
     {
         ArgumentNullException.ThrowIfNull(definition);
         var d = definition;
-        IReadOnlyList<IpvsRealServer> servers = d.RealServers;
+        IReadOnlyList<IpvsRealServer> servers = d.RealServers ?? Array.Empty<IpvsRealServer>();
         if (servers.Count == 0)
         {
             d.ValidateSettings(_isRoot());

@@ -72,8 +72,9 @@ public sealed partial class VrrpHost
                 try { AddressActions.Remove(_h._rtnl, _dry is null ? _h.IndexOf(entry, a) : 0, a.Address, a.PrefixLength); }
                 catch (Exception e) { Handle(instance)?.CountActionError($"remove {a.Address}", e); }
             }
-            // Called while the instance is still Master (it is leaving): the addresses are gone, so are the drop rules.
-            if (_h._filterChainOf.TryGetValue(instance.Name, out var chain) && Handle(instance) is { } handle)
+            // A Master that is leaving: the addresses are gone, so are the drop rules (a reconfiguration that
+            // drops some addresses keeps them; the host syncs the rules to the new list after it).
+            if (instance.IsLeavingMaster && _h._filterChainOf.TryGetValue(instance.Name, out var chain) && Handle(instance) is { } handle)
                 _h.RemoveAcceptFilter(chain, handle);
         }
 

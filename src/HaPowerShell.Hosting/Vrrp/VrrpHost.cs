@@ -203,6 +203,71 @@ public sealed partial class VrrpHost : IDisposable
         return true;
     });
 
+    /// <summary>
+    /// Makes the running instances those of <paramref name="configs"/>, changing only the difference
+    /// (<see cref="VrrpReconfigurePlan"/>, matched by name): an instance whose configuration is the same is not
+    /// touched; one that differs only in what can change in place (priority, addresses, peers, preemption, GARP,
+    /// tracking, notify scripts, password) takes it and keeps its state — a Master stays Master, sends its adverts on
+    /// time and keeps the addresses both configurations have; one that differs in anything else is stopped and
+    /// started again; a removed one stops gracefully; a new one starts. Every new configuration is validated before
+    /// anything changes (<see cref="VrrpConfigurationException"/>, nothing changed). A step that fails later (a
+    /// socket that cannot open) does not stop the others: it is in <see cref="VrrpReconfigureResult.Failures"/> and
+    /// reported to the sink.
+    /// </summary>
+    public VrrpReconfigureResult Reconfigure(IReadOnlyList<VrrpInstanceConfig> configs)
+    {
+        ArgumentNullException.ThrowIfNull(configs);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        // The plan and the checks (they read the kernel's links) run on the caller's thread; the engine thread only
+        // applies the steps, one command each, so that it sends its adverts between them.
+        var plan = VrrpReconfigurePlan.Compute(_running.Values.Select(r => r.Config), configs);
+        var errors = new List<VrrpConfigError>();
+        foreach (var item in plan.Items.Where(i => i.Change is VrrpInstanceChange.Added or VrrpInstanceChange.Replaced or VrrpInstanceChange.Updated))
+            errors.AddRange(item.New!.Validate(_lookup));
+        if (errors.Count > 0) throw new VrrpConfigurationException(errors);
+        var failures = new List<VrrpReconfigureFailure>();
+        foreach (var item in plan.Items.Where(i => i.Change != VrrpInstanceChange.Unchanged))
+        {
+            try
+            {
+                switch (item.Change)
+                {
+                    case VrrpInstanceChange.Removed:
+                        Stop(item.Name);
+                        break;
+                    case VrrpInstanceChange.Replaced:
+                        Stop(item.Name);
+                        Start(item.New!, null);
+                        break;
+                    case VrrpInstanceChange.Updated:
+                        Invoke(() => { UpdateInPlace(item); return true; });
+                        break;
+                    case VrrpInstanceChange.Added:
+                        Start(item.New!, null);
+                        break;
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Add(new VrrpReconfigureFailure(item.Name, item.Change, e));
+                Report(HostLogLevel.Error, item.Name, $"reconfiguring ({item.Change}) failed: {e.Message}");
+            }
+        }
+        return new VrrpReconfigureResult(plan, Instances, failures);
+    }
+
+    /// <summary>A configuration taken in place (engine thread): the engine keeps the state; the host follows with the accept filter, links and warm-up.</summary>
+    private void UpdateInPlace(VrrpPlanItem item)
+    {
+        _engine.Reconfigure(item.Name, item.New!);
+        var inst = _engine.Find(item.Name)!;
+        _running[item.Name].Config = item.New!;
+        if (inst.State == VrrpState.Master) SyncAcceptFilter(inst);
+        RefreshLinks();
+        if (item.ChangedFields.Contains(VrrpField.VirtualAddress)) PrepareTakeover(inst);
+        PublishSnapshots();
+    }
+
     /// <summary>Stops every instance.</summary>
     public void StopAll()
     {

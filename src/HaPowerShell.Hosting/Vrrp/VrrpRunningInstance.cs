@@ -43,8 +43,8 @@ public sealed class VrrpRunningInstance
     /// <summary>The host that runs it.</summary>
     public VrrpHost GetHost() => Host;
 
-    /// <summary>The configuration it runs with.</summary>
-    public VrrpInstanceConfig Config { get; }
+    /// <summary>The configuration it runs with (a reconfiguration in place replaces it).</summary>
+    public VrrpInstanceConfig Config { get; internal set; }
 
     public string Name => Config.EffectiveName;
     public string InterfaceName => Config.InterfaceName;
@@ -173,3 +173,9 @@ public sealed class VrrpStateChangedEventArgs : EventArgs
 
     public override string ToString() => $"{Name}: {PreviousState} -> {State} ({Reason})";
 }
+
+/// <summary>What <see cref="VrrpHost.Reconfigure"/> did: the plan, the instances running after it, and the steps that failed.</summary>
+public sealed record VrrpReconfigureResult(VrrpReconfigurePlan Plan, IReadOnlyList<VrrpRunningInstance> Instances, IReadOnlyList<VrrpReconfigureFailure> Failures);
+
+/// <summary>A step of a reconfiguration that failed (the others were applied).</summary>
+public sealed record VrrpReconfigureFailure(string Name, VrrpInstanceChange Change, Exception Error);
