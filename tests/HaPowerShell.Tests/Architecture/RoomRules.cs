@@ -11,7 +11,7 @@ internal sealed record Violation(string Rule, string Where)
 /// Core is pure (no thread, timer, socket, file, process, signal or exit handler, P/Invoke, and no call into
 /// a Native method that reaches a system call: Native's ports — interfaces — and data are fine); Hosting runs
 /// engines but registers no signal or exit handler; the cmdlets reach the system only through Hosting where it has
-/// a host (addresses, frames, adverts, check connections, packet filters, processes, thread scheduling), and only
+/// a host (addresses, frames, adverts, check connections, packet filters, processes, thread scheduling, sysctls), and only
 /// the module front end registers process handlers.
 /// </summary>
 internal static class RoomRules
@@ -49,7 +49,7 @@ internal static class RoomRules
     {
         "HaPowerShell.Native.Packet.PacketSocket", "HaPowerShell.Native.Vrrp.VrrpSocket", "HaPowerShell.Native.Netfilter.VipInputFilter",
         "HaPowerShell.Native.Net.EpollConnector", "HaPowerShell.Native.Net.TcpConnector", "HaPowerShell.Native.Processes.ProcessGroupRunner",
-        "HaPowerShell.Native.Processes.ThreadNice",
+        "HaPowerShell.Native.Processes.ThreadNice", "HaPowerShell.Native.SysctlStore",
     };
 
     public static readonly string[] HostedNativeMembers =
