@@ -63,8 +63,8 @@ public sealed partial class VrrpHost
         _takeoverCompiled = true;
         Task.Run(() =>
         {
-            CodeWarmUp.Prepare(typeof(Actions), "SendAdvertisement", "AddVirtualAddresses", "SendGratuitousArp", "RunNotify", "Handle");
-            CodeWarmUp.Prepare(typeof(VrrpHost), "SyncAcceptFilter", "GetAnnouncer", "PublishAndRaise");
+            CodeWarmUp.Prepare(typeof(Actions), "SendAdvertisement", "AddVirtualAddresses", "SendGratuitousArp", "Announce", "HasDevice", "AddressFlags", "RunNotify", "Handle");
+            CodeWarmUp.Prepare(typeof(VrrpHost), "SyncAcceptFilter", "GetAnnouncer", "IndexOf", "PublishAndRaise");
             CodeWarmUp.Prepare(typeof(VrrpSocket), "Send", "WriteSockaddrIn", "WriteSockaddrIn6");
             CodeWarmUp.Prepare(typeof(PacketSocket), "Send");
             CodeWarmUp.Prepare(typeof(AddressActions), "Add");
