@@ -114,20 +114,33 @@ public class ErrorBaseTests
     {
         var e = new VrrpConfigurationException(new[]
         {
-            new VrrpConfigError("VrrpInterfaceNotFound", "No interface 'x'.", "InterfaceName"),
-            new VrrpConfigError("VrrpPriorityOutOfRange", "Priority 0 is outside 1-255.", "Priority"),
-            new VrrpConfigError("VrrpInstanceDuplicate", "VRID 5 runs.", "VirtualRouterId"),
+            new VrrpConfigError("VrrpInterfaceNotFound", VrrpField.InterfaceName, "No interface 'x' for {InterfaceName}."),
+            new VrrpConfigError("VrrpPriorityOutOfRange", VrrpField.Priority, "{Priority} 0 is outside 1-255.", "0"),
+            new VrrpConfigError("VrrpInstanceDuplicate", VrrpField.VirtualRouterId, "{VirtualRouterId} 5 runs."),
         });
         Assert.Equal(("VrrpInterfaceNotFound", HaErrorCategory.ObjectNotFound, "InterfaceName"), (e.ErrorId, e.Category, e.ParamName));
-        Assert.Equal("No interface 'x'. Priority 0 is outside 1-255. VRID 5 runs.", e.Message);
+        Assert.Equal("No interface 'x' for InterfaceName. Priority 0 is outside 1-255. VirtualRouterId 5 runs.", e.Message);
         var p = e.Problems.Cast<VrrpConfigurationException>().ToList();
         Assert.Equal(new[] { "VrrpInterfaceNotFound", "VrrpPriorityOutOfRange", "VrrpInstanceDuplicate" }, p.Select(x => x.ErrorId));
         Assert.Equal(new[] { HaErrorCategory.ObjectNotFound, HaErrorCategory.InvalidArgument, HaErrorCategory.ResourceExists }, p.Select(x => x.Category));
         Assert.Equal(new[] { "InterfaceName", "Priority", "VirtualRouterId" }, p.Select(x => x.ParamName));
         Assert.Equal("Priority 0 is outside 1-255.", p[1].Message);
-        var one = new VrrpConfigurationException(new[] { new VrrpConfigError("VrrpEngineSchedulingDenied", "m", "EngineRealtimePriority") });
+        var one = new VrrpConfigurationException(new[] { new VrrpConfigError("VrrpEngineSchedulingDenied", VrrpField.EngineRealtimePriority, "m") });
         Assert.Same(one, Assert.Single(one.Problems));
         Assert.Equal(HaErrorCategory.PermissionDenied, one.Category);
+    }
+
+    [Fact]
+    public void VrrpConfiguration_NamedByAFrontEnd_RendersEveryProblemInItsWords()
+    {
+        var e = new VrrpConfigurationException(new[]
+        {
+            new VrrpConfigError("VrrpPriorityOutOfRange", VrrpField.Priority, "{Priority} 0 is outside 1-255.", "0"),
+            new VrrpConfigError("VrrpVirtualRouterIdOutOfRange", VrrpField.VirtualRouterId, "{VirtualRouterId} 300 is outside 1-255.", "300"),
+        }).NamedBy(f => "-" + f);
+        Assert.Equal("-Priority 0 is outside 1-255. -VirtualRouterId 300 is outside 1-255.", e.Message);
+        Assert.Equal("-Priority", e.ParamName);
+        Assert.Equal(new[] { "-Priority 0 is outside 1-255.", "-VirtualRouterId 300 is outside 1-255." }, e.Problems.Select(x => x.Message));
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public class VrrpConfigTests
         var errors = (Good with { InterfaceName = "eth9" }).Validate(new Interfaces());
         var e = Assert.Single(errors);
         Assert.Equal("VrrpInterfaceNotFound", e.ErrorId);
-        Assert.Equal("InterfaceName", e.Parameter);
+        Assert.Equal(VrrpField.InterfaceName, e.Field);
         Assert.Contains("lo, eth0, eth1", e.Message);
         Assert.Equal(new[] { "VrrpInterfaceNotFound" }, Ids(Good with { TrackInterfaces = new[] { new VrrpTrackInterface("eth7") } }));
         Assert.Equal(new[] { "VrrpInterfaceRequired" }, Ids(Good with { InterfaceName = "" }));

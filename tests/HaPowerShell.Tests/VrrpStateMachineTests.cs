@@ -880,7 +880,7 @@ public class VrrpTakeoverRehearsalTests
         var due = inst.MasterDownTimerDue;
         int sent = router.Actions.Sent.Count, changes = router.Actions.Changes.Count, log = router.Actions.Log.Count;
 
-        Assert.True(HaPowerShell.Core.Vrrp.Hosting.VrrpHost.RehearseTakeover(inst));
+        Assert.True(HaPowerShell.Hosting.Vrrp.VrrpHost.RehearseTakeover(inst));
 
         Assert.Equal(state, inst.State);
         Assert.Equal(due, inst.MasterDownTimerDue);
@@ -926,12 +926,12 @@ public class VrrpArrivalTimeTests
     [InlineData(1_000_000_300_000L, 1_000_000_000_000L, 50_000_000L, 49_999_700L)]   // arrived 300 us ago
     [InlineData(1_000_000_000_000L, 1_000_000_000_000L, 50_000_000L, 50_000_000L)]   // just now
     public void Kernel_receive_time_becomes_engine_time(long nowNs, long arrivalNs, long engineNow, long expected)
-        => Assert.Equal(expected, HaPowerShell.Core.Vrrp.Hosting.VrrpHost.ToEngineTime(arrivalNs, nowNs, engineNow));
+        => Assert.Equal(expected, HaPowerShell.Hosting.Vrrp.VrrpHost.ToEngineTime(arrivalNs, nowNs, engineNow));
 
     [Theory]
     [InlineData(0L, 1_000_000_000_000L)]                 // no timestamp from the kernel
     [InlineData(1_000_000_500_000L, 1_000_000_000_000L)] // in the future: the wall clock was stepped back
     [InlineData(1_000_000_000_000L, 1_002_000_000_000L)] // two seconds old: stepped forward
     public void Unbelievable_receive_times_are_dropped(long arrivalNs, long nowNs)
-        => Assert.Null(HaPowerShell.Core.Vrrp.Hosting.VrrpHost.ToEngineTime(arrivalNs, nowNs, 50_000_000));
+        => Assert.Null(HaPowerShell.Hosting.Vrrp.VrrpHost.ToEngineTime(arrivalNs, nowNs, 50_000_000));
 }

@@ -14,8 +14,8 @@ public readonly record struct AddressSpec(IPAddress Address, int? PrefixLength)
 /// <summary>Argument checks shared by the ARP and address cmdlets; all run before the kernel is touched.</summary>
 public static partial class ArpValidation
 {
-    /// <summary>Linux IFNAMSIZ - 1.</summary>
-    public const int MaxInterfaceName = 15;
+    /// <summary>Linux IFNAMSIZ - 1, in bytes.</summary>
+    public const int MaxInterfaceName = LinuxNames.MaxNameBytes;
 
     [GeneratedRegex(@"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")]
     private static partial Regex DottedQuad();
@@ -74,13 +74,12 @@ public static partial class ArpValidation
             throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: {address} is {why}; ARP and neighbour discovery deal in unicast addresses on a link.", parameterName);
     }
 
-    /// <summary>Valid Linux interface name: 1..15 bytes, no '/', ':', whitespace, not '.' or '..'.</summary>
+    /// <summary>Valid Linux interface name: 1..15 bytes, no '/', ':', whitespace, not '.' or '..' (<see cref="LinuxNames.InterfaceNameProblem"/>).</summary>
     public static void CheckInterfaceName(string? name, string parameterName = "InterfaceName")
     {
-        if (string.IsNullOrEmpty(name) || name.Length > MaxInterfaceName || name == "." || name == ".." ||
-            name.Any(c => c == '/' || c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)))
+        if (LinuxNames.InterfaceNameProblem(name) is not null)
             throw new ArpArgumentException("InvalidInterfaceName",
-                $"-{parameterName}: '{name}' is not a valid interface name (1 to {MaxInterfaceName} characters, no '/', ':' or spaces).", parameterName);
+                $"-{parameterName}: '{name}' is not a valid interface name (1 to {MaxInterfaceName} bytes, no '/', ':' or spaces).", parameterName);
     }
 
     /// <summary>
@@ -96,15 +95,25 @@ public static partial class ArpValidation
         return (device, name);
     }
 
-    /// <summary>An IPv4 label must be the device name or "device:suffix", at most 15 characters (as the kernel stores it).</summary>
+    /// <summary>An IPv4 label must be the device name or "device:suffix", at most 15 bytes, as the kernel stores it (<see cref="LinuxNames.LabelProblem"/>).</summary>
     public static void CheckLabel(string label, string device, string parameterName = "Label")
     {
-        bool ok = label.Length <= MaxInterfaceName && (label == device ||
-                  (label.StartsWith(device + ":", StringComparison.Ordinal) && label.Length > device.Length + 1)) &&
-                  !label.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c));
-        if (!ok)
+        if (LinuxNames.LabelProblem(label, device) is not null)
             throw new ArpArgumentException("InvalidLabel",
-                $"-{parameterName}: label '{label}' must be '{device}' or '{device}:<suffix>' (such as '{device}:0'), at most {MaxInterfaceName} characters.", parameterName);
+                $"-{parameterName}: label '{label}' must be '{device}' or '{device}:<suffix>' (such as '{device}:0'), at most {MaxInterfaceName} bytes.", parameterName);
+    }
+
+    /// <summary>True when <paramref name="address"/> lies in <paramref name="network"/>/<paramref name="prefix"/> (host bits of the network ignored).</summary>
+    public static bool InSubnet(IPAddress address, IPAddress network, int prefix)
+    {
+        if (address.AddressFamily != network.AddressFamily) return false;
+        byte[] a = address.GetAddressBytes(), n = network.GetAddressBytes();
+        for (int bit = 0; bit < prefix; bit++)
+        {
+            int mask = 0x80 >> (bit % 8);
+            if ((a[bit / 8] & mask) != (n[bit / 8] & mask)) return false;
+        }
+        return true;
     }
 
     public static void CheckRange(string parameterName, double value, double min, double max, string unit = "")

@@ -82,9 +82,6 @@ public sealed class MiscCheck
         _isRoot = effectiveUid == 0;
     }
 
-    /// <summary>The real thing: this machine's processes, files and accounts.</summary>
-    public static MiscCheck CreateDefault() => new(ProcessGroupRunner.Instance, LocalFileStatSource.Instance, UserAccount.Find, UserAccount.EffectiveUid);
-
     /// <summary>
     /// The account a check runs as when no -User is given: as root, keepalived's "keepalived_script"
     /// if it exists, else "nobody"; as anyone else, the caller.

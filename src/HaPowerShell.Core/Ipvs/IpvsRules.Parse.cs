@@ -145,16 +145,18 @@ public static partial class IpvsRules
     /// a real server without a port gets the service's port, -g/-i real servers of non-fwmark services always get
     /// the service's port).
     /// </summary>
+    /// <param name="text">The rule file.</param>
+    /// <param name="parallel">Where large inputs may be parsed on several cores (a host's <see cref="IParallelFor"/>); null: on this thread.</param>
     /// <exception cref="ArgumentNullException">text is null.</exception>
     /// <exception cref="IpvsRuleParseException">A line ipvsadm would refuse; the message names the line.</exception>
-    public static IpvsRuleSet Parse(string text)
+    public static IpvsRuleSet Parse(string text, IParallelFor? parallel = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var set = new IpvsRuleSet();
         string[] lines = text.Split('\n');
         var commands = new IpvsRuleCommand?[lines.Length];
         // Lines are independent of each other, so large inputs (ipvsadm -S of tens of thousands of
-        // services) are parsed on all cores; the first bad line, by number, is the one reported.
+        // services) are parsed on all cores when the host allows; the first bad line, by number, is the one reported.
         var failures = new System.Collections.Concurrent.ConcurrentBag<(int Line, Exception Error)>();
         void ParseLine(int i)
         {
@@ -164,8 +166,8 @@ public static partial class IpvsRules
             try { commands[i] = new LineParser(i + 1, line, tokens).Parse(); }
             catch (Exception e) { failures.Add((i, e)); }
         }
-        if (lines.Length < 2000) for (int i = 0; i < lines.Length; i++) ParseLine(i);
-        else Parallel.For(0, lines.Length, ParseLine);
+        if (lines.Length < 2000 || parallel is null) for (int i = 0; i < lines.Length; i++) ParseLine(i);
+        else parallel.For(0, lines.Length, ParseLine);
         if (!failures.IsEmpty) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.MinBy(f => f.Line).Error);
         foreach (var cmd in commands) if (cmd is not null) set.Commands.Add(cmd);
         return set;

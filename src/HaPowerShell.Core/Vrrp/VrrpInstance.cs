@@ -24,7 +24,7 @@ public sealed class VrrpInstance
         AuthData = VrrpCodec.PasswordToAuthData(config.AuthenticationPassword);
     }
 
-    public VrrpInstanceConfig Config { get; }
+    public VrrpInstanceConfig Config { get; private set; }
     public string Name => Config.EffectiveName;
     public VrrpState State { get; private set; } = VrrpState.Initialize;
     public bool IsStarted { get; private set; }
@@ -75,7 +75,7 @@ public sealed class VrrpInstance
 
     public VrrpCounters Counters { get; } = new();
 
-    internal byte[] AuthData { get; }
+    internal byte[] AuthData { get; private set; }
     internal long? LastTransitionAt { get; private set; }
 
     private long Now => _engine.Clock.NowMicroseconds;
@@ -166,6 +166,38 @@ public sealed class VrrpInstance
 
     internal void ResetMasterAdverInterval() => MasterAdverIntervalMicroseconds = AdvertisementIntervalMicroseconds;
 
+    /// <summary>
+    /// Takes <paramref name="config"/> in place (<see cref="VrrpReconfigurePlan.InPlaceFields"/> only: the engine
+    /// checked that nothing else differs) and keeps the state: a Master stays Master with no advert missed, keeps
+    /// the virtual addresses both configurations have, adds the new ones (announcing them once) and removes the
+    /// dropped ones; its next advert carries the new priority and address list. Priorities and faults are then
+    /// re-evaluated by the engine.
+    /// </summary>
+    internal void Reconfigure(VrrpInstanceConfig config)
+    {
+        var old = Config;
+        Config = config;
+        BasePriority = config.Priority;
+        AuthData = VrrpCodec.PasswordToAuthData(config.AuthenticationPassword);
+        if (State != VrrpState.Master) return;
+        long now = Now;
+        var removed = old.VirtualAddresses.Where(v => !config.VirtualAddresses.Contains(v)).ToList();
+        var added = config.VirtualAddresses.Where(v => !old.VirtualAddresses.Contains(v)).ToList();
+        if (removed.Count > 0 && VirtualAddressesInstalled) Actions.RemoveVirtualAddresses(this, removed);
+        if (added.Count > 0)
+        {
+            Actions.AddVirtualAddresses(this, added);
+            VirtualAddressesInstalled = true;
+            SendGarp(1, VrrpGarpKind.Refresh);
+        }
+        if (old.Garp != config.Garp)
+        {
+            if (config.Garp.Delay <= TimeSpan.Zero) GarpDelayedDue = null;
+            long refresh = config.Garp.Refresh.Ticks / 10;
+            GarpRefreshDue = refresh > 0 ? now + refresh : null;
+        }
+    }
+
     internal void RearmMasterDown() => MasterDownTimerDue = Now + MasterDownIntervalMicroseconds;
 
     private void ReleaseMaster(bool sendPriorityZero)
@@ -175,11 +207,16 @@ public sealed class VrrpInstance
         GarpDelayedDue = GarpRefreshDue = null;
         if (VirtualAddressesInstalled)
         {
-            Actions.RemoveVirtualAddresses(this, Config.VirtualAddresses);
+            IsLeavingMaster = true;
+            try { Actions.RemoveVirtualAddresses(this, Config.VirtualAddresses); }
+            finally { IsLeavingMaster = false; }
             VirtualAddressesInstalled = false;
         }
         Counters.ReleasedMaster++;
     }
+
+    /// <summary>True while a Master that is leaving removes its addresses (a reconfiguration that drops some of them is not leaving).</summary>
+    public bool IsLeavingMaster { get; private set; }
 
     // ---- received adverts (RFC 5798 §6.4.2 / §6.4.3) --------------------------------------
 

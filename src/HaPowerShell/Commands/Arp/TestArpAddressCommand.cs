@@ -2,7 +2,7 @@ using System.Management.Automation;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
-using HaPowerShell.Native.Packet;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -65,15 +65,12 @@ public sealed class TestArpAddressCommand : ArpCmdlet
             return;
         }
 
-        var engine = new ArpEngine();
         foreach (var target in targets)
         {
             if (Cancellation.IsCancellationRequested) return;
             try
             {
-                bool v6 = target.AddressFamily == AddressFamily.InterNetworkV6;
-                using var socket = PacketSocket.Open(link.Index, link.Name, v6 ? PacketSocket.EthPIpv6 : PacketSocket.EthPArp);
-                var result = engine.Probe(socket, ToArpInterface(link), target, Count, interval, timeout, Detailed.IsPresent, Cancellation);
+                var result = ArpExchanges.Probe(link, target, Count, interval, timeout, Detailed.IsPresent, Cancellation);
                 WriteVerbose(result.ToString());
                 if (Detailed) WriteObject(result);
                 else WriteObject(result.IsAvailable);

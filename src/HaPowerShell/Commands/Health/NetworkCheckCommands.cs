@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using HaPowerShell.Core.Health;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting.Health;
 
 namespace HaPowerShell.Commands.Health;
 

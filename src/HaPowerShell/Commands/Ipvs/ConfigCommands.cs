@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting;
 using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Ipvs;
@@ -115,7 +116,7 @@ public sealed class ImportIpvsConfigCommand : IpvsConfigInputCmdlet
             else
             {
                 IpvsRuleSet rules;
-                try { rules = IpvsRules.Parse(text); }
+                try { rules = IpvsRules.Parse(text, ThreadPoolParallelFor.Instance); }
                 catch (IpvsRuleParseException e) { throw InputError(e); }
                 IpvsAdmin.ValidateRules(rules);
                 if (!ShouldProcess("IPVS table", $"{(Replace ? "Replace with" : "Apply")} {rules.Commands.Count} ipvsadm rules")) return;
@@ -179,7 +180,7 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
                 try
                 {
                     if (IsJson(text)) (desired, timeout) = IpvsJson.Deserialize(text);
-                    else desired = IpvsRules.ToTable(IpvsRules.Parse(text));
+                    else desired = IpvsRules.ToTable(IpvsRules.Parse(text, ThreadPoolParallelFor.Instance));
                 }
                 catch (Exception e) when (e is FormatException or IpvsRuleParseException) { throw InputError(e); }
             }

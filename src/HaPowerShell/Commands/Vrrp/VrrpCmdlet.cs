@@ -1,7 +1,6 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting.Vrrp;
 using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Vrrp;
@@ -14,9 +13,8 @@ namespace HaPowerShell.Commands.Vrrp;
 public abstract class VrrpCmdlet : HaCmdlet
 {
     /// <summary>The source identifier of the engine events raised for every state change.</summary>
-    public const string EventSourceIdentifier = "HaPowerShell.Vrrp";
+    public const string EventSourceIdentifier = PowerShellEventSink.VrrpSourceIdentifier;
 
-    private static readonly ConditionalWeakTable<PSEventManager, object> Forwarding = new();
     private readonly CancellationTokenSource _cancel = new();
 
     protected CancellationToken Cancellation => _cancel.Token;
@@ -28,28 +26,33 @@ public abstract class VrrpCmdlet : HaCmdlet
     }
 
     /// <summary>The host, or null when nothing was ever started in this process (so reads do not start a thread).</summary>
-    protected static VrrpHost? ExistingHost => VrrpHost.SharedCreated ? VrrpHost.Shared : null;
+    protected static VrrpHost? ExistingHost => ModuleHosts.ExistingVrrp;
 
     /// <summary>Makes the host raise 'HaPowerShell.Vrrp' events in this runspace (once per runspace).</summary>
-    protected void ForwardEvents(VrrpHost host)
+    protected void ForwardEvents()
     {
-        var events = Events;
-        if (events is null) return;
-        lock (Forwarding)
-        {
-            if (Forwarding.TryGetValue(events, out _)) return;
-            EventHandler<VrrpStateChangedEventArgs>? handler = null;
-            var weak = new WeakReference<PSEventManager>(events);
-            handler = (_, e) =>
-            {
-                if (!weak.TryGetTarget(out var m)) { host.StateChanged -= handler; return; }
-                try { m.GenerateEvent(EventSourceIdentifier, e.Instance, new object[] { e }, new PSObject(e)); }
-                catch (Exception) { host.StateChanged -= handler; }
-            };
-            host.StateChanged += handler;
-            Forwarding.Add(events, handler);
-        }
+        ModuleHosts.Sink.Attach(Events);
+        ModuleHosts.RememberConsole(Host);
     }
+
+    /// <summary>The Start-VrrpInstance parameter that sets a field (the name Core's messages get in the cmdlets).</summary>
+    internal static string ParameterName(VrrpField field) => field switch
+    {
+        VrrpField.VirtualAddress => "VirtualIPAddress",
+        VrrpField.AcceptMode => "NoAccept",
+        VrrpField.GarpDelay => "GarpMasterDelay",
+        VrrpField.GarpRepeat => "GarpMasterRepeat",
+        VrrpField.GarpRefresh => "GarpMasterRefresh",
+        VrrpField.GarpRefreshRepeat => "GarpMasterRefreshRepeat",
+        _ => field.ToString(),
+    };
+
+    /// <summary>A configuration refusal with its settings named as this cmdlet's parameters ("-VirtualRouterId").</summary>
+    internal static Exception InParameterNames(Exception e)
+        => e is VrrpConfigurationException c ? c.NamedBy(f => "-" + ParameterName(f)) : e;
+
+    /// <summary>Writes <paramref name="e"/> through the one mapper, configuration problems in parameter names (one record each).</summary>
+    protected void WriteVrrpFailure(Exception e, object? target) => WriteFailure(InParameterNames(e), target);
 
     protected HaException NotFound(string name)
     {

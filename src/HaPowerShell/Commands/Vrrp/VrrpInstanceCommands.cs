@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting.Vrrp;
 using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Vrrp;
@@ -64,7 +64,7 @@ public sealed class SetVrrpInstanceCommand : VrrpCmdlet
                 i.GetHost().SetPriority(i.Name, Priority);
                 if (PassThru) WriteObject(i);
             }
-            catch (Exception e) { WriteFailure(e, i); }
+            catch (Exception e) { WriteVrrpFailure(e, i); }
         }
     }
 }
@@ -92,7 +92,7 @@ public sealed class StopVrrpInstanceCommand : VrrpCmdlet
                 i.GetHost().Stop(i.Name);
                 if (PassThru) WriteObject(i);
             }
-            catch (Exception e) { WriteFailure(e, i); }
+            catch (Exception e) { WriteVrrpFailure(e, i); }
         }
     }
 }

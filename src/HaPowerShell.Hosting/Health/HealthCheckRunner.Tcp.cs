@@ -1,7 +1,8 @@
 using System.Net;
+using HaPowerShell.Core.Health;
 using HaPowerShell.Native.Net;
 
-namespace HaPowerShell.Core.Health;
+namespace HaPowerShell.Hosting.Health;
 
 /// <summary>
 /// The TCP loop of <see cref="HealthCheckRunner"/>, used when every check of a checker is a TCP_CHECK:
