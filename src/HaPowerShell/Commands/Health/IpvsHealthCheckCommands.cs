@@ -80,6 +80,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
 
     [Parameter]
     [Alias("BindTo")]
+    [IPAddressTransformation]
     public IPAddress? BindAddress { get; set; }
 
     [Parameter]
@@ -159,6 +160,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     public int Hysteresis { get; set; }
 
     [Parameter]
+    [IPAddressTransformation]
     public IPAddress? SorryServer { get; set; }
 
     [Parameter]

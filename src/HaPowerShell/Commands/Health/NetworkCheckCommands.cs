@@ -10,6 +10,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Address", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("IPAddress")]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "RealServer", Mandatory = true, ValueFromPipeline = true)]
@@ -33,6 +34,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
 
     [Parameter]
     [Alias("BindTo")]
+    [IPAddressTransformation]
     public IPAddress? BindAddress { get; set; }
 
     protected virtual int? DefaultPort => null;

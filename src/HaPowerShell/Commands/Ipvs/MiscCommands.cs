@@ -66,6 +66,7 @@ public sealed class GetIpvsConnectionCommand : IpvsCmdlet
     public string[]? State { get; set; }
 
     [Parameter]
+    [IPAddressTransformation]
     public IPAddress? SourceAddress { get; set; }
 
     private List<IpvsConnection>? _table;
@@ -131,6 +132,7 @@ public sealed class StartIpvsSyncDaemonCommand : IpvsCmdlet
     public ushort MaxLength { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public IPAddress? Group { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

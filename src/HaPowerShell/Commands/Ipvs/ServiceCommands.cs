@@ -15,6 +15,7 @@ public sealed class GetIpvsServiceCommand : IpvsCmdlet
     public IpvsProtocol? Protocol { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public IPAddress? Address { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
@@ -105,6 +106,7 @@ public sealed class NewIpvsServiceCommand : IpvsServiceSettingsCmdlet
     public IpvsProtocol Protocol { get; set; }
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]

@@ -53,9 +53,11 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     public string? AuthenticationPassword { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public string[]? UnicastPeer { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public string? SourceAddress { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
