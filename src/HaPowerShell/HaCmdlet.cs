@@ -28,6 +28,8 @@ public abstract class HaCmdlet : PSCmdlet
                     IpvsFailureKind.NotInstalled => ErrorCategory.NotInstalled,
                     IpvsFailureKind.NotSupported => ErrorCategory.NotImplemented,
                     IpvsFailureKind.KernelMismatch => ErrorCategory.InvalidResult,
+                    IpvsFailureKind.PermissionDenied => ErrorCategory.PermissionDenied,
+                    IpvsFailureKind.ReadError => ErrorCategory.ReadError,
                     _ => ErrorCategory.NotSpecified,
                 }, o.Target ?? target);
             case IpvsUnavailableException:
@@ -73,6 +75,15 @@ public abstract class HaCmdlet : PSCmdlet
                 return new ErrorRecord(e, "SysctlFailed", ErrorCategory.WriteError, target);
             case ArgumentException:
                 return new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target);
+            // Never a .NET type name as the id users see.
+            case FileNotFoundException:
+                return new ErrorRecord(e, "FileNotFound", ErrorCategory.ObjectNotFound, target);
+            case DirectoryNotFoundException:
+                return new ErrorRecord(e, "DirectoryNotFound", ErrorCategory.ObjectNotFound, target);
+            case UnauthorizedAccessException:
+                return new ErrorRecord(e, "PermissionDenied", ErrorCategory.PermissionDenied, target);
+            case IOException:
+                return new ErrorRecord(e, "IOError", ErrorCategory.ReadError, target);
             default:
                 return new ErrorRecord(e, e.GetType().Name, ErrorCategory.NotSpecified, target);
         }

@@ -10,6 +10,8 @@ public enum IpvsFailureKind
     NotSupported,
     KernelMismatch,
     Failed,
+    PermissionDenied,
+    ReadError,
 }
 
 /// <summary>An IPVS operation failed in a way we can explain (stable <see cref="ErrorId"/>).</summary>
