@@ -12,8 +12,14 @@ namespace HaPowerShell.Core.Ipvs;
 public sealed partial class IpvsAdmin
 {
     private readonly IIpvsKernel _kernel;
+    private readonly IKernelModuleCatalog _modules;
 
-    public IpvsAdmin(IIpvsKernel kernel) => _kernel = kernel;
+    /// <param name="modules">Which scheduler and persistence-engine modules this kernel has (default: the running kernel's).</param>
+    public IpvsAdmin(IIpvsKernel kernel, IKernelModuleCatalog? modules = null)
+    {
+        _kernel = kernel;
+        _modules = modules ?? KernelModuleCatalog.Instance;
+    }
 
     public IIpvsKernel Kernel => _kernel;
 

@@ -271,8 +271,12 @@ public sealed class ImportIpvsConfigCommand : IpvsConfigInputCmdlet
                 if (!ShouldProcess("IPVS table", $"{(Replace ? "Replace with" : "Apply")} {rules.Commands.Count} ipvsadm rules")) return;
                 result = Admin.Import(rules, Replace, validated: true);
             }
+            string undone = !result.Replaced || result.Failed == 0 ? ""
+                : result.RolledBack ? " Every change made before it was undone: the table is as it was."
+                : " Undoing the changes made before it failed too: see the other errors; the table is partly changed.";
             foreach (var e in result.Errors)
-                WriteError(new ErrorRecord(new InvalidOperationException($"line {e.LineNumber} ({e.Text.Trim()}): {e.Message}"),
+                WriteError(new ErrorRecord(new InvalidOperationException(
+                        (e.LineNumber > 0 ? $"line {e.LineNumber} ({e.Text.Trim()}): " : $"{e.Text}: ") + e.Message + undone),
                     e.ErrorId, ErrorCategory.InvalidOperation, e.Text));
             WriteObject(result);
         });
@@ -293,9 +297,13 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
 
     private readonly List<IpvsService> _objects = new();
 
-    /// <summary>True when ShouldProcess can show or ask something: -WhatIf, -Confirm, -Verbose, or
-    /// the preference variables that stand for them when they are not given.</summary>
-    private bool PerOperationShouldProcess()
+    /// <summary>Past this many changes, -WhatIf (without -Confirm) shows one line for the plan, not one per change:
+    /// the changes are in the result's Operations either way, and a million host lines help nobody.</summary>
+    private const int WhatIfListLimit = 10_000;
+
+    /// <summary>What ShouldProcess can show or ask: -WhatIf, -Confirm, -Verbose, or the preference
+    /// variables that stand for them when they are not given.</summary>
+    private (bool WhatIf, bool Confirm, bool Verbose) ShouldProcessModes()
     {
         var bound = MyInvocation.BoundParameters;
         bool Switch(string name, Func<bool> otherwise) => bound.TryGetValue(name, out var v) ? LanguagePrimitives.IsTrue(v) : otherwise();
@@ -305,7 +313,7 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
         // Sync-IpvsConfig's ConfirmImpact is Medium: a preference of Medium or Low prompts for each change.
         bool confirm = Switch("Confirm", () => GetVariableValue("ConfirmPreference") is ConfirmImpact c
             && c != ConfirmImpact.None && c <= ConfirmImpact.Medium);
-        return whatIf || verbose || confirm;
+        return (whatIf, confirm, verbose);
     }
 
     protected override void ProcessRecord()
@@ -338,9 +346,13 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
             // Asked one by one only when someone can see or answer the question (-WhatIf, -Confirm,
             // -Verbose or a $ConfirmPreference that prompts); otherwise one call approves the plan,
             // which saves tens of thousands of ShouldProcess calls on a full sync.
-            IReadOnlyList<IpvsOperation> approved = plan.Operations.Count > 0 && !PerOperationShouldProcess()
-                ? (ShouldProcess("IPVS table", $"Apply {plan.Operations.Count} changes ({plan})") ? plan.Operations : Array.Empty<IpvsOperation>())
-                : plan.Operations.Where(op => ShouldProcess(op.Service.ToString(), op.Description)).ToList();
+            var (whatIf, confirm, verbose) = ShouldProcessModes();
+            bool oneByOne = (whatIf || confirm || verbose) && !(whatIf && !confirm && plan.Operations.Count > WhatIfListLimit);
+            IReadOnlyList<IpvsOperation> approved = plan.Operations.Count == 0 ? Array.Empty<IpvsOperation>()
+                : !oneByOne
+                    ? (ShouldProcess("IPVS table", $"Apply {plan.Operations.Count} changes ({plan})" + (whatIf ? "; the result lists them in Operations" : ""))
+                        ? plan.Operations : Array.Empty<IpvsOperation>())
+                    : plan.Operations.Where(op => ShouldProcess(op.Service.ToString(), op.Description)).ToList();
             bool timeoutChange = timeout != null && ShouldProcess("IPVS timeouts", $"Set {timeout}");
             if (approved.Count == 0 && !timeoutChange && plan.Operations.Count > 0)
             {
@@ -352,11 +364,16 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
                 });
                 return;
             }
-            // Everything approved, or the part approved at -Confirm: the result of what was sent.
-            var result = Admin.ApplyOperations(approved);
-            if (timeoutChange) { Admin.SetTimeout(timeout!); result.Changed = true; }
+            // Everything approved, or the part approved at -Confirm, as one unit: all of it, or (the
+            // kernel refusing a step) none of it.
+            var result = Admin.ApplyPlan(approved, timeoutChange ? timeout : null);
+            string undone = result.RolledBack
+                ? $" Nothing was kept: every change made before it was undone, and the table is as it was ({result.NotApplied.Count} of {approved.Count} planned changes not applied)."
+                : result.RollbackErrors.Count > 0 ? $" Undoing the changes made before it failed for {result.RollbackErrors.Count}: those stay applied (SyncRollbackFailed)." : "";
             foreach (var e in result.Errors)
-                WriteError(new ErrorRecord(new InvalidOperationException(e), "SyncOperationFailed", ErrorCategory.InvalidOperation, null));
+                WriteError(new ErrorRecord(new InvalidOperationException($"{e.Step}: {e.Message}{undone}"), e.ErrorId, ErrorCategory.InvalidOperation, e.Step));
+            foreach (var e in result.RollbackErrors)
+                WriteError(new ErrorRecord(new InvalidOperationException($"{e.Step}: {e.Message}"), "SyncRollbackFailed", ErrorCategory.InvalidOperation, e.Step));
             WriteObject(result);
         });
     }
