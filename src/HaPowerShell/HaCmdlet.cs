@@ -30,6 +30,7 @@ public abstract class HaCmdlet : PSCmdlet
                     IpvsFailureKind.KernelMismatch => ErrorCategory.InvalidResult,
                     IpvsFailureKind.PermissionDenied => ErrorCategory.PermissionDenied,
                     IpvsFailureKind.ReadError => ErrorCategory.ReadError,
+                    IpvsFailureKind.Unavailable => ErrorCategory.ResourceUnavailable,
                     _ => ErrorCategory.NotSpecified,
                 }, o.Target ?? target);
             case IpvsUnavailableException:
@@ -42,6 +43,10 @@ public abstract class HaCmdlet : PSCmdlet
                 return new ErrorRecord(e, "KernelTimeout", ErrorCategory.OperationTimeout, target);
             case NetlinkProtocolException:
                 return new ErrorRecord(e, "KernelProtocolError", ErrorCategory.ProtocolError, target);
+            case NetlinkException n when n.Errno is Errno.ENETUNREACH or Errno.ENETDOWN:
+                return new ErrorRecord(new InvalidOperationException(
+                    $"{n.Operation}: the network is unreachable ({n.ErrnoName}): an interface it needs is down or has no address; bring it up ('ip link set <name> up') and try again.", e),
+                    "InterfaceDown", ErrorCategory.ResourceUnavailable, target);
             case NetlinkException n:
                 return new ErrorRecord(e, "Kernel" + n.ErrnoName.Replace(" ", ""), ErrorCategory.NotSpecified, target);
             // ARP and addresses
@@ -61,7 +66,7 @@ public abstract class HaCmdlet : PSCmdlet
                 return new ErrorRecord(new UnauthorizedAccessException(
                     $"{p.Operation}: permission denied. Packet sockets need root or the CAP_NET_RAW capability; run pwsh with sudo.", e),
                     "PermissionDenied", ErrorCategory.PermissionDenied, target);
-            case PacketSocketException p when p.Errno is Errno.ENETDOWN:
+            case PacketSocketException p when p.Errno is Errno.ENETDOWN or Errno.ENETUNREACH:
                 return new ErrorRecord(e, "InterfaceDown", ErrorCategory.ResourceUnavailable, target);
             case PacketSocketException p:
                 return new ErrorRecord(e, "Kernel" + p.ErrnoName.Replace(" ", ""), ErrorCategory.NotSpecified, target);

@@ -12,6 +12,7 @@ public enum IpvsFailureKind
     Failed,
     PermissionDenied,
     ReadError,
+    Unavailable,
 }
 
 /// <summary>An IPVS operation failed in a way we can explain (stable <see cref="ErrorId"/>).</summary>

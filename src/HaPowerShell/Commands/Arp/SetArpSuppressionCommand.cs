@@ -21,9 +21,11 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
     public string[]? InterfaceName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? ArpIgnore { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? ArpAnnounce { get; set; }
 
     [Parameter]

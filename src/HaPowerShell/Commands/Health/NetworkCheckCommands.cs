@@ -20,6 +20,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
     [Parameter(ParameterSetName = "Address", Position = 1, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = "RealServer")]
     [Alias("ConnectPort")]
+    [StrictNumber(typeof(int))]
     public int? Port { get; set; }
 
     [Parameter]
