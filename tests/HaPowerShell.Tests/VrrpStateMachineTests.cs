@@ -460,14 +460,21 @@ public class VrrpStateMachineTests
         Assert.Equal(1, i.Counters.PriorityZeroReceived);
     }
 
-    [Fact]
-    public void Master_answers_a_priority_zero_flood_once_per_interval_per_sender()
+    /// <summary>Router A alone on the link, Master of one VRRPv2 instance (1 s) at 5 s.</summary>
+    private static (VrrpLan Lan, VrrpRouter A, VrrpInstance I) MasterOnItsOwn()
     {
         var lan = new VrrpLan();
         var a = lan.AddRouter("A", "192.0.2.1");
         var i = a.Add(Vrrp.V2(100));
         a.Engine.Start();
         lan.RunUntil(5 * S);
+        return (lan, a, i);
+    }
+
+    [Fact]
+    public void Master_answers_a_priority_zero_flood_once_per_interval_per_sender()
+    {
+        var (lan, a, i) = MasterOnItsOwn();
         Assert.Equal(VrrpState.Master, i.State);
         int before = a.Actions.Sent.Count;
         long start = lan.Now;
@@ -491,13 +498,27 @@ public class VrrpStateMachineTests
     }
 
     [Fact]
+    public void Master_rate_limits_a_queue_of_priority_zero_adverts_that_arrived_before_its_last_send()
+    {
+        // A host under a flood reads adverts late: their arrival times are earlier than the engine's clock, and
+        // earlier than the advert it sent last. Each must not look unanswered.
+        var (lan, a, i) = MasterOnItsOwn();
+        int before = a.Actions.Sent.Count;
+        long start = lan.Now;
+        for (int k = 0; k < 5_000; k++)
+        {
+            lan.RunUntil(start + k * 1000L);
+            var p = Vrrp.AdvertFrom(i.Config, "192.0.2.9", 0) with { ArrivedAtMicroseconds = lan.Now - 3_000 };
+            a.Engine.Receive("eth0", p);
+        }
+        Assert.InRange(a.Actions.Sent.Count - before, 5, 6);
+        Assert.Equal(1, i.Counters.PriorityZeroAnswered);
+    }
+
+    [Fact]
     public void Master_answers_each_sender_at_once_but_no_more_than_eight_new_senders_per_interval()
     {
-        var lan = new VrrpLan();
-        var a = lan.AddRouter("A", "192.0.2.1");
-        var i = a.Add(Vrrp.V2(100));
-        a.Engine.Start();
-        lan.RunUntil(5 * S);
+        var (lan, a, i) = MasterOnItsOwn();
         int before = a.Actions.Sent.Count;
         // Two real routers stepping down at the same moment: both answered at once.
         a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.8", 0));

@@ -174,7 +174,10 @@ public static partial class IpvsRules
     /// </summary>
     public sealed class LineReader
     {
-        private const int BatchSize = 8192, ParallelFrom = 2000;
+        // Batches start small, so that a file that is not a rule file fails at its first lines, and grow to
+        // where parsing on all cores pays.
+        private const int FirstBatchSize = 64, BatchSize = 8192, ParallelFrom = 2000;
+        private int _batchSize = FirstBatchSize;
         private readonly IpvsRuleSet _set = new();
         private readonly List<string?> _lines = new();
         private int _firstLineNumber = 1;
@@ -194,7 +197,11 @@ public static partial class IpvsRules
             // Blank and comment lines are counted, not kept: no string is made of them.
             var start = line.TrimStart(" \t\r");
             _lines.Add(start.IsEmpty || start[0] == '#' ? null : line.ToString());
-            if (_lines.Count >= BatchSize) ParseBatch();
+            if (_lines.Count >= _batchSize)
+            {
+                ParseBatch();
+                _batchSize = Math.Min(BatchSize, _batchSize * 2);
+            }
         }
 
         public static IpvsRuleParseException LineTooLong(int lineNumber)

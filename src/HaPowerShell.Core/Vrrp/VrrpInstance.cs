@@ -220,7 +220,9 @@ public sealed class VrrpInstance
                 {
                     // RFC 5798 §6.4.3: answer at once with an advert (and restart the Adver_Timer) — but at most
                     // once per advertisement interval per sender, so forged priority-0 adverts cannot make us flood.
-                    if (MayAnswerPriorityZero(source, now))
+                    // Judged on the clock as it is now, not on the advert's arrival: a queue of adverts that arrived
+                    // before our last send must not each look unanswered.
+                    if (MayAnswerPriorityZero(source, Now))
                     {
                         Counters.PriorityZeroAnswered++;
                         SendAdvertisement(EffectivePriority);
@@ -263,14 +265,14 @@ public sealed class VrrpInstance
         if (_priorityZeroSenders.TryGetValue(source, out var known))
         {
             long last = Math.Max(known.Answered, _lastAdvertSentAt ?? long.MinValue);
-            bool recent = now - last < interval && now >= last;
+            bool recent = now - last < interval;
             _priorityZeroSenders[source] = (now, recent ? known.Answered : now);
             return !recent;
         }
         if (_priorityZeroSenders.Count >= PriorityZeroSendersRemembered)
         {
             foreach (var (sender, seen) in _priorityZeroSenders.ToList())
-                if (now - seen.Heard >= interval || now < seen.Heard) _priorityZeroSenders.Remove(sender);
+                if (now - seen.Heard >= interval) _priorityZeroSenders.Remove(sender);
             if (_priorityZeroSenders.Count >= PriorityZeroSendersRemembered) return false;
         }
         _priorityZeroSenders[source] = (now, now);

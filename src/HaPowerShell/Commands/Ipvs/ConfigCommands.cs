@@ -203,20 +203,26 @@ public abstract class IpvsConfigInputCmdlet : IpvsCmdlet
     protected static IpvsOperationException InputError(Exception e)
         => new("InvalidConfig", IpvsFailureKind.InvalidArgument, e.Message, null, e);
 
-    /// <summary>Reads a pipe so that a stop does not wait for a writer: each read runs on its own buffer and the
-    /// wait for it ends on cancellation (the abandoned read finishes, or fails, when the pipe does).</summary>
+    /// <summary>Reads a pipe so that a stop does not wait for a writer: each read runs on a buffer of this stream's
+    /// own and the wait for it ends on cancellation (the abandoned read, and its buffer, finish when the pipe does).</summary>
     private sealed class StoppableReadStream : Stream
     {
         private readonly Stream _inner;
         private readonly CancellationToken _token;
+        private byte[] _own = Array.Empty<byte>();
 
         public StoppableReadStream(Stream inner, CancellationToken token) { _inner = inner; _token = token; }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var own = new byte[count];
-            var read = Task.Run(() => _inner.Read(own, 0, count));
-            read.Wait(_token);
+            if (_own.Length < count) _own = new byte[count];
+            var own = _own;
+            var read = _inner.ReadAsync(own, 0, count, CancellationToken.None);
+            if (!read.IsCompleted)
+            {
+                try { read.Wait(_token); }
+                catch (OperationCanceledException) { _own = Array.Empty<byte>(); throw; } // the read still owns that buffer
+            }
             int n = read.GetAwaiter().GetResult();
             own.AsSpan(0, n).CopyTo(buffer.AsSpan(offset));
             return n;
