@@ -10,7 +10,7 @@ namespace HaPowerShell.Tests;
 /// second add, ESRCH for a missing service, ENOENT for a missing real server or an unknown scheduler.
 /// <see cref="Refuse"/> makes it refuse a chosen change (a forced mid-plan refusal).
 /// </summary>
-internal sealed class FakeIpvsKernel : IIpvsKernel
+public sealed class FakeIpvsKernel : IIpvsKernel
 {
     private sealed class Svc
     {
@@ -132,7 +132,7 @@ internal sealed class FakeIpvsKernel : IIpvsKernel
 }
 
 /// <summary>A kernel whose module index holds exactly the given modules.</summary>
-internal sealed class FakeModules : IKernelModuleCatalog
+public sealed class FakeModules : IKernelModuleCatalog
 {
     private readonly HashSet<string>? _modules;
     public FakeModules(params string[]? modules) => _modules = modules is null ? null : new HashSet<string>(modules);

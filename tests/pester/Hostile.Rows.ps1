@@ -14,6 +14,7 @@
 #   MaxAllocatedMB    (optional) bytes the runner process may allocate while the row runs
 #   Setup, Cleanup    (optional) PowerShell text run before the first and after the second snapshot
 #   Directory   (optional) folders whose file lists are part of the snapshots
+#   LabOnly     (optional) $true: the row changes the machine (a mount over /lib/modules): run only in the kernel lab
 #   IgnoreChildren    (optional) child process names a Setup started (left out of the snapshots)
 #
 # Part 2 of issue 17 adds its rows here (health checks: sorry server family and port, -Name '', both
@@ -174,12 +175,12 @@ $brokenModuleCleanup = 'umount (''/lib/modules/'' + (uname -r) + ''/modules.dep'
     # The module index says ip_vs_broken exists (a bind-mounted modules.dep), modprobe cannot load it: the kernel refuses
     # the fifth step of eleven, after removals and updates went through; all of it is undone.
     @{ Tag = 'Kernel'; Name = 'Sync-IpvsConfig whose step the kernel refuses mid-plan leaves the table as it was'
-       Setup = $brokenModuleSetup
+       Setup = $brokenModuleSetup; LabOnly = $true
        Script = "`$r = `"$($desired.Replace('SCHED', 'broken'))`" | Sync-IpvsConfig; if (-not `$r.RolledBack) { throw 'not rolled back' }"
        ErrorId = 'SchedulerNotFound,*'; Message = 'table is as it was'
        Cleanup = $brokenModuleCleanup }
     @{ Tag = 'Kernel'; Name = 'Import-IpvsConfig -Replace whose step the kernel refuses mid-plan leaves the table as it was'
-       Setup = $brokenModuleSetup
+       Setup = $brokenModuleSetup; LabOnly = $true
        Script = "`$r = `"$($desired.Replace('SCHED', 'broken'))`" | Import-IpvsConfig -Replace; if (-not `$r.RolledBack) { throw 'not rolled back' }"
        ErrorId = 'SchedulerNotFound,*'; Message = 'table is as it was'
        Cleanup = $brokenModuleCleanup }

@@ -10,26 +10,28 @@ function Get-HaStateSnapshot {
         checkers, child processes, and the files under -Directory. Values that change on their own
         (address lifetimes, neighbour states, DAD flags) are left out.
     #>
-    param([string[]]$Directory = @(), [string[]]$IgnoreChildren = @())
+    param([string[]]$Directory = @(), [string[]]$IgnoreChildren = @(),
+        [ValidateSet('Addresses', 'Neighbours', 'Sysctls', 'Nft', 'Ipvs', 'Instances', 'Children')]
+        [string[]]$Parts = @('Addresses', 'Neighbours', 'Sysctls', 'Nft', 'Ipvs', 'Instances', 'Children'))
     $s = [ordered]@{}
-    $s.Addresses = @(& ip -o addr show 2>&1 | ForEach-Object {
-            "$_" -replace '\\?\s+valid_lft.*$', '' -replace ' (tentative|dadfailed|optimistic)\b', '' }) | Sort-Object
-    $s.Neighbours = @(& ip neigh show 2>&1 | ForEach-Object {
+    if ('Addresses' -in $Parts) { $s.Addresses = @(& ip -o addr show 2>&1 | ForEach-Object {
+            "$_" -replace '\\?\s+valid_lft.*$', '' -replace ' (tentative|dadfailed|optimistic)\b', '' }) | Sort-Object }
+    if ('Neighbours' -in $Parts) { $s.Neighbours = @(& ip neigh show 2>&1 | ForEach-Object {
             (("$_" -split ' ') | Where-Object { $_ -notin 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'INCOMPLETE', 'NONE', 'router', 'extern_learn' }) -join ' ' } |
-            Where-Object { $_ -match 'lladdr|PERMANENT|NOARP' }) | Sort-Object
-    $s.Sysctls = @(Get-ChildItem /proc/sys/net/ipv4/conf -Directory | ForEach-Object {
-            "$($_.Name) arp_ignore=$(Get-Content -Raw "$($_.FullName)/arp_ignore") arp_announce=$(Get-Content -Raw "$($_.FullName)/arp_announce")".Replace("`n", '') }) | Sort-Object
-    if (Get-Command nft -ErrorAction Ignore) { $s.Nft = @(& nft list ruleset 2>&1 | ForEach-Object { "$_" }) }
-    if (Test-Path /proc/net/ip_vs) {
+            Where-Object { $_ -match 'lladdr|PERMANENT|NOARP' }) | Sort-Object }
+    if ('Sysctls' -in $Parts) { $s.Sysctls = @(Get-ChildItem /proc/sys/net/ipv4/conf -Directory | ForEach-Object {
+            "$($_.Name) arp_ignore=$(Get-Content -Raw "$($_.FullName)/arp_ignore") arp_announce=$(Get-Content -Raw "$($_.FullName)/arp_announce")".Replace("`n", '') }) | Sort-Object }
+    if ('Nft' -in $Parts -and (Get-Command nft -ErrorAction Ignore)) { $s.Nft = @(& nft list ruleset 2>&1 | ForEach-Object { "$_" }) }
+    if ('Ipvs' -in $Parts -and (Test-Path /proc/net/ip_vs)) {
         $s.Ipvs = @(& ipvsadm -S -n 2>&1 | ForEach-Object { "$_" }) | Sort-Object
         $s.IpvsTimeout = @(& ipvsadm -L --timeout 2>&1 | ForEach-Object { "$_" })
         $s.IpvsDaemons = @(& ipvsadm -L --daemon 2>&1 | ForEach-Object { "$_" })
     }
-    if (Get-Module HaPowerShell) {
+    if ('Instances' -in $Parts -and (Get-Module HaPowerShell)) {
         $s.VrrpInstances = @(Get-VrrpInstance | ForEach-Object { "$($_.Name) $($_.State)" })
         $s.HealthChecks = @(Get-IpvsHealthCheck | ForEach-Object { "$($_.Id) $($_.State)" })
     }
-    $s.Children = @(Get-ChildProcess | Where-Object Command -NotIn $IgnoreChildren | ForEach-Object { "$($_.Pid) $($_.Command) $($_.State)" }) | Sort-Object
+    if ('Children' -in $Parts) { $s.Children = @(Get-ChildProcess | Where-Object Command -NotIn $IgnoreChildren | ForEach-Object { "$($_.Pid) $($_.Command) $($_.State)" }) | Sort-Object }
     foreach ($d in $Directory) {
         $s["Files $d"] = @(Get-ChildItem -LiteralPath $d -Recurse -Force -ErrorAction Ignore | ForEach-Object { "$($_.FullName) $($_.Length)" }) | Sort-Object
     }
@@ -68,11 +70,13 @@ function Invoke-HostileRow {
         Name, Ids (FullyQualifiedErrorIds), Messages, Changed (what differs between the snapshots),
         Output (text), Stopped, Seconds, AllocatedMB (what this process allocated meanwhile).
     #>
-    param([Parameter(Mandatory)][hashtable]$Row, [string]$ModulePath)
+    param([Parameter(Mandatory)][hashtable]$Row, [string]$ModulePath, [string[]]$Parts)
     $dirs = @($Row.Directory | Where-Object { $_ } | ForEach-Object { $ExecutionContext.InvokeCommand.ExpandString($_) })
     if ($Row.Setup) { $null = & ([scriptblock]::Create($Row.Setup)) }
     $ignore = @($Row.IgnoreChildren | Where-Object { $_ })
-    $before = Get-HaStateSnapshot -Directory $dirs -IgnoreChildren $ignore
+    $snap = @{ Directory = $dirs; IgnoreChildren = $ignore }
+    if ($Parts) { $snap.Parts = $Parts }
+    $before = Get-HaStateSnapshot @snap
     $errors = [System.Collections.Generic.List[object]]::new()
     $output = [System.Collections.Generic.List[string]]::new()
     $stopped = $false
@@ -105,7 +109,7 @@ function Invoke-HostileRow {
     $seconds = $clock.Elapsed.TotalSeconds
     $allocatedMB = ([GC]::GetTotalAllocatedBytes($true) - $allocatedBefore) / 1MB
     Start-Sleep -Milliseconds 100 # children a failed command might have left are visible by now
-    $after = Get-HaStateSnapshot -Directory $dirs -IgnoreChildren $ignore
+    $after = Get-HaStateSnapshot @snap
     if ($Row.Cleanup) { $null = & ([scriptblock]::Create($Row.Cleanup)) }
     [pscustomobject]@{
         Name     = $Row.Name

@@ -5,6 +5,8 @@ param(
     [Parameter(Mandatory)][string]$ModulePath,
     [Parameter(Mandatory)][ValidateSet('None', 'Root', 'Kernel')][string]$Tag,
     [string]$Setup,
+    # Only these parts of the state are compared (all by default; see Get-HaStateSnapshot).
+    [string[]]$Parts,
     [string]$ResultFile
 )
 $ErrorActionPreference = 'Stop'
@@ -14,9 +16,12 @@ $env:HAPS_HOSTILE_WORK = Join-Path ([System.IO.Path]::GetTempPath()) ("haps-host
 $null = New-Item -ItemType Directory -Path $env:HAPS_HOSTILE_WORK
 try {
     if ($Setup) { $null = & ([scriptblock]::Create($Setup)) }
-    $results = foreach ($row in @(& (Join-Path $PSScriptRoot 'Hostile.Rows.ps1') | Where-Object { $_.Tag -eq $Tag })) {
+    # Rows that change the machine's files (LabOnly) run only in the throw-away kernel lab.
+    $rows = @(& (Join-Path $PSScriptRoot 'Hostile.Rows.ps1') | Where-Object { $_.Tag -eq $Tag -and (-not $_.LabOnly -or $env:HAPS_KERNEL_LAB -eq '1') })
+    $results = foreach ($row in $rows) {
         $ErrorActionPreference = 'Continue'
-        try { Invoke-HostileRow -Row $row -ModulePath $ModulePath }
+        if ($env:HAPS_HOSTILE_LOG) { Add-Content $env:HAPS_HOSTILE_LOG "$([DateTime]::UtcNow.ToString('HH:mm:ss.fff')) start $($row.Name)" }
+        try { Invoke-HostileRow -Row $row -ModulePath $ModulePath -Parts $Parts }
         catch { [pscustomobject]@{ Name = $row.Name; Ids = @("RunnerFailed: $_"); Messages = @("$_"); Changed = @(); Output = @(); Stopped = $false; Seconds = 0 } }
     }
 } finally {
