@@ -50,7 +50,7 @@ if ($Child) {
         $doc = $reader.Finish()
         [HaPowerShell.Core.Ipvs.IpvsAdmin]::ValidateRules($doc.Rules)
         $outcome = "$($doc.Rules.Commands.Count) rules"
-    } catch { $outcome = "refused: $($_.Exception.Message.Split("`n")[0])" }
+    } catch { $m = $_.Exception.InnerException ?? $_.Exception; $outcome = "refused: $($m.Message.Substring(0, [math]::Min(40, $m.Message.Length)))..." }
     $ms = $clock.Elapsed.TotalMilliseconds
     $alloc = [GC]::GetTotalAllocatedBytes($true) - $alloc0
     $p.Refresh(); $peak = $p.PeakWorkingSet64 - $ws0
@@ -86,10 +86,11 @@ try {
         }
     }
     Write-Host "`nInput: Import-IpvsConfig's read + parse + validate, medians of $Trials (load average $((Get-Content /proc/loadavg).Split(' ')[0]))"
-    $inputRows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    $inputRows | Format-Table File, Ms, AllocatedMB, RetainedMB, RetainedPerInput, PeakGrowthMB, Outcome -AutoSize | Out-String -Width 250 | Write-Host
 
     # ---- 2. plan ----
     $tests = Join-Path $root 'tests/HaPowerShell.Tests/bin/Release/net8.0'
+    if (-not (Test-Path (Join-Path $tests 'HaPowerShell.Tests.dll'))) { throw 'Build the tests first: dotnet build tests/HaPowerShell.Tests -c Release' }
     Add-Type -Path (Join-Path $tests 'HaPowerShell.Native.dll'), (Join-Path $tests 'HaPowerShell.Core.dll'), (Join-Path $tests 'HaPowerShell.Tests.dll')
     $plan = foreach ($n in $PlanSizes) {
         $kernel = [HaPowerShell.Tests.FakeIpvsKernel]::new()

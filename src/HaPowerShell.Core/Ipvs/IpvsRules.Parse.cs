@@ -432,7 +432,7 @@ public static partial class IpvsRules
                 case Opt.Scheduler:
                     if (value!.Length > SchedNameMax)
                         throw Fail($"scheduler name '{value}' is longer than {SchedNameMax} characters (ipvsadm would silently cut it to '{value[..SchedNameMax]}')");
-                    _sched = value;
+                    _sched = KnownSchedulers.TryGetValue(value, out var shared) ? shared : value; // one string per scheduler, not per line
                     break;
                 case Opt.Persistent:
                     _persistent = true;
@@ -779,6 +779,9 @@ public static partial class IpvsRules
             return true;
         }
     }
+
+    private static readonly Dictionary<string, string> KnownSchedulers =
+        new[] { "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos" }.ToDictionary(s => s, StringComparer.Ordinal);
 
     private static readonly System.Buffers.SearchValues<char> AsciiDigits = System.Buffers.SearchValues.Create("0123456789");
 
