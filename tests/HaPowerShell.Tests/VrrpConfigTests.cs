@@ -119,6 +119,10 @@ public class VrrpConfigTests
         Assert.False(VrrpVirtualAddress.TryParse("192.0.2.1/33", out _));
         Assert.False(VrrpVirtualAddress.TryParse("nonsense", out _));
         Assert.False(VrrpVirtualAddress.TryParse("192.0.2.1/-1", out _));
+        // The module's strict parser: inet_aton shorthand is not an address ('1' is not 0.0.0.1).
+        Assert.False(VrrpVirtualAddress.TryParse("1", out _));
+        Assert.False(VrrpVirtualAddress.TryParse("192.0.2/24", out _));
+        Assert.False(VrrpVirtualAddress.TryParse("fe80::1%eth0", out _));
     }
 
     [Fact]

@@ -21,34 +21,42 @@ public static partial class ArpValidation
     private static partial Regex DottedQuad();
 
     /// <summary>
-    /// Parses "address" or "address/prefix". IPv4 must be a full dotted quad (no "10.1" shorthand);
-    /// IPv6 zone ids ("%eth0") are refused because -InterfaceName says where.
+    /// Parses "address" or "address/prefix": the one strict address parser of the module (the ARP and
+    /// address cmdlets call it, and so does <c>[IPAddressTransformation]</c> behind every address
+    /// parameter). IPv4 must be a full dotted quad (no "192.0.2" or "1" shorthand, no octal, hex or
+    /// leading zeros); IPv6 zone ids ("%eth0") are refused because -InterfaceName says where.
+    /// An empty <paramref name="parameterName"/> leaves the "-Name: " lead out of the messages.
     /// </summary>
     public static AddressSpec ParseAddress(string? text, string parameterName = "IPAddress", bool allowPrefix = true)
     {
+        string lead = Lead(parameterName);
         if (string.IsNullOrWhiteSpace(text))
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: an IP address is required.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress", $"{lead}an IP address is required.", parameterName);
         string s = text.Trim();
         int? prefix = null;
         int slash = s.IndexOf('/');
         if (slash >= 0)
         {
             if (!allowPrefix)
-                throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' must be a single address, without a /prefix.", parameterName);
+                throw new ArpArgumentException("InvalidIPAddress", $"{lead}'{text}' must be a single address, without a /prefix.", parameterName);
             string p = s[(slash + 1)..];
             if (!int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pl))
-                throw new ArpArgumentException("InvalidPrefixLength", $"-{parameterName}: '{p}' in '{text}' is not a prefix length.", parameterName);
+                throw new ArpArgumentException("InvalidPrefixLength", $"{lead}'{p}' in '{text}' is not a prefix length.", parameterName);
             prefix = pl;
             s = s[..slash];
         }
         if (s.Contains('%'))
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' has a zone id; give the interface with -InterfaceName instead.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress", $"{lead}'{text}' has a zone id; give the interface with -InterfaceName instead.", parameterName);
         bool v6 = s.Contains(':');
         if (!IPAddress.TryParse(s, out var address) || (!v6 && !DottedQuad().IsMatch(s)) ||
             (v6 && address.AddressFamily != AddressFamily.InterNetworkV6))
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' is not an IPv4 or IPv6 address.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress",
+                v6 || s.Any(c => !char.IsAsciiDigit(c) && c != '.')
+                    ? $"{lead}'{text}' is not an IPv4 or IPv6 address."
+                    : $"{lead}'{text}' is not a full IPv4 address: write all four numbers (0-255, no leading zeros), such as 192.0.2.1.",
+                parameterName);
         if (address.IsIPv4MappedToIPv6)
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' is an IPv4-mapped IPv6 address; give the IPv4 address {address.MapToIPv4()} instead.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress", $"{lead}'{text}' is an IPv4-mapped IPv6 address; give the IPv4 address {address.MapToIPv4()} instead.", parameterName);
         var spec = new AddressSpec(address, prefix);
         if (prefix is { } x) CheckPrefixLength(spec.Family, x, parameterName);
         return spec;
@@ -58,8 +66,10 @@ public static partial class ArpValidation
     {
         int max = family == IPAddressFamily.IPv6 ? 128 : 32;
         if (prefixLength < 0 || prefixLength > max)
-            throw new ArpArgumentException("InvalidPrefixLength", $"-{parameterName}: prefix length {prefixLength} is outside 0..{max} for {family}.", parameterName);
+            throw new ArpArgumentException("InvalidPrefixLength", $"{Lead(parameterName)}prefix length {prefixLength} is outside 0..{max} for {family}.", parameterName);
     }
+
+    private static string Lead(string? parameterName) => string.IsNullOrEmpty(parameterName) ? "" : $"-{parameterName}: ";
 
     /// <summary>Rejects addresses that are never announced or resolved on a link: unspecified, broadcast, multicast, loopback.</summary>
     public static void CheckUnicast(IPAddress address, string parameterName = "IPAddress")

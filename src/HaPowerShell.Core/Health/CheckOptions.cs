@@ -8,7 +8,7 @@ namespace HaPowerShell.Core.Health;
 /// <summary>Settings of a TCP_CHECK.</summary>
 public class TcpCheckOptions
 {
-    public IPAddress Address { get; set; } = IPAddress.None;
+    public IPAddress Address { get; set; } = null!;
     public int Port { get; set; }
 
     /// <summary>connect_timeout, seconds (keepalived default 5).</summary>
@@ -27,8 +27,16 @@ public class TcpCheckOptions
 
     public virtual void Validate()
     {
-        if (Address.Equals(IPAddress.None) && Address.AddressFamily == AddressFamily.InterNetwork && RealServer is null)
+        // No sentinel address: 255.255.255.255 is a value a user can give (and is refused below), not "missing".
+        if (Address is null)
             throw HealthCheckException.Argument("InvalidAddress", "-Address is missing.");
+        string? notOne = Address.Equals(IPAddress.Broadcast) ? "the broadcast address"
+            : Address.Equals(IPAddress.Any) || Address.Equals(IPAddress.IPv6Any) ? "the unspecified address"
+            : Address.IsIPv6Multicast || (Address.AddressFamily == AddressFamily.InterNetwork && (Address.GetAddressBytes()[0] & 0xf0) == 0xe0) ? "a multicast address"
+            : null;
+        if (notOne is not null)
+            throw HealthCheckException.Argument("InvalidAddress",
+                $"-Address {Address} is {notOne}; a TCP or HTTP check connects to one server: give its unicast address.", Address);
         HealthValidation.Port(Port);
         HealthValidation.Timeout(ConnectTimeoutSeconds, "-ConnectTimeout");
         HealthValidation.Retry(Retry);

@@ -146,10 +146,22 @@ public static class IpvsJson
     public static (List<IpvsService> Services, IpvsTimeout? Timeout) Deserialize(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        return Deserialize(() => JsonDocument.Parse(json, ReadOptions));
+    }
+
+    /// <summary>The same, from UTF-8 bytes (what Import-/Sync-IpvsConfig read from a file: no UTF-16 copy of it is made).</summary>
+    /// <exception cref="FormatException">Not JSON, or not this schema; the message starts with the JSON path.</exception>
+    public static (List<IpvsService> Services, IpvsTimeout? Timeout) DeserializeUtf8(ReadOnlyMemory<byte> utf8Json)
+        => Deserialize(() => JsonDocument.Parse(utf8Json, ReadOptions));
+
+    private static readonly JsonDocumentOptions ReadOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+
+    private static (List<IpvsService> Services, IpvsTimeout? Timeout) Deserialize(Func<JsonDocument> parse)
+    {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            doc = parse();
         }
         catch (JsonException e)
         {

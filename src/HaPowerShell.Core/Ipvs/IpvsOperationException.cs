@@ -12,6 +12,9 @@ public enum IpvsFailureKind
     NotSupported,
     KernelMismatch,
     Failed,
+    PermissionDenied,
+    ReadError,
+    Unavailable,
 }
 
 /// <summary>An IPVS operation failed in a way we can explain (stable <see cref="HaException.ErrorId"/>).</summary>

@@ -42,7 +42,10 @@ public sealed record VrrpVirtualAddress(IPAddress Address, int PrefixLength, str
         value = null;
         if (string.IsNullOrWhiteSpace(text)) return false;
         var parts = text.Trim().Split('/');
-        if (parts.Length > 2 || !IPAddress.TryParse(parts[0], out var ip)) return false;
+        if (parts.Length > 2) return false;
+        IPAddress ip; // the module's strict parser: '1' is not 0.0.0.1
+        try { ip = Arp.ArpValidation.ParseAddress(parts[0], parameterName: "", allowPrefix: false).Address; }
+        catch (Arp.ArpArgumentException) { return false; }
         int max = ip.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32;
         int prefix = max;
         if (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max)) return false;

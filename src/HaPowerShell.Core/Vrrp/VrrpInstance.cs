@@ -255,8 +255,17 @@ public sealed class VrrpInstance
             case VrrpState.Master:
                 if (adv.Priority == 0)
                 {
-                    SendAdvertisement(EffectivePriority);
-                    AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+                    // RFC 5798 §6.4.3: answer at once with an advert (and restart the Adver_Timer) — but at most
+                    // once per advertisement interval per sender, so forged priority-0 adverts cannot make us flood.
+                    // Judged on the clock as it is now, not on the advert's arrival: a queue of adverts that arrived
+                    // before our last send must not each look unanswered.
+                    if (MayAnswerPriorityZero(source, Now))
+                    {
+                        Counters.PriorityZeroAnswered++;
+                        SendAdvertisement(EffectivePriority);
+                        AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+                    }
+                    else Counters.PriorityZeroIgnored++;
                     return false;
                 }
                 if (adv.Priority > EffectivePriority ||
@@ -273,6 +282,38 @@ public sealed class VrrpInstance
             default:
                 return false; // Initialize / Fault: ignored
         }
+    }
+
+    /// <summary>Senders of priority-0 adverts remembered at once (the last time each was heard and answered).</summary>
+    internal const int PriorityZeroSendersRemembered = 8;
+    private readonly Dictionary<IPAddress, (long Heard, long Answered)> _priorityZeroSenders = new();
+    private long? _lastAdvertSentAt;
+
+    /// <summary>
+    /// A priority-0 advert is answered at once when its sender has had no advert from us (an answer, or a
+    /// regular advert) within the last advertisement interval; so a flood from one sender leaves the advert
+    /// rate at one per interval. At most <see cref="PriorityZeroSendersRemembered"/> senders heard within the
+    /// last interval are tracked; while they are all recent, a new sender is not answered either, so forged
+    /// adverts from ever-new addresses get at most that many answers per interval.
+    /// </summary>
+    private bool MayAnswerPriorityZero(IPAddress source, long now)
+    {
+        long interval = AdvertisementIntervalMicroseconds;
+        if (_priorityZeroSenders.TryGetValue(source, out var known))
+        {
+            long last = Math.Max(known.Answered, _lastAdvertSentAt ?? long.MinValue);
+            bool recent = now - last < interval;
+            _priorityZeroSenders[source] = (now, recent ? known.Answered : now);
+            return !recent;
+        }
+        if (_priorityZeroSenders.Count >= PriorityZeroSendersRemembered)
+        {
+            foreach (var (sender, seen) in _priorityZeroSenders.ToList())
+                if (now - seen.Heard >= interval) _priorityZeroSenders.Remove(sender);
+            if (_priorityZeroSenders.Count >= PriorityZeroSendersRemembered) return false;
+        }
+        _priorityZeroSenders[source] = (now, now);
+        return true;
     }
 
     // ---- timers ---------------------------------------------------------------------------
@@ -341,6 +382,7 @@ public sealed class VrrpInstance
 
     private void SendAdvertisement(int priority)
     {
+        if (priority != 0) _lastAdvertSentAt = Now;
         foreach (var a in EncodeAdvertisements(priority))
         {
             Actions.SendAdvertisement(this, a);

@@ -9,7 +9,8 @@ namespace HaPowerShell.Native.Netlink;
 public class NetlinkException : SystemCallException
 {
     public NetlinkException(string operation, int errno, string? kernelMessage = null, Exception? inner = null)
-        : base(operation, errno, Format(operation, errno, kernelMessage), "This needs root or the CAP_NET_ADMIN capability.", inner)
+        : base(operation, errno, Format(operation, errno, kernelMessage), "This needs root or the CAP_NET_ADMIN capability.", inner,
+            IsNetworkDown(errno) ? "InterfaceDown" : null, IsNetworkDown(errno) ? HaErrorCategory.ResourceUnavailable : null)
     {
         KernelMessage = kernelMessage;
     }
@@ -22,9 +23,14 @@ public class NetlinkException : SystemCallException
     /// <summary>The extended-ACK message the kernel attached, when there was one.</summary>
     public string? KernelMessage { get; }
 
+    /// <summary>ENETUNREACH or ENETDOWN: an interface the request needs is down or has no address.</summary>
+    private static bool IsNetworkDown(int errno) => errno is Native.Errno.ENETUNREACH or Native.Errno.ENETDOWN;
+
     private static string Format(string operation, int errno, string? kernelMessage)
     {
         string text = $"{operation}: {Native.Errno.Describe(errno)}";
+        if (IsNetworkDown(errno))
+            text += ": an interface it needs is down or has no address; bring it up ('ip link set <name> up') and try again";
         return string.IsNullOrEmpty(kernelMessage) ? text : $"{text} (kernel: {kernelMessage})";
     }
 }

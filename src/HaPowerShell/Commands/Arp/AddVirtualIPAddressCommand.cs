@@ -30,6 +30,7 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
     public string[] IPAddress { get; set; } = Array.Empty<string>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? PrefixLength { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -29,6 +29,7 @@ public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
 
     /// <summary>When given, the address is removed only if it has this prefix length.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? PrefixLength { get; set; }
 
     /// <summary>When given, the address is removed only if it has this label.</summary>

@@ -53,7 +53,7 @@ public sealed class SendGratuitousArpCommand : ArpCmdlet
         List<IPAddress> addresses;
         try
         {
-            addresses = IPAddress.Select(a => ArpValidation.ParseAddress(a).Address).ToList();
+            addresses = IPAddress.Select(a => ArpValidation.ParseAddress(a, allowPrefix: false).Address).ToList(); // a gratuitous ARP announces one address, not a network
             foreach (var a in addresses) ArpValidation.CheckUnicast(a);
             link = ResolveLink(InterfaceName);
             RequireArp(link);

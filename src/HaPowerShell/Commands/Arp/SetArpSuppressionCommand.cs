@@ -22,9 +22,11 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
     public string[]? InterfaceName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? ArpIgnore { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? ArpAnnounce { get; set; }
 
     [Parameter]
@@ -60,6 +62,12 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
                 persistPath = Path.GetFullPath(PersistPath ?? ArpSuppressionPolicy.DefaultPersistPath);
                 if (!persistPath.EndsWith(".conf", StringComparison.Ordinal))
                     throw new ArpArgumentException("InvalidArgument", $"-PersistPath: '{persistPath}' must end in .conf, or systemd-sysctl ignores it.", nameof(PersistPath));
+                if (Directory.Exists(persistPath))
+                    throw new ArpArgumentException("InvalidArgument", $"-PersistPath: '{persistPath}' is a directory; give a file name in it.", nameof(PersistPath));
+                // A missing directory is not a permission problem (access(2) says ENOENT, not "needs root").
+                if (Path.GetDirectoryName(persistPath) is { } parent && !Directory.Exists(parent))
+                    throw new ArpArgumentException("PersistDirectoryNotFound",
+                        $"-PersistPath: the directory '{parent}' does not exist; create it (mkdir -p {parent}) or give a file in an existing directory.", nameof(PersistPath));
             }
             plan = sysctl.Plan(requested, ignore, announce, ResolveLink);
         }

@@ -48,7 +48,7 @@ public sealed class TestArpAddressCommand : ArpCmdlet
         {
             interval = Seconds(nameof(Interval), Interval, 0.001, 3600);
             timeout = Seconds(nameof(Timeout), Timeout, 0.001, 3600);
-            targets = IPAddress.Select(a => ArpValidation.ParseAddress(a).Address).ToList();
+            targets = IPAddress.Select(a => ArpValidation.ParseAddress(a, allowPrefix: false).Address).ToList(); // DAD probes one address
             foreach (var t in targets) ArpValidation.CheckUnicast(t);
             link = ResolveLink(InterfaceName);
             RequireArp(link);

@@ -42,6 +42,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
 
     [Parameter]
     [Alias("BindTo")]
+    [IPAddressTransformation]
     public IPAddress? BindAddress { get; set; }
 
     [Parameter]
@@ -121,6 +122,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     public int Hysteresis { get; set; }
 
     [Parameter]
+    [IPAddressTransformation]
     public IPAddress? SorryServer { get; set; }
 
     [Parameter]

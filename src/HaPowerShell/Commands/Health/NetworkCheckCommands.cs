@@ -11,6 +11,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Address", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("IPAddress")]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "RealServer", Mandatory = true, ValueFromPipeline = true)]
@@ -20,6 +21,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
     [Parameter(ParameterSetName = "Address", Position = 1, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = "RealServer")]
     [Alias("ConnectPort")]
+    [StrictNumber(typeof(int))]
     public int? Port { get; set; }
 
     [Parameter]
@@ -34,6 +36,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
 
     [Parameter]
     [Alias("BindTo")]
+    [IPAddressTransformation]
     public IPAddress? BindAddress { get; set; }
 
     protected virtual int? DefaultPort => null;

@@ -46,3 +46,25 @@ public sealed class IpvsServiceTransformationAttribute : ArgumentTransformationA
         };
     }
 }
+
+/// <summary>
+/// -AddressFamily of the IPVS cmdlets: IPVS knows IPv4 and IPv6 only, so only those bind ('IPv4', 'IPv6', 'inet',
+/// 'inet6', or the enum names InterNetwork and InterNetworkV6, in any case); any other socket family fails at
+/// binding with a message naming the two, instead of PowerShell's list of the 30 members of the enum.
+/// </summary>
+public sealed class IpvsAddressFamilyTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        object? value = inputData is PSObject p ? p.BaseObject : inputData;
+        switch (value)
+        {
+            case null: return null;
+            case System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6: return value;
+            case string s when s.Trim().ToLowerInvariant() is "ipv4" or "inet" or "internetwork" or "4": return System.Net.Sockets.AddressFamily.InterNetwork;
+            case string s when s.Trim().ToLowerInvariant() is "ipv6" or "inet6" or "internetworkv6" or "6": return System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+        throw new ArgumentTransformationMetadataException(
+            $"'{value}' is not an address family IPVS knows: give IPv4 (InterNetwork) or IPv6 (InterNetworkV6). (InvalidAddressFamily)");
+    }
+}

@@ -25,6 +25,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("VRID")]
+    [StrictNumber(typeof(int))]
     public int VirtualRouterId { get; set; }
 
     [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
@@ -35,28 +36,34 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     public string? Name { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int Priority { get; set; } = 100;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double AdvertisementInterval { get; set; } = 1;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateSet("2", "3")]
+    [StrictNumber(typeof(int))]
     public int Version { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter NoPreempt { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double PreemptDelay { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? AuthenticationPassword { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public string[]? UnicastPeer { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public string? SourceAddress { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -81,20 +88,25 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     public string? NotifyStop { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double GarpMasterDelay { get; set; } = 5;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 255)]
+    [StrictNumber(typeof(int))]
     public int GarpMasterRepeat { get; set; } = 5;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double GarpMasterRefresh { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 255)]
+    [StrictNumber(typeof(int))]
     public int GarpMasterRefreshRepeat { get; set; } = 1;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double GarpInterval { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
