@@ -54,12 +54,24 @@ function Invoke-LvsCommand {
     # Runs cmdlets on one or more hosts; shows them (unless -Quiet) and their formatted output (-Show).
     param([object]$Lab, [string[]]$HostName, [string]$Script, [switch]$Show, [switch]$Quiet, [object[]]$ArgumentList = @(), [double]$TimeoutSeconds = 120)
     if (-not $Quiet) { Write-LvsSay $Lab 'command' ("{0}> {1}" -f ($HostName -join ', '), $Script.Trim()) }
-    foreach ($h in $HostName) {
+    $results = foreach ($h in $HostName) {
         $r = Invoke-LabAgent -Agent $Lab.Agents[$h] -Script $Script -ArgumentList $ArgumentList -Format $(if ($Show) { 130 } else { 0 }) -TimeoutSeconds $TimeoutSeconds
-        if ($Show -and $r.Text) { Write-LvsSay $Lab 'output' $r.Text }
         foreach ($w in $r.Warnings) { Write-LvsSay $Lab 'note' "WARNING on ${h}: $w" }
         $r
     }
+    if ($Show) {
+        $texts = @($results | ForEach-Object { "$($_.Text)".Trim() })
+        if ($texts.Count -gt 1 -and @($texts | Sort-Object -Unique).Count -eq 1) {
+            if ($texts[0]) { Write-LvsSay $Lab 'output' ("({0}: the same on each)`n{1}" -f ($HostName -join ', '), $texts[0]) }
+        } else {
+            for ($i = 0; $i -lt $texts.Count; $i++) {
+                if (-not $texts[$i]) { continue }
+                $label = if ($texts.Count -gt 1) { "($($HostName[$i]))`n" } else { '' }
+                Write-LvsSay $Lab 'output' ($label + $texts[$i])
+            }
+        }
+    }
+    $results
 }
 
 function Wait-LvsCondition {
@@ -368,8 +380,8 @@ function Invoke-LvsMiscDynamicStep {
     Write-LvsSay $Lab 'note' "rs2's application now reports weight 3 (lab plumbing: its weight file); check-db.sh exits 5, so the weight becomes 3:"
     Set-Content -Path (Join-Path $Lab.WorkDirectory 'rs2.weight') -Value '3'
     $w = Wait-LvsCondition -TimeoutSeconds 30 -Condition {
-        @(foreach ($h in 'lb1', 'lb2') { (Invoke-LabAgent -Agent $Lab.Agents[$h] -Script "(Get-IpvsService 'TCP ${vip}:3306' | Get-IpvsRealServer -Address 192.0.2.12).Weight").Output[0] } |
-            Where-Object { [int]$_ -eq 3 }).Count -eq 2 }
+        $ws = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LabAgent -Agent $Lab.Agents[$h] -Script "(Get-IpvsService 'TCP ${vip}:3306' | Get-IpvsRealServer -Address 192.0.2.12).Weight").Output[0] })
+        @($ws | Where-Object { [int]$_ -eq 3 }).Count -eq 2 }
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsHealthCheck db -RealServer' -Show
     $weights = foreach ($h in 'lb1', 'lb2') {
         (Invoke-LvsCommand $Lab $h "Get-IpvsService 'TCP ${vip}:3306' | Get-IpvsRealServer | ForEach-Object { '{0}={1}' -f `$_.Address, `$_.Weight }" -Quiet).Output | ForEach-Object { "${h}:$_" }

@@ -3,7 +3,7 @@
 
   client.py get HOST PORT COUNT               COUNT HTTP GETs, one after another
   client.py lines HOST PORT COUNT             COUNT new connections to the line service (persistence)
-  client.py loop HOST PORT INTERVAL LOG       HTTP GETs every INTERVAL seconds until SIGTERM
+  client.py loop HOST PORT INTERVAL LOG [T]   HTTP GETs every INTERVAL seconds until SIGTERM (timeout T s, default 2)
   client.py hold HOST PORT INTERVAL LOG       one long-lived connection to the line service: a line
                                               every INTERVAL seconds, each answer awaited, until SIGTERM
 
@@ -72,6 +72,9 @@ def main():
             one(sys.stdout, fn, host, port)
         return
     interval, out = float(sys.argv[4]), open(sys.argv[5], "a")
+    if len(sys.argv) > 6:
+        global TIMEOUT
+        TIMEOUT = float(sys.argv[6])
     if mode == "loop":
         while not stop:
             t = time.monotonic()
