@@ -147,7 +147,10 @@ function New-LvsDemo {
     [CmdletBinding()]
     param(
         [Parameter(Mandatory)][string]$ModulePath,
-        [scriptblock]$Say
+        [scriptblock]$Say,
+        # The hosts that get an agent (every step needs lb1 and lb2; the real-server step rs1 and rs2; steps
+        # showing the client's ARP table the client). The failover bench needs the directors' only.
+        [ValidateSet('lb1', 'lb2', 'client', 'rs1', 'rs2')][string[]]$AgentHost = @('lb1', 'lb2', 'client', 'rs1', 'rs2')
     )
     $ModulePath = [IO.Path]::GetFullPath($ModulePath)
     $lab = [pscustomobject]@{
@@ -176,7 +179,7 @@ function New-LvsDemo {
         foreach ($rs in 'rs1', 'rs2') { Set-Content -Path (Join-Path $lab.WorkDirectory "$rs.weight") -Value '1' }
 
         Write-LvsSay $lab 'note' 'Starting a PowerShell with the module in each namespace (the directors keep theirs: VRRP and the checkers run in it).'
-        foreach ($h in 'lb1', 'lb2', 'client', 'rs1', 'rs2') {
+        foreach ($h in $AgentHost) {
             $lab.Agents[$h] = Start-LabAgent -Topology $t -HostName $h -ModulePath $ModulePath -ForwardEvent $script:Events
         }
         foreach ($rs in 'rs1', 'rs2') { Start-LvsRealServerApp $lab $rs }
@@ -190,7 +193,7 @@ function New-LvsDemo {
                 Write-LvsSay $lab 'progress' ("  ... PowerShell still starting on {0} ({1:n0} s)" -f ($pending -join ', '), $sw.Elapsed.TotalSeconds)
             }
         }
-        Write-LvsSay $lab 'note' ("All five ready after {0:n0} s." -f $sw.Elapsed.TotalSeconds)
+        Write-LvsSay $lab 'note' ("All ready after {0:n0} s." -f $sw.Elapsed.TotalSeconds)
         # The client's wire, for the failover's timings: VRRP adverts and ARP.
         $lab.Capture = Start-LabCapture -Topology $t -HostName client -Filter 'ip proto 112 or arp' -TimeoutSeconds 60
         Add-LvsCheck $lab $step 'an agent (pwsh with HaPowerShell) runs in every namespace' $true
@@ -230,6 +233,7 @@ function Invoke-LvsRealServerStep {
     Add-LvsCheck $Lab $step 'nobody answers ARP for the VIP (the real servers keep quiet)' ($Step.Data.ArpRepliesBeforeDirectors -eq 0)
     # The real servers need no PowerShell from here on (their settings stay): end those agents, freeing the CPU.
     Stop-LabAgent -Agent $Lab.Agents.rs1, $Lab.Agents.rs2
+    $Lab.Agents.Remove('rs1'); $Lab.Agents.Remove('rs2')
     $step
 }
 
@@ -293,7 +297,7 @@ function Invoke-LvsVrrpStep {
         '/sbin/arping -U -I eth0 10.0.0.30', '/sbin/arping -I eth0 -c 3 -s 10.0.0.30 10.0.0.2', 'arp -a')
     $null = Invoke-LvsCommand $Lab lb1 (Get-LvsVrrpScript 150 'Master')
     Write-LvsSay $Lab 'progress' '  ... waiting for lb1 to become Master (VRRPv2, 1 s adverts: about 3.4 s of silence first)'
-    $m = Invoke-LvsCommand $Lab lb1 'Wait-VrrpInstance VI_1 -State Master -Timeout 20 | Select-Object -ExpandProperty State' -TimeoutSeconds 60
+    $m = Invoke-LvsCommand $Lab lb1 '"$((Wait-VrrpInstance VI_1 -State Master -Timeout 30).State)"' -TimeoutSeconds 90
     $null = Invoke-LvsCommand $Lab lb2 (Get-LvsVrrpScript 100 'Backup')
     $b = Wait-LvsCondition -TimeoutSeconds 20 -Condition {
         $r = Invoke-LabAgent -Agent $Lab.Agents.lb2 -Script '$i = Get-VrrpInstance VI_1; if ($i.State -eq "Backup" -and $i.AdvertisementsReceived -gt 0) { $true }'
@@ -303,11 +307,12 @@ function Invoke-LvsVrrpStep {
     $null = Invoke-LvsCommand $Lab lb1 "Get-VirtualIPAddress -IPAddress $vip" -Show
     $null = Invoke-LvsCommand $Lab lb1 "Send-GratuitousArp -InterfaceName eth0 -IPAddress $vip" -Show
     $null = Invoke-LvsCommand $Lab lb1 "Send-ArpRequest -InterfaceName eth0 -IPAddress $($Lab.Topology.Hosts.client.IPv4Address) -SourceAddress $vip -Count 3 -Interval 0.2" -Show
-    $arp = Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip" -Show
+    $null = Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip" -Show
+    $arp = Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object { `"`$(`$_.LinkLayerAddress)`" }" -Quiet
     $Step.Data.Lb1State = [string]$m.Output[0]
     $Step.Data.Lb2Ready = [bool]$b
     $Step.Data.VipHolders = @(Get-LvsVipHolder $Lab)
-    $Step.Data.ClientVipMac = if (@($arp.Output).Count) { [string]$arp.Output[0].LinkLayerAddress } else { '' }
+    $Step.Data.ClientVipMac = [string]@($arp.Output)[0]
     $Step.Data.SyncDaemons = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h 'Get-IpvsSyncDaemon | ForEach-Object { "$($_.State)" }' -Quiet).Output | ForEach-Object { "${h}:$_" } })
     Add-LvsCheck $Lab $step 'lb1 is Master, lb2 Backup and hearing its adverts' ($Step.Data.Lb1State -eq 'Master' -and $Step.Data.Lb2Ready)
     Add-LvsCheck $Lab $step 'exactly one director holds the VIP: lb1' (($Step.Data.VipHolders -join ',') -eq 'lb1') "holders: $($Step.Data.VipHolders -join ', ')"
@@ -492,7 +497,7 @@ function Invoke-LvsFailoverStep {
     Write-LvsSay $Lab 'output' ("  lb2 event: {0} -> {1} ({2}) at {3:HH:mm:ss.fff}; cut at {4:HH:mm:ss.fff}" -f $master[0].Data.PreviousState, $master[0].Data.State, $master[0].Data.Reason, $master[0].TimeGenerated.ToUniversalTime(), $cutTime)
     Write-LvsSay $Lab 'output' ("  on the client's wire: lb2's first advert {0} ms after the cut, its first gratuitous ARP for the VIP {1} ms after it" -f $Lab.Failover.FailoverMs, $Lab.Failover.GarpMs)
     $null = Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip" -Show
-    $arpAfter = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object LinkLayerAddress" -Quiet).Output
+    $arpAfter = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object { `"`$(`$_.LinkLayerAddress)`" }" -Quiet).Output
     $null = Invoke-LvsCommand $Lab lb2 'Get-VrrpInstance; Get-IpvsSyncDaemon' -Show
     $null = Invoke-LvsCommand $Lab lb2 "Get-IpvsConnection -Service 'TCP ${vip}:3306' -SourceAddress $client" -Show
     $holders = @(Get-LvsVipHolder $Lab)
@@ -547,7 +552,7 @@ function Invoke-LvsFailbackStep {
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-VrrpInstance' -Show
     $records = Invoke-LvsClient $Lab $step get 80 4
     $holders = @(Get-LvsVipHolder $Lab)
-    $mac = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object LinkLayerAddress" -Quiet).Output
+    $mac = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object { `"`$(`$_.LinkLayerAddress)`" }" -Quiet).Output
     $Step.Data.VipHolders = $holders
     $Step.Data.ClientVipMac = [string]@($mac)[0]
     $Step.Data.Answered = @($records | Where-Object Ok).Count

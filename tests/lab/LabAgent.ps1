@@ -6,6 +6,7 @@
 #   out: \x01HAPS READY <payload of @{ Pid; Namespace }>          once, after the module is imported
 #        \x01HAPS RESULT <payload of @{ Id; Output; Text; Errors; Warnings; Information; Failed; Seconds }>
 #        \x01HAPS EVENT <payload of @{ SourceIdentifier; TimeGenerated; Data }>   engine events of -ForwardEvent
+#             (Data: the event's MessageData or SourceArgs[0], flat: numbers, booleans and times as they are, other values as strings)
 # Commands run one at a time, dot-sourced in the script scope (a variable one command sets is there for the
 # next), with $ErrorActionPreference = 'Stop': the first error ends the command and is reported. Every stream
 # is captured, nothing else reaches standard output. Engine events are forwarded whenever the agent waits for
@@ -32,7 +33,17 @@ if ($ModulePath) { Import-Module $ModulePath }
 foreach ($__sourceId in @($ForwardEvent | Where-Object { $_ })) {
     $null = Register-EngineEvent -SourceIdentifier $__sourceId -Action {
         $data = if ($null -ne $Event.MessageData) { $Event.MessageData } elseif ($Event.SourceArgs) { $Event.SourceArgs[0] } else { $null }
-        Send-HapsAgentMessage 'EVENT' @{ SourceIdentifier = $Event.SourceIdentifier; TimeGenerated = $Event.TimeGenerated; Data = $data }
+        # Flat, so the receiver compares plain values: numbers, booleans and times as they are, the rest
+        # (enums, addresses, nested objects) as their strings.
+        $flat = [ordered]@{}
+        if ($null -ne $data) {
+            foreach ($p in $data.PSObject.Properties) {
+                try { $v = $p.Value } catch { continue }
+                if ($null -ne $v -and ($v -is [enum] -or -not ($v -is [ValueType] -or $v -is [string]))) { $v = "$v" }
+                $flat[$p.Name] = $v
+            }
+        }
+        Send-HapsAgentMessage 'EVENT' @{ SourceIdentifier = $Event.SourceIdentifier; TimeGenerated = $Event.TimeGenerated; Data = [pscustomobject]$flat }
     }
 }
 
