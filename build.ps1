@@ -166,7 +166,7 @@ set -e
 cd '$Root'
 dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -ResultFile "`$LAB_OUT/pester-kernel.json" -Filter '$PesterFilter' -Tag Kernel
 "@
-    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root
+    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
     $file = Join-Path $run.OutputDirectory 'pester-kernel.json'
     if ($run.ExitCode -ne 0 -or -not (Test-Path $file)) {
         Write-Warning "Kernel lab run failed (exit $($run.ExitCode)); console log: $($run.ConsoleLog)"
@@ -279,7 +279,7 @@ echo "VM up after `$(cut -d' ' -f1 /proc/uptime) s; starting PowerShell in it ..
 cd '$Root'
 '$([Environment]::ProcessPath)' $pwshDll -NoProfile -NonInteractive -File demo/Demo.ps1 -ModulePath '$ModuleOut'
 "@
-    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 900
+    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
     if ($run.ExitCode -ne 0 -and $run.Message) { Write-Host $run.Message }
     exit $run.ExitCode
 }

@@ -30,6 +30,9 @@ $script:Vrid = 51
 $script:SyncId = 51
 $script:Password = 'lvs-demo'   # VRRPv2 PASS: at most 8 characters
 $script:Events = @('HaPowerShell.Vrrp', 'HaPowerShell.HealthCheck')
+# Generous: under the kernel-lab VM's emulation on a busy machine a first call can take minutes (the runtime
+# compiles each cmdlet's code on first use). Waits end as soon as their condition holds.
+$PSDefaultParameterValues = @{ 'Invoke-LabAgent:TimeoutSeconds' = 600 }
 
 #region plumbing
 
@@ -52,7 +55,7 @@ function Add-LvsCheck([object]$Lab, [object]$Step, [string]$What, [bool]$Ok, [st
 
 function Invoke-LvsCommand {
     # Runs cmdlets on one or more hosts; shows them (unless -Quiet) and their formatted output (-Show).
-    param([object]$Lab, [string[]]$HostName, [string]$Script, [switch]$Show, [switch]$Quiet, [object[]]$ArgumentList = @(), [double]$TimeoutSeconds = 120)
+    param([object]$Lab, [string[]]$HostName, [string]$Script, [switch]$Show, [switch]$Quiet, [object[]]$ArgumentList = @(), [double]$TimeoutSeconds = 600)
     if (-not $Quiet) { Write-LvsSay $Lab 'command' ("{0}> {1}" -f ($HostName -join ', '), $Script.Trim()) }
     $results = foreach ($h in $HostName) {
         $r = Invoke-LabAgent -Agent $Lab.Agents[$h] -Script $Script -ArgumentList $ArgumentList -Format $(if ($Show) { 130 } else { 0 }) -TimeoutSeconds $TimeoutSeconds
@@ -132,7 +135,7 @@ function Start-LvsRealServerApp {
     $app = Start-LabProcess -Topology $Lab.Topology -HostName $HostName -Command python3 -ArgumentList @(
         (Join-Path $PSScriptRoot 'realserver.py'), $HostName, (Join-Path $Lab.WorkDirectory "$HostName.weight"))
     $Lab.Apps[$HostName] = $app
-    $ok = Wait-LvsCondition -TimeoutSeconds 60 -Condition { (Test-Path $app.StdOutPath) -and ([IO.File]::ReadAllText($app.StdOutPath) -match 'listening') -or $app.Process.HasExited }
+    $ok = Wait-LvsCondition -TimeoutSeconds 180 -Condition { (Test-Path $app.StdOutPath) -and ([IO.File]::ReadAllText($app.StdOutPath) -match 'listening') -or $app.Process.HasExited }
     if ($app.Process.HasExited -or -not $ok) { throw "realserver.py on $HostName did not start: $([IO.File]::ReadAllText($app.StdErrPath))" }
 }
 
@@ -186,7 +189,7 @@ function New-LvsDemo {
         Write-LvsSay $lab 'note' 'rs1, rs2: python3 realserver.py (lab plumbing): HTTP on 80 answering with its name, the health port 90, a line service on 3306'
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $last = 0
-        Wait-LabAgent -Agent @($lab.Agents.Values) -TimeoutSeconds 600 -OnWait {
+        Wait-LabAgent -Agent @($lab.Agents.Values) -TimeoutSeconds 1800 -OnWait {
             param($pending)
             if ($sw.Elapsed.TotalSeconds - $last -ge 5) {
                 Set-Variable -Name last -Value $sw.Elapsed.TotalSeconds -Scope 1
@@ -209,7 +212,7 @@ function Remove-LvsDemo {
     [CmdletBinding()]
     param([Parameter(Position = 0)][AllowNull()][object]$Lab)
     if (-not $Lab) { return }
-    try { Stop-LabAgent -Agent @($Lab.Agents.Values) -TimeoutSeconds 5 } catch { Write-Verbose "$_" }
+    try { Stop-LabAgent -Agent @($Lab.Agents.Values) -TimeoutSeconds 15 } catch { Write-Verbose "$_" }
     Remove-LabTopology -Topology $Lab.Topology
 }
 
@@ -299,7 +302,7 @@ function Invoke-LvsVrrpStep {
     Write-LvsSay $Lab 'progress' '  ... waiting for lb1 to become Master (VRRPv2, 1 s adverts: about 3.4 s of silence first)'
     $m = Invoke-LvsCommand $Lab lb1 '"$((Wait-VrrpInstance VI_1 -State Master -Timeout 30).State)"' -TimeoutSeconds 90
     $null = Invoke-LvsCommand $Lab lb2 (Get-LvsVrrpScript 100 'Backup')
-    $b = Wait-LvsCondition -TimeoutSeconds 20 -Condition {
+    $b = Wait-LvsCondition -TimeoutSeconds 60 -Condition {
         $r = Invoke-LabAgent -Agent $Lab.Agents.lb2 -Script '$i = Get-VrrpInstance VI_1; if ($i.State -eq "Backup" -and $i.AdvertisementsReceived -gt 0) { $true }'
         @($r.Output).Count -gt 0 }
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-VrrpInstance' -Show
@@ -333,7 +336,7 @@ function Invoke-LvsHealthCheckStep {
 Get-IpvsService 'TCP ${vip}:80' | Start-IpvsHealthCheck -Name web -CheckType Tcp -Port 90 -ConnectTimeout 2 -Retry 1 -DelayBeforeRetry 1 -DelayLoop 2 | Out-Null
 Get-IpvsService 'TCP ${vip}:3306' | Start-IpvsHealthCheck -Name db -CheckType Misc -MiscPath $check -MiscTimeout 3 -Dynamic -DelayLoop 2 | Out-Null
 "@
-    $up = Wait-LvsCondition -TimeoutSeconds 30 -Condition {
+    $up = Wait-LvsCondition -TimeoutSeconds 90 -Condition {
         $r = Invoke-LabAgent -Agent $Lab.Agents.lb2 -Script '(Get-IpvsHealthCheck | Where-Object { $_.Checks -gt 0 -and $_.Up -eq 2 }).Count'
         [int]$r.Output[0] -eq 2 }
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsHealthCheck' -Show
@@ -384,7 +387,7 @@ function Invoke-LvsMiscDynamicStep {
         '#   exit status 2-255: svc check success, weight changed to 2 less than exit status.')
     Write-LvsSay $Lab 'note' "rs2's application now reports weight 3 (lab plumbing: its weight file); check-db.sh exits 5, so the weight becomes 3:"
     Set-Content -Path (Join-Path $Lab.WorkDirectory 'rs2.weight') -Value '3'
-    $w = Wait-LvsCondition -TimeoutSeconds 30 -Condition {
+    $w = Wait-LvsCondition -TimeoutSeconds 90 -Condition {
         $ws = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LabAgent -Agent $Lab.Agents[$h] -Script "(Get-IpvsService 'TCP ${vip}:3306' | Get-IpvsRealServer -Address 192.0.2.12).Weight").Output[0] })
         @($ws | Where-Object { [int]$_ -eq 3 }).Count -eq 2 }
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsHealthCheck db -RealServer' -Show
@@ -405,7 +408,7 @@ function Invoke-LvsRealServerFailureStep {
         'TCP_CHECK ... connect_port 90   (keepalived removes the real server: ipvsadm -d ...; and adds it back when the check passes)')
     foreach ($a in $Lab.Agents.Values) { $null = Receive-LabAgentEvent $a -SourceIdentifier HaPowerShell.HealthCheck -Clear }
     Write-LvsSay $Lab 'command' 'rs1$ kill realserver.py   (lab plumbing: rs1 stops answering on 80, 90 and 3306)'
-    $null = Stop-LabProcess $Lab.Apps.rs1 -TimeoutSeconds 1
+    $null = Stop-LabProcess $Lab.Apps.rs1 -TimeoutSeconds 3
     Write-LvsSay $Lab 'progress' '  ... waiting for both checkers on both directors to mark rs1 DOWN (delay_loop 2 + 1 retry after 1 s)'
     $down = Wait-LvsHealthEvent $Lab RealServerDown 192.0.2.11 4
     $ev = @(Receive-LabAgentEvent $Lab.Agents.lb1 -SourceIdentifier HaPowerShell.HealthCheck | Where-Object { $_.Data.Kind -eq 'RealServerDown' })
@@ -456,9 +459,9 @@ function Invoke-LvsFailoverStep {
     $hold = Start-LabProcess -Topology $Lab.Topology -HostName client -Command python3 -ArgumentList @($py, 'hold', $vip, '3306', '0.5', $holdLog)
     $Lab.Traffic = @($loop, $hold)
     $read = { param($p) if (Test-Path $p) { @(ConvertFrom-LvsClientLine ([IO.File]::ReadAllText($p)) 'Failover') } else { @() } }
-    $null = Wait-LvsCondition -TimeoutSeconds 30 -Condition { @(& $read $holdLog).Count -ge 4 -and @(& $read $loopLog).Count -ge 10 }
+    $null = Wait-LvsCondition -TimeoutSeconds 90 -Condition { @(& $read $holdLog).Count -ge 4 -and @(& $read $loopLog).Count -ge 10 }
     Write-LvsSay $Lab 'note' 'Before the failover, the backup director already knows the long-lived connection (the sync daemon carried it):'
-    $synced = Wait-LvsCondition -TimeoutSeconds 15 -Condition {
+    $synced = Wait-LvsCondition -TimeoutSeconds 45 -Condition {
         $r = Invoke-LabAgent -Agent $Lab.Agents.lb2 -Script "@(Get-IpvsConnection -Service 'TCP ${vip}:3306' -SourceAddress $client -State ESTABLISHED).Count"
         [int]$r.Output[0] -ge 1 }
     $null = Invoke-LvsCommand $Lab lb2 "Get-IpvsConnection -Service 'TCP ${vip}:3306' -SourceAddress $client" -Show
@@ -470,16 +473,16 @@ function Invoke-LvsFailoverStep {
     $cut = Get-LvsUnixNs
     Set-LabLink -Topology $Lab.Topology -HostName lb1 -Down
     Write-LvsSay $Lab 'progress' '  ... lb2 waits for 3 missed adverts (Master_Down_Interval 3 x 1 s + skew 0.61 s), takes the VIP and sends gratuitous ARPs'
-    $master = Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 20 -Filter { $_.Data.State -eq 'Master' }
+    $master = Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 60 -Filter { $_.Data.State -eq 'Master' }
     # Let traffic run on after the takeover: the long-lived connection's retransmissions back off (up to a few seconds).
     $cutTime = [DateTime]::UnixEpoch.AddTicks([long]($cut / 100))
-    $resumed = Wait-LvsCondition -TimeoutSeconds 30 -Condition {
+    $resumed = Wait-LvsCondition -TimeoutSeconds 90 -Condition {
         $h = @(& $read $holdLog | Where-Object { $_.Start -gt $cut -and $_.Ok -and $_.End -gt $cut + 4e9 })
         $l = @(& $read $loopLog | Where-Object { $_.Start -gt $cut + 5e9 })
         $h.Count -ge 2 -and $l.Count -ge 10 }
     Write-LvsSay $Lab 'command' 'client$ kill client.py (loop, hold)'
-    $null = Stop-LabProcess $loop -TimeoutSeconds 3
-    $null = Stop-LabProcess $hold -TimeoutSeconds 3
+    $null = Stop-LabProcess $loop -TimeoutSeconds 9
+    $null = Stop-LabProcess $hold -TimeoutSeconds 9
     $loopRecords = @(& $read $loopLog)
     $holdRecords = @(& $read $holdLog)
 
@@ -546,8 +549,8 @@ function Invoke-LvsFailbackStep {
     Write-LvsSay $Lab 'command' "(lab plumbing) Set-LabLink lb1 -Up"
     Set-LabLink -Topology $Lab.Topology -HostName lb1 -Up
     Write-LvsSay $Lab 'progress' '  ... lb1 leaves Fault, hears lb2 and preempts it'
-    $m = Receive-LabAgentEvent $Lab.Agents.lb1 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 20 -Filter { $_.Data.State -eq 'Master' }
-    $b = Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 10 -Filter { $_.Data.State -eq 'Backup' }
+    $m = Receive-LabAgentEvent $Lab.Agents.lb1 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 60 -Filter { $_.Data.State -eq 'Master' }
+    $b = Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 30 -Filter { $_.Data.State -eq 'Backup' }
     Start-Sleep -Seconds 1
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-VrrpInstance' -Show
     $records = Invoke-LvsClient $Lab $step get 80 4
