@@ -63,12 +63,24 @@ function Get-Stat([double[]]$Ms) {
     $med = if ($s.Count % 2) { $s[($s.Count - 1) / 2] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
     [pscustomobject]@{ N = $s.Count; Median = [math]::Round($med, 1); P95 = [math]::Round($s[[math]::Ceiling(0.95 * $s.Count) - 1], 1); Max = [math]::Round($s[-1], 1) }
 }
-function Read-Loop([string]$Path) {
-    if (-not (Test-Path $Path)) { return @() }
-    foreach ($line in [IO.File]::ReadAllLines($Path)) {
-        $f = $line -split "`t"
-        if ($f.Count -ge 4) { [pscustomobject]@{ Start = [long]$f[0]; End = [long]$f[1]; Ok = $f[2] -eq 'ok'; What = $f[3] } }
+# The continuous client's log, read incrementally (it grows by 50 lines a second): the records since the
+# last call are added to $Log.Records, and the records that started after $AfterNs are returned.
+function Read-Loop($Log, [long]$AfterNs = 0) {
+    if (Test-Path $Log.Path) {
+        $fs = [IO.FileStream]::new($Log.Path, 'Open', 'Read', 'ReadWrite')
+        try {
+            $null = $fs.Seek($Log.Position, 'Begin')
+            $text = [IO.StreamReader]::new($fs).ReadToEnd()
+        } finally { $fs.Dispose() }
+        $complete = $text.LastIndexOf("`n") + 1
+        $Log.Position += [Text.Encoding]::UTF8.GetByteCount($text.Substring(0, $complete))
+        foreach ($line in $text.Substring(0, $complete) -split "`n") {
+            $f = $line -split "`t"
+            if ($f.Count -ge 4) { $Log.Records.Add([pscustomobject]@{ Start = [long]$f[0]; End = [long]$f[1]; Ok = $f[2] -eq 'ok'; What = $f[3] }) }
+        }
     }
+    for ($i = $Log.Records.Count - 1; $i -ge 0 -and $Log.Records[$i].Start -gt $AfterNs; $i--) { }
+    for ($j = $i + 1; $j -lt $Log.Records.Count; $j++) { $Log.Records[$j] }
 }
 
 # keepalived as the pair's VRRP: one vrrp_instance like ours (VRID 51, the VIP as eth0:0, PASS at v2).
@@ -146,16 +158,16 @@ try {
         foreach ($kind in $Vrrp) {
             $loadBefore = Get-LoadAverage
             $pair = Start-Pair $lab $kind $ver $interval
-            $log = Join-Path $lab.WorkDirectory "loop-$kind-$v.log"
+            $log = @{ Path = (Join-Path $lab.WorkDirectory "loop-$kind-$v.log"); Position = 0L; Records = [Collections.Generic.List[object]]::new() }
             $loop = Start-LabProcess -Topology $lab.Topology -HostName client -Command python3 -ArgumentList @(
-                (Join-Path $root 'demo/client.py'), 'loop', $vip, '80', '0.02', $log, '0.25')
+                (Join-Path $root 'demo/client.py'), 'loop', $vip, '80', '0.02', $log.Path, '0.25')
             $takeover = [Collections.Generic.List[double]]::new(); $garp = [Collections.Generic.List[double]]::new()
             $window = [Collections.Generic.List[double]]::new(); $failed = [Collections.Generic.List[double]]::new()
             try {
                 for ($t = 0; $t -lt $Trials; $t++) {
                     $null = Wait-SoleMaster $lab $interval 60
                     $deadline = [DateTime]::UtcNow.AddSeconds(30)
-                    while (-not @(Read-Loop $log | Where-Object { $_.Start -gt (Get-UnixNs) - 1e9 -and $_.Ok }).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+                    while (-not @(Read-Loop $log ((Get-UnixNs) - 1e9) | Where-Object Ok).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
                     Start-Sleep -Milliseconds (Get-Random -Minimum 0 -Maximum ([int]($interval * 1000)))
                     $cut = Get-UnixNs
                     Set-LabLink -Topology $lab.Topology -HostName lb1 -Down
@@ -164,7 +176,7 @@ try {
                     $ok = $null
                     $deadline = [DateTime]::UtcNow.AddSeconds(20)
                     while (-not $ok -and [DateTime]::UtcNow -lt $deadline) {
-                        $ok = Read-Loop $log | Where-Object { $_.Start -gt $cut -and $_.Ok } | Select-Object -First 1
+                        $ok = Read-Loop $log $cut | Where-Object Ok | Select-Object -First 1
                         if (-not $ok) { Start-Sleep -Milliseconds 200 }
                     }
                     $ad = Get-LabVrrpAdvert $lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Source -eq $lb2.IPv4Address -and $_.Priority -gt 0 } | Select-Object -First 1
@@ -173,7 +185,7 @@ try {
                     if ($ga) { $garp.Add(($ga.Ns - $cut) / 1e6) }
                     if ($ok) {
                         $window.Add(($ok.Start - $cut) / 1e6)
-                        $failed.Add(@(Read-Loop $log | Where-Object { $_.End -ge $cut -and $_.Start -le $ok.Start -and -not $_.Ok }).Count)
+                        $failed.Add(@(Read-Loop $log ($cut - 1e9) | Where-Object { $_.End -ge $cut -and $_.Start -le $ok.Start -and -not $_.Ok }).Count)
                     }
                     Write-Host ("{0,-10} {1} trial {2,2}: takeover {3,8:n1} ms, GARP {4,8:n1} ms, window {5,8:n1} ms, {6} failed requests" -f $kind, $v, $t,
                         $(if ($ad) { $takeover[-1] }), $(if ($ga) { $garp[-1] }), $(if ($ok) { $window[-1] }), $(if ($ok) { $failed[-1] }))

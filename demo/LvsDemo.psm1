@@ -282,8 +282,9 @@ function Get-LvsVrrpScript([int]$Priority, [string]$SyncState) {
     @"
 Register-EngineEvent -SourceIdentifier HaPowerShell.Vrrp -Action {
     `$e = `$Event.SourceArgs[0]
-    if (`$e.State -eq 'Master') { Stop-IpvsSyncDaemon Backup -ErrorAction Ignore; Start-IpvsSyncDaemon Master eth0 -SyncId $($script:SyncId) }
-    elseif (`$e.PreviousState -eq 'Master') { Stop-IpvsSyncDaemon Master -ErrorAction Ignore; Start-IpvsSyncDaemon Backup eth0 -SyncId $($script:SyncId) }
+    `$want = if (`$e.State -eq 'Master') { 'Master' } elseif (`$e.PreviousState -eq 'Master') { 'Backup' } else { return }
+    Get-IpvsSyncDaemon | Where-Object State -ne `$want | ForEach-Object { Stop-IpvsSyncDaemon `$_.State }
+    if (-not (Get-IpvsSyncDaemon | Where-Object State -eq `$want)) { Start-IpvsSyncDaemon `$want eth0 -SyncId $($script:SyncId) }
 } | Out-Null
 Start-IpvsSyncDaemon $SyncState eth0 -SyncId $($script:SyncId)
 Start-VrrpInstance -Name VI_1 -InterfaceName eth0 -VirtualRouterId $($script:Vrid) -Priority $Priority -AuthenticationPassword $($script:Password) -VirtualIPAddress '$vip/24 label eth0:0' -GarpMasterDelay 0 | Out-Null
