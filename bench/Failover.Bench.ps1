@@ -27,13 +27,19 @@
 #>
 param(
     [int]$Trials = 10,
-    [ValidateSet('ours', 'keepalived')][string[]]$Vrrp = @('ours', 'keepalived'),
-    [ValidateSet('v3', 'v2')][string[]]$Version = @('v3', 'v2'),
+    # ours, keepalived (a comma-separated string works too: pwsh -File passes 'ours,keepalived' as one)
+    [string[]]$Vrrp = @('ours', 'keepalived'),
+    # v3 (100 ms), v2 (1 s)
+    [string[]]$Version = @('v3', 'v2'),
     [string]$ModulePath = (Join-Path $PSScriptRoot '../out/HaPowerShell'),
     [switch]$InGuest,
     [string]$ResultFile
 )
 $ErrorActionPreference = 'Stop'
+$Vrrp = @($Vrrp -split ',' | Where-Object { $_ }); $Version = @($Version -split ',' | Where-Object { $_ })
+if (@($Vrrp | Where-Object { $_ -notin 'ours', 'keepalived' }) -or @($Version | Where-Object { $_ -notin 'v3', 'v2' })) {
+    throw "-Vrrp takes ours and/or keepalived, -Version v3 and/or v2 (given: $($Vrrp -join ','); $($Version -join ','))."
+}
 $root = Split-Path $PSScriptRoot -Parent
 $ModulePath = [IO.Path]::GetFullPath($ModulePath)
 if (-not (Test-Path (Join-Path $ModulePath 'HaPowerShell.psd1'))) { throw 'Build first: dotnet pwsh ./build.ps1 Build' }
