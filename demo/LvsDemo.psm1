@@ -335,7 +335,7 @@ function Invoke-LvsHealthCheckStep {
     Write-LvsSay $Lab 'note' "Shorter timings than the seed's (delay_loop 6, 3 retries 3 s apart: up to 15 s to notice a failure), so the demo does not wait long."
     $null = Invoke-LvsCommand $Lab lb1, lb2 @"
 Get-IpvsService 'TCP ${vip}:80' | Start-IpvsHealthCheck -Name web -CheckType Tcp -Port 90 -ConnectTimeout 2 -Retry 1 -DelayBeforeRetry 1 -DelayLoop 2 | Out-Null
-Get-IpvsService 'TCP ${vip}:3306' | Start-IpvsHealthCheck -Name db -CheckType Misc -MiscPath $check -MiscTimeout 3 -Dynamic -DelayLoop 2 | Out-Null
+Get-IpvsService 'TCP ${vip}:3306' | Start-IpvsHealthCheck -Name db -CheckType Misc -MiscPath $check -MiscTimeout 10 -Dynamic -DelayLoop 2 | Out-Null
 "@
     $up = Wait-LvsCondition -TimeoutSeconds 90 -Condition {
         $r = Invoke-LabAgent -Agent $Lab.Agents.lb2 -Script '(Get-IpvsHealthCheck | Where-Object { $_.Checks -gt 0 -and $_.Up -eq 2 }).Count'
