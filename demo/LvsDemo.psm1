@@ -306,6 +306,11 @@ function Invoke-LvsVrrpStep {
     $b = Wait-LvsCondition -TimeoutSeconds 60 -Condition {
         $r = Invoke-LabAgent -Agent $Lab.Agents.lb2 -Script '$i = Get-VrrpInstance VI_1; if ($i.State -eq "Backup" -and $i.AdvertisementsReceived -gt 0) { $true }'
         @($r.Output).Count -gt 0 }
+    # A backup that misses adverts (a starved machine) goes Master for a moment and announces the VIP; say so.
+    Start-Sleep -Seconds 3
+    $flaps = (Invoke-LvsCommand $Lab lb2 '(Get-VrrpInstance VI_1).BecameMaster' -Quiet).Output[0]
+    if ([int]$flaps -gt 0) { Write-LvsSay $Lab 'note' "lb2 went Master $flaps time(s) before settling as Backup: it missed lb1's adverts (a starved machine); lb1's gratuitous ARP below puts the client right." }
+    $Step.Data.Lb2BecameMaster = [int]$flaps
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-VrrpInstance' -Show
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-IpvsSyncDaemon' -Show
     $null = Invoke-LvsCommand $Lab lb1 "Get-VirtualIPAddress -IPAddress $vip" -Show
