@@ -181,14 +181,14 @@ try {
                     $cutMs = ((Get-UnixNs) - $cut) / 1e6
                     # No parsing while the takeover is due (this pwsh's CPU would delay either side).
                     Start-Sleep -Milliseconds ([int]($masterDown * 1000) + 300)
-                    $ok = $null
+                    # Until lb2 has announced the VIP and a request started after that was answered.
                     $deadline = [DateTime]::UtcNow.AddSeconds(20)
-                    while (-not $ok -and [DateTime]::UtcNow -lt $deadline) {
-                        $ok = Read-Loop $log $cut | Where-Object Ok | Select-Object -First 1
-                        if (-not $ok) { Start-Sleep -Milliseconds 200 }
-                    }
-                    $ad = Get-LabVrrpAdvert $lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Source -eq $lb2.IPv4Address -and $_.Priority -gt 0 } | Select-Object -First 1
-                    $ga = Get-LabGratuitousArp $lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Mac -eq $lb2.MacAddress -and $_.Address -eq $vip } | Select-Object -First 1
+                    do {
+                        $ad = Get-LabVrrpAdvert $lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Source -eq $lb2.IPv4Address -and $_.Priority -gt 0 } | Select-Object -First 1
+                        $ga = Get-LabGratuitousArp $lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Mac -eq $lb2.MacAddress -and $_.Address -eq $vip } | Select-Object -First 1
+                        $done = $ga -and @(Read-Loop $log $ga.Ns | Where-Object Ok).Count
+                        if (-not $done) { Start-Sleep -Milliseconds 200 }
+                    } while (-not $done -and [DateTime]::UtcNow -lt $deadline)
                     if ($ad) { $takeover.Add(($ad.Ns - $cut) / 1e6) }
                     if ($ga) { $garp.Add(($ga.Ns - $cut) / 1e6) }
                     # The outage the client saw: the longest time between the starts of two answered requests, from
