@@ -9,13 +9,17 @@
              VM when the host kernel has no IPVS) and ends with one line "N passed, N failed, N skipped".
     Package  builds out/packages/HaPowerShell.<version>.nupkg, installable with Install-PSResource
              from a local folder repository.
+    Demo     builds, then runs demo/Demo.ps1 (the seed's LVS-DR cluster, narrated; needs root): on this
+             machine when its kernel has IPVS, else inside the kernel-lab VM. Its exit code is the demo's.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Demo
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Package')]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -162,7 +166,7 @@ set -e
 cd '$Root'
 dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -ResultFile "`$LAB_OUT/pester-kernel.json" -Filter '$PesterFilter' -Tag Kernel
 "@
-    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root
+    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
     $file = Join-Path $run.OutputDirectory 'pester-kernel.json'
     if ($run.ExitCode -ne 0 -or -not (Test-Path $file)) {
         Write-Warning "Kernel lab run failed (exit $($run.ExitCode)); console log: $($run.ConsoleLog)"
@@ -248,8 +252,41 @@ finally { Unregister-PSResourceRepository -Name `$name }
     Get-ChildItem $packages -Filter 'HaPowerShell.*.nupkg' | ForEach-Object { Write-Host "Package: $($_.FullName)" }
 }
 
+function Invoke-Demo {
+    # Root first: the demo builds namespaces and programs IPVS, and the kernel-lab VM reads root-only files.
+    if (-not (Test-IsRoot)) {
+        Write-Host 'The demo needs root: it builds network namespaces and programs the kernel''s IPVS table (inside the kernel-lab VM when this kernel has none). Run it as root: sudo dotnet pwsh ./build.ps1 Demo. Nothing was built or changed.'
+        exit 1
+    }
+    Write-Step 'prerequisites'
+    $missing = @(Install-DebianPackage @('iproute2', 'procps', 'python3', 'tcpdump', 'kmod', 'util-linux'))
+    if ($missing) { throw "Missing Debian packages: $($missing -join ', ')" }
+    Invoke-Build
+    Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
+    $demo = Join-Path $Root 'demo/Demo.ps1'
+    if (Test-KernelIpvs) {
+        Write-Step 'demo (this kernel has IPVS)'
+        Invoke-ChildPwsh -ArgumentList @('-File', $demo, '-ModulePath', $ModuleOut) -NoThrow
+        exit $LASTEXITCODE
+    }
+    $lab = Initialize-KernelLab | Select-Object -Last 1
+    Write-Step "demo inside the kernel-lab VM (this kernel has no IPVS; Linux $($lab.KernelVersion) under qemu, software emulation)"
+    Write-Host 'Booting the VM (about 5 s), then PowerShell starts inside it (about 15 s: everything runs emulated) ...'
+    # pwsh.dll straight from this pwsh's folder: 'dotnet pwsh' would resolve the tool and start a second runtime first.
+    $pwshDll = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { "'$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' }
+    $script = @"
+echo "VM up after `$(cut -d' ' -f1 /proc/uptime) s; starting PowerShell in it ..."
+cd '$Root'
+'$([Environment]::ProcessPath)' $pwshDll -NoProfile -NonInteractive -File demo/Demo.ps1 -ModulePath '$ModuleOut'
+"@
+    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
+    if ($run.ExitCode -ne 0 -and $run.Message) { Write-Host $run.Message }
+    exit $run.ExitCode
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Package' { Invoke-Package }
+    'Demo' { Invoke-Demo }
 }

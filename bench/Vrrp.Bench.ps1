@@ -115,30 +115,9 @@ function Stop-Ours($P) {
     $null = Stop-LabProcess $P
 }
 
-# IPv4 VRRP adverts in a capture: receive time (ns), source, VRID, priority.
-function Get-Advert($Capture, [long]$AfterNs = 0) {
-    foreach ($f in @(Read-LabCapture $Capture)) {
-        if ($f.UnixNanoseconds -le $AfterNs) { continue }
-        $b = $f.Bytes
-        if ($b.Length -lt 34 -or $b[12] -ne 8 -or $b[13] -ne 0 -or $b[23] -ne 112) { continue }
-        $v = 14 + 4 * ($b[14] -band 0x0f)
-        if ($b.Length -lt $v + 3) { continue }
-        [pscustomobject]@{ Ns = $f.UnixNanoseconds; Source = '{0}.{1}.{2}.{3}' -f $b[26], $b[27], $b[28], $b[29]; Vrid = [int]$b[$v + 1]; Priority = [int]$b[$v + 2] }
-    }
-}
-
-# Gratuitous ARPs (sender address = target address) in a capture: receive time (ns), sender MAC, address.
-function Get-Garp($Capture, [long]$AfterNs = 0) {
-    foreach ($f in @(Read-LabCapture $Capture)) {
-        if ($f.UnixNanoseconds -le $AfterNs) { continue }
-        $b = $f.Bytes
-        if ($b.Length -lt 42 -or $b[12] -ne 8 -or $b[13] -ne 6) { continue }
-        $spa = '{0}.{1}.{2}.{3}' -f $b[28], $b[29], $b[30], $b[31]
-        $tpa = '{0}.{1}.{2}.{3}' -f $b[38], $b[39], $b[40], $b[41]
-        if ($spa -ne $tpa) { continue }
-        [pscustomobject]@{ Ns = $f.UnixNanoseconds; Mac = ($b[22..27] | ForEach-Object { $_.ToString('x2') }) -join ':'; Address = $spa }
-    }
-}
+# VRRP adverts and gratuitous ARPs in a capture (NetnsLab's parsers): receive time (ns), source, VRID, priority / MAC, address.
+function Get-Advert($Capture, [long]$AfterNs = 0) { Get-LabVrrpAdvert $Capture -AfterNanoseconds $AfterNs }
+function Get-Garp($Capture, [long]$AfterNs = 0) { Get-LabGratuitousArp $Capture -AfterNanoseconds $AfterNs }
 
 function Get-LoadAverage { ([IO.File]::ReadAllText('/proc/loadavg').Split(' ')[0..2]) -join ' ' }
 

@@ -525,7 +525,7 @@ function Invoke-KernelLab {
         '-serial', 'chardev:console',
         '-device', 'virtio-rng-pci',
         '-kernel', $lab.KernelPath, '-initrd', $lab.InitrdPath,
-        '-append', 'console=ttyS0 panic=-1 quiet',
+        '-append', 'console=ttyS0 panic=-1 quiet no_timer_check',
         '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
         '-virtfs', "local,path=$(ConvertTo-QemuOptionValue $lab.ModulesPath),mount_tag=labmods,security_model=none,readonly=on",
         '-virtfs', "local,path=$(ConvertTo-QemuOptionValue $ioDir),mount_tag=labio,security_model=none"

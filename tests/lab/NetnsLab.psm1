@@ -994,6 +994,295 @@ function Stop-LabCapture {
     }
 }
 
+function Get-LabVrrpAdvert {
+    <#
+    .SYNOPSIS
+        The IPv4 VRRP adverts in a Start-LabCapture capture (frames received after -AfterNanoseconds).
+    .OUTPUTS
+        PSCustomObject: Ns (kernel receive time, Unix nanoseconds), Source (IPv4), SourceMac, Vrid, Priority.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][object]$Capture, [long]$AfterNanoseconds = 0)
+    foreach ($f in @(Read-LabCapture -Capture $Capture)) {
+        if ($f.UnixNanoseconds -le $AfterNanoseconds) { continue }
+        $b = $f.Bytes
+        if ($b.Length -lt 34 -or $b[12] -ne 8 -or $b[13] -ne 0 -or $b[23] -ne 112) { continue }
+        $v = 14 + 4 * ($b[14] -band 0x0f)
+        if ($b.Length -lt $v + 3) { continue }
+        [pscustomobject]@{ Ns = $f.UnixNanoseconds; Source = '{0}.{1}.{2}.{3}' -f $b[26], $b[27], $b[28], $b[29]
+            SourceMac = ($b[6..11] | ForEach-Object { $_.ToString('x2') }) -join ':'; Vrid = [int]$b[$v + 1]; Priority = [int]$b[$v + 2] }
+    }
+}
+
+function Get-LabGratuitousArp {
+    <#
+    .SYNOPSIS
+        The gratuitous ARPs (sender address = target address) in a Start-LabCapture capture.
+    .OUTPUTS
+        PSCustomObject: Ns (kernel receive time, Unix nanoseconds), Mac (sender hardware address), Address.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][object]$Capture, [long]$AfterNanoseconds = 0)
+    foreach ($f in @(Read-LabCapture -Capture $Capture)) {
+        if ($f.UnixNanoseconds -le $AfterNanoseconds) { continue }
+        $b = $f.Bytes
+        if ($b.Length -lt 42 -or $b[12] -ne 8 -or $b[13] -ne 6) { continue }
+        $spa = '{0}.{1}.{2}.{3}' -f $b[28], $b[29], $b[30], $b[31]
+        $tpa = '{0}.{1}.{2}.{3}' -f $b[38], $b[39], $b[40], $b[41]
+        if ($spa -ne $tpa) { continue }
+        [pscustomobject]@{ Ns = $f.UnixNanoseconds; Mac = ($b[22..27] | ForEach-Object { $_.ToString('x2') }) -join ':'; Address = $spa }
+    }
+}
+
+#region agents: long-lived pwsh processes inside host namespaces
+
+function Start-LabAgent {
+    <#
+    .SYNOPSIS
+        Starts a long-lived pwsh (tests/lab/LabAgent.ps1) inside a host namespace, driven by Invoke-LabAgent.
+    .DESCRIPTION
+        The agent is the same PowerShell as this process, started with `ip netns exec`, its standard input
+        and output connected to this process (commands in, results and engine events out), standard error
+        to a file in the state directory. It imports -ModulePath, forwards the engine events named in
+        -ForwardEvent (Receive-LabAgentEvent) and runs commands until Stop-LabAgent, or until this process
+        ends (its input closes). It is tracked in the topology's Processes, so Remove-LabTopology and the
+        watchdog end it like any lab process. Returns at once: pwsh start-up takes a while (about 13 s in
+        the kernel-lab VM); Wait-LabAgent waits for it, and several agents start in parallel.
+    .OUTPUTS
+        PSCustomObject (HaPowerShell.NetnsLab.Agent): HostName, Namespace, Pid, Process, StdErrPath, Ready,
+        Events (received so far), and the reader state.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)][object]$Topology,
+        [Parameter(Mandatory)][string]$HostName,
+        [string]$ModulePath,
+        [string[]]$ForwardEvent = @()
+    )
+    $h = Resolve-LabHost -Topology $Topology -HostName $HostName
+    $pw = Get-LabPwshCommand
+    $procDir = Join-Path $Topology.StateDirectory 'proc'
+    $null = [System.IO.Directory]::CreateDirectory($procDir)
+    $errPath = Join-Path $procDir ("agent-{0}-{1}.err" -f $HostName, [guid]::NewGuid().ToString('N').Substring(0, 6))
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+    $argv = @('-c', 'exec 2>"$1"; shift; exec "$@"', 'haps-lab-agent', $errPath, (Get-IpPath), 'netns', 'exec', $h.Namespace, $pw.FilePath) +
+        $pw.Prefix + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'LabAgent.ps1'))
+    if ($ModulePath) { $argv += @('-ModulePath', [System.IO.Path]::GetFullPath($ModulePath)) }
+    if ($ForwardEvent) { $argv += @('-ForwardEvent', ($ForwardEvent -join ',')) }
+    foreach ($a in $argv) { $psi.ArgumentList.Add([string]$a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.StandardInputEncoding = [System.Text.UTF8Encoding]::new($false)
+    $psi.StandardOutputEncoding = [System.Text.UTF8Encoding]::new($false)
+    $proc = [System.Diagnostics.Process]::Start($psi)
+    $agent = [pscustomobject]@{
+        PSTypeName = 'HaPowerShell.NetnsLab.Agent'
+        HostName   = $HostName
+        Namespace  = $h.Namespace
+        Pid        = $proc.Id
+        Process    = $proc
+        StdErrPath = $errPath
+        StdOutPath = $null
+        Ready      = $false
+        Events     = [System.Collections.Generic.List[object]]::new()
+        Results    = @{}
+        Stray      = [System.Collections.Generic.List[string]]::new()
+        NextId     = 0
+        ReadTask   = $proc.StandardOutput.ReadLineAsync()
+        TopologyId = $Topology.Id
+        StartTime  = [DateTime]::Now
+    }
+    $Topology.Processes.Add($agent)
+    $agent
+}
+
+function Read-LabAgentOutput {
+    <# Takes in every line the agent has written so far (waiting up to -WaitMilliseconds for the first). #>
+    param([Parameter(Mandatory)][object]$Agent, [int]$WaitMilliseconds = 0)
+    $waited = $false
+    while ($true) {
+        $task = $Agent.ReadTask
+        if (-not $task.IsCompleted) {
+            if ($waited -or $WaitMilliseconds -le 0) { return }
+            $waited = $true
+            if (-not $task.Wait($WaitMilliseconds)) { return }
+        }
+        $line = $null
+        try { $line = $task.Result } catch { $line = $null }
+        if ($null -eq $line) { return }   # end of output: the agent ended (ReadTask stays completed)
+        $Agent.ReadTask = $Agent.Process.StandardOutput.ReadLineAsync()
+        if ($line -notmatch '^\x01HAPS (READY|RESULT|EVENT) (\S+)$') { $Agent.Stray.Add($line); continue }
+        $kind = $Matches[1]
+        $payload = [System.Management.Automation.PSSerializer]::Deserialize([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Matches[2])))
+        switch ($kind) {
+            'READY' { $Agent.Ready = $true }
+            'RESULT' { $Agent.Results[[int]$payload.Id] = $payload }
+            'EVENT' { $Agent.Events.Add([pscustomobject]@{ HostName = $Agent.HostName; SourceIdentifier = $payload.SourceIdentifier; TimeGenerated = $payload.TimeGenerated; Data = $payload.Data }) }
+        }
+    }
+}
+
+function Get-LabAgentFailure {
+    param([object]$Agent)
+    $err = ''
+    try {
+        $fs = [System.IO.FileStream]::new($Agent.StdErrPath, 'Open', 'Read', 'ReadWrite')
+        try { $err = [System.IO.StreamReader]::new($fs).ReadToEnd() } finally { $fs.Dispose() }
+    } catch { }
+    $stray = ($Agent.Stray | Select-Object -Last 20) -join "`n"
+    "stderr: $($err.Trim())`nstdout: $stray"
+}
+
+function Wait-LabAgent {
+    <#
+    .SYNOPSIS
+        Waits until the agents are ready (module imported, reading commands); throws if one ends or times out.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline, Position = 0)][object[]]$Agent,
+        [ValidateRange(1, 3600)][double]$TimeoutSeconds = 180,
+        # Called about twice a second while waiting (progress display).
+        [scriptblock]$OnWait
+    )
+    begin { $all = [System.Collections.Generic.List[object]]::new() }
+    process { foreach ($a in $Agent) { $all.Add($a) } }
+    end {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        $lastTick = [DateTime]::MinValue
+        while ($true) {
+            $pending = @($all | Where-Object { -not $_.Ready })
+            foreach ($a in $pending) { Read-LabAgentOutput -Agent $a }
+            $pending = @($all | Where-Object { -not $_.Ready })
+            if ($pending.Count -eq 0) { return }
+            foreach ($a in $pending) {
+                if ($a.Process.HasExited) { throw "NetnsLab: agent on '$($a.HostName)' ended before it was ready (exit $($a.Process.ExitCode)).`n$(Get-LabAgentFailure $a)" }
+            }
+            if ([DateTime]::UtcNow -ge $deadline) { throw "NetnsLab: agent(s) $(($pending.HostName) -join ', ') not ready after $TimeoutSeconds s.`n$(Get-LabAgentFailure $pending[0])" }
+            if ($OnWait -and ([DateTime]::UtcNow - $lastTick).TotalMilliseconds -ge 500) { $lastTick = [DateTime]::UtcNow; & $OnWait @($pending.HostName) }
+            $null = $pending[0].ReadTask.Wait(100)
+        }
+    }
+}
+
+function Invoke-LabAgent {
+    <#
+    .SYNOPSIS
+        Runs PowerShell in an agent (Start-LabAgent) and returns what it produced.
+    .DESCRIPTION
+        The script runs dot-sourced in the agent's script scope (variables persist between calls) with
+        $ErrorActionPreference = 'Stop'. -ArgumentList reaches it as its arguments (CliXml-serialised).
+        With -Format N the agent also renders the output with Out-String -Width N (with the module's
+        format views, as a user at that host would see it).
+    .OUTPUTS
+        PSCustomObject: HostName, Output (deserialised objects), Text, Errors (Id, Category, Message,
+        Position), Warnings, Information (Write-Host text), Failed, Seconds. Throws when the script
+        failed, unless -AllowFailure.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][object]$Agent,
+        [Parameter(Mandatory, Position = 1)][object]$Script,
+        [object[]]$ArgumentList = @(),
+        [int]$Format = 0,
+        [ValidateRange(1, 86400)][double]$TimeoutSeconds = 120,
+        [switch]$AllowFailure
+    )
+    if (-not $Agent.Ready) { Wait-LabAgent -Agent $Agent -TimeoutSeconds $TimeoutSeconds }
+    $id = ++$Agent.NextId
+    $request = @{ Id = $id; Script = [string]$Script; Arguments = @($ArgumentList); Format = $Format }
+    $line = [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes([System.Management.Automation.PSSerializer]::Serialize($request, 4)))
+    $Agent.Process.StandardInput.WriteLine($line)
+    $Agent.Process.StandardInput.Flush()
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not $Agent.Results.ContainsKey($id)) {
+        Read-LabAgentOutput -Agent $Agent -WaitMilliseconds 100
+        if ($Agent.Results.ContainsKey($id)) { break }
+        if ($Agent.Process.HasExited) { throw "NetnsLab: agent on '$($Agent.HostName)' ended (exit $($Agent.Process.ExitCode)) while running: $Script`n$(Get-LabAgentFailure $Agent)" }
+        if ([DateTime]::UtcNow -ge $deadline) { throw "NetnsLab: agent on '$($Agent.HostName)' gave no answer within $TimeoutSeconds s to: $Script" }
+    }
+    $r = $Agent.Results[$id]
+    $Agent.Results.Remove($id)
+    $result = [pscustomobject]@{
+        PSTypeName  = 'HaPowerShell.NetnsLab.AgentResult'
+        HostName    = $Agent.HostName
+        Output      = @($r.Output)
+        Text        = $r.Text
+        Errors      = @($r.Errors)
+        Warnings    = @($r.Warnings)
+        Information = @($r.Information)
+        Failed      = [bool]$r.Failed
+        Seconds     = [double]$r.Seconds
+    }
+    if ($result.Failed -and -not $AllowFailure) {
+        $e = @($result.Errors)[-1]
+        $msg = "NetnsLab: on '$($Agent.HostName)': $($e.Message) [$($e.Id)]`n$($e.Position)"
+        $err = [System.Management.Automation.ErrorRecord]::new([System.InvalidOperationException]::new($msg), 'LabAgentCommandFailed',
+            [System.Management.Automation.ErrorCategory]::NotSpecified, $result)
+        $PSCmdlet.ThrowTerminatingError($err)
+    }
+    $result
+}
+
+function Receive-LabAgentEvent {
+    <#
+    .SYNOPSIS
+        The engine events an agent forwarded (-ForwardEvent of Start-LabAgent), oldest first: HostName,
+        SourceIdentifier, TimeGenerated, Data (the event's MessageData or SourceArgs[0], deserialised).
+        -Wait waits up to -TimeoutSeconds for one that -Filter accepts; -Clear forgets those returned.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][object]$Agent,
+        [string]$SourceIdentifier,
+        [scriptblock]$Filter,
+        [switch]$Wait,
+        [double]$TimeoutSeconds = 30,
+        [switch]$Clear
+    )
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        Read-LabAgentOutput -Agent $Agent
+        $found = @($Agent.Events | Where-Object { (-not $SourceIdentifier -or $_.SourceIdentifier -eq $SourceIdentifier) -and (-not $Filter -or ($_ | Where-Object $Filter)) })
+        if ($found.Count -gt 0 -or -not $Wait -or [DateTime]::UtcNow -ge $deadline -or $Agent.Process.HasExited) { break }
+        Read-LabAgentOutput -Agent $Agent -WaitMilliseconds 100
+    }
+    if ($Clear) { foreach ($e in $found) { $null = $Agent.Events.Remove($e) } }
+    $found
+}
+
+function Stop-LabAgent {
+    <#
+    .SYNOPSIS
+        Ends an agent: closes its input (it ends as after any script, so the module's instances shut down
+        as on process exit), SIGKILL after -TimeoutSeconds. Never throws.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, ValueFromPipeline, Position = 0)][AllowNull()][object[]]$Agent,
+        [double]$TimeoutSeconds = 10
+    )
+    process {
+        foreach ($a in @($Agent | Where-Object { $_ })) {
+            try {
+                if (-not $a.Process.HasExited) {
+                    try { $a.Process.StandardInput.Close() } catch { }
+                    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+                    while (-not $a.Process.WaitForExit(50)) {
+                        try { Read-LabAgentOutput -Agent $a } catch { }
+                        if ([DateTime]::UtcNow -ge $deadline) { $a.Process.Kill($true); $null = $a.Process.WaitForExit(5000); break }
+                    }
+                }
+                try { Read-LabAgentOutput -Agent $a } catch { }
+            } catch { Write-Verbose "NetnsLab: Stop-LabAgent $($a.HostName): $_" }
+        }
+    }
+}
+
+#endregion
+
 Export-ModuleMember -Function New-LabTopology, Remove-LabTopology, Clear-LabLeftovers, Invoke-LabCommand,
     Start-LabProcess, Stop-LabProcess, Invoke-LabPwsh, Set-LabLink, Get-LabNeighbor, Test-LabEnvironment,
-    Start-LabCapture, Read-LabCapture, Stop-LabCapture
+    Start-LabCapture, Read-LabCapture, Stop-LabCapture, Start-LabAgent, Wait-LabAgent, Invoke-LabAgent, Receive-LabAgentEvent, Stop-LabAgent,
+    Get-LabVrrpAdvert, Get-LabGratuitousArp

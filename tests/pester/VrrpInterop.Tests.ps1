@@ -162,16 +162,7 @@ $auth
     }
 
     # VRRP adverts (IPv4) in a Start-LabCapture capture: kernel receive time, source, VRID, priority.
-    function Get-Advert($Capture) {
-        foreach ($f in @(Read-LabCapture $Capture)) {
-            $b = $f.Bytes
-            if ($b.Length -lt 34 -or $b[12] -ne 0x08 -or $b[13] -ne 0x00 -or $b[23] -ne 112) { continue }
-            $v = 14 + 4 * ($b[14] -band 0x0f)
-            if ($b.Length -lt $v + 3) { continue }
-            [pscustomobject]@{ Ns = $f.UnixNanoseconds; Source = '{0}.{1}.{2}.{3}' -f $b[26], $b[27], $b[28], $b[29]
-                Vrid = [int]$b[$v + 1]; Priority = [int]$b[$v + 2] }
-        }
-    }
+    function Get-Advert($Capture) { Get-LabVrrpAdvert $Capture }
 
     function Get-UnixNanoseconds { ([DateTimeOffset]::UtcNow.UtcTicks - [DateTime]::UnixEpoch.Ticks) * 100L }
 
