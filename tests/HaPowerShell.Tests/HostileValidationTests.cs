@@ -24,7 +24,10 @@ public class HostileValidationTests
     [InlineData("   ")]
     [InlineData("a\nb")]
     public void ACheckerNameMustBeUsable(string name)
-        => Assert.Equal("InvalidName", IdOf(() => Def(name).ValidateSettings(isRoot: true)));
+    {
+        var d = Def(name);
+        Assert.Equal("InvalidName", IdOf(() => d.Validate(isRoot: true, d.RealServers)));
+    }
 
     [Fact]
     public void BothCheckerSchedulingSwitchesAtOnceAreRefused()

@@ -94,9 +94,6 @@ public sealed record HealthCheckDefinition
         if (CheckTypes.Distinct().Count() != CheckTypes.Count)
             throw new HealthCheckException("DuplicateCheckType", HealthCheckFailureKind.InvalidArgument,
                 $"-CheckType {string.Join(",", CheckTypes)} names a check type twice; give each of Tcp, Http, Misc at most once.", CheckTypes);
-        if (string.IsNullOrWhiteSpace(Name) || Name.Any(char.IsControl) || Name.Length > 256)
-            throw HealthCheckException.Argument("InvalidName",
-                $"-Name '{Name}' is not a usable checker name: give 1-256 characters without control characters, or leave -Name out for the default ('{DefaultName(Service)}').", Name);
         if (CheckerPriority is not null && CheckerRealtimePriority is not null)
             throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
                 "-CheckerPriority (a nice value) and -CheckerRealtimePriority (SCHED_RR) both set how the TCP check thread is scheduled; give one of them.", CheckerRealtimePriority);
@@ -142,6 +139,9 @@ public sealed record HealthCheckDefinition
     public void Validate(bool isRoot, IReadOnlyList<IpvsRealServer> servers)
     {
         ValidateSettings(isRoot);
+        if (string.IsNullOrWhiteSpace(Name) || Name.Any(char.IsControl) || Name.Length > 256)
+            throw HealthCheckException.Argument("InvalidName",
+                $"-Name '{Name}' is not a usable checker name: give 1-256 characters without control characters, or leave -Name out for the default ('{DefaultName(Service)}').", Name);
         if (SorryServer is { } sorry)
         {
             var family = Service.Address?.AddressFamily ?? Service.AddressFamily;
