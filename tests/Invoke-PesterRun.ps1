@@ -22,6 +22,12 @@ $env:HAPS_REPO_ROOT = Split-Path $PSScriptRoot -Parent
 
 $files = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot 'lab') -Filter '*.Tests.ps1' -Recurse |
     Where-Object { $_.Name -like "$Filter.Tests.ps1" -or $_.Name -like $Filter })
+# With -Tag, only the files that name one of the tags are discovered: discovery runs every file's top-level
+# code, which in the kernel-lab VM (software emulation) costs minutes for files with no test to run there.
+if ($Tag) {
+    $tagPattern = '[''"](' + ((($Tag -split ',') | ForEach-Object { [regex]::Escape($_.Trim()) }) -join '|') + ')[''"]'
+    $files = @($files | Where-Object { Select-String -LiteralPath $_.FullName -Pattern $tagPattern -Quiet })
+}
 $config = New-PesterConfiguration
 $config.Run.Path = @($files.FullName)
 $config.Run.PassThru = $true
