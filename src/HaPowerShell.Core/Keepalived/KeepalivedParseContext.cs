@@ -322,7 +322,7 @@ internal sealed partial class KeepalivedParseContext
                         Keyword = str, Values = words.Length > 1 ? words[1..] : Array.Empty<string>(), Text = line.Text,
                         File = _session.FileName(line.Location), Line = line.Location.Line,
                     });
-                kw.Handler?.Invoke(this, words);
+                Guard(str, () => kw.Handler?.Invoke(this, words));
             }
             if (hasSub)
             {
@@ -340,7 +340,7 @@ internal sealed partial class KeepalivedParseContext
                 if (!ret && active && kw.CloseHandler is not null)
                 {
                     CurrentKeyword = str;
-                    kw.CloseHandler(this);
+                    Guard(str, () => kw.CloseHandler(this));
                 }
             }
         }
@@ -361,6 +361,17 @@ internal sealed partial class KeepalivedParseContext
             return;
         }
         if (_orphan is { } o && words[0] == "{") _orphan = (o.Keyword, o.Line, o.Depth + 1);
+    }
+
+    /// <summary>Runs a keyword handler; a fault in it becomes a finding instead of ending the whole check.</summary>
+    private void Guard(string keyword, Action handler)
+    {
+        try { handler(); }
+        catch (Exception e) when (e is not KeepalivedFatalException and not OperationCanceledException)
+        {
+            Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.InvalidValue,
+                $"'{keyword}' could not be read ({e.GetType().Name}: {e.Message}); this is a fault of the checker, please report it with the line");
+        }
     }
 
     private string? _openerName;

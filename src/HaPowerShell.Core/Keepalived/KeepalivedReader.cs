@@ -173,7 +173,9 @@ internal sealed class KeepalivedReader
     {
         int type = IncludeCheck | (frame?.IncludeType ?? (_stack.Count > 0 ? _stack[0].IncludeType : 0));
         bool isError = (type & errorType) != 0;
-        Report(isError ? KeepalivedErrorLevel.FileNotFound : KeepalivedErrorLevel.None, category, message, true);
+        // The main file is the configuration itself: that it cannot be read is not about this host.
+        bool main = frame is null ? _stack.Count == 0 : _stack.Count > 0 && _stack[^1] == frame;
+        Report(isError || main ? KeepalivedErrorLevel.FileNotFound : KeepalivedErrorLevel.None, category, message, !main);
     }
 
     private static bool HaveBrace(string s)

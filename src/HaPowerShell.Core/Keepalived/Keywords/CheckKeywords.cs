@@ -477,7 +477,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void VsSmtpAlert(string[] w)
     {
-        if (OptionalBool(w, $"Invalid virtual_server smtp_alert parameter {w[1]}") is bool b) { _vs!.SmtpAlert = b; }
+        if (OptionalBool(w, v => $"Invalid virtual_server smtp_alert parameter {v}") is bool b) { _vs!.SmtpAlert = b; }
     }
 
     internal void VsVirtualhost(string[] w)
@@ -658,7 +658,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void RsInhibitOnFailure(string[] w)
     {
-        if (OptionalBool(w, $"Invalid inhibit_on_failure parameter {w[1]}") is bool b) { _rs!.InhibitOnFailure = b; _rs.St.Inhibit = b; }
+        if (OptionalBool(w, v => $"Invalid inhibit_on_failure parameter {v}") is bool b) { _rs!.InhibitOnFailure = b; _rs.St.Inhibit = b; }
     }
 
     internal void RsNotifyUp(string[] w)
@@ -679,7 +679,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void RsAlpha(string[] w)
     {
-        if (OptionalBool(w, $"Invalid alpha parameter {w[1]}") is bool b) { _rs!.Alpha = b; }
+        if (OptionalBool(w, v => $"Invalid alpha parameter {v}") is bool b) { _rs!.Alpha = b; }
     }
 
     internal void RsRetry(string[] w)
@@ -714,7 +714,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void RsSmtpAlert(string[] w)
     {
-        if (OptionalBool(w, $"Invalid real_server smtp_alert parameter {w[1]}") is bool b) { _rs!.SmtpAlert = b; }
+        if (OptionalBool(w, v => $"Invalid real_server smtp_alert parameter {v}") is bool b) { _rs!.SmtpAlert = b; }
     }
 
     internal void RsVirtualhost(string[] w)

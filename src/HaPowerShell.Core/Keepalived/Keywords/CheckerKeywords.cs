@@ -141,12 +141,12 @@ internal sealed partial class KeepalivedParseContext
 
     internal void CkAlpha(string[] w)
     {
-        if (OptionalBool(w, $"Invalid alpha parameter {w[1]}") is bool b) { _checker!.Alpha = b; }
+        if (OptionalBool(w, v => $"Invalid alpha parameter {v}") is bool b) { _checker!.Alpha = b; }
     }
 
     internal void CkLogAllFailures(string[] w)
     {
-        if (OptionalBool(w, $"Invalid log_all_failures parameter {w[1]}") is bool b) { _checker!.LogAllFailures = b; }
+        if (OptionalBool(w, v => $"Invalid log_all_failures parameter {v}") is bool b) { _checker!.LogAllFailures = b; }
     }
 
     // ---------------------------------------------------------------- MISC_CHECK
@@ -312,12 +312,12 @@ internal sealed partial class KeepalivedParseContext
 
     internal void HttpEnableSni(string[] w)
     {
-        if (OptionalBool(w, $"Invalid enable_sni parameter {w[1]}") is bool b) { _checker!.EnableSni = b; }
+        if (OptionalBool(w, v => $"Invalid enable_sni parameter {v}") is bool b) { _checker!.EnableSni = b; }
     }
 
     internal void HttpFastRecovery(string[] w)
     {
-        if (OptionalBool(w, $"Invalid fast_recovery parameter {w[1]}") is bool b) { _checker!.FastRecovery = b; }
+        if (OptionalBool(w, v => $"Invalid fast_recovery parameter {v}") is bool b) { _checker!.FastRecovery = b; }
     }
 
     internal void HttpUrl(string[] w)
@@ -577,7 +577,7 @@ internal sealed partial class KeepalivedParseContext
     {
         var c = _checker;
         if (c is null || c.St.Removed) return;
-        if (OptionalBool(w, $"Invalid alpha parameter {w[1]}") is bool b) { c.Alpha = b; }
+        if (OptionalBool(w, v => $"Invalid alpha parameter {v}") is bool b) { c.Alpha = b; }
     }
 
     internal void BfdCheckEnd(KeepalivedParseContext _)

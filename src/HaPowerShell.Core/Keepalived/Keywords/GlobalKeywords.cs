@@ -9,11 +9,11 @@ internal sealed partial class KeepalivedParseContext
     private KeepalivedGlobalSettings G => Config.Global;
 
     /// <summary>The usual "keyword [true|false]" form: null (after reporting <paramref name="invalid"/>) when the value is not one of on/off/true/false/yes/no.</summary>
-    internal bool? OptionalBool(string[] w, string invalid, bool dflt = true)
+    internal bool? OptionalBool(string[] w, Func<string, string> invalid, bool dflt = true)
     {
         if (w.Length < 2) return dflt;
         int r = TrueFalse(Slot(w, 1));
-        if (r < 0) { Error(invalid); return null; }
+        if (r < 0) { Error(invalid(w[1])); return null; }
         return r == 1;
     }
 
@@ -133,10 +133,10 @@ internal sealed partial class KeepalivedParseContext
         G.NotificationEmail.AddRange(v);
     }
 
-    internal void SmtpAlert(string[] w) => G.SmtpAlert = OptionalBool(w, $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global smtp_alert specified") ?? G.SmtpAlert;
-    internal void SmtpAlertVrrp(string[] w) => G.SmtpAlertVrrp = OptionalBool(w, $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global smtp_alert_vrrp specified") ?? G.SmtpAlertVrrp;
-    internal void SmtpAlertChecker(string[] w) => G.SmtpAlertChecker = OptionalBool(w, $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global smtp_alert_checker specified") ?? G.SmtpAlertChecker;
-    internal void CheckerLogAllFailures(string[] w) => OptionalBool(w, "Invalid value for checker_log_all_failures specified");
+    internal void SmtpAlert(string[] w) => G.SmtpAlert = OptionalBool(w, v => $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global smtp_alert specified") ?? G.SmtpAlert;
+    internal void SmtpAlertVrrp(string[] w) => G.SmtpAlertVrrp = OptionalBool(w, v => $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global smtp_alert_vrrp specified") ?? G.SmtpAlertVrrp;
+    internal void SmtpAlertChecker(string[] w) => G.SmtpAlertChecker = OptionalBool(w, v => $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global smtp_alert_checker specified") ?? G.SmtpAlertChecker;
+    internal void CheckerLogAllFailures(string[] w) => OptionalBool(w, v => "Invalid value for checker_log_all_failures specified");
 
     private void StartupShutdownScript(string[] w, bool startup)
     {
@@ -541,7 +541,7 @@ internal sealed partial class KeepalivedParseContext
     internal void LvsNotifyFifo(string[] w) => NotifyFifo(w, "lvs_", v => G.LvsNotifyFifo = v, () => G.LvsNotifyFifo);
     internal void LvsNotifyFifoScript(string[] w) => NotifyFifoScript(w, "lvs_", v => G.LvsNotifyFifoScript = v, () => G.LvsNotifyFifoScript);
 
-    internal void VrrpNotifyPriorityChanges(string[] w) => OptionalBool(w, $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global vrrp_notify_priority_changes specified");
+    internal void VrrpNotifyPriorityChanges(string[] w) => OptionalBool(w, v => $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global vrrp_notify_priority_changes specified");
 
     internal void SnmpSocket(string[] w)
     {
@@ -634,7 +634,7 @@ internal sealed partial class KeepalivedParseContext
         if (!ReadUnsigned(w[1], out _, 0, uint.MaxValue)) Error($"{type}_rcv_bufs size ({w[1]}) invalid");
     }
 
-    private void GlobalBoolNamed(string[] w, string keyword) => OptionalBool(w, $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global {keyword} specified");
+    private void GlobalBoolNamed(string[] w, string keyword) => OptionalBool(w, v => $"Invalid value '{(w.Length > 1 ? w[1] : "")}' for global {keyword} specified");
 
     internal void VrrpNetlinkCmdRcvBufs(string[] w) => RcvBufs(w, "vrrp_netlink_cmd");
     internal void VrrpNetlinkMonitorRcvBufs(string[] w) => RcvBufs(w, "vrrp_netlink_monitor");

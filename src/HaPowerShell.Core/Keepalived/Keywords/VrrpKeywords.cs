@@ -294,7 +294,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void SyncGroupSmtp(string[] w)
     {
-        if (OptionalBool(w, $"Invalid vrrp_group smtp_alert parameter {w[1]}") is bool b) { _sgroup!.SmtpAlert = b; }
+        if (OptionalBool(w, v => $"Invalid vrrp_group smtp_alert parameter {v}") is bool b) { _sgroup!.SmtpAlert = b; }
     }
 
     internal void SyncGroupGlobalTracking(string[] w)
@@ -306,7 +306,7 @@ internal sealed partial class KeepalivedParseContext
     internal void SyncGroupTrackingWeight(string[] w) => _sgroup!.SyncGroupTrackingWeight = true;
 
     internal void SyncGroupNotifyPriorityChanges(string[] w)
-        => OptionalBool(w, $"({_sgroup!.Name}) Invalid value '{(w.Length > 1 ? w[1] : "")}' for sync group notify_priority_changes specified");
+        => OptionalBool(w, v => $"({_sgroup!.Name}) Invalid value '{(w.Length > 1 ? w[1] : "")}' for sync group notify_priority_changes specified");
 
     // ---------------------------------------------------------------- garp_group
 
@@ -908,11 +908,11 @@ internal sealed partial class KeepalivedParseContext
 
     internal void VrrpSmtpAlert(string[] w)
     {
-        if (OptionalBool(w, $"Invalid vrrp_instance smtp_alert parameter {w[1]}") is bool b) { _vrrp!.SmtpAlert = b; }
+        if (OptionalBool(w, v => $"Invalid vrrp_instance smtp_alert parameter {v}") is bool b) { _vrrp!.SmtpAlert = b; }
     }
 
     internal void InstNotifyPriorityChanges(string[] w)
-        => OptionalBool(w, $"({_vrrp!.Name}) Invalid value '{(w.Length > 1 ? w[1] : "")}' for notify_priority_changes specified");
+        => OptionalBool(w, v => $"({_vrrp!.Name}) Invalid value '{(w.Length > 1 ? w[1] : "")}' for notify_priority_changes specified");
 
     internal void VrrpLvsSyncDaemonInterface(string[] w)
     {

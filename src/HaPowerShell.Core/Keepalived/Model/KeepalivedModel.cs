@@ -39,6 +39,9 @@ public sealed class KeepalivedConfiguration
     public List<KeepalivedBfdInstance> BfdInstances { get; } = new();
     public KeepalivedSsl? Ssl { get; set; }
 
+    /// <summary>What keepalived -t reports about the configuration (set by ConvertFrom-KeepalivedConfig).</summary>
+    public IReadOnlyList<KeepalivedFinding> Findings { get; set; } = Array.Empty<KeepalivedFinding>();
+
     /// <summary>Root-level keyword lines that are not blocks (net_namespace, instance, use_pid_dir, ...).</summary>
     public List<KeepalivedSetting> RootSettings { get; } = new();
 
