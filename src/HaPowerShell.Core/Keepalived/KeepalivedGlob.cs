@@ -56,6 +56,81 @@ public static class KeepalivedGlob
         }
     }
 
+    /// <summary>
+    /// glob(3) with GLOB_BRACE | GLOB_MARK over a file system given as three functions: each brace alternative
+    /// in the order written, its matches sorted, directories marked with a trailing '/'; what could not be
+    /// opened or found along the way is counted in <see cref="KeepalivedGlobResult.Missing"/>.
+    /// </summary>
+    public static KeepalivedGlobResult Run(string pattern, int maxMatches, Func<string, bool> isFile, Func<string, bool> isDirectory,
+        Func<string, IEnumerable<string>?> list)
+    {
+        var matches = new List<string>();
+        int missing = 0;
+        bool wildcards = false;
+        foreach (var alt in ExpandBraces(pattern))
+        {
+            if (!HasWildcards(alt))
+            {
+                string p = Unescape(alt);
+                if (isFile(p)) matches.Add(p);
+                else if (isDirectory(p)) matches.Add(p.TrimEnd('/') + "/");
+                else missing++;
+            }
+            else
+            {
+                wildcards = true;
+                int before = matches.Count;
+                var current = new List<string> { "" };
+                var segments = alt.Split('/');
+                for (int i = 1; i < segments.Length && current.Count > 0; i++)
+                {
+                    var next = new List<string>();
+                    string seg = segments[i];
+                    bool last = i == segments.Length - 1;
+                    foreach (var dir in current)
+                    {
+                        if (!HasWildcards(seg))
+                        {
+                            string p = dir + "/" + Unescape(seg);
+                            if (last ? isFile(p) || isDirectory(p) : isDirectory(p)) next.Add(p);
+                            else if (!last) missing++;
+                            continue;
+                        }
+                        var entries = list(dir.Length == 0 ? "/" : dir);
+                        if (entries is null) { missing++; continue; }
+                        foreach (var name in entries)
+                        {
+                            if (!MatchSegment(seg, 0, name, 0)) continue;
+                            string p = dir + "/" + name;
+                            if (!last && !isDirectory(p)) continue;
+                            next.Add(p);
+                        }
+                        if (next.Count > maxMatches * 4) break;
+                    }
+                    current = next;
+                }
+                foreach (var p in current) matches.Add(isDirectory(p) ? p + "/" : p);
+                matches.Sort(before, matches.Count - before, StringComparer.Ordinal);
+            }
+            if (matches.Count > maxMatches) break;
+        }
+        bool truncated = matches.Count > maxMatches;
+        if (truncated) matches.RemoveRange(maxMatches, matches.Count - maxMatches);
+        return new KeepalivedGlobResult { Matches = matches, Missing = missing, HadWildcards = wildcards, Truncated = truncated };
+    }
+
+    private static string Unescape(string s)
+    {
+        if (!s.Contains('\\')) return s;
+        var sb = new StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\' && i + 1 < s.Length) i++;
+            sb.Append(s[i]);
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Whether <paramref name="path"/> matches <paramref name="pattern"/> ('/' is matched only by '/'; a leading '.' only by '.').</summary>
     public static bool Match(string pattern, string path)
     {

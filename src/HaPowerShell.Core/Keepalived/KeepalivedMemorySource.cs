@@ -33,27 +33,15 @@ public sealed class KeepalivedMemorySource : IKeepalivedConfigSource
     public int Reads { get; private set; }
 
     public KeepalivedGlobResult Glob(string pattern, int maxMatches)
+        => KeepalivedGlob.Run(pattern, maxMatches, _files.ContainsKey, IsDirectory, List);
+
+    private IEnumerable<string>? List(string dir)
     {
-        var matches = new List<string>();
-        int missing = 0;
-        bool wildcards = false;
-        foreach (var alt in KeepalivedGlob.ExpandBraces(pattern))
-        {
-            if (!KeepalivedGlob.HasWildcards(alt))
-            {
-                if (_files.ContainsKey(alt)) matches.Add(alt);
-                else if (IsDirectory(alt)) matches.Add(alt.TrimEnd('/') + "/");
-                else missing++;
-                continue;
-            }
-            wildcards = true;
-            var found = _files.Keys.Concat(Directories()).Where(f => KeepalivedGlob.Match(alt, f)).OrderBy(f => f, StringComparer.Ordinal).ToList();
-            string dir = alt.Substring(0, Math.Max(alt.LastIndexOf('/'), 0));
-            if (found.Count == 0 && !KeepalivedGlob.HasWildcards(dir) && !IsDirectory(dir.Length == 0 ? "/" : dir)) missing++;
-            matches.AddRange(found.Select(f => _files.ContainsKey(f) ? f : f + "/"));
-        }
-        bool truncated = matches.Count > maxMatches;
-        return new KeepalivedGlobResult { Matches = truncated ? matches.Take(maxMatches).ToList() : matches, Missing = missing, HadWildcards = wildcards, Truncated = truncated };
+        if (!IsDirectory(dir)) return null;
+        string prefix = dir.TrimEnd('/') + "/";
+        return _files.Keys.Concat(Directories())
+            .Where(f => f.StartsWith(prefix, StringComparison.Ordinal) && f.IndexOf('/', prefix.Length) < 0)
+            .Select(f => f.Substring(prefix.Length)).Distinct().ToList();
     }
 
     private IEnumerable<string> Directories()

@@ -69,7 +69,6 @@ internal sealed class KeepalivedReader
         public int FileIndex = -1;
         public int LineNo;
         public string Dir = "";
-        public bool ShowName;
     }
 
     private readonly List<Frame> _stack = new();   // [0] = innermost (keepalived's include_stack head)
@@ -815,7 +814,6 @@ internal sealed class KeepalivedReader
                     if (buf.Length > 0) break;
                 }
                 if (eof) { buf = ""; break; }
-                buf = buf!;
             }
 
             int len = buf.Length;
