@@ -1,3 +1,4 @@
+using System.Text;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -9,6 +10,14 @@ namespace HaPowerShell.Core.Keepalived;
 /// inet_pton's strict address forms, its decimal reader), so that what we accept and refuse, and the
 /// words of the message, match <c>keepalived -t</c>.
 /// </summary>
+/// <summary>Why <see cref="KeepalivedText.SplitQuotedEscaped"/> gave no words.</summary>
+public enum KeepalivedQuoteError
+{
+    None,
+    UnmatchedQuote,
+    TrailingEscape,
+}
+
 internal static class KeepalivedText
 {
     public const ulong TimerHz = 1_000_000;
@@ -229,4 +238,103 @@ internal static class KeepalivedText
 
     public static string Inv(long v) => v.ToString(CultureInfo.InvariantCulture);
     public static string Inv(ulong v) => v.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>alloc_strvec_quoted_escaped(): words with "..." and '...' quoting and C escapes (how keepalived splits a script command line); null on an error or no words.</summary>
+    public static string[]? SplitQuotedEscaped(string src, out KeepalivedQuoteError error)
+    {
+        error = KeepalivedQuoteError.None;
+        var words = new List<string>();
+        var op = new StringBuilder();
+        int ofs = 0;
+        char curQuote = '\0';
+        while (ofs < src.Length)
+        {
+            ofs += StrSpn(src, ofs, WhiteSpace);
+            if (ofs >= src.Length) break;
+            op.Clear();
+            while (ofs < src.Length)
+            {
+                string stops = curQuote == '"' ? "\"\\" : curQuote == '\'' ? "'\\" : WhiteSpace + "'\"\\";
+                int ofs1 = ofs;
+                while (ofs1 < src.Length && stops.IndexOf(src[ofs1]) < 0) ofs1++;
+                if (ofs1 >= src.Length)
+                {
+                    if (curQuote != '\0')
+                    {
+                        error = KeepalivedQuoteError.UnmatchedQuote;
+                        return null;
+                    }
+                    op.Append(src, ofs, src.Length - ofs);
+                    ofs = src.Length;
+                    break;
+                }
+                op.Append(src, ofs, ofs1 - ofs);
+                ofs = ofs1;
+                char c = src[ofs];
+                if (c == '\\')
+                {
+                    ofs++;
+                    if (ofs >= src.Length)
+                    {
+                        error = KeepalivedQuoteError.TrailingEscape;
+                        return null;
+                    }
+                    char e = src[ofs];
+                    if (e == 'x' && ofs + 1 < src.Length && IsXDigit(src[ofs + 1]))
+                    {
+                        int v = 0;
+                        ofs++;
+                        while (ofs < src.Length && IsXDigit(src[ofs])) { v = (v << 4) | Convert.ToInt32(src[ofs].ToString(), 16); ofs++; }
+                        op.Append((char)(v & 0xFF));
+                    }
+                    else if (e == 'c' && ofs + 1 < src.Length)
+                    {
+                        op.Append((char)(src[ofs + 1] & 0x1f));
+                        ofs += 2;
+                    }
+                    else if (e >= '0' && e <= '7')
+                    {
+                        int v = e - '0';
+                        ofs++;
+                        for (int k = 0; k < 2 && ofs < src.Length && src[ofs] >= '0' && src[ofs] <= '7'; k++) v = (v << 3) + (src[ofs++] - '0');
+                        op.Append((char)(v & 0xFF));
+                    }
+                    else
+                    {
+                        op.Append(e switch { 'a' => '\a', 'b' => '\b', 'E' => (char)0x1b, 'f' => '\f', 'n' => '\n', 'r' => '\r', 't' => '\t', 'v' => '\v', _ => e });
+                        ofs++;
+                    }
+                    continue;
+                }
+                if (curQuote != '\0') { ofs++; curQuote = '\0'; continue; }
+                if (c == '"' || c == '\'') { curQuote = c; ofs++; continue; }
+                break;
+            }
+            words.Add(op.ToString());
+        }
+        return words.Count == 0 ? null : words.ToArray();
+    }
+
+    /// <summary>The quote character left open in <paramref name="src"/> (for the message).</summary>
+    public static char UnmatchedQuoteChar(string src)
+    {
+        char q = '\0';
+        for (int i = 0; i < src.Length; i++)
+        {
+            char c = src[i];
+            if (c == '\\') { i++; continue; }
+            if (q == '\0') { if (c is '"' or '\'') q = c; }
+            else if (c == q) q = '\0';
+        }
+        return q;
+    }
+
+    /// <summary>
+    /// A command line whose <see cref="SplitQuotedEscaped"/> words are <paramref name="args"/>: plain words as they are,
+    /// others in single quotes with backslash escapes.
+    /// </summary>
+    public static string JoinQuotedEscaped(IEnumerable<string> args)
+        => string.Join(" ", args.Select(a => a.Length > 0 && a.IndexOfAny(new[] { ' ', '\t', '\n', '\r', '\f', '\v', '\'', '"', '\\' }) < 0
+            ? a
+            : "'" + a.Replace("\\", "\\\\").Replace("'", "\\'") + "'"));
 }

@@ -747,6 +747,7 @@ internal static class KeepalivedValidation
         v.NoPreempt = st.NoPreempt;
         v.PreemptDelay = st.PreemptDelayMicros / 1e6;
         v.NoAccept = !accept;
+        v.AuthenticationData = st.AuthType == 0 || st.AuthData.Length == 0 ? null : st.AuthData;
         if (st.AuthType != 1) v.AuthenticationPassword = null;
         v.AuthenticationType = st.AuthType switch { 1 => "PASS", 2 => "AH", _ => "None" };
         v.TrackInterface = v.TrackInterfaceLines.Select(l => l.Text).ToArray();

@@ -43,7 +43,6 @@ internal sealed class CheckerState
     public KeepalivedUrl? Url;
     public bool UrlRemoved;
     public string? RegexPattern;
-    public bool InSmtpHost;
     public bool Disabled;
 }
 
@@ -499,7 +498,7 @@ internal sealed partial class KeepalivedParseContext
         var vs = _vs!;
         if (vs.QuorumUp is not null) { Error($"({vs.Group}) quorum_up script already specified - ignoring {Slot(w, 1)}", KeepalivedFindingCategory.Duplicate); return; }
         vs.St.QuorumUp = NotifyScriptInit(0, "quorum");
-        vs.QuorumUp = w.Length > 1 ? w[1] : "";
+        vs.QuorumUp = CommandText(w) ?? "";
     }
 
     internal void VsQuorumDown(string[] w)
@@ -507,7 +506,7 @@ internal sealed partial class KeepalivedParseContext
         var vs = _vs!;
         if (vs.QuorumDown is not null) { Error($"({vs.Group}) quorum_down script already specified - ignoring {Slot(w, 1)}", KeepalivedFindingCategory.Duplicate); return; }
         vs.St.QuorumDown = NotifyScriptInit(0, "quorum");
-        vs.QuorumDown = w.Length > 1 ? w[1] : "";
+        vs.QuorumDown = CommandText(w) ?? "";
     }
 
     internal void VsQuorum(string[] w)
@@ -666,7 +665,7 @@ internal sealed partial class KeepalivedParseContext
         var rs = _rs!;
         if (rs.NotifyUp is not null) { Error($"({_vs!.Group}) notify_up script already specified - ignoring {Slot(w, 1)}", KeepalivedFindingCategory.Duplicate); return; }
         rs.St.NotifyUp = NotifyScriptInit(0, "notify");
-        rs.NotifyUp = w.Length > 1 ? w[1] : "";
+        rs.NotifyUp = CommandText(w) ?? "";
     }
 
     internal void RsNotifyDown(string[] w)
@@ -674,7 +673,7 @@ internal sealed partial class KeepalivedParseContext
         var rs = _rs!;
         if (rs.NotifyDown is not null) { Error($"({_vs!.Group}) notify_down script already specified - ignoring {Slot(w, 1)}", KeepalivedFindingCategory.Duplicate); return; }
         rs.St.NotifyDown = NotifyScriptInit(0, "notify");
-        rs.NotifyDown = w.Length > 1 ? w[1] : "";
+        rs.NotifyDown = CommandText(w) ?? "";
     }
 
     internal void RsAlpha(string[] w)

@@ -8,6 +8,10 @@ namespace HaPowerShell.Core.Keepalived;
 internal sealed partial class KeepalivedParseContext
 {
     private KeepalivedChecker? _checker;
+    private KeepalivedChecker? _smtpHost;
+
+    /// <summary>Where connection options go: the checker, or the SMTP_CHECK host block being read (keepalived's checker->co).</summary>
+    private KeepalivedChecker Co => _smtpHost ?? _checker!;
 
     private KeepalivedChecker QueueChecker(string type, bool connection)
     {
@@ -55,7 +59,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void CoConnectIp(string[] w)
     {
-        var c = _checker!;
+        var c = Co;
         string text = Slot(w, 1);
         if (!ParseSockAddr(text, null, out var a, out _)) { Error($"Invalid connect_ip address {text} - ignoring"); return; }
         if (c.St.BindFamily != AddressFamily.Unspecified && c.St.BindFamily != a!.AddressFamily)
@@ -72,12 +76,12 @@ internal sealed partial class KeepalivedParseContext
     internal void CoConnectPort(string[] w)
     {
         if (!ReadUnsigned(Slot(w, 1), out uint p, 1, 65535)) { Error($"Invalid checker connect_port '{w[1]}'"); return; }
-        _checker!.ConnectPort = (int)p;
+        Co.ConnectPort = (int)p;
     }
 
     internal void CoBindTo(string[] w)
     {
-        var c = _checker!;
+        var c = Co;
         string text = Slot(w, 1);
         if (!ParseSockAddr(text, null, out var a, out _)) { Error($"Invalid bindto address {text} - ignoring"); return; }
         if (c.St.DstFamily != AddressFamily.Unspecified && c.St.DstFamily != a!.AddressFamily)
@@ -93,26 +97,26 @@ internal sealed partial class KeepalivedParseContext
     internal void CoBindPort(string[] w)
     {
         if (!ReadUnsigned(Slot(w, 1), out uint p, 1, 65535)) { Error($"Invalid checker bind_port '{w[1]}'"); return; }
-        _checker!.BindPort = (int)p;
+        Co.BindPort = (int)p;
     }
 
     internal void CoBindIf(string[] w)
     {
         string name = Slot(w, 1);
         if (name.Length > 15) { Error($"Interface name {name} is too long - ignoring"); return; }
-        _checker!.BindInterface = name;
+        Co.BindInterface = name;
     }
 
     internal void CoConnectTimeout(string[] w)
     {
         if (!ReadTimer(Slot(w, 1), out ulong t, 1, uint.MaxValue)) { Error($"connect_timeout {w[1]} invalid - ignoring"); return; }
-        _checker!.ConnectTimeout = Seconds(t);
+        Co.ConnectTimeout = Seconds(t);
     }
 
     internal void CoFwmark(string[] w)
     {
         if (!ReadUnsigned(Slot(w, 1), out uint f, 0, uint.MaxValue)) { Error($"Invalid fwmark connection value '{w[1]}'"); return; }
-        _checker!.FirewallMark = f;
+        Co.FirewallMark = f;
     }
 
     internal void CkRetry(string[] w)
@@ -433,9 +437,22 @@ internal sealed partial class KeepalivedParseContext
         _checker!.HeloName = w[1];
     }
 
-    internal void SmtpHost(string[] w) => _checker!.St.InSmtpHost = true;
+    /// <summary>host { ... }: a further connection of the checker (deprecated in keepalived, still read); defaults to the real server.</summary>
+    internal void SmtpHost(string[] w)
+    {
+        var h = new KeepalivedChecker { Type = "host" };
+        SetBlockLocation(h);
+        h.St.HasConnection = true;
+        if (_rs is { } rs) { h.St.Dst = rs.Address; h.St.DstFamily = rs.Address.AddressFamily; }
+        _smtpHost = h;
+        OpenedBlock = h;
+    }
 
-    internal void SmtpHostEnd(KeepalivedParseContext _) => _checker!.St.InSmtpHost = false;
+    internal void SmtpHostEnd(KeepalivedParseContext _)
+    {
+        if (_smtpHost is { } h && CheckConnOpts(h)) _checker!.Hosts.Add(h);
+        _smtpHost = null;
+    }
 
     internal void SmtpEnd(KeepalivedParseContext _)
     {

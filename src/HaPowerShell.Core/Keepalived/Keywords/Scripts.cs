@@ -37,81 +37,21 @@ internal enum ScriptFlags
 // Scripts: parsing their command lines, their users, and keepalived's script security checks (lib/notify.c).
 internal sealed partial class KeepalivedParseContext
 {
-    /// <summary>alloc_strvec_quoted_escaped(): words with "..." and '...' quoting and C escapes.</summary>
+    /// <summary>alloc_strvec_quoted_escaped() with its reports.</summary>
     internal string[]? QuotedEscaped(string? src)
     {
         src ??= BufExtern;
-        var words = new List<string>();
-        var op = new StringBuilder();
-        int ofs = 0;
-        char curQuote = '\0';
-        while (ofs < src.Length)
-        {
-            ofs += StrSpn(src, ofs, WhiteSpace);
-            if (ofs >= src.Length) break;
-            op.Clear();
-            while (ofs < src.Length)
-            {
-                string stops = curQuote == '"' ? "\"\\" : curQuote == '\'' ? "'\\" : WhiteSpace + "'\"\\";
-                int ofs1 = ofs;
-                while (ofs1 < src.Length && stops.IndexOf(src[ofs1]) < 0) ofs1++;
-                if (ofs1 >= src.Length)
-                {
-                    if (curQuote != '\0')
-                    {
-                        Report(KeepalivedErrorLevel.UnmatchedQuote, KeepalivedFindingCategory.Syntax, $"String '{src}': missing terminating {curQuote}");
-                        return null;
-                    }
-                    op.Append(src, ofs, src.Length - ofs);
-                    ofs = src.Length;
-                    break;
-                }
-                op.Append(src, ofs, ofs1 - ofs);
-                ofs = ofs1;
-                char c = src[ofs];
-                if (c == '\\')
-                {
-                    ofs++;
-                    if (ofs >= src.Length)
-                    {
-                        Note($"Missing escape char at end: '{src}'", KeepalivedFindingCategory.Syntax);
-                        return null;
-                    }
-                    char e = src[ofs];
-                    if (e == 'x' && ofs + 1 < src.Length && IsXDigit(src[ofs + 1]))
-                    {
-                        int v = 0;
-                        ofs++;
-                        while (ofs < src.Length && IsXDigit(src[ofs])) { v = (v << 4) | Convert.ToInt32(src[ofs].ToString(), 16); ofs++; }
-                        op.Append((char)(v & 0xFF));
-                    }
-                    else if (e == 'c' && ofs + 1 < src.Length)
-                    {
-                        op.Append((char)(src[ofs + 1] & 0x1f));
-                        ofs += 2;
-                    }
-                    else if (e >= '0' && e <= '7')
-                    {
-                        int v = e - '0';
-                        ofs++;
-                        for (int k = 0; k < 2 && ofs < src.Length && src[ofs] >= '0' && src[ofs] <= '7'; k++) v = (v << 3) + (src[ofs++] - '0');
-                        op.Append((char)(v & 0xFF));
-                    }
-                    else
-                    {
-                        op.Append(e switch { 'a' => '\a', 'b' => '\b', 'E' => (char)0x1b, 'f' => '\f', 'n' => '\n', 'r' => '\r', 't' => '\t', 'v' => '\v', _ => e });
-                        ofs++;
-                    }
-                    continue;
-                }
-                if (curQuote != '\0') { ofs++; curQuote = '\0'; continue; }
-                if (c == '"' || c == '\'') { curQuote = c; ofs++; continue; }
-                break;
-            }
-            words.Add(op.ToString());
-        }
-        return words.Count == 0 ? null : words.ToArray();
+        var words = KeepalivedText.SplitQuotedEscaped(src, out var error);
+        if (error == KeepalivedQuoteError.UnmatchedQuote)
+            Report(KeepalivedErrorLevel.UnmatchedQuote, KeepalivedFindingCategory.Syntax, $"String '{src}': missing terminating {KeepalivedText.UnmatchedQuoteChar(src)}");
+        else if (error == KeepalivedQuoteError.TrailingEscape)
+            Note($"Missing escape char at end: '{src}'", KeepalivedFindingCategory.Syntax);
+        return words;
     }
+
+    /// <summary>The command of a script keyword line as keepalived runs it: the second quoted-escaped word of the line.</summary>
+    internal string? CommandText(string[] w)
+        => KeepalivedText.SplitQuotedEscaped(BufExtern, out _) is { Length: >= 2 } q ? q[1] : w.Length > 1 ? w[1] : null;
 
     /// <summary>set_uid_gid(): resolves a user (and group) on this host.</summary>
     internal bool ScriptUidGid(string[] w, int offset, out uint uid, out uint gid)

@@ -275,7 +275,7 @@ internal sealed partial class KeepalivedParseContext
         }
         var s = NotifyScriptInit(extra, "notify");
         g.St.Notify.Add((slot, s));
-        string? text = w.Length > 1 ? w[1] : null;
+        string? text = CommandText(w);
         switch (slot)
         {
             case "notify": g.NotifyScript = text; break;
@@ -871,7 +871,7 @@ internal sealed partial class KeepalivedParseContext
         }
         var s = NotifyScriptInit(extra, "notify");
         v.St.Notify.Add((slot, s));
-        string? text = w.Length > 1 ? w[1] : null;
+        string? text = CommandText(w);
         switch (slot)
         {
             case "notify": v.NotifyScript = text; break;
@@ -1130,7 +1130,7 @@ internal sealed partial class KeepalivedParseContext
         if (args is null) return;
         s.St.Script.Args = args;
         s.St.HasScript = true;
-        s.Script = w.Length > 1 ? w[1] : null;
+        s.Script = qe[1];
         s.Arguments = args;
     }
 
@@ -1249,7 +1249,6 @@ internal sealed partial class KeepalivedParseContext
         else Error($"Invalid param_match type {w[1]} - ignoring");
     }
 
-    private bool _tprocessWeightSet;
 
     internal void TrackProcessWeight(string[] w)
     {
@@ -1267,7 +1266,6 @@ internal sealed partial class KeepalivedParseContext
             else Error($"vrrp_track_process {t.Name} unknown weight option {w[2]}");
         }
         t.Weight = wt;
-        _tprocessWeightSet = true;
     }
 
     internal void TrackProcessQuorum(string[] w)
@@ -1317,7 +1315,6 @@ internal sealed partial class KeepalivedParseContext
     internal void TrackProcessEnd(KeepalivedParseContext _)
     {
         var t = _tprocess!;
-        _tprocessWeightSet = false;
         if (t.Process is null)
         {
             Error($"track process '{t.Name}' process name not specified", KeepalivedFindingCategory.MissingValue);

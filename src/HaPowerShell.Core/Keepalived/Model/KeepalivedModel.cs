@@ -199,6 +199,8 @@ public sealed class KeepalivedVrrpInstance : KeepalivedBlock
     public string AuthenticationType { get; set; } = "None";
     /// <summary>auth_pass (PASS only: Start-VrrpInstance does simple password authentication; AH is listed in NotActedOn).</summary>
     public string? AuthenticationPassword { get; set; }
+    /// <summary>auth_pass whatever the auth_type (the AH key too, which <see cref="AuthenticationPassword"/> leaves out as Start-VrrpInstance speaks PASS only).</summary>
+    public string? AuthenticationData { get; set; }
     /// <summary>virtual_ipaddress lines as written ("192.0.2.1/24 dev eth0 label eth0:1").</summary>
     public string[] VirtualIPAddress { get; set; } = Array.Empty<string>();
     public List<KeepalivedTextLine> VirtualIPAddressLines { get; } = new();
@@ -560,6 +562,8 @@ public sealed class KeepalivedChecker : KeepalivedBlock
     public string? Group { get; set; }
     // SMTP_CHECK
     public string? HeloName { get; set; }
+    /// <summary>SMTP_CHECK host blocks: further connections (Type "host"; their connection properties are set), each checked like the checker itself.</summary>
+    public List<KeepalivedChecker> Hosts { get; } = new();
     // DNS_CHECK
     public string? DnsType { get; set; }
     public string? DnsName { get; set; }
