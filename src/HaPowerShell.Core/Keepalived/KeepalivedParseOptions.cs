@@ -36,8 +36,11 @@ public sealed class KeepalivedParseOptions
     /// <summary>How many lines ~SEQ and ~LST may produce in all.</summary>
     public long MaxSequenceLines { get; init; } = 1_000_000;
 
-    /// <summary>How many parameter expansions one line may take (a parameter that refers to itself would otherwise never end).</summary>
-    public int MaxParameterExpansions { get; init; } = 256;
+    /// <summary>
+    /// How many parameter expansions one line may take. A line cannot grow past 1023 bytes, so more than that many
+    /// means a parameter that refers to itself without growing ($A=$A), on which keepalived would loop for ever.
+    /// </summary>
+    public int MaxParameterExpansions { get; init; } = 2048;
 
     /// <summary>How many findings are kept; the rest are counted in one last finding.</summary>
     public int MaxFindings { get; init; } = 100_000;

@@ -83,10 +83,10 @@ internal sealed class KeepalivedParseSession
 
     /// <summary>A finding keepalived reports without a place (the checks after a read), with the block it is about.</summary>
     public void AddUnplaced(KeepalivedErrorLevel level, KeepalivedFindingCategory category, string message, KeepalivedBlock? about,
-        bool environment = false, string? keyword = null)
+        bool environment = false, string? keyword = null, bool reportedByKeepalived = true)
     {
         string? context = about is null ? null : $"{Describe(about)} ({about.Where})";
-        Add(KeepalivedLocation.None, level, category, message, environment, null, keyword, context);
+        Add(KeepalivedLocation.None, level, category, message, environment, null, keyword, context, reportedByKeepalived);
     }
 
     private static string Describe(KeepalivedBlock b) => b switch

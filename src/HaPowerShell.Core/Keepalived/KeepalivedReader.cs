@@ -457,7 +457,7 @@ internal sealed class KeepalivedReader
             if (++expansions > _options.MaxParameterExpansions)
             {
                 Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Preprocessor,
-                    $"Parameter ${def.Name} expands more than {_options.MaxParameterExpansions} times on one line (a parameter that refers to itself?) - line left as it is");
+                    $"Parameter ${def.Name} expands more than {_options.MaxParameterExpansions} times on one line without growing (it refers to itself; keepalived would loop for ever) - line left as it is");
                 return found;
             }
             found = true;
@@ -479,7 +479,11 @@ internal sealed class KeepalivedReader
             }
             else replacing = value;
             if (buf.Length + replacing.Length - replacedTotal >= MaxBuf)
-                return false;   // keepalived logs "Parameter substitution on line ... would exceed maximum line length"
+            {
+                // keepalived logs it (not a configuration error) and keeps the line as expanded so far.
+                Report(KeepalivedErrorLevel.None, KeepalivedFindingCategory.Preprocessor, $"Parameter substitution on line '{buf}' would exceed maximum line length");
+                return false;
+            }
             buf = buf.Substring(0, curPos) + replacing + buf.Substring(Math.Min(buf.Length, curPos + replacedTotal));
             if (value.Length > StrSpn(value, 0, " \t") && value[StrSpn(value, 0, " \t")] == '~') break;
         }

@@ -72,7 +72,8 @@ internal static class KeepalivedValidation
             if (g is null)
             {
                 s.AddUnplaced(KeepalivedErrorLevel.None, KeepalivedFindingCategory.UndefinedReference,
-                    $"Virtual server group {vs.Group} specified but not configured - ignoring virtual server {FmtVs(vs)}", vs);
+                    $"Virtual server group {vs.Group} specified but not configured - ignoring virtual server {FmtVs(vs)}", vs,
+                    reportedByKeepalived: false);   // keepalived logs it when it starts, not with -t
                 Remove(c, vs);
                 continue;
             }

@@ -527,7 +527,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void VsWeight(string[] w)
     {
-        if (!ReadUnsigned(Slot(w, 1), out uint wt, 1, 65535)) { Error($"Virtual server weight {w[1]} is outside range 1-65535"); return; }
+        if (!ReadUnsigned(Slot(w, 1), out uint wt, 1, int.MaxValue)) { Error($"Virtual server weight {w[1]} is outside range 1-{int.MaxValue}"); return; }
         _vs!.Weight = (int)wt;
     }
 
@@ -625,7 +625,7 @@ internal sealed partial class KeepalivedParseContext
 
     internal void RsWeight(string[] w)
     {
-        if (!ReadUnsigned(Slot(w, 1), out uint wt, 0, 65535)) { Error($"Real server weight {w[1]} is outside range 0-65535"); return; }
+        if (!ReadUnsigned(Slot(w, 1), out uint wt, 0, int.MaxValue)) { Error($"Real server weight {w[1]} is outside range 0-{int.MaxValue}"); return; }
         _rs!.Weight = (int)wt;
         _rs.St.WeightGiven = true;
     }
