@@ -12,7 +12,7 @@ internal sealed class KeepalivedParseSession
     private static readonly Lazy<Dictionary<string, List<string>>> BlocksOfKeyword = new(IndexKeywords);
 
     private readonly List<KeepalivedFinding> _findings = new();
-    private readonly HashSet<(int File, int Line, string Message)> _seen = new();
+    private readonly HashSet<(string? File, int Line, string Message)> _seen = new();
     private int _dropped;
     private bool _fatal;
     private KeepalivedReader? _reader;
@@ -64,7 +64,7 @@ internal sealed class KeepalivedParseSession
     public void Add(KeepalivedLocation where, KeepalivedErrorLevel level, KeepalivedFindingCategory category, string message,
         bool environment, string? suggestion, string? keyword, string? context, bool reportedByKeepalived = true)
     {
-        if (!_seen.Add((where.IsNone ? -1 : where.FileIndex, where.IsNone ? 0 : where.Line, message))) return;
+        if (!_seen.Add((FileName(where), where.IsNone ? 0 : where.Line, message))) return;
         if (_findings.Count >= Options.MaxFindings) { _dropped++; return; }
         _findings.Add(new KeepalivedFinding
         {

@@ -1125,7 +1125,8 @@ internal sealed partial class KeepalivedParseContext
     {
         var s = _vscript!;
         var qe = QuotedEscaped(null);
-        if (qe is null || qe.Length < 2) return;
+        if (qe is null) Crash("an unterminated quote in a vrrp_script's script");
+        if (qe!.Length < 2) return;
         var args = QuotedEscaped(qe[1]);
         if (args is null) return;
         s.St.Script.Args = args;
