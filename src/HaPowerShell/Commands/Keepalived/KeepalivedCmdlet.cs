@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HaPowerShell.Core.Keepalived;
-using HaPowerShell.Keepalived;
+using HaPowerShell.Hosting.Keepalived;
+using HaPowerShell.Hosting;
 
 namespace HaPowerShell.Commands.Keepalived;
 
