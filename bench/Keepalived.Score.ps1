@@ -18,8 +18,9 @@
       - on the files keepalived rejects, error-line agreement: the set of (file, line) keepalived prints
         ("(FILE: Line N) ...") equals the set of lines of the findings Test-KeepalivedConfig marks as printed by
         keepalived (ReportedByKeepalived);
-      - environment findings: files keepalived rejects where every finding we make is about this host
-        (IsEnvironment), counted apart (the issue scores verdicts "environment findings aside").
+      - environment findings, counted apart (the issue scores verdicts "environment findings aside"): files
+        keepalived rejects where every error we find is about this host (IsEnvironment), and files naming a
+        net_namespace that does not exist here (keepalived -t enters it first and, failing, exits 0 unchecked).
     Each disagreement is listed with both sides' lines (-ShowDisagreements), so a change can be checked against it.
     Not a test and not a benchmark: no timing; tests/pester/KeepalivedConfig.Tests.ps1 asserts the samples' agreement.
 .EXAMPLE
@@ -94,6 +95,9 @@ function Get-OurVerdict([string]$Path) {
     [pscustomobject]@{
         Accepted = ($errors.Count -eq 0); Lines = $lines; Findings = $findings
         EnvironmentOnly = ($errors.Count -gt 0 -and -not ($errors | Where-Object { -not $_.IsEnvironment }))
+        # keepalived -t enters the net_namespace before its checks and, when it does not exist here, exits 0 at once
+        # (whatever it printed): its verdict is about this host, not the file.
+        NamespaceStop = [bool]($findings | Where-Object { $_.IsEnvironment -and $_.Keyword -eq 'net_namespace' })
     }
 }
 
@@ -123,7 +127,7 @@ $rows = @(foreach ($set in $sets.Keys) {
         $o = Get-OurVerdict $path
         $verdictOk = $k.Accepted -eq $o.Accepted
         if ($verdictOk) { $agree++ }
-        if (-not $k.Accepted -and $o.EnvironmentOnly) { $envOnly++; $envOnlyAgree++ }
+        if ((-not $k.Accepted -and $o.EnvironmentOnly) -or $o.NamespaceStop) { $envOnly++; if ($verdictOk) { $envOnlyAgree++ } }
         $linesOk = $true
         if (-not $k.Accepted) {
             $rejected++
@@ -145,7 +149,7 @@ $rows = @(foreach ($set in $sets.Keys) {
         VerdictPercent = if ($n) { [math]::Round(100.0 * $agree / $n, 2) } else { $null }
         KeepalivedRejects = $rejected; ErrorLinesAgree = $lineAgree
         ErrorLinesPercent = if ($rejected) { [math]::Round(100.0 * $lineAgree / $rejected, 2) } else { $null }
-        EnvironmentOnlyRejects = $envOnly
+        EnvironmentOnly = $envOnly; EnvironmentOnlyAgree = $envOnlyAgree
         VerdictPercentEnvironmentAside = if ($n - $envOnly) { [math]::Round(100.0 * ($agree - $envOnlyAgree) / ($n - $envOnly), 2) } else { $null }
         Disagreements = $disagree
     }
@@ -154,12 +158,14 @@ $rows = @(foreach ($set in $sets.Keys) {
 $total = [pscustomobject]@{
     Set = 'all'; Files = ($rows | Measure-Object Files -Sum).Sum; VerdictAgree = ($rows | Measure-Object VerdictAgree -Sum).Sum
     KeepalivedRejects = ($rows | Measure-Object KeepalivedRejects -Sum).Sum; ErrorLinesAgree = ($rows | Measure-Object ErrorLinesAgree -Sum).Sum
-    EnvironmentOnlyRejects = ($rows | Measure-Object EnvironmentOnlyRejects -Sum).Sum
+    EnvironmentOnly = ($rows | Measure-Object EnvironmentOnly -Sum).Sum
 }
 $total | Add-Member VerdictPercent ([math]::Round(100.0 * $total.VerdictAgree / [math]::Max(1, $total.Files), 2))
+$envAgree = ($rows | Measure-Object EnvironmentOnlyAgree -Sum).Sum
+$total | Add-Member VerdictPercentEnvironmentAside ([math]::Round(100.0 * ($total.VerdictAgree - $envAgree) / [math]::Max(1, $total.Files - $total.EnvironmentOnly), 2))
 $total | Add-Member ErrorLinesPercent ([math]::Round(100.0 * $total.ErrorLinesAgree / [math]::Max(1, $total.KeepalivedRejects), 2))
 
-@($rows) + $total | Format-Table Set, Files, VerdictAgree, VerdictPercent, KeepalivedRejects, ErrorLinesAgree, ErrorLinesPercent, EnvironmentOnlyRejects -AutoSize | Out-String -Width 200 | Write-Host
+@($rows) + $total | Format-Table Set, Files, VerdictAgree, VerdictPercent, KeepalivedRejects, ErrorLinesAgree, ErrorLinesPercent, EnvironmentOnly, VerdictPercentEnvironmentAside -AutoSize | Out-String -Width 200 | Write-Host
 "keepalived: $((keepalived --version 2>&1 | Select-Object -First 1))  network: $(if ($env:HAP_SCORE_NETNS) { "namespace $env:HAP_SCORE_NETNS (lo, eth0, eth1)" } else { 'this host' })  config id: $ConfigId  load average: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ')" | Write-Host
 if ($ShowDisagreements) {
     foreach ($r in $rows) {

@@ -212,8 +212,8 @@ internal static class KeepalivedScriptSecurity
         }
         else note($"WARNING - script '{path}' is not executable for uid:gid {script.Uid}:{script.Gid} - disabling.", true);
         if (!needProtection) return flags;
-        flags |= CheckSecurity(path, env, scriptSecurity, note);
-        if (real != path) flags |= CheckSecurity(real, env, scriptSecurity, note);
+        // keepalived checks the path the script resolves to (keepalived -t accepts /bin/true where /bin is a link to usr/bin).
+        flags |= CheckSecurity(real, env, scriptSecurity, note);
         return flags;
     }
 

@@ -103,28 +103,17 @@ internal sealed partial class KeepalivedParseContext
         return a;
     }
 
-    /// <summary>The interfaces a value line names ("dev eth1" in an address, "dev"/"oif" in a route, "dev"/"iif"/"oif" in a rule): keepalived checks they exist.</summary>
-    private void CheckLineInterfaces(string[] v, string kind)
+    /// <summary>The interface an address line names ("dev eth1"): keepalived checks it exists.</summary>
+    private void CheckAddressInterface(string[] v)
     {
         for (int i = 1; i + 1 < v.Length; i++)
         {
-            bool named = kind switch
-            {
-                "address" => v[i] == "dev",
-                "route" => v[i] is "dev" or "oif",
-                _ => v[i] is "dev" or "iif" or "oif",
-            };
-            if (!named) continue;
+            if (v[i] != "dev") continue;
             string name = v[i + 1];
             if (LookupInterface(name) is null)
             {
-                string msg = kind switch
-                {
-                    "address" => $"WARNING - interface {name} for ip address {v[0]} doesn't exist",
-                    "route" => $"WARNING - interface {name} for VROUTE nexthop doesn't exist",
-                    _ => $"WARNING - interface {name} for rule doesn't exist",
-                };
-                Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Environment, msg, environment: true);
+                Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Environment,
+                    $"WARNING - interface {name} for ip address {v[0]} doesn't exist", environment: true);
                 return;
             }
             i++;
@@ -171,7 +160,7 @@ internal sealed partial class KeepalivedParseContext
             int before = _session.FindingCount;
             if (ParseIpAddress(v[0], true) is null) return;
             Config.StaticAddresses.Add(TextLine(v, l));
-            CheckLineInterfaces(v, "address");
+            CheckAddressInterface(v);
             if (_session.FindingCount == before) AddressLine(v, 0, "static_ipaddress");
         });
     }
@@ -179,13 +168,13 @@ internal sealed partial class KeepalivedParseContext
     internal void StaticRoutes(string[]? w)
     {
         if (w is null) return;
-        ValueBlock(w, (v, l) => { Config.StaticRoutes.Add(TextLine(v, l)); CheckLineInterfaces(v, "route"); });
+        ValueBlock(w, (v, l) => { Config.StaticRoutes.Add(TextLine(v, l)); CheckRoute(v, allowTrackGroup: true); });
     }
 
     internal void StaticRules(string[]? w)
     {
         if (w is null) return;
-        ValueBlock(w, (v, l) => { Config.StaticRules.Add(TextLine(v, l)); CheckLineInterfaces(v, "rule"); });
+        ValueBlock(w, (v, l) => { Config.StaticRules.Add(TextLine(v, l)); CheckRule(v, allowTrackGroup: true); });
     }
 
     /// <summary>
@@ -1103,7 +1092,7 @@ internal sealed partial class KeepalivedParseContext
             int before = _session.FindingCount;
             var a = ParseIpAddress(p[0], true);
             if (a is null) return;
-            CheckLineInterfaces(p, "address");
+            CheckAddressInterface(p);
             if (_session.FindingCount == before && AddressLine(p, v.VirtualIPAddressLines.Count, "virtual_ipaddress") is null
                 && _session.LastFindingIsError) return;   // keepalived skips an address whose options it cannot read
             if (v.St.Family == AddressFamily.Unspecified) v.St.Family = a.AddressFamily;
@@ -1126,7 +1115,7 @@ internal sealed partial class KeepalivedParseContext
         {
             int before = _session.FindingCount;
             if (ParseIpAddress(p[0], true) is null) return;
-            CheckLineInterfaces(p, "address");
+            CheckAddressInterface(p);
             if (_session.FindingCount == before && AddressLine(p, v.VirtualIPAddressExcluded.Count, "virtual_ipaddress_excluded") is null
                 && _session.LastFindingIsError) return;
             v.VirtualIPAddressExcluded.Add(TextLine(p, l));
@@ -1135,8 +1124,8 @@ internal sealed partial class KeepalivedParseContext
 
     internal void VrrpPromoteSecondaries(string[] w) { }
 
-    internal void VrrpVirtualRoutes(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRoutes.Add(TextLine(p, l)); CheckLineInterfaces(p, "route"); });
-    internal void VrrpVirtualRules(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRules.Add(TextLine(p, l)); CheckLineInterfaces(p, "rule"); });
+    internal void VrrpVirtualRoutes(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRoutes.Add(TextLine(p, l)); CheckRoute(p, allowTrackGroup: false); });
+    internal void VrrpVirtualRules(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRules.Add(TextLine(p, l)); CheckRule(p, allowTrackGroup: false); });
 
     internal void VrrpAccept(string[] w) => VS.Accept = true;
     internal void VrrpNoAccept(string[] w) => VS.Accept = false;

@@ -476,7 +476,7 @@ public sealed class KeepalivedVirtualServer : KeepalivedBlock
 }
 
 /// <summary>real_server (or sorry_server): a server behind a virtual server, with its checkers.</summary>
-public sealed class KeepalivedRealServer : KeepalivedBlock
+public sealed partial class KeepalivedRealServer : KeepalivedBlock
 {
     public IPAddress Address { get; set; } = IPAddress.Any;
     public ushort Port { get; set; }
