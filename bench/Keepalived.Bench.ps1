@@ -72,7 +72,7 @@ try {
         $null = Get-ChildItem -LiteralPath $corpus -File | Test-KeepalivedConfig
         $sw.Stop(); $sw.Elapsed.TotalMilliseconds
     }
-    $theirs = foreach ($t in 1..$Trials) { Measure-Bash "for f in '$corpus'/*; do keepalived -t -n -l -f `"`$f`"; done" }
+    $theirs = foreach ($t in 1..$Trials) { Measure-Bash "for f in '$corpus'/*.conf; do keepalived -t -n -l -f `"`$f`"; done" }
     $all = [pscustomobject]@{
         Measure = "corpus of $($files.Count) files ($([math]::Round(((Get-ChildItem $corpus -File | Measure-Object Length -Sum).Sum) / 1KB)) KB)"
         OursMs = [math]::Round((Get-Median $ours), 1); KeepalivedMs = [math]::Round((Get-Median $theirs), 1)

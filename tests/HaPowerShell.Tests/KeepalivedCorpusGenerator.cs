@@ -429,9 +429,30 @@ public static class KeepalivedCorpusGenerator
         return false;
     }
 
+    /// <summary>The top-level blocks of a configuration, each with the comment and blank lines before it.</summary>
+    private static List<string> SplitTopLevel(string text)
+    {
+        var parts = new List<string>();
+        var current = new StringBuilder();
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length > 0 && line[0] != ' ' && line[0] != '}' && line[0] != '#' && current.ToString().Trim().Length > 0
+                && current.ToString().TrimEnd().EndsWith("}", StringComparison.Ordinal))
+            {
+                parts.Add(current.ToString());
+                current.Clear();
+            }
+            current.Append(line).Append('\n');
+        }
+        if (current.ToString().Trim().Length > 0) parts.Add(current.ToString());
+        return parts;
+    }
+
     /// <summary>
     /// Writes <paramref name="valid"/> valid configurations and, for each, one mutant per mistake kind into
-    /// <paramref name="directory"/>; returns the files written (valid-NNN.conf, NNN-kind.conf).
+    /// <paramref name="directory"/>, and for every fifth one the same split into include files (NNN-includes.conf, and
+    /// NNN-includes-typo.conf with a typo in its last part; the parts are under include/, not listed); returns the files
+    /// to check (valid-NNN.conf, NNN-kind.conf, NNN-includes*.conf).
     /// </summary>
     public static List<string> WriteCorpus(string directory, int valid, int seed)
     {
@@ -443,6 +464,28 @@ public static class KeepalivedCorpusGenerator
             string path = Path.Combine(directory, $"valid-{i:D3}.conf");
             File.WriteAllText(path, text);
             files.Add(path);
+            if (i % 5 == 0)
+            {
+                // The same configuration split at its top-level blocks into include files (include with a glob, relative
+                // to the including file), and a mutant of it whose mistake sits in an included file.
+                var parts = SplitTopLevel(text);
+                string sub = Path.Combine(directory, "include", $"{i:D3}");
+                Directory.CreateDirectory(sub);
+                for (int k = 0; k < parts.Count; k++) File.WriteAllText(Path.Combine(sub, $"{k:D2}.conf"), parts[k]);
+                path = Path.Combine(directory, $"{i:D3}-includes.conf");
+                File.WriteAllText(path, $"# generated configuration {seed + i}, in parts\ninclude include/{i:D3}/*.conf\n");
+                files.Add(path);
+                string? broken = Mutate(parts[^1], "keyword-typo", seed + i);
+                if (broken is not null)
+                {
+                    string bsub = Path.Combine(directory, "include", $"{i:D3}-typo");
+                    Directory.CreateDirectory(bsub);
+                    for (int k = 0; k < parts.Count; k++) File.WriteAllText(Path.Combine(bsub, $"{k:D2}.conf"), k == parts.Count - 1 ? broken : parts[k]);
+                    path = Path.Combine(directory, $"{i:D3}-includes-typo.conf");
+                    File.WriteAllText(path, $"include include/{i:D3}-typo/*.conf\n");
+                    files.Add(path);
+                }
+            }
             for (int m = 0; m < Mutations.Length; m++)
             {
                 string? mutant = Mutate(text, Mutations[m], (seed + i) * 100 + m);

@@ -332,7 +332,7 @@ internal sealed partial class KeepalivedParseContext
                         Keyword = str, Values = words.Length > 1 ? words[1..] : Array.Empty<string>(), Text = line.Text,
                         File = _session.FileName(line.Location), Line = line.Location.Line,
                     });
-                Guard(str, () => kw.Handler?.Invoke(this, words));
+                if (kw.Handler is { } handler) Guard(str, static (c, a) => a.Handler(c, a.Words), (Handler: handler, Words: words));
             }
             if (hasSub)
             {
@@ -381,9 +381,12 @@ internal sealed partial class KeepalivedParseContext
     /// </summary>
     internal string? WritingIntoNothing;
 
-    private void Guard(string keyword, Action handler)
+    private void Guard(string keyword, Action handler) => Guard(keyword, static (_, h) => ((Action)h!)(), handler);
+
+    /// <summary>Runs a keyword handler (no closure per line: this runs for every line of every pass).</summary>
+    private void Guard<T>(string keyword, Action<KeepalivedParseContext, T> handler, T argument)
     {
-        try { handler(); }
+        try { handler(this, argument); }
         catch (NullReferenceException) when (WritingIntoNothing is { } what)
         {
             Crash($"{what}: keepalived writes '{keyword}' into memory that is not one");

@@ -345,6 +345,13 @@ internal sealed class KeepalivedReader
     private string Decomment(string str)
     {
         int lead = StrSpn(str, 0, " \t");
+        // Most lines have no comment, quote or backslash: only the blanks around them go (no builder, at most one copy).
+        if (str.AsSpan(lead).IndexOfAny(CommentChars) < 0)
+        {
+            int end = str.Length;
+            while (end > lead && IsBlank(str[end - 1])) end--;
+            return lead == 0 && end == str.Length ? str : str.Substring(lead, end - lead);
+        }
         var sb = new StringBuilder(str, lead, str.Length - lead, str.Length);
         bool quote = false, cont = false;
         int skip = -1;
@@ -956,10 +963,29 @@ internal sealed class KeepalivedReader
         return new KeepalivedLine { Text = buf, Words = SplitWords(buf), Location = Current };
     }
 
+    private static readonly System.Buffers.SearchValues<char> CommentChars = System.Buffers.SearchValues.Create("!#\"\\");
+    private const string WhiteSpaceOrQuote = WhiteSpace + "\"";
+
+    private readonly List<string> _words = new(16);
+
+    // Words repeat from line to line (keywords, small numbers, names): one string per distinct short word.
+    private readonly string?[] _wordPool = new string?[4096];
+
+    private string Word(string s, int start, int length)
+    {
+        if (length > 24) return s.Substring(start, length);
+        var span = s.AsSpan(start, length);
+        int slot = (string.GetHashCode(span) & 0x7fffffff) % _wordPool.Length;
+        var pooled = _wordPool[slot];
+        if (pooled is not null && span.SequenceEqual(pooled)) return pooled;
+        return _wordPool[slot] = span.ToString();
+    }
+
     /// <summary>alloc_strvec(): words separated by white space; a double-quoted string is one word without its quotes.</summary>
     internal string[] SplitWords(string s)
     {
-        List<string>? words = null;
+        var words = _words;
+        words.Clear();
         int cp = 0;
         while (true)
         {
@@ -976,16 +1002,16 @@ internal sealed class KeepalivedReader
                     Report(KeepalivedErrorLevel.UnmatchedQuote, KeepalivedFindingCategory.Syntax, $"Unmatched quote: '{s}'");
                     break;
                 }
-                w = s.Substring(start, close - start);
+                w = Word(s, start, close - start);
                 cp = close + 1;
             }
             else
             {
-                cp += StrCSpn(s, start, WhiteSpace + "\"");
-                w = s.Substring(start, cp - start);
+                cp += StrCSpn(s, start, WhiteSpaceOrQuote);
+                w = Word(s, start, cp - start);
             }
-            (words ??= new List<string>(4)).Add(w);
+            words.Add(w);
         }
-        return words?.ToArray() ?? Array.Empty<string>();
+        return words.Count == 0 ? Array.Empty<string>() : words.ToArray();
     }
 }
