@@ -82,7 +82,11 @@ function Get-KeepalivedVerdict([string]$Path) {
     $lines = [Collections.Generic.HashSet[string]]::new()
     foreach ($l in $out) {
         # The parent process's read names no file ("(Line 4) ..."): the main file, or an include keepalived does not name.
-        if ($l -match '^\((?:(?<file>.+): )?Line (?<line>\d+)\)') { [void]$lines.Add("$(if ($Matches.file) { $Matches.file } else { $Path }):$($Matches.line)") }
+        # An included file is named as its include pattern made it (relative to the including file's directory).
+        if ($l -match '^\((?:(?<file>.+): )?Line (?<line>\d+)\)') {
+            $file = if (-not $Matches.file) { $Path } elseif ([IO.Path]::IsPathRooted($Matches.file)) { $Matches.file } else { [IO.Path]::GetFullPath((Join-Path (Split-Path $Path) $Matches.file)) }
+            [void]$lines.Add("${file}:$($Matches.line)")
+        }
     }
     [pscustomobject]@{ Accepted = ($code -eq 0); ExitCode = $code; Lines = $lines; Output = $out }
 }
