@@ -109,8 +109,10 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     [StrictNumber(typeof(double))]
     public double GarpInterval { get; set; }
 
+    /// <summary>The sync group; null (an instance in none, as ConvertFrom-KeepalivedConfig's objects bind it) is none; an empty name is refused at binding.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
+    [NotEmptyWhenGiven]
     public string? SyncGroup { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
