@@ -2,6 +2,8 @@
 BeforeDiscovery {
     Import-Module $env:HAPS_MODULE_PATH -Force
     $script:cmdlets = @(Get-Command -Module HaPowerShell -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
+    $script:changers = @(Get-Command -Module HaPowerShell -CommandType Cmdlet | Where-Object { $_.Parameters.ContainsKey('WhatIf') } |
+        ForEach-Object { @{ Name = $_.Name } })
 }
 
 BeforeAll {
@@ -14,6 +16,18 @@ Describe 'HaPowerShell module' {
         $m | Should -Not -BeNullOrEmpty
         $manifest = Import-PowerShellDataFile (Join-Path $env:HAPS_MODULE_PATH 'HaPowerShell.psd1')
         @($m.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'has project, licence and release metadata, and ships its licence' {
+        $manifest = Import-PowerShellDataFile (Join-Path $env:HAPS_MODULE_PATH 'HaPowerShell.psd1')
+        $psData = $manifest.PrivateData.PSData
+        foreach ($key in 'ProjectUri', 'LicenseUri') {
+            [uri]::IsWellFormedUriString($psData[$key], 'Absolute') | Should -BeTrue -Because "$key must be an absolute URI"
+            ([uri]$psData[$key]).Scheme | Should -Be 'https'
+        }
+        $psData.ReleaseNotes | Should -Match ([regex]::Escape($manifest.ModuleVersion))
+        $psData.Tags | Should -Contain 'PSEdition_Core'
+        Join-Path $env:HAPS_MODULE_PATH 'LICENSE' | Should -Exist
     }
 
     It 'uses only approved verbs' {
@@ -35,9 +49,20 @@ Describe 'Help for <Name>' -ForEach $cmdlets {
         ($help.description | Out-String).Trim() | Should -Not -BeNullOrEmpty
     }
 
-    It 'has at least one example with code' {
+    It 'has at least one example, each with code and an explanation' {
         @($help.examples.example).Count | Should -BeGreaterThan 0
-        $help.examples.example[0].code | Should -Not -BeNullOrEmpty
+        foreach ($e in $help.examples.example) {
+            $e.code | Should -Not -BeNullOrEmpty -Because "$($e.title) of $Name needs code"
+            ($e.remarks | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "$($e.title) of $Name needs a sentence saying what it does (docs/cmdlets/$Name.md)"
+        }
+    }
+
+    It 'opens its online page with -Online: the first related link is its absolute page' {
+        $first = @($help.relatedLinks.navigationLink)[0]
+        $first.uri | Should -Match "^https://.+/$([regex]::Escape($Name))\.md$"
+        foreach ($l in @($help.relatedLinks.navigationLink)) {
+            [uri]::IsWellFormedUriString($l.uri, 'Absolute') | Should -BeTrue -Because "link '$($l.linkText)' of $Name"
+        }
     }
 
     It 'documents every parameter' {
@@ -50,5 +75,19 @@ Describe 'Help for <Name>' -ForEach $cmdlets {
 
     It 'declares its output type' {
         $command.OutputType.Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Help for <Name>, which changes the system' -ForEach $changers {
+    BeforeAll { $help = Get-Help $Name -Full }
+
+    It 'shows -WhatIf and -Confirm in its syntax and describes them when it changes the system' {
+        foreach ($set in @($help.syntax.syntaxItem)) {
+            @($set.parameter.name) | Should -Contain 'WhatIf'
+            @($set.parameter.name) | Should -Contain 'Confirm'
+        }
+        (Get-Help $Name -Parameter WhatIf).name | Should -Be 'WhatIf'
+        ((Get-Help $Name -Parameter Confirm).description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        (Get-Help $Name | Out-String) | Should -Match '\[-WhatIf\]'
     }
 }
