@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -11,7 +12,8 @@ namespace HaPowerShell.Native;
 /// worst moment (a backup's takeover: it has never sent an advert) that costs about a millisecond on
 /// the critical path. Preparing such a path when an engine starts moves that cost to start-up.
 /// Each method is prepared once per process; failures are ignored (the method is then compiled at
-/// first use, as without this).
+/// first use, as without this). Where code is not compiled at run time (NativeAOT: everything was compiled
+/// ahead of time) there is nothing to prepare, and <see cref="Prepare"/> does nothing.
 /// </summary>
 public static class CodeWarmUp
 {
@@ -20,10 +22,15 @@ public static class CodeWarmUp
     private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance
         | BindingFlags.Static | BindingFlags.DeclaredOnly;
 
+    /// <summary>Whether this runtime compiles code at run time (a JIT), so that preparing code ahead of its use helps.</summary>
+    public static bool IsUseful => System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled;
+
     /// <summary>Compiles every overload of the named methods declared on <paramref name="type"/> (not generic ones).
-    /// Native (P/Invoke) methods get their marshalling stub instead. Returns how many were prepared now.</summary>
-    public static int Prepare(Type type, params string[] methodNames)
+    /// Native (P/Invoke) methods get their marshalling stub instead. Returns how many were prepared now (0 without a JIT).</summary>
+    public static int Prepare([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] Type type,
+        params string[] methodNames)
     {
+        if (!IsUseful) return 0;
         int n = 0;
         foreach (var m in type.GetMethods(Declared))
         {

@@ -4,31 +4,42 @@ using static Tmds.Linux.LibC;
 
 namespace HaPowerShell.Native;
 
-/// <summary>A read or write of a sysctl (or of a sysctl.d file) failed; carries the errno.</summary>
-public sealed class SysctlException : Exception
+/// <summary>
+/// A read or write of a sysctl (or of a sysctl.d file) failed; carries the errno. Error ids: <c>PermissionDenied</c>
+/// (EPERM, EACCES, EROFS: root and a writable /proc/sys are needed), <c>SysctlNotFound</c> (ENOENT), <c>SysctlFailed</c>
+/// for anything else (other errnos, unreadable content).
+/// </summary>
+public sealed class SysctlException : SystemCallException
 {
+    private const string PrivilegeHint = "Changing sysctls and /etc/sysctl.d needs root (a writable /proc/sys).";
+
     public SysctlException(string operation, string path, int errno)
-        : base($"{operation} ({path}): {Native.Errno.Describe(errno)}")
+        : base(operation, errno, $"{operation} ({path}): {Native.Errno.Describe(errno)}", PrivilegeHint, null,
+            errno switch
+            {
+                Native.Errno.EROFS => PermissionDeniedId,
+                Native.Errno.ENOENT => "SysctlNotFound",
+                _ when IsPrivilegeErrno(errno) => null,
+                _ => "SysctlFailed",
+            },
+            errno switch
+            {
+                Native.Errno.EROFS => HaErrorCategory.PermissionDenied,
+                Native.Errno.ENOENT => HaErrorCategory.ObjectNotFound,
+                _ when IsPrivilegeErrno(errno) => null,
+                _ => HaErrorCategory.WriteError,
+            })
     {
-        Operation = operation;
         Path = path;
-        Errno = errno;
     }
 
     public SysctlException(string operation, string path, string problem)
-        : base($"{operation} ({path}): {problem}")
+        : base("SysctlFailed", HaErrorCategory.WriteError, operation, $"{operation} ({path}): {problem}")
     {
-        Operation = operation;
         Path = path;
     }
 
-    public string Operation { get; }
     public string Path { get; }
-
-    /// <summary>Positive errno, or 0 when the file's content was the problem.</summary>
-    public int Errno { get; }
-
-    public string ErrnoName => Native.Errno.Name(Errno);
 }
 
 /// <summary>
@@ -71,7 +82,7 @@ public sealed unsafe class SysctlStore
         }
         catch (DirectoryNotFoundException)
         {
-            throw new SysctlException("list IPv4 interface settings", Ipv4ConfDirectory, ENOENT);
+            throw new SysctlException("list IPv4 interface settings", Ipv4ConfDirectory, Errno.ENOENT);
         }
     }
 
@@ -108,7 +119,7 @@ public sealed unsafe class SysctlStore
     public string? ReadFileOrNull(string path)
     {
         try { return ReadText(path, "read file"); }
-        catch (SysctlException e) when (e.Errno == ENOENT) { return null; }
+        catch (SysctlException e) when (e.Errno == Errno.ENOENT) { return null; }
     }
 
     /// <summary>
@@ -119,7 +130,7 @@ public sealed unsafe class SysctlStore
     {
         string full = System.IO.Path.GetFullPath(path);
         string dir = System.IO.Path.GetDirectoryName(full) ?? "/";
-        if (!Directory.Exists(dir)) throw new SysctlException("write sysctl.d file", full, ENOENT);
+        if (!Directory.Exists(dir)) throw new SysctlException("write sysctl.d file", full, Errno.ENOENT);
         string temp = System.IO.Path.Combine(dir, "." + System.IO.Path.GetFileName(full) + ".haps-" + Guid.NewGuid().ToString("N")[..8]);
         int fd = OpenPath(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x1A4 /* 0644 */, "write sysctl.d file");
         bool renamed = false;
@@ -162,7 +173,7 @@ public sealed unsafe class SysctlStore
                     if (n < 0)
                     {
                         int e = errno;
-                        if (e == EINTR) continue;
+                        if (e == Errno.EINTR) continue;
                         throw new SysctlException(operation, path, e);
                     }
                     if (n == 0) break;
@@ -184,7 +195,7 @@ public sealed unsafe class SysctlStore
             fixed (byte* pp = p) fd = open(pp, flags, (mode_t)(uint)mode);
             if (fd >= 0) return fd;
             int e = errno;
-            if (e == EINTR) continue;
+            if (e == Errno.EINTR) continue;
             throw new SysctlException(operation, path, e);
         }
     }
@@ -200,7 +211,7 @@ public sealed unsafe class SysctlStore
                 if (n < 0)
                 {
                     int e = errno;
-                    if (e == EINTR) continue;
+                    if (e == Errno.EINTR) continue;
                     throw new SysctlException(operation, path, e);
                 }
                 done += (int)n;

@@ -332,6 +332,18 @@ public class ArpEngineTests
         Assert.Null(Classify(ArpCodec.BuildRequest(Peer, Ip("192.0.2.12"), target)));          // someone asking for it
         Assert.Null(Classify(ArpCodec.BuildProbe(Peer, Ip("192.0.2.31"))));                     // probe for another address
         Assert.Null(Classify(ArpCodec.BuildGratuitousRequest(Our, target)));
+        // No host has a broadcast, multicast or all-zero MAC: such a "claim" is forged or broken.
+        foreach (var bad in new[] { "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "33:33:00:00:00:01", "00:00:00:00:00:00" })
+        {
+            var mac = PhysicalAddress.Parse(bad);
+            Assert.Null(Classify(ReplyFrom(mac, "192.0.2.30", "0.0.0.0")));
+            Assert.Null(Classify(ArpCodec.BuildGratuitousRequest(mac, target)));
+            Assert.Null(Classify(ArpCodec.BuildProbe(mac, target)));
+            ArpCodec.TryParse(ReplyFrom(mac, "192.0.2.30", "192.0.2.1", Our), out var reply, out _);
+            Assert.False(ArpEngine.IsReplyTo(reply!, target, Ip("192.0.2.1"), Our));
+        }
+        ArpCodec.TryParse(ReplyFrom(Peer, "192.0.2.30", "192.0.2.1", Our), out var good, out _);
+        Assert.True(ArpEngine.IsReplyTo(good!, target, Ip("192.0.2.1"), Our));
     }
 
     [Fact]
@@ -344,5 +356,11 @@ public class ArpEngineTests
         Assert.Null(Classify(NdpCodec.BuildSolicitation(Peer, Ip("2001:db8::12"), target)));   // resolution, not a claim
         Assert.Null(Classify(NdpCodec.BuildUnsolicitedAdvertisement(Our, target)));
         Assert.Null(Classify(NdpCodec.BuildUnsolicitedAdvertisement(Peer, Ip("2001:db8::31"))));
+        foreach (var bad in new[] { "ff:ff:ff:ff:ff:ff", "33:33:00:00:00:01", "00:00:00:00:00:00" })
+        {
+            Assert.Null(Classify(NdpCodec.BuildUnsolicitedAdvertisement(PhysicalAddress.Parse(bad), target)));
+            NdpCodec.TryParse(NdpCodec.BuildUnsolicitedAdvertisement(PhysicalAddress.Parse(bad), target), out var na, out _);
+            Assert.False(ArpEngine.IsAdvertisementFor(na!, target, Our));
+        }
     }
 }

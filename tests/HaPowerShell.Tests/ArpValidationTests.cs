@@ -45,6 +45,19 @@ public class ArpValidationTests
         Assert.DoesNotContain("(Parameter", e.Message);
     }
 
+    [Theory]
+    [InlineData("192.0.2", "write all four numbers")]
+    [InlineData("1", "write all four numbers")]
+    [InlineData("192.0.2.030", "write all four numbers")]
+    [InlineData("0x7f.1.1.1", "is not an IPv4 or IPv6 address")]
+    public void ParseAddress_ExplainsShorthandWithoutLead_WhenNoParameterName(string text, string says)
+    {
+        var e = Assert.Throws<ArpArgumentException>(() => ArpValidation.ParseAddress(text, parameterName: ""));
+        Assert.Equal("InvalidIPAddress", e.ErrorId);
+        Assert.Contains(says, e.Message);
+        Assert.StartsWith("'", e.Message); // no "-Name: " lead: PowerShell's binding error names the parameter
+    }
+
     [Fact]
     public void ParseAddress_WithoutPrefixWhenAsked()
     {

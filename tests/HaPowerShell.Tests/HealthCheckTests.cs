@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using HaPowerShell.Core.Health;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting.Health;
 using HaPowerShell.Native.Processes;
 using Xunit;
 

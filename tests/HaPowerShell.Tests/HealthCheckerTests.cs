@@ -1,6 +1,7 @@
 using System.Net;
 using HaPowerShell.Core.Health;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting.Health;
 using Xunit;
 
 namespace HaPowerShell.Tests;

@@ -377,8 +377,14 @@ public class IpvsRulesParseTests
     [Fact]
     public void VeryLongLine_IsHandled()
     {
-        string line = "-A -t 192.0.2.1:80 " + string.Concat(Enumerable.Repeat("-s rr ", 10000));
+        // Up to ipvsadm's 4096 characters a line is read and checked as usual ...
+        string line = "-A -t 192.0.2.1:80 " + string.Concat(Enumerable.Repeat("-s rr ", 600));
+        Assert.True(line.Length <= IpvsRules.MaxLineLength);
         Assert.Contains("more than one 'scheduler'", Fails(line).Message);
-        Assert.Contains("illegal virtual server", Fails("-A -t " + new string('9', 100000) + "x").Message);
+        Assert.Contains("illegal virtual server", Fails("-A -t " + new string('9', 4000) + "x").Message);
+        // ... a longer one is refused before it is split into words.
+        Assert.Contains("longer than 4096 characters", Fails("-A -t 192.0.2.1:80 " + string.Concat(Enumerable.Repeat("-s rr ", 10000))).Message);
+        Assert.Contains("longer than 4096 characters", Fails("\n-A -t " + new string('9', 100000) + "x").Message);
+        Assert.StartsWith("line 2:", Fails("\n-A -t " + new string('9', 100000) + "x").Message);
     }
 }

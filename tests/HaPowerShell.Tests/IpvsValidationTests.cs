@@ -21,7 +21,7 @@ public class IpvsValidationTests
         Assert.Equal(errorId, e.ErrorId);
         Assert.Same(s, e.Target);
         Assert.Equal("service", e.ParamName);
-        Assert.IsAssignableFrom<ArgumentException>(e);
+        Assert.Equal(HaPowerShell.Native.HaErrorCategory.InvalidArgument, e.Category); // an argument error: the one error base carries the kind
         return e;
     }
 

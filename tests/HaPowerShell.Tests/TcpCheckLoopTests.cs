@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Core.Health;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting.Health;
 using Xunit;
 
 namespace HaPowerShell.Tests;

@@ -1,4 +1,4 @@
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Native.Processes;
 using Xunit;
 
@@ -104,7 +104,7 @@ public class ThreadSchedulingTests
         {
             Assert.NotNull(e);
             Assert.Equal("VrrpEngineSchedulingInvalid", e!.ErrorId);
-            Assert.Equal(badParameter, e.Parameter);
+            Assert.Equal(badParameter, e.Field.ToString());
         }
     }
 }

@@ -80,7 +80,7 @@ public class VrrpConfigTests
         var errors = (Good with { InterfaceName = "eth9" }).Validate(new Interfaces());
         var e = Assert.Single(errors);
         Assert.Equal("VrrpInterfaceNotFound", e.ErrorId);
-        Assert.Equal("InterfaceName", e.Parameter);
+        Assert.Equal(VrrpField.InterfaceName, e.Field);
         Assert.Contains("lo, eth0, eth1", e.Message);
         Assert.Equal(new[] { "VrrpInterfaceNotFound" }, Ids(Good with { TrackInterfaces = new[] { new VrrpTrackInterface("eth7") } }));
         Assert.Equal(new[] { "VrrpInterfaceRequired" }, Ids(Good with { InterfaceName = "" }));
@@ -119,6 +119,10 @@ public class VrrpConfigTests
         Assert.False(VrrpVirtualAddress.TryParse("192.0.2.1/33", out _));
         Assert.False(VrrpVirtualAddress.TryParse("nonsense", out _));
         Assert.False(VrrpVirtualAddress.TryParse("192.0.2.1/-1", out _));
+        // The module's strict parser: inet_aton shorthand is not an address ('1' is not 0.0.0.1).
+        Assert.False(VrrpVirtualAddress.TryParse("1", out _));
+        Assert.False(VrrpVirtualAddress.TryParse("192.0.2/24", out _));
+        Assert.False(VrrpVirtualAddress.TryParse("fe80::1%eth0", out _));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting.Vrrp;
 using HaPowerShell.Native;
 using HaPowerShell.Native.Packet;
 using HaPowerShell.Native.Rtnl;

@@ -460,6 +460,87 @@ public class VrrpStateMachineTests
         Assert.Equal(1, i.Counters.PriorityZeroReceived);
     }
 
+    /// <summary>Router A alone on the link, Master of one VRRPv2 instance (1 s) at 5 s.</summary>
+    private static (VrrpLan Lan, VrrpRouter A, VrrpInstance I) MasterOnItsOwn()
+    {
+        var lan = new VrrpLan();
+        var a = lan.AddRouter("A", "192.0.2.1");
+        var i = a.Add(Vrrp.V2(100));
+        a.Engine.Start();
+        lan.RunUntil(5 * S);
+        return (lan, a, i);
+    }
+
+    [Fact]
+    public void Master_answers_a_priority_zero_flood_once_per_interval_per_sender()
+    {
+        var (lan, a, i) = MasterOnItsOwn();
+        Assert.Equal(VrrpState.Master, i.State);
+        int before = a.Actions.Sent.Count;
+        long start = lan.Now;
+        // 10,000 forged priority-0 adverts from one sender over 10 s (one per millisecond), the timers running.
+        for (int k = 0; k < 10_000; k++)
+        {
+            lan.RunUntil(start + k * 1000L);
+            a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.9", 0));
+        }
+        lan.RunUntil(start + 10 * S);
+        int sent = a.Actions.Sent.Count - before;
+        // The RFC's immediate answer, then the adverts at their interval (which answer the sender too): 11 in 10 s.
+        Assert.InRange(sent, 10, 11);
+        Assert.Equal(10_000, i.Counters.PriorityZeroReceived);
+        Assert.Equal(1, i.Counters.PriorityZeroAnswered);
+        Assert.Equal(10_000 - 1, i.Counters.PriorityZeroIgnored);
+        // Never two adverts closer than the interval.
+        var times = a.Actions.Sent.Skip(before).Select(s => s.At).ToList();
+        Assert.All(times.Zip(times.Skip(1)), p => Assert.True(p.Second - p.First >= S, $"{p.First} -> {p.Second}"));
+        Assert.Equal(VrrpState.Master, i.State);
+    }
+
+    [Fact]
+    public void Master_rate_limits_a_queue_of_priority_zero_adverts_that_arrived_before_its_last_send()
+    {
+        // A host under a flood reads adverts late: their arrival times are earlier than the engine's clock, and
+        // earlier than the advert it sent last. Each must not look unanswered.
+        var (lan, a, i) = MasterOnItsOwn();
+        int before = a.Actions.Sent.Count;
+        long start = lan.Now;
+        for (int k = 0; k < 5_000; k++)
+        {
+            lan.RunUntil(start + k * 1000L);
+            var p = Vrrp.AdvertFrom(i.Config, "192.0.2.9", 0) with { ArrivedAtMicroseconds = lan.Now - 3_000 };
+            a.Engine.Receive("eth0", p);
+        }
+        Assert.InRange(a.Actions.Sent.Count - before, 5, 6);
+        Assert.Equal(1, i.Counters.PriorityZeroAnswered);
+    }
+
+    [Fact]
+    public void Master_answers_each_sender_at_once_but_no_more_than_eight_new_senders_per_interval()
+    {
+        var (lan, a, i) = MasterOnItsOwn();
+        int before = a.Actions.Sent.Count;
+        // Two real routers stepping down at the same moment: both answered at once.
+        a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.8", 0));
+        a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.9", 0));
+        Assert.Equal(before + 2, a.Actions.Sent.Count);
+        // Forged from ever-new addresses within one interval: at most 8 senders are answered.
+        for (int k = 10; k < 250; k++) a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, $"192.0.2.{k}", 0));
+        Assert.Equal(before + 8, a.Actions.Sent.Count);
+        Assert.Equal(8, i.Counters.PriorityZeroAnswered);
+        Assert.Equal(240 - 6, i.Counters.PriorityZeroIgnored);
+        // Half an interval later a known sender is not answered again (it had an answer then) ...
+        lan.RunUntil(lan.Now + S / 2);
+        int half = a.Actions.Sent.Count;
+        a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.8", 0));
+        Assert.Equal(half, a.Actions.Sent.Count);
+        // ... and once the forged senders have not been heard for an interval, a new one is answered at once.
+        lan.RunUntil(lan.Now + S);
+        int later = a.Actions.Sent.Count;
+        a.Engine.Receive("eth0", Vrrp.AdvertFrom(i.Config, "192.0.2.251", 0));
+        Assert.Equal(later + 1, a.Actions.Sent.Count);
+    }
+
     [Fact]
     public void Master_discards_lower_priority_advert()
     {
@@ -880,7 +961,7 @@ public class VrrpTakeoverRehearsalTests
         var due = inst.MasterDownTimerDue;
         int sent = router.Actions.Sent.Count, changes = router.Actions.Changes.Count, log = router.Actions.Log.Count;
 
-        Assert.True(HaPowerShell.Core.Vrrp.Hosting.VrrpHost.RehearseTakeover(inst));
+        Assert.True(HaPowerShell.Hosting.Vrrp.VrrpHost.RehearseTakeover(inst));
 
         Assert.Equal(state, inst.State);
         Assert.Equal(due, inst.MasterDownTimerDue);
@@ -926,12 +1007,12 @@ public class VrrpArrivalTimeTests
     [InlineData(1_000_000_300_000L, 1_000_000_000_000L, 50_000_000L, 49_999_700L)]   // arrived 300 us ago
     [InlineData(1_000_000_000_000L, 1_000_000_000_000L, 50_000_000L, 50_000_000L)]   // just now
     public void Kernel_receive_time_becomes_engine_time(long nowNs, long arrivalNs, long engineNow, long expected)
-        => Assert.Equal(expected, HaPowerShell.Core.Vrrp.Hosting.VrrpHost.ToEngineTime(arrivalNs, nowNs, engineNow));
+        => Assert.Equal(expected, HaPowerShell.Hosting.Vrrp.VrrpHost.ToEngineTime(arrivalNs, nowNs, engineNow));
 
     [Theory]
     [InlineData(0L, 1_000_000_000_000L)]                 // no timestamp from the kernel
     [InlineData(1_000_000_500_000L, 1_000_000_000_000L)] // in the future: the wall clock was stepped back
     [InlineData(1_000_000_000_000L, 1_002_000_000_000L)] // two seconds old: stepped forward
     public void Unbelievable_receive_times_are_dropped(long arrivalNs, long nowNs)
-        => Assert.Null(HaPowerShell.Core.Vrrp.Hosting.VrrpHost.ToEngineTime(arrivalNs, nowNs, 50_000_000));
+        => Assert.Null(HaPowerShell.Hosting.Vrrp.VrrpHost.ToEngineTime(arrivalNs, nowNs, 50_000_000));
 }

@@ -48,7 +48,8 @@ Describe 'ARP cmdlets refuse bad input before sending anything' {
         @{ Address = '0.0.0.0'; Id = 'InvalidIPAddress' }
         @{ Address = '127.0.0.1'; Id = 'InvalidIPAddress' }
         @{ Address = 'ff02::1'; Id = 'InvalidIPAddress' }
-        @{ Address = '192.0.2.30/40'; Id = 'InvalidPrefixLength' }
+        @{ Address = '192.0.2.30/40'; Id = 'InvalidIPAddress' }   # one address is announced: no /prefix at all
+        @{ Address = '192.0.2.30/24'; Id = 'InvalidIPAddress' }
     ) {
         $r = Get-ErrorOf { Send-GratuitousArp nosuch0 $Address }
         $r.Errors[0].FullyQualifiedErrorId | Should -Be "$Id,HaPowerShell.Commands.Arp.SendGratuitousArpCommand"

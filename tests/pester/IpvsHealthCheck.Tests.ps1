@@ -85,6 +85,24 @@ Describe 'Start-IpvsHealthCheck -MonitorOnly on loopback' {
         } finally { $a.Stop() }
     }
 
+    It 'reports a notify script that fails, or outlives -NotifyTimeout, as a HaPowerShell.Log event; the checker goes on' {
+        $a = New-Listener
+        Get-Event -SourceIdentifier HaPowerShell.Log -ErrorAction SilentlyContinue | Remove-Event
+        try {
+            New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Alpha -Name log-fail -DelayLoop 0.2 -NotifyUp 'exit 3' | Out-Null
+            New-LoopbackServer $a.LocalEndpoint.Port | Start-IpvsHealthCheck -MonitorOnly -Alpha -Name log-hang -DelayLoop 0.2 -NotifyUp 'sleep 30' -NotifyTimeout 0.5 | Out-Null
+            $entries = { @(Get-Event -SourceIdentifier HaPowerShell.Log -ErrorAction SilentlyContinue | ForEach-Object { $_.SourceArgs[0] }) }
+            Wait-Until { @(& $entries | Where-Object Subject -eq 'log-hang').Count -ge 1 } | Out-Null
+            $fail = @(& $entries | Where-Object Subject -eq 'log-fail')[0]
+            $fail.Source | Should -Be 'HealthCheck'
+            $fail.Level | Should -Be 'Warning'
+            $fail.Message | Should -Match "notify script 'exit 3' failed \(exit status 3\)"
+            @(& $entries | Where-Object Subject -eq 'log-hang')[0].Message | Should -Match 'ran longer than 0\.5 s'
+            (Get-IpvsHealthCheck log-fail).Status | Should -Be 'Running'
+            (Get-IpvsHealthCheck log-fail).Up | Should -Be 1
+        } finally { $a.Stop() }
+    }
+
     It 'with -Alpha starts DOWN and comes UP on the first good check' {
         $a = New-Listener
         try {

@@ -91,3 +91,39 @@ Describe 'Help for <Name>, which changes the system' -ForEach $changers {
         (Get-Help $Name | Out-String) | Should -Match '\[-WhatIf\]'
     }
 }
+
+# The module owns the process, not its engines: removing it stops what it runs and says so; a re-import
+# starts from nothing. (The VRRP side, with keepalived as the peer, is in VrrpInterop.Tests.ps1.)
+Describe 'Remove-Module' {
+    BeforeAll {
+        function Invoke-ChildPwsh([string]$Script) {
+            $exe = [Environment]::ProcessPath
+            $prefix = @(if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { "$PSHOME/pwsh.dll" })
+            $text = & $exe @prefix -NoProfile -NonInteractive -Command $Script 2>&1 | Out-String
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = $text }
+        }
+    }
+
+    It 'stops a running health check, warns that it did, and a re-import shows none' {
+        $r = Invoke-ChildPwsh @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:HAPS_MODULE_PATH'
+`$l = [Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); `$l.Start()
+`$rs = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = `$l.LocalEndpoint.Port; Weight = 1 }
+`$null = `$rs | Start-IpvsHealthCheck -MonitorOnly -Name lifecycle-test -DelayLoop 0.2
+"BEFORE `$((Get-IpvsHealthCheck lifecycle-test).Status)"
+Remove-Module HaPowerShell
+Import-Module '$env:HAPS_MODULE_PATH'
+"AFTER `$(@(Get-IpvsHealthCheck).Count)"
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        $r.Text | Should -Match 'BEFORE Running'
+        $r.Text | Should -Match 'WARNING: HaPowerShell stopped health check lifecycle-test\.'
+        $r.Text | Should -Match 'AFTER 0'
+    }
+
+    It 'says nothing when nothing runs' {
+        $r = Invoke-ChildPwsh "Import-Module '$env:HAPS_MODULE_PATH'; Get-VrrpInstance; Remove-Module HaPowerShell; 'DONE'"
+        $r.Text.Trim() | Should -Be 'DONE'
+    }
+}

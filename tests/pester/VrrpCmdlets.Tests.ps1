@@ -79,6 +79,27 @@ Describe 'Start-VrrpInstance argument checks' {
         @(Get-VrrpInstance).Count | Should -Be 0
     }
 
+    It 'takes keepalived''s text forms and renders Core''s field keys as parameter names' {
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress '192.0.2.10/24 label eth1:1', '192.0.2.11/24 peer 192.0.2.1' `
+            -TrackInterface 'lo weight 999', 'lo reverse' -PreemptDelay 2000 -ErrorVariable err -ErrorAction SilentlyContinue
+        $ids = @($err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] })
+        $ids | Should -Contain 'VrrpVirtualAddressOptionNotSupported'
+        $ids | Should -Contain 'VrrpTrackWeightOutOfRange'
+        $ids | Should -Contain 'VrrpTrackReverseNotSupported'
+        $ids | Should -Contain 'VrrpPreemptDelayOutOfRange'
+        ($err | Where-Object { $_.FullyQualifiedErrorId -like 'VrrpVirtualAddressOptionNotSupported,*' }).CategoryInfo.Category | Should -Be 'NotImplemented'
+        ($err | Where-Object { $_.FullyQualifiedErrorId -like 'VrrpTrackWeightOutOfRange,*' }).Exception.Message | Should -Match '-TrackInterface'
+        ($err | Where-Object { $_.FullyQualifiedErrorId -like 'VrrpPreemptDelayOutOfRange,*' }).Exception.Message | Should -Match '^-PreemptDelay 2000 is outside 0-1000 seconds'
+        ($err | Where-Object { $_.FullyQualifiedErrorId -like 'VrrpPreemptDelayOutOfRange,*' }).Exception.ParamName | Should -Be 'PreemptDelay'
+        # parsed forms that only the instance can judge: the label must belong to the address's device
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress '192.0.2.10/24 label eth1:1' -ErrorVariable err -ErrorAction SilentlyContinue
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VrrpVirtualAddressLabelInvalid'
+        $err[0].Exception.ParamName | Should -Be 'VirtualIPAddress'
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
     It 'starts nothing with -WhatIf' {
         $r = Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -WhatIf
         $r | Should -BeNullOrEmpty

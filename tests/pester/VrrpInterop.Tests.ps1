@@ -319,6 +319,136 @@ Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 
     }
 }
 
+# The module owns the process, not its engines: Remove-Module stops what it runs the way Stop-VrrpInstance
+# does (priority 0, VIPs removed), says so in a warning, and a re-import starts from nothing.
+# The VIPs use keepalived's text forms: a label, a broadcast address, and a second address on another
+# interface (dev lo) with a scope; keepalived is given the same list.
+Describe 'Remove-Module with a running Master: keepalived Backup takes over at once' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.105'
+        $script:Vip2 = '203.0.113.105'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 61 -Priority 100 -Vip "$Vip/24`n        $Vip2/32 dev lo"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_61'; InterfaceName = 'eth0'; VirtualRouterId = 61; Priority = 150
+            VirtualIPAddress = @("$Vip/24 brd 192.0.2.127 label eth0:vip", "$Vip2/32 dev lo scope host"); GarpMasterDelay = 0 }
+        $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112'
+        function Get-Addr([string]$HostName, [string]$Device) {
+            (Invoke-LabCommand -Topology $Topo -HostName $HostName -Command ip -ArgumentList '-o', '-4', 'addr', 'show', 'dev', $Device).StdOut
+        }
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        if ($script:Cap) { $null = Stop-LabCapture $script:Cap }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'is Master with keepalived Backup; the VIPs are on lb1 with their label, broadcast address, device and scope' {
+        Wait-Steady $O $K 'Master' 'BACKUP'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        Get-Addr lb1 eth0 | Should -Match "inet $([regex]::Escape($Vip))/24 brd 192\.0\.2\.127 scope global (secondary )?eth0:vip"
+        Get-Addr lb1 lo | Should -Match "inet $([regex]::Escape($Vip2))/32 scope host lo"
+        Read-ProcessText $K | Should -Not -Match '(?i)address list|invalid'
+    }
+
+    It 'Remove-Module sends priority 0 and removes the VIP; keepalived takes over at once; a warning says what stopped' {
+        $before = (Read-ProcessText $O).Length
+        $script:RemovedNs = Get-UnixNanoseconds
+        Invoke-Ours $O 'Remove-Module HaPowerShell; "removed"' | Should -Be 'removed'
+        # priority 0 makes keepalived wait only Skew_Time (about 0.6 s), not Master_Down_Interval (3.6 s)
+        Wait-KeepalivedState $K 'MASTER' 3 | Should -Be 'MASTER' -Because (Read-ProcessText $K)
+        Start-Sleep -Milliseconds 300
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+        Get-Addr lb1 lo | Should -Not -Match ([regex]::Escape($Vip2))
+        $lb1 = $Topo.Hosts.lb1.IPv4Address
+        @(Get-Advert $Cap | Where-Object { $_.Vrid -eq 61 -and $_.Source -eq $lb1 -and $_.Priority -eq 0 -and $_.Ns -ge $RemovedNs }) | Should -Not -BeNullOrEmpty
+        (Read-ProcessText $O).Substring($before) | Should -Match 'WARNING: HaPowerShell stopped VRRP instance VI_61 \(Master\)'
+    }
+
+    It 'a re-import shows no instance, and the client reaches the VIP at lb2' {
+        Invoke-Ours $O 'Import-Module $ModulePath; @(Get-VrrpInstance).Count' | Should -Be '0'
+        Invoke-ClientPing $Topo $Vip | Should -Be 0
+        (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb2.MacAddress
+    }
+}
+
+# keepalived's reload, done by the hosts: Reconfigure applies a whole new set of instances and of checkers and
+# changes only the difference. Here it adds an instance and changes a checker; the running Master is not touched:
+# keepalived (Backup) never sees a priority-0 advert or a silence long enough to take over, the VIP stays on lb1.
+Describe 'Reconfigure with keepalived as the peer: adding an instance and changing a checker moves no VIP' -Tag 'Root' -Skip:(-not $canRun) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'
+        $script:Vip = '192.0.2.171'
+        $script:K = Start-Keepalived $Topo lb2 -Vrid 71 -Priority 100 -Vip "$Vip/24"
+        $script:O = Start-Ours $Topo lb1 @{ Name = 'VI_71'; InterfaceName = 'eth0'; VirtualRouterId = 71; Priority = 150
+            VirtualIPAddress = @("$Vip/24"); GarpMasterDelay = 0 }
+        $script:Cap = Start-LabCapture -Topology $Topo -HostName client -Filter 'ip proto 112 or arp'
+    }
+    AfterAll {
+        Stop-Ours $script:O
+        if ($script:Cap) { $null = Stop-LabCapture $script:Cap }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'is Master with keepalived Backup, and runs a checker' {
+        Wait-Steady $O $K 'Master' 'BACKUP'
+        Invoke-Ours $O (@'
+$script:l = [Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $script:l.Start()
+$rs = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $script:l.LocalEndpoint.Port; Weight = 1 }
+$hc = $rs | Start-IpvsHealthCheck -MonitorOnly -Name rc -DelayLoop 0.5
+"$($hc.Id) $($hc.Status)"
+'@) | Should -Be '1 Running'
+    }
+
+    It 'Reconfigure adds VI_72 and replaces the changed checker; VI_71 stays Master with no transition, no priority 0, its VIP in place' {
+        $before = Invoke-Ours $O '$i = Get-VrrpInstance VI_71; "{0} {1}" -f $i.TransitionCount, $i.BecameMaster'
+        $eventsBefore = ([regex]::Matches((Read-ProcessText $O), '(?m)^EVENT VI_71 ')).Count
+        $keepalivedBefore = (Read-ProcessText $K).Length
+        $script:ReconfNs = Get-UnixNanoseconds
+        $r = Invoke-Ours $O (@'
+$vrrp = [HaPowerShell.ModuleHosts]::Vrrp
+$new = [HaPowerShell.Core.Vrrp.VrrpInstanceConfig]@{ Name = 'VI_72'; InterfaceName = 'eth0'; VirtualRouterId = 72; Priority = 150
+    VirtualAddresses = [HaPowerShell.Core.Vrrp.VrrpVirtualAddress[]]@([HaPowerShell.Core.Vrrp.VrrpVirtualAddress]::Parse('192.0.2.172/24')) }
+$v = $vrrp.Reconfigure([HaPowerShell.Core.Vrrp.VrrpInstanceConfig[]]@(@($vrrp.Instances | ForEach-Object Config) + $new))
+$health = [HaPowerShell.ModuleHosts]::Health
+$old = $health.Checks[0].Definition
+$def = [HaPowerShell.Core.Health.HealthCheckDefinition]@{ Name = 'rc'; RealServers = $old.RealServers
+    Policy = [HaPowerShell.Core.Health.CheckerPolicy]@{ DelayLoopSeconds = 0.3; MonitorOnly = $true } }
+$h = $health.Reconfigure([HaPowerShell.Core.Health.HealthCheckDefinition[]]@($def))
+$vp = ($v.Plan.Items | ForEach-Object { "$($_.Name)=$($_.Change)" }) -join ','
+$hp = ($h.Plan.Items | ForEach-Object { "$($_.Name)=$($_.Change)" }) -join ','
+"$vp $hp failures=$($v.Failures.Count)"
+'@)
+        $r | Should -Be 'VI_71=Unchanged,VI_72=Added rc=Replaced failures=0'
+        # keepalived would need Master_Down_Interval (3.6 s) of silence, or a priority-0 advert, to take over
+        Start-Sleep -Seconds 5
+        Get-KeepalivedState $K | Should -Be 'BACKUP'
+        (Read-ProcessText $K).Substring($keepalivedBefore) | Should -Not -Match 'Entering MASTER'
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb1')
+        Invoke-Ours $O '$i = Get-VrrpInstance VI_71; "{0} {1}" -f $i.TransitionCount, $i.BecameMaster' | Should -Be $before
+        ([regex]::Matches((Read-ProcessText $O), '(?m)^EVENT VI_71 ')).Count | Should -Be $eventsBefore
+        $lb1 = $Topo.Hosts.lb1.IPv4Address
+        $ours = @(Get-Advert $Cap | Where-Object { $_.Vrid -eq 71 -and $_.Source -eq $lb1 })
+        @($ours | Where-Object Priority -eq 0) | Should -BeNullOrEmpty
+        function MaxGap($ads) { (@(for ($i = 1; $i -lt $ads.Count; $i++) { ($ads[$i].Ns - $ads[$i - 1].Ns) / 1e6 }) | Measure-Object -Maximum).Maximum }
+        $earlier = @($ours | Where-Object Ns -lt ($ReconfNs - 2e9))
+        $after = @($ours | Where-Object Ns -ge ($ReconfNs - 2e9))
+        Write-Host ("    VI_71 adverts: around the reconfiguration {0}, largest gap {1:n0} ms; before it the largest gap was {2:n0} ms (interval 1000 ms; load {3})" -f
+            $after.Count, (MaxGap $after), (MaxGap $earlier), ((Get-Content /proc/loadavg) -split ' ')[0])
+        $after.Count | Should -BeGreaterOrEqual 5
+    }
+
+    It 'the new instance runs and the changed checker runs with its new settings under a new Id' {
+        Wait-OurState $O 'Master' 10 'VI_72' | Should -Be 'Master'
+        @(Get-VipHolder $Topo '192.0.2.172') | Should -Be @('lb1')
+        Invoke-Ours $O '$c = Get-IpvsHealthCheck rc; "{0} {1} {2}" -f $c.Id, $c.Policy.DelayLoopSeconds, $c.Status' | Should -Be '2 0.3 Running'
+        # the VIP of VI_71 never left: since the reconfiguration, nobody but lb1 sent a gratuitous ARP for it (ARP sender address = the VIP)
+        $lb1Mac = $Topo.Hosts.lb1.MacAddress
+        $garps = @(Read-LabCapture $Cap | Where-Object { $_.UnixNanoseconds -ge $ReconfNs -and $_.Bytes.Length -ge 42 -and $_.Bytes[12] -eq 0x08 -and $_.Bytes[13] -eq 0x06 -and
+            ('{0}.{1}.{2}.{3}' -f $_.Bytes[28], $_.Bytes[29], $_.Bytes[30], $_.Bytes[31]) -eq $Vip })
+        @($garps | Where-Object { (($_.Bytes[6..11] | ForEach-Object { '{0:x2}' -f $_ }) -join ':') -ne $lb1Mac }) | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'VRRPv3 at 100 ms: keepalived Master, ours Backup' -Tag 'Root' -Skip:(-not $canRun) {
     BeforeAll {
         $script:Topo = New-LabTopology -Hosts 'lb1', 'lb2', 'client'

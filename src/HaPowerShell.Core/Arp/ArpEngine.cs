@@ -108,15 +108,27 @@ public sealed class ArpEngine
 
     // ---- requests --------------------------------------------------------------------------
 
-    /// <summary>arping's reply check: a reply from the target, to our source address and our MAC.</summary>
+    /// <summary>
+    /// Whether a MAC address can belong to one host: not all zeros, not broadcast, not multicast (the group
+    /// bit). A frame claiming such a sender is forged or broken: it is neither a reply nor a claimant.
+    /// </summary>
+    public static bool IsHostMac(PhysicalAddress? mac)
+    {
+        if (mac is null) return false;
+        var b = mac.GetAddressBytes();
+        return b.Length == 6 && (b[0] & 0x01) == 0 && b.Any(x => x != 0);
+    }
+
+    /// <summary>arping's reply check: a reply from the target, to our source address and our MAC, from a host MAC.</summary>
     public static bool IsReplyTo(ArpPacket p, IPAddress target, IPAddress source, PhysicalAddress ourMac)
-        => p.Operation == ArpOperation.Reply && p.SenderProtocolAddress.Equals(target) &&
+        => p.Operation == ArpOperation.Reply && IsHostMac(p.SenderHardwareAddress) && IsHostMac(p.EthernetSource) && p.SenderProtocolAddress.Equals(target) &&
            p.TargetProtocolAddress.Equals(source) && !p.SenderHardwareAddress.Equals(ourMac) &&
            (p.TargetHardwareAddress.Equals(ourMac) || p.TargetHardwareAddress.Equals(ArpCodec.Broadcast) || p.EthernetDestination.Equals(ArpCodec.Broadcast));
 
-    /// <summary>A Neighbor Advertisement for the target, from someone else.</summary>
+    /// <summary>A Neighbor Advertisement for the target, from someone else (a host MAC).</summary>
     public static bool IsAdvertisementFor(NdpPacket p, IPAddress target, PhysicalAddress ourMac)
-        => p.Type == NdpMessageType.NeighborAdvertisement && p.Target.Equals(target) && !p.EthernetSource.Equals(ourMac);
+        => p.Type == NdpMessageType.NeighborAdvertisement && p.Target.Equals(target) && !p.EthernetSource.Equals(ourMac) &&
+           IsHostMac(p.EthernetSource) && (p.LinkLayerAddressOption is null || IsHostMac(p.LinkLayerAddressOption));
 
     /// <summary>
     /// Sends requests for <paramref name="target"/> (ARP for IPv4, Neighbor Solicitation for IPv6)
@@ -171,6 +183,7 @@ public sealed class ArpEngine
     public static ArpClaimKind? ClassifyClaim(ArpPacket p, IPAddress target, PhysicalAddress ourMac)
     {
         if (p.SenderHardwareAddress.Equals(ourMac) || p.EthernetSource.Equals(ourMac)) return null;
+        if (!IsHostMac(p.SenderHardwareAddress) || !IsHostMac(p.EthernetSource)) return null; // no host has a broadcast, multicast or zero MAC
         if (p.SenderProtocolAddress.Equals(target))
             return p.Operation == ArpOperation.Reply && !p.IsGratuitous ? ArpClaimKind.Reply : ArpClaimKind.Announcement;
         if (p.IsProbe && p.TargetProtocolAddress.Equals(target)) return ArpClaimKind.Probe;
@@ -181,6 +194,7 @@ public sealed class ArpEngine
     public static ArpClaimKind? ClassifyClaim(NdpPacket p, IPAddress target, PhysicalAddress ourMac)
     {
         if (p.EthernetSource.Equals(ourMac) || !p.Target.Equals(target)) return null;
+        if (!IsHostMac(p.EthernetSource) || (p.LinkLayerAddressOption is not null && !IsHostMac(p.LinkLayerAddressOption))) return null;
         // A host defending its address answers a DAD probe with an NA to ff02::1, which looks just like
         // an unsolicited announcement; both mean "in use", reported as a reply.
         if (p.Type == NdpMessageType.NeighborAdvertisement) return ArpClaimKind.Reply;

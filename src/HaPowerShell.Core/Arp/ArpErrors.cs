@@ -1,26 +1,26 @@
 using System.Net;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Core.Arp;
 
-/// <summary>An argument was rejected before anything was touched. <see cref="ErrorId"/> is the stable id users see.</summary>
-public sealed class ArpArgumentException : ArgumentException
+/// <summary>An argument was rejected before anything was touched. <see cref="HaException.ErrorId"/> is the stable id users see.</summary>
+public sealed class ArpArgumentException : HaException
 {
-    public ArpArgumentException(string errorId, string message, string? parameterName) : base(message, parameterName)
+    public ArpArgumentException(string errorId, string message, string? parameterName)
+        : base(errorId, HaErrorCategory.InvalidArgument, message)
     {
-        ErrorId = errorId;
+        ParamName = parameterName;
     }
 
-    public string ErrorId { get; }
-
-    // ArgumentException appends " (Parameter 'x')"; our messages already name the parameter.
-    public override string Message => base.Message.Replace($" (Parameter '{ParamName}')", "");
+    /// <summary>The parameter that was rejected (the message names it too).</summary>
+    public string? ParamName { get; }
 }
 
-/// <summary>No interface of that name exists in this network namespace.</summary>
-public sealed class InterfaceNotFoundException : Exception
+/// <summary>No interface of that name exists in this network namespace (<c>InterfaceNotFound</c>).</summary>
+public sealed class InterfaceNotFoundException : HaException
 {
     public InterfaceNotFoundException(string interfaceName, IEnumerable<string> existing)
-        : base(Format(interfaceName, existing.ToArray()))
+        : base("InterfaceNotFound", HaErrorCategory.ObjectNotFound, Format(interfaceName, existing.ToArray()))
     {
         InterfaceName = interfaceName;
         ExistingInterfaces = existing.ToArray();
@@ -34,11 +34,11 @@ public sealed class InterfaceNotFoundException : Exception
            (existing.Length == 0 ? "No interfaces exist here." : $"Interfaces here: {string.Join(", ", existing)}.");
 }
 
-/// <summary>The interface has no ARP (loopback, NOARP, tunnels, non-Ethernet links).</summary>
-public sealed class InterfaceCannotArpException : Exception
+/// <summary>The interface has no ARP (loopback, NOARP, tunnels, non-Ethernet links; <c>InterfaceCannotArp</c>).</summary>
+public sealed class InterfaceCannotArpException : HaException
 {
     public InterfaceCannotArpException(string interfaceName, string reason, IEnumerable<string> candidates)
-        : base($"Interface '{interfaceName}' cannot send ARP or neighbour discovery frames: {reason}. " +
+        : base("InterfaceCannotArp", HaErrorCategory.InvalidOperation, $"Interface '{interfaceName}' cannot send ARP or neighbour discovery frames: {reason}. " +
                Suggest(candidates.ToArray()))
     {
         InterfaceName = interfaceName;
@@ -52,11 +52,11 @@ public sealed class InterfaceCannotArpException : Exception
             : $"Use an Ethernet-type interface such as {string.Join(", ", candidates)} (a DR real server keeps the VIP on lo and announces nothing).";
 }
 
-/// <summary>The interface is administratively down, so nothing can be sent on it.</summary>
-public sealed class InterfaceDownException : Exception
+/// <summary>The interface is administratively down, so nothing can be sent on it (<c>InterfaceDown</c>).</summary>
+public sealed class InterfaceDownException : HaException
 {
     public InterfaceDownException(string interfaceName)
-        : base($"Interface '{interfaceName}' is down; bring it up first (Set-NetLink is not part of this module: 'ip link set {interfaceName} up').")
+        : base("InterfaceDown", HaErrorCategory.ResourceUnavailable, $"Interface '{interfaceName}' is down; bring it up first (Set-NetLink is not part of this module: 'ip link set {interfaceName} up').")
     {
         InterfaceName = interfaceName;
     }
@@ -64,28 +64,27 @@ public sealed class InterfaceDownException : Exception
     public string InterfaceName { get; }
 }
 
-/// <summary>Nothing answered an ARP request / neighbour solicitation.</summary>
-public sealed class ArpNoReplyException : TimeoutException
+/// <summary>Nothing answered an ARP request / neighbour solicitation (<c>NoArpReply</c>; the target is the address asked for).</summary>
+public sealed class ArpNoReplyException : HaException
 {
     public ArpNoReplyException(string interfaceName, IPAddress target, int requests, TimeSpan timeout)
-        : base($"No reply from {target} on {interfaceName} to {requests} request{(requests == 1 ? "" : "s")} (waited {timeout.TotalSeconds:0.###} s after the last). " +
-               "Nothing on this link holds the address, or the host that does ignores ARP for it (arp_ignore, as an LVS-DR real server should).")
+        : base("NoArpReply", HaErrorCategory.OperationTimeout, $"No reply from {target} on {interfaceName} to {requests} request{(requests == 1 ? "" : "s")} (waited {timeout.TotalSeconds:0.###} s after the last). " +
+               "Nothing on this link holds the address, or the host that does ignores ARP for it (arp_ignore, as an LVS-DR real server should).",
+            target)
     {
         InterfaceName = interfaceName;
-        Target = target;
         Requests = requests;
     }
 
     public string InterfaceName { get; }
-    public IPAddress Target { get; }
     public int Requests { get; }
 }
 
-/// <summary>The address exists on the interface with a different prefix length or label.</summary>
-public sealed class VirtualIPAddressConflictException : Exception
+/// <summary>The address exists on the interface with a different prefix length or label (<c>VirtualIPAddressConflict</c>).</summary>
+public sealed class VirtualIPAddressConflictException : HaException
 {
     public VirtualIPAddressConflictException(VirtualIPAddress existing, string wanted)
-        : base($"{existing.IPAddress} is already on {existing.InterfaceName} as {existing.Cidr}" +
+        : base("VirtualIPAddressConflict", HaErrorCategory.ResourceExists, $"{existing.IPAddress} is already on {existing.InterfaceName} as {existing.Cidr}" +
                (existing.Label is null ? "" : $" (label {existing.Label})") +
                $", not as {wanted}. Nothing was changed; remove it first (Remove-VirtualIPAddress) to re-add it differently.")
     {

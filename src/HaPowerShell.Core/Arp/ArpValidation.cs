@@ -14,41 +14,49 @@ public readonly record struct AddressSpec(IPAddress Address, int? PrefixLength)
 /// <summary>Argument checks shared by the ARP and address cmdlets; all run before the kernel is touched.</summary>
 public static partial class ArpValidation
 {
-    /// <summary>Linux IFNAMSIZ - 1.</summary>
-    public const int MaxInterfaceName = 15;
+    /// <summary>Linux IFNAMSIZ - 1, in bytes.</summary>
+    public const int MaxInterfaceName = LinuxNames.MaxNameBytes;
 
     [GeneratedRegex(@"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")]
     private static partial Regex DottedQuad();
 
     /// <summary>
-    /// Parses "address" or "address/prefix". IPv4 must be a full dotted quad (no "10.1" shorthand);
-    /// IPv6 zone ids ("%eth0") are refused because -InterfaceName says where.
+    /// Parses "address" or "address/prefix": the one strict address parser of the module (the ARP and
+    /// address cmdlets call it, and so does <c>[IPAddressTransformation]</c> behind every address
+    /// parameter). IPv4 must be a full dotted quad (no "192.0.2" or "1" shorthand, no octal, hex or
+    /// leading zeros); IPv6 zone ids ("%eth0") are refused because -InterfaceName says where.
+    /// An empty <paramref name="parameterName"/> leaves the "-Name: " lead out of the messages.
     /// </summary>
     public static AddressSpec ParseAddress(string? text, string parameterName = "IPAddress", bool allowPrefix = true)
     {
+        string lead = Lead(parameterName);
         if (string.IsNullOrWhiteSpace(text))
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: an IP address is required.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress", $"{lead}an IP address is required.", parameterName);
         string s = text.Trim();
         int? prefix = null;
         int slash = s.IndexOf('/');
         if (slash >= 0)
         {
             if (!allowPrefix)
-                throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' must be a single address, without a /prefix.", parameterName);
+                throw new ArpArgumentException("InvalidIPAddress", $"{lead}'{text}' must be a single address, without a /prefix.", parameterName);
             string p = s[(slash + 1)..];
             if (!int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pl))
-                throw new ArpArgumentException("InvalidPrefixLength", $"-{parameterName}: '{p}' in '{text}' is not a prefix length.", parameterName);
+                throw new ArpArgumentException("InvalidPrefixLength", $"{lead}'{p}' in '{text}' is not a prefix length.", parameterName);
             prefix = pl;
             s = s[..slash];
         }
         if (s.Contains('%'))
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' has a zone id; give the interface with -InterfaceName instead.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress", $"{lead}'{text}' has a zone id; give the interface with -InterfaceName instead.", parameterName);
         bool v6 = s.Contains(':');
         if (!IPAddress.TryParse(s, out var address) || (!v6 && !DottedQuad().IsMatch(s)) ||
             (v6 && address.AddressFamily != AddressFamily.InterNetworkV6))
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' is not an IPv4 or IPv6 address.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress",
+                v6 || s.Any(c => !char.IsAsciiDigit(c) && c != '.')
+                    ? $"{lead}'{text}' is not an IPv4 or IPv6 address."
+                    : $"{lead}'{text}' is not a full IPv4 address: write all four numbers (0-255, no leading zeros), such as 192.0.2.1.",
+                parameterName);
         if (address.IsIPv4MappedToIPv6)
-            throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: '{text}' is an IPv4-mapped IPv6 address; give the IPv4 address {address.MapToIPv4()} instead.", parameterName);
+            throw new ArpArgumentException("InvalidIPAddress", $"{lead}'{text}' is an IPv4-mapped IPv6 address; give the IPv4 address {address.MapToIPv4()} instead.", parameterName);
         var spec = new AddressSpec(address, prefix);
         if (prefix is { } x) CheckPrefixLength(spec.Family, x, parameterName);
         return spec;
@@ -58,8 +66,10 @@ public static partial class ArpValidation
     {
         int max = family == IPAddressFamily.IPv6 ? 128 : 32;
         if (prefixLength < 0 || prefixLength > max)
-            throw new ArpArgumentException("InvalidPrefixLength", $"-{parameterName}: prefix length {prefixLength} is outside 0..{max} for {family}.", parameterName);
+            throw new ArpArgumentException("InvalidPrefixLength", $"{Lead(parameterName)}prefix length {prefixLength} is outside 0..{max} for {family}.", parameterName);
     }
+
+    private static string Lead(string? parameterName) => string.IsNullOrEmpty(parameterName) ? "" : $"-{parameterName}: ";
 
     /// <summary>Rejects addresses that are never announced or resolved on a link: unspecified, broadcast, multicast, loopback.</summary>
     public static void CheckUnicast(IPAddress address, string parameterName = "IPAddress")
@@ -74,13 +84,12 @@ public static partial class ArpValidation
             throw new ArpArgumentException("InvalidIPAddress", $"-{parameterName}: {address} is {why}; ARP and neighbour discovery deal in unicast addresses on a link.", parameterName);
     }
 
-    /// <summary>Valid Linux interface name: 1..15 bytes, no '/', ':', whitespace, not '.' or '..'.</summary>
+    /// <summary>Valid Linux interface name: 1..15 bytes, no '/', ':', whitespace, not '.' or '..' (<see cref="LinuxNames.InterfaceNameProblem"/>).</summary>
     public static void CheckInterfaceName(string? name, string parameterName = "InterfaceName")
     {
-        if (string.IsNullOrEmpty(name) || name.Length > MaxInterfaceName || name == "." || name == ".." ||
-            name.Any(c => c == '/' || c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)))
+        if (LinuxNames.InterfaceNameProblem(name) is not null)
             throw new ArpArgumentException("InvalidInterfaceName",
-                $"-{parameterName}: '{name}' is not a valid interface name (1 to {MaxInterfaceName} characters, no '/', ':' or spaces).", parameterName);
+                $"-{parameterName}: '{name}' is not a valid interface name (1 to {MaxInterfaceName} bytes, no '/', ':' or spaces).", parameterName);
     }
 
     /// <summary>
@@ -96,15 +105,25 @@ public static partial class ArpValidation
         return (device, name);
     }
 
-    /// <summary>An IPv4 label must be the device name or "device:suffix", at most 15 characters (as the kernel stores it).</summary>
+    /// <summary>An IPv4 label must be the device name or "device:suffix", at most 15 bytes, as the kernel stores it (<see cref="LinuxNames.LabelProblem"/>).</summary>
     public static void CheckLabel(string label, string device, string parameterName = "Label")
     {
-        bool ok = label.Length <= MaxInterfaceName && (label == device ||
-                  (label.StartsWith(device + ":", StringComparison.Ordinal) && label.Length > device.Length + 1)) &&
-                  !label.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c));
-        if (!ok)
+        if (LinuxNames.LabelProblem(label, device) is not null)
             throw new ArpArgumentException("InvalidLabel",
-                $"-{parameterName}: label '{label}' must be '{device}' or '{device}:<suffix>' (such as '{device}:0'), at most {MaxInterfaceName} characters.", parameterName);
+                $"-{parameterName}: label '{label}' must be '{device}' or '{device}:<suffix>' (such as '{device}:0'), at most {MaxInterfaceName} bytes.", parameterName);
+    }
+
+    /// <summary>True when <paramref name="address"/> lies in <paramref name="network"/>/<paramref name="prefix"/> (host bits of the network ignored).</summary>
+    public static bool InSubnet(IPAddress address, IPAddress network, int prefix)
+    {
+        if (address.AddressFamily != network.AddressFamily) return false;
+        byte[] a = address.GetAddressBytes(), n = network.GetAddressBytes();
+        for (int bit = 0; bit < prefix; bit++)
+        {
+            int mask = 0x80 >> (bit % 8);
+            if ((a[bit / 8] & mask) != (n[bit / 8] & mask)) return false;
+        }
+        return true;
     }
 
     public static void CheckRange(string parameterName, double value, double min, double max, string unit = "")

@@ -284,13 +284,17 @@ public sealed class HealthChecker
         return step;
     }
 
-    /// <summary>Stops checking. With omega, UP servers go DOWN (events, notify_down) and everything the checker put in the service is removed.</summary>
-    public CheckerStep Stop(DateTimeOffset now)
+    /// <summary>
+    /// Stops checking. With omega, UP servers go DOWN (events, notify_down) and everything the checker put in
+    /// the service is removed; <paramref name="applyOmega"/> false leaves IPVS as it is even then (a checker
+    /// replaced by a reconfiguration: its successor takes over the real servers).
+    /// </summary>
+    public CheckerStep Stop(DateTimeOffset now, bool applyOmega = true)
     {
         var step = new CheckerStep();
         _queue.Clear();
         foreach (var s in _servers) { s.Scheduled = false; s.InFlight = false; }
-        if (!Policy.Omega) return step;
+        if (!Policy.Omega || !applyOmega) return step;
         foreach (var s in _servers)
         {
             if (s.IsPrimary && s.State == RealServerHealthState.Up)

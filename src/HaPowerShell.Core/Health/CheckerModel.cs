@@ -80,6 +80,9 @@ public sealed class CheckerPolicy
     /// <summary>Check and report only: never change IPVS.</summary>
     public bool MonitorOnly { get; set; }
 
+    /// <summary>A copy with the same settings (a checker keeps its own, whatever happens to the one it was given).</summary>
+    public CheckerPolicy Copy() => (CheckerPolicy)MemberwiseClone();
+
     public void Validate()
     {
         if (!(DelayLoopSeconds > 0) || DelayLoopSeconds > 86400)

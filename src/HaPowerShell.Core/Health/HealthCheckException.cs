@@ -1,3 +1,5 @@
+using HaPowerShell.Native;
+
 namespace HaPowerShell.Core.Health;
 
 public enum HealthCheckFailureKind
@@ -9,25 +11,33 @@ public enum HealthCheckFailureKind
     PermissionDenied,
 }
 
-/// <summary>A check could not be run at all (as opposed to a check that ran and failed, which is a result).</summary>
-public sealed class HealthCheckException : Exception
+/// <summary>
+/// A check could not be run at all (as opposed to a check that ran and failed, which is a result). Stable ids:
+/// InvalidPort, InvalidTimeout, ScriptNotFound, ScriptNotExecutable, InsecureScript, ...
+/// </summary>
+public sealed class HealthCheckException : HaException
 {
     public HealthCheckException(string errorId, HealthCheckFailureKind kind, string message, object? target = null, Exception? inner = null)
-        : base(message, inner)
+        : base(errorId, CategoryOf(kind), message, target, inner)
     {
-        ErrorId = errorId;
         Kind = kind;
-        Target = target;
     }
 
-    /// <summary>Stable id users see: InvalidPort, InvalidTimeout, ScriptNotFound, ScriptNotExecutable, InsecureScript, ...</summary>
-    public string ErrorId { get; }
-
     public HealthCheckFailureKind Kind { get; }
-    public object? Target { get; }
 
-    internal static HealthCheckException Argument(string id, string message, object? target = null)
+    /// <summary>A refused argument (<see cref="HealthCheckFailureKind.InvalidArgument"/>).</summary>
+    public static HealthCheckException Argument(string id, string message, object? target = null)
         => new(id, HealthCheckFailureKind.InvalidArgument, message, target);
+
+    private static HaErrorCategory CategoryOf(HealthCheckFailureKind kind) => kind switch
+    {
+        HealthCheckFailureKind.InvalidArgument => HaErrorCategory.InvalidArgument,
+        HealthCheckFailureKind.NotFound => HaErrorCategory.ObjectNotFound,
+        HealthCheckFailureKind.NotExecutable => HaErrorCategory.PermissionDenied,
+        HealthCheckFailureKind.Insecure => HaErrorCategory.SecurityError,
+        HealthCheckFailureKind.PermissionDenied => HaErrorCategory.PermissionDenied,
+        _ => HaErrorCategory.NotSpecified,
+    };
 }
 
 /// <summary>Argument checks shared by every checker.</summary>

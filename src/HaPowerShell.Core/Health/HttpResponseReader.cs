@@ -24,10 +24,10 @@ public sealed class HttpResponseSummary
     public string? Header(string name) => Headers.LastOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 }
 
-/// <summary>An HTTP response that does not parse.</summary>
-public sealed class HttpResponseFormatException : Exception
+/// <summary>An HTTP response that does not parse (<c>InvalidHttpResponse</c>; a check reports it as a failed result).</summary>
+public sealed class HttpResponseFormatException : HaPowerShell.Native.HaException
 {
-    public HttpResponseFormatException(string message) : base(message) { }
+    public HttpResponseFormatException(string message) : base("InvalidHttpResponse", HaPowerShell.Native.HaErrorCategory.ProtocolError, message) { }
 }
 
 /// <summary>keepalived's genhash digest: MD5 over the body bytes, lowercase hex.</summary>

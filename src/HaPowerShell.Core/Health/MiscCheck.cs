@@ -82,9 +82,6 @@ public sealed class MiscCheck
         _isRoot = effectiveUid == 0;
     }
 
-    /// <summary>The real thing: this machine's processes, files and accounts.</summary>
-    public static MiscCheck CreateDefault() => new(ProcessGroupRunner.Instance, LocalFileStatSource.Instance, UserAccount.Find, UserAccount.EffectiveUid);
-
     /// <summary>
     /// The account a check runs as when no -User is given: as root, keepalived's "keepalived_script"
     /// if it exists, else "nobody"; as anyone else, the caller.
@@ -138,6 +135,8 @@ public sealed class MiscCheck
             throw new HealthCheckException("ScriptNotExecutable", HealthCheckFailureKind.NotExecutable,
                 $"'{program}' is not executable{(user is null ? "" : $" for user '{user.Name}'")}; make it so with chmod +x (mode now {Convert.ToString(st.Permissions, 8)}).", program);
 
+        CheckArgumentSizes(program, args, o.Environment);
+
         if (_isRoot && !o.SkipSecurityCheck)
         {
             var verdict = new ScriptSecurity(_files).Evaluate(program);
@@ -149,19 +148,61 @@ public sealed class MiscCheck
         return (program, args, user);
     }
 
+    /// <summary>Linux limits on what exec takes: one argument or environment string (MAX_ARG_STRLEN, 32 pages).</summary>
+    public const int MaxArgumentBytes = 32 * 4096;
+
+    /// <summary>All arguments and environment strings together; the kernel's limit is a quarter of the stack
+    /// limit (2 MiB with the usual 8 MiB), so this stays under it with room for the inherited environment.</summary>
+    public const int MaxArgumentListBytes = 1024 * 1024;
+
+    /// <summary>An argument list exec would refuse (E2BIG) is refused here, by name, before anything starts.</summary>
+    private static void CheckArgumentSizes(string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? env)
+    {
+        long total = System.Text.Encoding.UTF8.GetByteCount(program) + 1;
+        for (int i = 0; i < args.Count; i++)
+        {
+            int n = System.Text.Encoding.UTF8.GetByteCount(args[i]) + 1;
+            if (n > MaxArgumentBytes)
+                throw HealthCheckException.Argument("ArgumentTooLong",
+                    $"Argument {i + 1} of '{program}' is {n - 1} bytes; Linux passes at most {MaxArgumentBytes - 1} bytes in one argument. Pass large data in a file instead.", args[i].Length);
+            total += n;
+        }
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            int n = System.Text.Encoding.UTF8.GetByteCount(k) + System.Text.Encoding.UTF8.GetByteCount(v) + 2;
+            if (n > MaxArgumentBytes)
+                throw HealthCheckException.Argument("ArgumentTooLong",
+                    $"Environment variable {k} is {n - 2} bytes; Linux passes at most {MaxArgumentBytes - 1} bytes in one. Pass large data in a file instead.", k);
+            total += n;
+        }
+        if (total > MaxArgumentListBytes)
+            throw HealthCheckException.Argument("ArgumentListTooLong",
+                $"The arguments and environment of '{program}' come to {total} bytes, more than the {MaxArgumentListBytes} a check may pass (Linux refuses more than about 2 MiB with E2BIG). Pass large data in a file instead.", total);
+    }
+
     public MiscCheckResult Run(MiscCheckOptions o, CancellationToken cancellation = default)
     {
         var (program, args, user) = Prepare(o);
-        var outcome = _runner.Run(new ProcessRunRequest
+        ProcessRunOutcome outcome;
+        try
         {
-            FileName = program,
-            Arguments = args,
-            User = user,
-            ReapOrphans = true, // keeps the "no process left behind" behaviour; see the subreaper caveat in the closing note
-            Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
-            WorkingDirectory = o.WorkingDirectory,
-            Environment = o.Environment,
-        }, cancellation);
+            outcome = _runner.Run(new ProcessRunRequest
+            {
+                FileName = program,
+                Arguments = args,
+                User = user,
+                ReapOrphans = true, // keeps the "no process left behind" behaviour; see the subreaper caveat in the closing note
+                Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
+                WorkingDirectory = o.WorkingDirectory,
+                Environment = o.Environment,
+            }, cancellation);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // exec itself failed (the environment inherited on top of ours too large, the helper missing, ...).
+            throw new HealthCheckException(e.NativeErrorCode == 7 /* E2BIG */ ? "ArgumentListTooLong" : "ScriptStartFailed", HealthCheckFailureKind.NotExecutable,
+                $"'{program}' could not be started: {e.Message} ({HaPowerShell.Native.Errno.Name(e.NativeErrorCode)}).", program, e);
+        }
         var (ok, weight) = MiscExitCode.Interpret(outcome.ExitCode, o.Dynamic, outcome.TimedOut);
         return new MiscCheckResult
         {

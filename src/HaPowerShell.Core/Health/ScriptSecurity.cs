@@ -9,14 +9,6 @@ public interface IFileStatSource
     FileStatus? Stat(string path, bool follow);
 }
 
-/// <summary>This machine's file system.</summary>
-public sealed class LocalFileStatSource : IFileStatSource
-{
-    public static LocalFileStatSource Instance { get; } = new();
-
-    public FileStatus? Stat(string path, bool follow) => follow ? FileStatus.Stat(path) : FileStatus.Lstat(path);
-}
-
 /// <summary>The answer of <see cref="ScriptSecurity.Evaluate"/>.</summary>
 public sealed record ScriptSecurityVerdict(bool IsSafe, string? OffendingPath, string? Reason, string? ResolvedPath)
 {

@@ -12,8 +12,14 @@ namespace HaPowerShell.Core.Ipvs;
 public sealed partial class IpvsAdmin
 {
     private readonly IIpvsKernel _kernel;
+    private readonly IKernelModuleCatalog _modules;
 
-    public IpvsAdmin(IIpvsKernel kernel) => _kernel = kernel;
+    /// <param name="modules">Which scheduler and persistence-engine modules this kernel has (default: the running kernel's).</param>
+    public IpvsAdmin(IIpvsKernel kernel, IKernelModuleCatalog? modules = null)
+    {
+        _kernel = kernel;
+        _modules = modules ?? KernelModuleCatalog.Instance;
+    }
 
     public IIpvsKernel Kernel => _kernel;
 
@@ -149,13 +155,7 @@ public sealed partial class IpvsAdmin
 
     public IpvsSyncDaemon StartSyncDaemon(IpvsSyncDaemon d)
     {
-        if (string.IsNullOrEmpty(d.InterfaceName) || d.InterfaceName.Length > 15)
-            throw new IpvsOperationException("InvalidInterfaceName", IpvsFailureKind.InvalidArgument,
-                $"'{d.InterfaceName}' is not a valid interface name (1-15 characters).", d);
-        if (d.SyncId > 255)
-            throw new IpvsOperationException("InvalidSyncId", IpvsFailureKind.InvalidArgument, $"SyncId {d.SyncId} is outside 0-255.", d);
-        if (d.Group != null && !IsMulticast(d.Group))
-            throw new IpvsOperationException("InvalidGroup", IpvsFailureKind.InvalidArgument, $"Group {d.Group} is not a multicast address.", d);
+        ValidateSyncDaemon(d);
         try
         {
             _kernel.NewDaemon(new IpvsDaemonEntry
@@ -174,9 +174,30 @@ public sealed partial class IpvsAdmin
             throw new IpvsOperationException("InterfaceNotFound", IpvsFailureKind.NotFound,
                 $"Interface '{d.InterfaceName}' does not exist.", d, e);
         }
+        catch (NetlinkException e) when (e.Errno is Errno.ENETUNREACH or Errno.ENETDOWN or Errno.EADDRNOTAVAIL)
+        {
+            // The kernel's sync thread binds and connects its socket through the interface: a down link (or one
+            // without an address) leaves no route to the multicast group.
+            throw new IpvsOperationException("InterfaceDown", IpvsFailureKind.Unavailable,
+                $"The kernel cannot send or receive sync messages through '{d.InterfaceName}' ({Errno.Name(e.Errno)}): the interface is down or has no " +
+                $"{(d.Group?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address. Bring it up first ('ip link set {d.InterfaceName} up') and give it an address.", d, e);
+        }
         return GetSyncDaemons().FirstOrDefault(x => x.State == d.State)
             ?? throw new IpvsOperationException("SyncDaemonNotStarted", IpvsFailureKind.KernelMismatch,
                 $"The kernel accepted the {d.State} sync daemon but does not list it.", d);
+    }
+
+    /// <summary>Checks a sync daemon's settings completely before anything is sent (nothing changes on failure).</summary>
+    public static void ValidateSyncDaemon(IpvsSyncDaemon d)
+    {
+        if (string.IsNullOrEmpty(d.InterfaceName) || d.InterfaceName.Length > 15)
+            throw new IpvsOperationException("InvalidInterfaceName", IpvsFailureKind.InvalidArgument,
+                $"'{d.InterfaceName}' is not a valid interface name (1-15 characters).", d);
+        if (d.SyncId > 255)
+            throw new IpvsOperationException("InvalidSyncId", IpvsFailureKind.InvalidArgument, $"SyncId {d.SyncId} is outside 0-255.", d);
+        if (d.Group != null && !IsMulticast(d.Group))
+            throw new IpvsOperationException("InvalidGroup", IpvsFailureKind.InvalidArgument, $"Group {d.Group} is not a multicast address.", d);
+        CheckSyncMaxLength(d);
     }
 
     public void StopSyncDaemon(IpvsSyncDaemonState state)
@@ -190,6 +211,31 @@ public sealed partial class IpvsAdmin
             throw new IpvsOperationException("SyncDaemonNotRunning", IpvsFailureKind.NotFound,
                 $"No {state.ToString().ToLowerInvariant()} sync daemon is running.", state, e);
         }
+    }
+
+    /// <summary>The largest sync message that fits in one UDP datagram: 65535 less the IPv4 (IPv6) and UDP headers.</summary>
+    public const int SyncMaxLengthIPv4 = 65535 - 20 - 8, SyncMaxLengthIPv6 = 65535 - 40 - 8;
+
+    /// <summary>The kernel raises a backup's receive length below this to it, without saying so.</summary>
+    public const int SyncMinLengthBackup = 1024;
+
+    /// <summary>The smallest UDP payload every IPv4 host must accept (576-byte datagrams); below it a master sends one connection per datagram.</summary>
+    public const int SyncMinLengthMaster = 576 - 20 - 8;
+
+    /// <summary>-MaxLength: 0 (the kernel's default, from the interface MTU) or a length the kernel uses as given
+    /// (it silently clamps others: a backup to at least 1024, either to the UDP maximum).</summary>
+    private static void CheckSyncMaxLength(IpvsSyncDaemon d)
+    {
+        if (d.MaxLength == 0) return;
+        int max = d.Group?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? SyncMaxLengthIPv6 : SyncMaxLengthIPv4;
+        int min = d.State == IpvsSyncDaemonState.Backup ? SyncMinLengthBackup : SyncMinLengthMaster;
+        if (d.MaxLength < min || d.MaxLength > max)
+            throw new IpvsOperationException("InvalidSyncMaxLength", IpvsFailureKind.InvalidArgument,
+                $"-MaxLength {d.MaxLength} is outside {min}-{max} for a {d.State.ToString().ToLowerInvariant()} sync daemon" +
+                (d.State == IpvsSyncDaemonState.Backup
+                    ? " (the kernel raises a backup's receive length below 1024 to 1024 without saying so)"
+                    : " (a master's messages must fit one UDP datagram, and below 548 bytes, the payload every IPv4 host accepts, it sends one connection per datagram)") +
+                "; give 0 for the kernel's default (the interface MTU less the IP and UDP headers).", d);
     }
 
     // ---- helpers ------------------------------------------------------------------------------

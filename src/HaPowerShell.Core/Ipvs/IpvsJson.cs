@@ -43,11 +43,15 @@
 // and ends without a newline. Errors are FormatException with the JSON path, e.g.
 // "$.services[2].realServers[0].weight: expected an integer from 0 to 65535, got 70000".
 // Semantic checks (port 0 without persistence, flags not valid for the scheduler, ...) are IpvsValidation's job.
+// No reflection: the document is written with Utf8JsonWriter and read through JsonDocument; the one value that goes
+// through JsonSerializer (a string quoted for an error message) uses the source-generated IpvsJsonContext, so this
+// works trimmed and compiled ahead of time.
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HaPowerShell.Core.Ipvs;
 
@@ -142,10 +146,22 @@ public static class IpvsJson
     public static (List<IpvsService> Services, IpvsTimeout? Timeout) Deserialize(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        return Deserialize(() => JsonDocument.Parse(json, ReadOptions));
+    }
+
+    /// <summary>The same, from UTF-8 bytes (what Import-/Sync-IpvsConfig read from a file: no UTF-16 copy of it is made).</summary>
+    /// <exception cref="FormatException">Not JSON, or not this schema; the message starts with the JSON path.</exception>
+    public static (List<IpvsService> Services, IpvsTimeout? Timeout) DeserializeUtf8(ReadOnlyMemory<byte> utf8Json)
+        => Deserialize(() => JsonDocument.Parse(utf8Json, ReadOptions));
+
+    private static readonly JsonDocumentOptions ReadOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+
+    private static (List<IpvsService> Services, IpvsTimeout? Timeout) Deserialize(Func<JsonDocument> parse)
+    {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            doc = parse();
         }
         catch (JsonException e)
         {
@@ -285,7 +301,7 @@ public static class IpvsJson
     {
         string shown = got.ValueKind switch
         {
-            JsonValueKind.String => JsonSerializer.Serialize(got.GetString()),
+            JsonValueKind.String => JsonSerializer.Serialize(got.GetString()!, IpvsJsonContext.Default.String),
             JsonValueKind.Object => "an object",
             JsonValueKind.Array => "an array",
             _ => got.GetRawText(),
@@ -346,4 +362,10 @@ public static class IpvsJson
             if (string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) return System.Enum.Parse<T>(n);
         throw Bad($"{path}.{name}", $"expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(x => '"' + x + '"'))}", p[name]);
     }
+}
+
+/// <summary>Source-generated System.Text.Json metadata for the values IpvsJson serializes (no reflection; trim- and AOT-safe).</summary>
+[JsonSerializable(typeof(string))]
+internal sealed partial class IpvsJsonContext : JsonSerializerContext
+{
 }

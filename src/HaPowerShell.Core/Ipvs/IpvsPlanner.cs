@@ -18,12 +18,15 @@ public enum IpvsOperationKind
 /// <summary>One change to the kernel's IPVS table.</summary>
 public sealed class IpvsOperation
 {
-    public IpvsOperation(IpvsOperationKind kind, IpvsService service, IpvsRealServer? realServer, string description)
+    public IpvsOperation(IpvsOperationKind kind, IpvsService service, IpvsRealServer? realServer, string description,
+        IpvsService? previousService = null, IpvsRealServer? previousRealServer = null)
     {
         Kind = kind;
         Service = service;
         RealServer = realServer;
         Description = description;
+        PreviousService = previousService;
+        PreviousRealServer = previousRealServer;
     }
 
     public IpvsOperationKind Kind { get; }
@@ -36,6 +39,12 @@ public sealed class IpvsOperation
 
     /// <summary>A sentence for -WhatIf and logs, e.g. "Update service TCP 192.0.2.1:80: scheduler rr -> wlc".</summary>
     public string Description { get; }
+
+    /// <summary>UpdateService: the service as it is now (what undoing the update puts back).</summary>
+    public IpvsService? PreviousService { get; }
+
+    /// <summary>UpdateRealServer: the real server as it is now.</summary>
+    public IpvsRealServer? PreviousRealServer { get; }
 
     public override string ToString() => Description;
 }
@@ -127,7 +136,7 @@ public sealed class IpvsPlanner
             }
             var diff = ServiceDifferences(want, have);
             if (diff.Count > 0)
-                updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}"));
+                updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}", previousService: have));
 
             var wantReal = RealServersIndexed(want, nameof(desired));
             var haveReal = RealServersIndexed(have, nameof(current));
@@ -144,7 +153,7 @@ public sealed class IpvsPlanner
                 {
                     var rdiff = RealServerDifferences(r, hr);
                     if (rdiff.Count > 0)
-                        updateReal.Add(new IpvsOperation(IpvsOperationKind.UpdateRealServer, want, r, $"Update real server {Endpoint(want, r)} of {want}: {string.Join(", ", rdiff)}"));
+                        updateReal.Add(new IpvsOperation(IpvsOperationKind.UpdateRealServer, want, r, $"Update real server {Endpoint(want, r)} of {want}: {string.Join(", ", rdiff)}", previousRealServer: hr));
                 }
             }
         }

@@ -1,3 +1,5 @@
+using HaPowerShell.Native;
+
 namespace HaPowerShell.Core.Ipvs;
 
 /// <summary>The ipvsadm commands a rule file may contain.</summary>
@@ -71,12 +73,12 @@ public sealed class IpvsRuleSet
 
 /// <summary>
 /// A rule file line that ipvsadm would refuse, or a command that cannot apply to the table built so far
-/// (adding what exists, deleting what does not). The message starts with "line N: ".
+/// (adding what exists, deleting what does not). The message starts with "line N: ". Error id <c>InvalidConfig</c>.
 /// </summary>
-public sealed class IpvsRuleParseException : FormatException
+public sealed class IpvsRuleParseException : HaException
 {
     public IpvsRuleParseException(int lineNumber, string problem, string? lineText = null)
-        : base($"line {lineNumber}: {problem}")
+        : base("InvalidConfig", HaErrorCategory.InvalidArgument, $"line {lineNumber}: {problem}")
     {
         LineNumber = lineNumber;
         Problem = problem;

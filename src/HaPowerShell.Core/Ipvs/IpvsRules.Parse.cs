@@ -143,32 +143,110 @@ public static partial class IpvsRules
     /// (an optional leading "ipvsadm" word; blank lines and "#" comments are skipped). Every check ipvsadm makes
     /// before talking to the kernel is made here, with ipvsadm's defaults (scheduler wlc, weight 1, -g, "-p" = 360 s,
     /// a real server without a port gets the service's port, -g/-i real servers of non-fwmark services always get
-    /// the service's port).
+    /// the service's port). Lines are at most <see cref="MaxLineLength"/> characters, as in ipvsadm.
     /// </summary>
+    /// <param name="text">The rule file.</param>
+    /// <param name="parallel">Where large inputs may be parsed on several cores (a host's <see cref="IParallelFor"/>); null: on this thread.</param>
     /// <exception cref="ArgumentNullException">text is null.</exception>
     /// <exception cref="IpvsRuleParseException">A line ipvsadm would refuse; the message names the line.</exception>
-    public static IpvsRuleSet Parse(string text)
+    public static IpvsRuleSet Parse(string text, IParallelFor? parallel = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var set = new IpvsRuleSet();
-        string[] lines = text.Split('\n');
-        var commands = new IpvsRuleCommand?[lines.Length];
-        // Lines are independent of each other, so large inputs (ipvsadm -S of tens of thousands of
-        // services) are parsed on all cores; the first bad line, by number, is the one reported.
-        var failures = new System.Collections.Concurrent.ConcurrentBag<(int Line, Exception Error)>();
-        void ParseLine(int i)
+        var reader = new LineReader(default, parallel);
+        var span = text.AsSpan();
+        while (true)
         {
-            string line = lines[i].EndsWith('\r') ? lines[i][..^1] : lines[i];
-            var tokens = Tokenize(line);
-            if (tokens.Count == 0) return;
-            try { commands[i] = new LineParser(i + 1, line, tokens).Parse(); }
-            catch (Exception e) { failures.Add((i, e)); }
+            int nl = span.IndexOf('\n');
+            if (nl < 0) { reader.Add(span); break; }
+            reader.Add(span[..nl]);
+            span = span[(nl + 1)..];
         }
-        if (lines.Length < 2000) for (int i = 0; i < lines.Length; i++) ParseLine(i);
-        else Parallel.For(0, lines.Length, ParseLine);
-        if (!failures.IsEmpty) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.MinBy(f => f.Line).Error);
-        foreach (var cmd in commands) if (cmd is not null) set.Commands.Add(cmd);
-        return set;
+        return reader.Finish();
+    }
+
+    /// <summary>The longest line ipvsadm's config_stream reads (MAX_LINE_LENGTH); a longer one is refused
+    /// before it is split into words, so a file that is not a rule file costs no more than one line of memory.</summary>
+    public const int MaxLineLength = 4096;
+
+    /// <summary>
+    /// Parses ipvsadm rule lines as they arrive, in batches: memory is the parsed commands plus one batch of
+    /// lines, never the whole text. Large inputs (ipvsadm -S of tens of thousands of services) are parsed on all
+    /// cores, a batch at a time; lines are independent, so the first bad line by number is the one reported,
+    /// and nothing after it is read.
+    /// </summary>
+    public sealed class LineReader
+    {
+        // Batches start small, so that a file that is not a rule file fails at its first lines, and grow to
+        // where parsing on all cores pays.
+        private const int FirstBatchSize = 64, BatchSize = 8192, ParallelFrom = 2000;
+        private int _batchSize = FirstBatchSize;
+        private readonly IpvsRuleSet _set = new();
+        private readonly List<string?> _lines = new();
+        private int _firstLineNumber = 1;
+        private readonly CancellationToken _cancellation;
+
+        private readonly IParallelFor? _parallel;
+
+        /// <param name="cancellation">Checked before each batch.</param>
+        /// <param name="parallel">Where large batches may be parsed on several cores (a host's <see cref="IParallelFor"/>); null: on this thread.</param>
+        public LineReader(CancellationToken cancellation = default, IParallelFor? parallel = null)
+        {
+            _cancellation = cancellation;
+            _parallel = parallel;
+        }
+
+        /// <summary>Lines added so far.</summary>
+        public int LineCount => _firstLineNumber - 1 + _lines.Count;
+
+        /// <summary>One line, without its '\n' (a trailing '\r' is dropped).</summary>
+        /// <exception cref="IpvsRuleParseException">The line is longer than <see cref="MaxLineLength"/>, or a line of a finished batch is bad.</exception>
+        public void Add(ReadOnlySpan<char> line)
+        {
+            if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+            if (line.Length > MaxLineLength) throw LineTooLong(LineCount + 1);
+            // Blank and comment lines are counted, not kept: no string is made of them.
+            var start = line.TrimStart(" \t\r");
+            _lines.Add(start.IsEmpty || start[0] == '#' ? null : line.ToString());
+            if (_lines.Count >= _batchSize)
+            {
+                ParseBatch();
+                _batchSize = Math.Min(BatchSize, _batchSize * 2);
+            }
+        }
+
+        public static IpvsRuleParseException LineTooLong(int lineNumber)
+            => new(lineNumber, $"the line is longer than {MaxLineLength} characters, the most ipvsadm reads; this is not an ipvsadm rule file (ipvsadm -S -n writes one short command per line)");
+
+        /// <summary>Parses what is left and returns every command, in order.</summary>
+        public IpvsRuleSet Finish()
+        {
+            ParseBatch();
+            return _set;
+        }
+
+        private void ParseBatch()
+        {
+            _cancellation.ThrowIfCancellationRequested();
+            int n = _lines.Count;
+            if (n == 0) return;
+            var commands = new IpvsRuleCommand?[n];
+            var failures = new System.Collections.Concurrent.ConcurrentBag<(int Line, Exception Error)>();
+            int first = _firstLineNumber;
+            void ParseLine(int i)
+            {
+                if (_lines[i] is not { } line) return;
+                var tokens = Tokenize(line);
+                if (tokens.Count == 0) return;
+                try { commands[i] = new LineParser(first + i, line, tokens).Parse(); }
+                catch (Exception e) { failures.Add((i, e)); }
+            }
+            if (n < ParallelFrom || _parallel is null) for (int i = 0; i < n; i++) ParseLine(i);
+            else _parallel.For(0, n, ParseLine);
+            if (!failures.IsEmpty) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.MinBy(f => f.Line).Error);
+            foreach (var cmd in commands) if (cmd is not null) _set.Commands.Add(cmd);
+            _firstLineNumber += n;
+            _lines.Clear();
+        }
     }
 
     /// <summary>
@@ -364,7 +442,7 @@ public static partial class IpvsRules
                 case Opt.Scheduler:
                     if (value!.Length > SchedNameMax)
                         throw Fail($"scheduler name '{value}' is longer than {SchedNameMax} characters (ipvsadm would silently cut it to '{value[..SchedNameMax]}')");
-                    _sched = value;
+                    _sched = KnownSchedulers.TryGetValue(value, out var shared) ? shared : value; // one string per scheduler, not per line
                     break;
                 case Opt.Persistent:
                     _persistent = true;
@@ -711,6 +789,9 @@ public static partial class IpvsRules
             return true;
         }
     }
+
+    private static readonly Dictionary<string, string> KnownSchedulers =
+        new[] { "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos" }.ToDictionary(s => s, StringComparer.Ordinal);
 
     private static readonly System.Buffers.SearchValues<char> AsciiDigits = System.Buffers.SearchValues.Create("0123456789");
 

@@ -81,9 +81,11 @@ public static partial class IpvsServiceId
             host = text[..colon];
             portText = text[(colon + 1)..];
         }
-        if (!IPAddress.TryParse(host, out var parsed) || (parsed.AddressFamily != AddressFamily.InterNetwork && parsed.AddressFamily != AddressFamily.InterNetworkV6))
+        IPAddress parsed;
+        try { parsed = Arp.ArpValidation.ParseAddress(host, parameterName: "", allowPrefix: false).Address; }
+        catch (Arp.ArpArgumentException e)
         {
-            error = $"'{host}' is not an IP address.";
+            error = e.Message; // strict: '192.0.2' is not read as 192.0.0.2
             return false;
         }
         if (!ushort.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port))

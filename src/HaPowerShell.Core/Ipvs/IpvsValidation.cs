@@ -1,24 +1,22 @@
 using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Core.Ipvs;
 
 /// <summary>An IPVS service or real server that the kernel (or ipvsadm) would refuse, found before touching
-/// the kernel. <see cref="ErrorId"/> is stable (use it as the ErrorRecord id); the message says what to do.</summary>
-public sealed class IpvsValidationException : ArgumentException
+/// the kernel. <see cref="HaException.ErrorId"/> is stable (e.g. "ZeroPortNotPersistent"; see <see cref="IpvsValidation"/>
+/// for the list); <see cref="HaException.Target"/> is the service or real server; the message says what to do.</summary>
+public sealed class IpvsValidationException : HaException
 {
     public IpvsValidationException(string errorId, string message, string? paramName = null, object? target = null)
-        : base(message, paramName)
+        : base(errorId, HaErrorCategory.InvalidArgument, message, target)
     {
-        ErrorId = errorId;
-        Target = target;
+        ParamName = paramName;
     }
 
-    /// <summary>Stable identifier, e.g. "ZeroPortNotPersistent". See <see cref="IpvsValidation"/> for the list.</summary>
-    public string ErrorId { get; }
-
-    /// <summary>The service or real server the error is about.</summary>
-    public object? Target { get; }
+    /// <summary>The argument that holds the refused object ("service" or "realServer").</summary>
+    public string? ParamName { get; }
 }
 
 /// <summary>

@@ -1,13 +1,34 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Core.Vrrp;
 
-/// <summary>A virtual address with its prefix and optional IPv4 label (keepalived: <c>192.0.2.10/24 label eth0:1</c>).</summary>
+/// <summary>
+/// A virtual address with its prefix and what keepalived's <c>virtual_ipaddress</c> line can add to it
+/// (<c>192.0.2.10/24 brd 192.0.2.255 dev eth1 scope link label eth1:1 noprefixroute</c>; parsed by
+/// <see cref="VrrpTextForms.ParseVirtualAddress"/>). Every virtual address travels in the adverts; it is put on
+/// <see cref="Device"/>, or on the instance's interface when that is null.
+/// </summary>
 public sealed record VrrpVirtualAddress(IPAddress Address, int PrefixLength, string? Label = null)
 {
     public VrrpVirtualAddress(IPAddress address) : this(address, address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32) { }
+
+    /// <summary>dev: the interface the address goes on; null = the instance's interface.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>brd (IPv4): the broadcast address; null = the subnet's (none for /31 and /32).</summary>
+    public IPAddress? Broadcast { get; init; }
+
+    /// <summary>scope (IPv4): 0 global (the default), 200 site, 253 link, 254 host, 255 nowhere, or another number.</summary>
+    public byte Scope { get; init; }
+
+    /// <summary>noprefixroute: the kernel adds no route for the prefix.</summary>
+    public bool NoPrefixRoute { get; init; }
+
+    /// <summary>home (IPv6): a Mobile IPv6 home address (IFA_F_HOMEADDRESS).</summary>
+    public bool HomeAddress { get; init; }
 
     /// <summary>Parses <c>address</c> or <c>address/prefix</c>; the prefix defaults to the host prefix (/32, /128).</summary>
     public static VrrpVirtualAddress Parse(string text, string? label = null)
@@ -21,7 +42,10 @@ public sealed record VrrpVirtualAddress(IPAddress Address, int PrefixLength, str
         value = null;
         if (string.IsNullOrWhiteSpace(text)) return false;
         var parts = text.Trim().Split('/');
-        if (parts.Length > 2 || !IPAddress.TryParse(parts[0], out var ip)) return false;
+        if (parts.Length > 2) return false;
+        IPAddress ip; // the module's strict parser: '1' is not 0.0.0.1
+        try { ip = Arp.ArpValidation.ParseAddress(parts[0], parameterName: "", allowPrefix: false).Address; }
+        catch (Arp.ArpArgumentException) { return false; }
         int max = ip.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32;
         int prefix = max;
         if (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > max)) return false;
@@ -29,7 +53,18 @@ public sealed record VrrpVirtualAddress(IPAddress Address, int PrefixLength, str
         return true;
     }
 
-    public override string ToString() => $"{Address}/{PrefixLength}{(Label is null ? "" : " label " + Label)}";
+    /// <summary>The keepalived form: <c>192.0.2.10/24 brd 192.0.2.255 dev eth1 scope link label eth1:1 noprefixroute</c> (only what is set).</summary>
+    public override string ToString()
+    {
+        var sb = new System.Text.StringBuilder().Append(Address).Append('/').Append(PrefixLength);
+        if (Broadcast is not null) sb.Append(" brd ").Append(Broadcast);
+        if (Device is not null) sb.Append(" dev ").Append(Device);
+        if (Scope != 0) sb.Append(" scope ").Append(VrrpTextForms.ScopeName(Scope));
+        if (Label is not null) sb.Append(" label ").Append(Label);
+        if (HomeAddress) sb.Append(" home");
+        if (NoPrefixRoute) sb.Append(" noprefixroute");
+        return sb.ToString();
+    }
 }
 
 /// <summary>A tracked interface. Weight 0: the instance goes to Fault while it is down. Otherwise keepalived's rule:
@@ -78,21 +113,48 @@ public interface IVrrpInterfaceLookup
     IReadOnlyList<string> Names { get; }
 }
 
-/// <summary>One configuration problem, with the stable id users see (ErrorRecord.FullyQualifiedErrorId).</summary>
-public sealed record VrrpConfigError(string ErrorId, string Message, string Parameter);
-
-/// <summary>The configuration was rejected before anything started. <see cref="ErrorId"/> is the first problem's id.</summary>
-public sealed class VrrpConfigurationException : ArgumentException
+/// <summary>
+/// The configuration was rejected before anything started. <see cref="HaException.ErrorId"/> is the first problem's
+/// id; <see cref="Problems"/> has one exception per problem, each with its own id and category. The message names
+/// settings through a front end's <see cref="Naming"/> (parameter names in the cmdlets, keepalived keywords in the
+/// config parser); by default by their <see cref="VrrpField"/> names.
+/// </summary>
+public sealed class VrrpConfigurationException : HaException
 {
-    public VrrpConfigurationException(IReadOnlyList<VrrpConfigError> errors)
-        : base(string.Join(" ", errors.Select(e => e.Message)), errors.Count > 0 ? errors[0].Parameter : null)
+    public VrrpConfigurationException(IReadOnlyList<VrrpConfigError> errors, Func<VrrpField, string>? naming = null)
+        : base(errors.Count > 0 ? errors[0].ErrorId : "VrrpConfigurationInvalid",
+            CategoryOf(errors.Count > 0 ? errors[0].ErrorId : ""),
+            string.Join(" ", errors.Select(e => naming is null ? e.Message : e.Render(naming))))
     {
         Errors = errors;
+        Naming = naming;
+        ParamName = errors.Count > 0 ? (naming ?? (f => f.ToString()))(errors[0].Field) : null;
     }
 
     public IReadOnlyList<VrrpConfigError> Errors { get; }
-    public string ErrorId => Errors.Count > 0 ? Errors[0].ErrorId : "VrrpConfigurationInvalid";
-    public override string Message => string.Join(" ", Errors.Select(e => e.Message));
+
+    /// <summary>How the message names a setting; null: by its <see cref="VrrpField"/> name.</summary>
+    public Func<VrrpField, string>? Naming { get; }
+
+    /// <summary>The first problem's setting, as <see cref="Naming"/> names it.</summary>
+    public string? ParamName { get; }
+
+    /// <summary>The same problems with their settings named by <paramref name="naming"/>.</summary>
+    public VrrpConfigurationException NamedBy(Func<VrrpField, string> naming) => new(Errors, naming);
+
+    public override IReadOnlyList<HaException> Problems
+        => Errors.Count <= 1 ? new HaException[] { this } : Errors.Select(e => (HaException)new VrrpConfigurationException(new[] { e }, Naming)).ToList();
+
+    /// <summary>The category of a problem id: a missing interface, an instance that exists, no source address, scheduling refused, a keepalived option this module does not act on; all others are invalid arguments.</summary>
+    public static HaErrorCategory CategoryOf(string errorId) => errorId switch
+    {
+        "VrrpInterfaceNotFound" => HaErrorCategory.ObjectNotFound,
+        "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => HaErrorCategory.ResourceExists,
+        "VrrpSourceAddressMissing" => HaErrorCategory.InvalidOperation,
+        "VrrpEngineSchedulingDenied" => HaErrorCategory.PermissionDenied,
+        "VrrpVirtualAddressOptionNotSupported" or "VrrpTrackReverseNotSupported" => HaErrorCategory.NotImplemented,
+        _ => HaErrorCategory.InvalidArgument,
+    };
 }
 
 /// <summary>
@@ -186,127 +248,201 @@ public sealed record VrrpInstanceConfig
 
     // ---- validation ------------------------------------------------------------------------
 
-    /// <summary>Every problem with this configuration (empty when valid). With <paramref name="interfaces"/>, interface names are checked too.</summary>
+    /// <summary>
+    /// Every problem with this configuration (empty when valid), each with its field key. With
+    /// <paramref name="interfaces"/>, interface names (the instance's, tracked ones, a virtual address's dev) are
+    /// looked up too.
+    /// </summary>
     public IReadOnlyList<VrrpConfigError> Validate(IVrrpInterfaceLookup? interfaces = null)
     {
         var errors = new List<VrrpConfigError>();
-        void Add(string id, string parameter, string message) => errors.Add(new VrrpConfigError(id, message, parameter));
+        void Add(string id, VrrpField field, string template, object? value = null, int? index = null)
+            => errors.Add(new VrrpConfigError(id, field, template, value is null ? null : Convert.ToString(value, CultureInfo.InvariantCulture), index));
+        static string S(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
         if (string.IsNullOrWhiteSpace(InterfaceName))
-            Add("VrrpInterfaceRequired", "InterfaceName", "An interface is required (-InterfaceName).");
+            Add("VrrpInterfaceRequired", VrrpField.InterfaceName, "An interface is required ({InterfaceName}).");
+        else if (LinuxNames.InterfaceNameProblem(InterfaceName) is { } bad)
+            Add("VrrpInterfaceNameInvalid", VrrpField.InterfaceName, $"{{InterfaceName}} is not an interface name: {bad}.", InterfaceName);
         else if (interfaces is not null && interfaces.Find(InterfaceName) is null)
-            Add("VrrpInterfaceNotFound", "InterfaceName", UnknownInterface(InterfaceName, interfaces));
+            Add("VrrpInterfaceNotFound", VrrpField.InterfaceName, UnknownInterface(InterfaceName, interfaces), InterfaceName);
 
         if (VirtualRouterId is < 1 or > 255)
-            Add("VrrpVirtualRouterIdOutOfRange", "VirtualRouterId", $"VirtualRouterId {VirtualRouterId} is outside 1-255.");
+            Add("VrrpVirtualRouterIdOutOfRange", VrrpField.VirtualRouterId, $"{{VirtualRouterId}} {VirtualRouterId} is outside 1-255.", VirtualRouterId);
         if (Priority is < 1 or > 255)
-            Add("VrrpPriorityOutOfRange", "Priority", $"Priority {Priority} is outside 1-255 (255 means this router owns the addresses; 0 is reserved for the stop advert).");
+            Add("VrrpPriorityOutOfRange", VrrpField.Priority, $"{{Priority}} {Priority} is outside 1-255 (255 means this router owns the addresses; 0 is reserved for the stop advert).", Priority);
         if (Version is not (VrrpVersion.V2 or VrrpVersion.V3))
-            Add("VrrpVersionInvalid", "Version", $"Version {(int)Version} is not 2 or 3.");
+            Add("VrrpVersionInvalid", VrrpField.Version, $"{{Version}} {(int)Version} is not 2 or 3.", (int)Version);
 
         var iv = AdvertisementInterval;
         if (Version == VrrpVersion.V2)
         {
             if (iv.Ticks % TimeSpan.TicksPerSecond != 0 || iv < TimeSpan.FromSeconds(1) || iv > TimeSpan.FromSeconds(255))
-                Add("VrrpAdvertisementIntervalInvalid", "AdvertisementInterval",
-                    $"AdvertisementInterval {iv.TotalSeconds:0.###} s is not valid for VRRPv2: use whole seconds from 1 to 255, or -Version 3 for sub-second intervals.");
+                Add("VrrpAdvertisementIntervalInvalid", VrrpField.AdvertisementInterval,
+                    $"{{AdvertisementInterval}} {S(iv)} s is not valid for VRRPv2: use whole seconds from 1 to 255, or {{Version}} 3 for sub-second intervals.", S(iv));
         }
         else if (iv.Ticks % (TimeSpan.TicksPerMillisecond * 10) != 0 || iv < TimeSpan.FromMilliseconds(10) || iv > TimeSpan.FromMilliseconds(40950))
-            Add("VrrpAdvertisementIntervalInvalid", "AdvertisementInterval",
-                $"AdvertisementInterval {iv.TotalMilliseconds:0.###} ms is not valid for VRRPv3: use multiples of 10 ms from 10 ms to 40.95 s.");
+            Add("VrrpAdvertisementIntervalInvalid", VrrpField.AdvertisementInterval,
+                $"{{AdvertisementInterval}} {iv.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)} ms is not valid for VRRPv3: use multiples of 10 ms from 10 ms to 40.95 s.", S(iv));
 
         if (AuthenticationPassword is not null)
         {
             if (Version != VrrpVersion.V2)
-                Add("VrrpAuthenticationWithVersion3", "AuthenticationPassword", "VRRPv3 has no authentication (RFC 5798 §9); remove -AuthenticationPassword or use -Version 2.");
+                Add("VrrpAuthenticationWithVersion3", VrrpField.AuthenticationPassword, "VRRPv3 has no authentication (RFC 5798 §9); remove {AuthenticationPassword} or use {Version} 2.");
             else if (AuthenticationPassword.Length is 0 or > 8 || AuthenticationPassword.Any(c => c is < (char)0x21 or > (char)0x7e))
-                Add("VrrpAuthenticationPasswordInvalid", "AuthenticationPassword", "The VRRPv2 password must be 1-8 printable ASCII characters without spaces (only 8 bytes travel in the advert).");
+                Add("VrrpAuthenticationPasswordInvalid", VrrpField.AuthenticationPassword, "The VRRPv2 password ({AuthenticationPassword}) must be 1-8 printable ASCII characters without spaces (only 8 bytes travel in the advert).");
         }
 
         var family = AddressFamily;
         if (VirtualAddresses.Count == 0)
-            Add("VrrpVirtualAddressRequired", "VirtualIPAddress", "At least one virtual address is required (-VirtualIPAddress).");
+            Add("VrrpVirtualAddressRequired", VrrpField.VirtualAddress, "At least one virtual address is required ({VirtualAddress}).");
         else if (VirtualAddresses.Count > 255)
-            Add("VrrpTooManyVirtualAddresses", "VirtualIPAddress", $"{VirtualAddresses.Count} virtual addresses do not fit in one advertisement (at most 255).");
+            Add("VrrpTooManyVirtualAddresses", VrrpField.VirtualAddress, $"{VirtualAddresses.Count} virtual addresses do not fit in one advertisement (at most 255).", VirtualAddresses.Count);
         var seen = new HashSet<IPAddress>();
-        foreach (var v in VirtualAddresses)
+        for (int i = 0; i < VirtualAddresses.Count; i++)
         {
-            if (v is null || v.Address is null) { Add("VrrpVirtualAddressInvalid", "VirtualIPAddress", "A virtual address is empty."); continue; }
+            var v = VirtualAddresses[i];
+            if (v is null || v.Address is null) { Add("VrrpVirtualAddressInvalid", VrrpField.VirtualAddress, "A virtual address ({VirtualAddress}) is empty.", null, i); continue; }
+            bool v6 = v.Address.AddressFamily == AddressFamily.InterNetworkV6;
             if (v.Address.AddressFamily != family)
-                Add("VrrpVirtualAddressFamilyMixed", "VirtualIPAddress", $"Virtual address {v.Address} is not {FamilyName(family)} like the first one; use one instance per address family.");
-            int max = v.Address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32;
+                Add("VrrpVirtualAddressFamilyMixed", VrrpField.VirtualAddress, $"Virtual address {v.Address} is not {FamilyName(family)} like the first one; use one instance per address family.", v, i);
+            int max = v6 ? 128 : 32;
             if (v.PrefixLength < 1 || v.PrefixLength > max)
-                Add("VrrpVirtualAddressPrefixInvalid", "VirtualIPAddress", $"Prefix /{v.PrefixLength} of {v.Address} is outside 1-{max}.");
+                Add("VrrpVirtualAddressPrefixInvalid", VrrpField.VirtualAddress, $"Prefix /{v.PrefixLength} of virtual address {v.Address} is outside 1-{max}.", v, i);
             if (IsUnusable(v.Address))
-                Add("VrrpVirtualAddressInvalid", "VirtualIPAddress", $"{v.Address} cannot be a virtual address (unspecified, multicast, broadcast or loopback).");
+                Add("VrrpVirtualAddressInvalid", VrrpField.VirtualAddress, $"{v.Address} cannot be a virtual address (unspecified, multicast, broadcast or loopback).", v, i);
             if (!seen.Add(v.Address))
-                Add("VrrpVirtualAddressDuplicate", "VirtualIPAddress", $"Virtual address {v.Address} is listed twice.");
+                Add("VrrpVirtualAddressDuplicate", VrrpField.VirtualAddress, $"Virtual address {v.Address} is listed twice.", v, i);
+            string device = v.Device ?? InterfaceName;
+            if (v.Device is not null)
+            {
+                if (LinuxNames.InterfaceNameProblem(v.Device) is { } badDev)
+                    Add("VrrpVirtualAddressDeviceInvalid", VrrpField.VirtualAddress, $"dev '{v.Device}' of virtual address {v.Address} is not an interface name: {badDev}.", v, i);
+                else if (interfaces is not null && interfaces.Find(v.Device) is null)
+                    Add("VrrpInterfaceNotFound", VrrpField.VirtualAddress, $"Virtual address {v.Address}: " + UnknownInterface(v.Device, interfaces), v, i);
+            }
             if (v.Label is not null)
             {
-                if (v.Address.AddressFamily != AddressFamily.InterNetwork)
-                    Add("VrrpVirtualAddressLabelInvalid", "VirtualIPAddress", $"Address labels exist for IPv4 only ({v.Address}).");
-                else if (v.Label.Length is 0 or > 15)
-                    Add("VrrpVirtualAddressLabelInvalid", "VirtualIPAddress", $"Label '{v.Label}' must be 1-15 characters (IFNAMSIZ), such as '{InterfaceName}:1'.");
+                if (v6)
+                    Add("VrrpVirtualAddressLabelInvalid", VrrpField.VirtualAddress, $"Address labels exist for IPv4 only ({v.Address} label {v.Label}).", v, i);
+                else if (LinuxNames.LabelProblem(v.Label, device) is { } badLabel)
+                    Add("VrrpVirtualAddressLabelInvalid", VrrpField.VirtualAddress, $"The label of virtual address {v.Address} is not usable on {device}: {badLabel}; at most {LinuxNames.MaxNameBytes} bytes.", v, i);
             }
+            if (v.Broadcast is not null && (v6 || v.Broadcast.AddressFamily != AddressFamily.InterNetwork))
+                Add("VrrpVirtualAddressBroadcastInvalid", VrrpField.VirtualAddress, $"Virtual address {v.Address}: a broadcast address (brd) is for IPv4 addresses, and must be one.", v, i);
+            if (v6 && v.Scope != 0)
+                Add("VrrpVirtualAddressScopeInvalid", VrrpField.VirtualAddress, $"Virtual address {v.Address}: IPv6 addresses take their scope from the address itself; remove the scope.", v, i);
+            if (!v6 && v.HomeAddress)
+                Add("VrrpVirtualAddressHomeInvalid", VrrpField.VirtualAddress, $"Virtual address {v.Address}: 'home' (a Mobile IPv6 home address) is for IPv6 addresses only.", v, i);
         }
         if (Version == VrrpVersion.V2 && family == AddressFamily.InterNetworkV6)
-            Add("VrrpIPv6RequiresVersion3", "Version", "IPv6 virtual addresses need VRRPv3 (-Version 3).");
+            Add("VrrpIPv6RequiresVersion3", VrrpField.Version, "IPv6 virtual addresses need VRRPv3 ({Version} 3).", 2);
 
         var peers = new HashSet<IPAddress>();
-        foreach (var p in UnicastPeers)
+        for (int i = 0; i < UnicastPeers.Count; i++)
         {
+            var p = UnicastPeers[i];
             if (p.AddressFamily != family)
-                Add("VrrpUnicastPeerFamilyMismatch", "UnicastPeer", $"Unicast peer {p} is not {FamilyName(family)} like the virtual addresses.");
+                Add("VrrpUnicastPeerFamilyMismatch", VrrpField.UnicastPeer, $"{{UnicastPeer}} {p} is not {FamilyName(family)} like the virtual addresses.", p, i);
             else if (IsUnusable(p))
-                Add("VrrpUnicastPeerInvalid", "UnicastPeer", $"{p} cannot be a unicast peer.");
+                Add("VrrpUnicastPeerInvalid", VrrpField.UnicastPeer, $"{p} cannot be a unicast peer ({{UnicastPeer}}).", p, i);
             if (!peers.Add(p))
-                Add("VrrpUnicastPeerDuplicate", "UnicastPeer", $"Unicast peer {p} is listed twice.");
+                Add("VrrpUnicastPeerDuplicate", VrrpField.UnicastPeer, $"{{UnicastPeer}} {p} is listed twice.", p, i);
         }
         if (SourceAddress is not null && SourceAddress.AddressFamily != family)
-            Add("VrrpSourceAddressFamilyMismatch", "SourceAddress", $"Source address {SourceAddress} is not {FamilyName(family)}.");
+            Add("VrrpSourceAddressFamilyMismatch", VrrpField.SourceAddress, $"{{SourceAddress}} {SourceAddress} is not {FamilyName(family)}.", SourceAddress);
 
         if (PreemptDelay < TimeSpan.Zero || PreemptDelay > TimeSpan.FromSeconds(1000))
-            Add("VrrpPreemptDelayOutOfRange", "PreemptDelay", "PreemptDelay must be between 0 and 1000 seconds.");
+            Add("VrrpPreemptDelayOutOfRange", VrrpField.PreemptDelay, $"{{PreemptDelay}} {S(PreemptDelay)} must be between 0 and 1000 seconds.", S(PreemptDelay));
         if (NoPreempt && PreemptDelay > TimeSpan.Zero)
-            Add("VrrpPreemptDelayWithNoPreempt", "PreemptDelay", "-PreemptDelay has no meaning with -NoPreempt; use one or the other.");
+            Add("VrrpPreemptDelayWithNoPreempt", VrrpField.PreemptDelay, "{PreemptDelay} has no meaning with {NoPreempt}; use one or the other.", S(PreemptDelay));
         if (NoPreempt && Priority == 255)
-            Add("VrrpNoPreemptWithOwner", "NoPreempt", "The address owner (priority 255) always preempts (RFC 5798 §6.1); lower -Priority to use -NoPreempt.");
+            Add("VrrpNoPreemptWithOwner", VrrpField.NoPreempt, "The address owner ({Priority} 255) always preempts (RFC 5798 §6.1); lower {Priority} to use {NoPreempt}.");
 
         var g = Garp ?? new VrrpGarpSettings();
-        if (g.Repeat is < 1 or > 255 || g.RefreshRepeat is < 1 or > 255)
-            Add("VrrpGarpSettingInvalid", "Garp", "Gratuitous ARP repeat counts must be 1-255.");
-        if (g.Delay < TimeSpan.Zero || g.Refresh < TimeSpan.Zero || g.Interval < TimeSpan.Zero)
-            Add("VrrpGarpSettingInvalid", "Garp", "Gratuitous ARP delays and intervals cannot be negative.");
+        void Seconds(VrrpField field, TimeSpan value)
+        {
+            var (min, max) = VrrpFields.SecondsRange(field)!.Value;
+            if (value < TimeSpan.FromSeconds(min) || value > TimeSpan.FromSeconds(max))
+                Add("VrrpGarpSettingInvalid", field, $"{{{field}}} {S(value)} must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)} seconds.", S(value));
+        }
+        Seconds(VrrpField.GarpDelay, g.Delay);
+        Seconds(VrrpField.GarpRefresh, g.Refresh);
+        Seconds(VrrpField.GarpInterval, g.Interval);
+        if (g.Repeat is < 1 or > 255)
+            Add("VrrpGarpSettingInvalid", VrrpField.GarpRepeat, $"{{GarpRepeat}} {g.Repeat} is outside 1-255.", g.Repeat);
+        if (g.RefreshRepeat is < 1 or > 255)
+            Add("VrrpGarpSettingInvalid", VrrpField.GarpRefreshRepeat, $"{{GarpRefreshRepeat}} {g.RefreshRepeat} is outside 1-255.", g.RefreshRepeat);
 
         var tracked = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in TrackInterfaces)
+        for (int i = 0; i < TrackInterfaces.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(t.InterfaceName))
-            { Add("VrrpTrackInterfaceInvalid", "TrackInterface", "A tracked interface has no name."); continue; }
+            var t = TrackInterfaces[i];
+            if (LinuxNames.InterfaceNameProblem(t.InterfaceName) is { } badTrack)
+            { Add("VrrpTrackInterfaceInvalid", VrrpField.TrackInterface, $"A tracked interface ({{TrackInterface}}) is not an interface name: {badTrack}.", t.InterfaceName, i); continue; }
             if (!tracked.Add(t.InterfaceName))
-                Add("VrrpTrackDuplicate", "TrackInterface", $"Interface '{t.InterfaceName}' is tracked twice.");
+                Add("VrrpTrackDuplicate", VrrpField.TrackInterface, $"Interface '{t.InterfaceName}' is tracked twice ({{TrackInterface}}).", t.InterfaceName, i);
             if (t.Weight is < -253 or > 253)
-                Add("VrrpTrackWeightOutOfRange", "TrackInterface", $"Weight {t.Weight} of tracked interface '{t.InterfaceName}' is outside -253..253.");
+                Add("VrrpTrackWeightOutOfRange", VrrpField.TrackInterface, $"Weight {t.Weight} of tracked interface '{t.InterfaceName}' is outside -253..253.", t.Weight, i);
             if (interfaces is not null && interfaces.Find(t.InterfaceName) is null)
-                Add("VrrpInterfaceNotFound", "TrackInterface", UnknownInterface(t.InterfaceName, interfaces));
+                Add("VrrpInterfaceNotFound", VrrpField.TrackInterface, UnknownInterface(t.InterfaceName, interfaces), t.InterfaceName, i);
         }
         var scripts = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var s in TrackScripts)
+        for (int i = 0; i < TrackScripts.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(s.Name) || string.IsNullOrWhiteSpace(s.Command))
-            { Add("VrrpTrackScriptInvalid", "TrackScript", "A tracked script needs a name and a command."); continue; }
-            if (!scripts.Add(s.Name))
-                Add("VrrpTrackDuplicate", "TrackScript", $"Script '{s.Name}' is tracked twice.");
-            if (s.Weight is < -253 or > 253)
-                Add("VrrpTrackWeightOutOfRange", "TrackScript", $"Weight {s.Weight} of script '{s.Name}' is outside -253..253.");
-            if (s.Interval <= TimeSpan.Zero || s.Timeout <= TimeSpan.Zero)
-                Add("VrrpTrackScriptInvalid", "TrackScript", $"Script '{s.Name}' needs a positive interval and timeout.");
-            if (s.Rise < 1 || s.Fall < 1)
-                Add("VrrpTrackScriptInvalid", "TrackScript", $"Script '{s.Name}' needs rise and fall of at least 1.");
+            var sc = TrackScripts[i];
+            if (string.IsNullOrWhiteSpace(sc.Name) || string.IsNullOrWhiteSpace(sc.Command))
+            { Add("VrrpTrackScriptInvalid", VrrpField.TrackScript, "A tracked script ({TrackScript}) needs a name and a command.", sc.Name, i); continue; }
+            if (!scripts.Add(sc.Name))
+                Add("VrrpTrackDuplicate", VrrpField.TrackScript, $"Script '{sc.Name}' is tracked twice ({{TrackScript}}).", sc.Name, i);
+            if (sc.Weight is < -253 or > 253)
+                Add("VrrpTrackWeightOutOfRange", VrrpField.TrackScript, $"Weight {sc.Weight} of script '{sc.Name}' is outside -253..253.", sc.Weight, i);
+            if (sc.Interval <= TimeSpan.Zero || sc.Timeout <= TimeSpan.Zero)
+                Add("VrrpTrackScriptInvalid", VrrpField.TrackScript, $"Script '{sc.Name}' needs a positive interval and timeout.", sc.Name, i);
+            if (sc.Rise < 1 || sc.Fall < 1)
+                Add("VrrpTrackScriptInvalid", VrrpField.TrackScript, $"Script '{sc.Name}' needs rise and fall of at least 1.", sc.Name, i);
         }
         if (SyncGroup is not null && string.IsNullOrWhiteSpace(SyncGroup))
-            Add("VrrpSyncGroupInvalid", "SyncGroup", "The sync group name is empty.");
+            Add("VrrpSyncGroupInvalid", VrrpField.SyncGroup, "The sync group name ({SyncGroup}) is empty.");
         return errors;
+    }
+
+    /// <summary>
+    /// The fields in which <paramref name="other"/> differs from this configuration, lists compared by content (empty:
+    /// the same instance). The checksum form counts as <see cref="VrrpField.Version"/>, the unicast source check as
+    /// <see cref="VrrpField.UnicastPeer"/>, every notify script as <see cref="VrrpField.NotifyScript"/>.
+    /// </summary>
+    public IReadOnlyList<VrrpField> Differences(VrrpInstanceConfig other)
+    {
+        var d = new List<VrrpField>();
+        void If(bool differs, VrrpField f) { if (differs && !d.Contains(f)) d.Add(f); }
+        static bool Seq<T>(IReadOnlyList<T> a, IReadOnlyList<T> b) => a.SequenceEqual(b);
+        If(EffectiveName != other.EffectiveName, VrrpField.Name);
+        If(InterfaceName != other.InterfaceName, VrrpField.InterfaceName);
+        If(VirtualRouterId != other.VirtualRouterId, VrrpField.VirtualRouterId);
+        If(Priority != other.Priority, VrrpField.Priority);
+        If(Version != other.Version || ChecksumMode != other.ChecksumMode, VrrpField.Version);
+        If(AdvertisementInterval != other.AdvertisementInterval, VrrpField.AdvertisementInterval);
+        If(AuthenticationPassword != other.AuthenticationPassword, VrrpField.AuthenticationPassword);
+        If(!Seq(VirtualAddresses, other.VirtualAddresses), VrrpField.VirtualAddress);
+        If(!Seq(UnicastPeers, other.UnicastPeers) || CheckUnicastSource != other.CheckUnicastSource, VrrpField.UnicastPeer);
+        If(!Equals(SourceAddress, other.SourceAddress), VrrpField.SourceAddress);
+        If(NoPreempt != other.NoPreempt, VrrpField.NoPreempt);
+        If(PreemptDelay != other.PreemptDelay, VrrpField.PreemptDelay);
+        If(AcceptMode != other.AcceptMode, VrrpField.AcceptMode);
+        var g = Garp ?? new VrrpGarpSettings();
+        var h = other.Garp ?? new VrrpGarpSettings();
+        If(g.Delay != h.Delay, VrrpField.GarpDelay);
+        If(g.Repeat != h.Repeat, VrrpField.GarpRepeat);
+        If(g.Refresh != h.Refresh, VrrpField.GarpRefresh);
+        If(g.RefreshRepeat != h.RefreshRepeat, VrrpField.GarpRefreshRepeat);
+        If(g.Interval != h.Interval, VrrpField.GarpInterval);
+        If(!Seq(TrackInterfaces, other.TrackInterfaces), VrrpField.TrackInterface);
+        If(!Seq(TrackScripts, other.TrackScripts), VrrpField.TrackScript);
+        If(SyncGroup != other.SyncGroup, VrrpField.SyncGroup);
+        If(NotifyScript != other.NotifyScript || NotifyMaster != other.NotifyMaster || NotifyBackup != other.NotifyBackup ||
+           NotifyFault != other.NotifyFault || NotifyStop != other.NotifyStop, VrrpField.NotifyScript);
+        return d;
     }
 
     /// <summary>Throws <see cref="VrrpConfigurationException"/> when <see cref="Validate"/> finds anything.</summary>

@@ -12,6 +12,12 @@ public sealed class VrrpCounters
     public long AdvertisementsReceived { get; internal set; }
     public long PriorityZeroSent { get; internal set; }
     public long PriorityZeroReceived { get; internal set; }
+
+    /// <summary>Priority-0 adverts a Master answered with an advert (the first from a sender at once, then at most one per advertisement interval per sender).</summary>
+    public long PriorityZeroAnswered { get; internal set; }
+
+    /// <summary>Priority-0 adverts a Master left unanswered because that sender (or too many senders) had an answer within the last interval.</summary>
+    public long PriorityZeroIgnored { get; internal set; }
     public long BecameMaster { get; internal set; }
     public long ReleasedMaster { get; internal set; }
     public long GratuitousArpBursts { get; internal set; }

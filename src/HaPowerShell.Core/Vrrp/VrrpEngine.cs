@@ -50,12 +50,12 @@ public sealed class VrrpEngine
         var errors = config.Validate(_interfaces).ToList();
         if (_instances.Any(i => i.Config.InterfaceName == config.InterfaceName && i.Config.VirtualRouterId == config.VirtualRouterId &&
                                 i.Config.AddressFamily == config.AddressFamily))
-            errors.Add(new VrrpConfigError("VrrpInstanceDuplicate",
+            errors.Add(new VrrpConfigError("VrrpInstanceDuplicate", VrrpField.VirtualRouterId,
                 $"VRID {config.VirtualRouterId} ({(config.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")}) on '{config.InterfaceName}' is already run by instance " +
-                $"'{_instances.First(i => i.Config.InterfaceName == config.InterfaceName && i.Config.VirtualRouterId == config.VirtualRouterId && i.Config.AddressFamily == config.AddressFamily).Name}' in this process; use another -VirtualRouterId or stop that instance.",
-                "VirtualRouterId"));
+                $"'{_instances.First(i => i.Config.InterfaceName == config.InterfaceName && i.Config.VirtualRouterId == config.VirtualRouterId && i.Config.AddressFamily == config.AddressFamily).Name}' in this process; use another {{VirtualRouterId}} or stop that instance.",
+                config.VirtualRouterId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (_instances.Any(i => i.Name == config.EffectiveName))
-            errors.Add(new VrrpConfigError("VrrpInstanceNameDuplicate", $"An instance named '{config.EffectiveName}' already exists.", "Name"));
+            errors.Add(new VrrpConfigError("VrrpInstanceNameDuplicate", VrrpField.Name, $"An instance named '{config.EffectiveName}' already exists.", config.EffectiveName));
 
         IPAddress? primary = config.SourceAddress;
         if (primary is null && errors.Count == 0)
@@ -63,9 +63,9 @@ public sealed class VrrpEngine
             var itf = _interfaces?.Find(config.InterfaceName);
             primary = config.AddressFamily == AddressFamily.InterNetworkV6 ? itf?.LinkLocalIPv6 : itf?.PrimaryIPv4;
             if (primary is null)
-                errors.Add(new VrrpConfigError("VrrpSourceAddressMissing",
-                    $"Interface '{config.InterfaceName}' has no {(config.AddressFamily == AddressFamily.InterNetworkV6 ? "link-local IPv6" : "IPv4")} address to advertise from; add one or give -SourceAddress.",
-                    "InterfaceName"));
+                errors.Add(new VrrpConfigError("VrrpSourceAddressMissing", VrrpField.InterfaceName,
+                    $"Interface '{config.InterfaceName}' has no {(config.AddressFamily == AddressFamily.InterNetworkV6 ? "link-local IPv6" : "IPv4")} address to advertise from; add one or give {{SourceAddress}}.",
+                    config.InterfaceName));
         }
         if (errors.Count > 0) throw new VrrpConfigurationException(errors);
 
@@ -88,12 +88,38 @@ public sealed class VrrpEngine
         return true;
     }
 
-    /// <summary>Changes the configured priority (Set-VrrpInstance -Priority), 1-255.</summary>
+    /// <summary>
+    /// Gives a running (or added) instance a new configuration in place, keeping its state (see
+    /// <see cref="VrrpReconfigurePlan"/>: only <see cref="VrrpReconfigurePlan.InPlaceFields"/> may differ; anything
+    /// else needs the instance replaced). Validates first; throws <see cref="VrrpConfigurationException"/> and
+    /// changes nothing when the configuration is invalid or differs in a field that cannot change in place.
+    /// </summary>
+    public void Reconfigure(string name, VrrpInstanceConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var inst = Find(name) ?? throw new ArgumentException($"No VRRP instance named '{name}'.", nameof(name));
+        var errors = config.Validate(_interfaces).ToList();
+        if (config.EffectiveName != name)
+            errors.Add(new VrrpConfigError("VrrpReconfigureNotInPlace", VrrpField.Name, $"Instance '{name}' cannot take the configuration of '{config.EffectiveName}'.", config.EffectiveName));
+        foreach (var f in inst.Config.Differences(config).Where(f => !VrrpReconfigurePlan.InPlaceFields.Contains(f)))
+            errors.Add(new VrrpConfigError("VrrpReconfigureNotInPlace", f, $"{{{f}}} of instance '{name}' cannot change while it runs; the instance has to be replaced (stopped and started).", null));
+        if (errors.Count > 0) throw new VrrpConfigurationException(errors);
+        inst.Reconfigure(config);
+        long now = Clock.NowMicroseconds;
+        foreach (var s in config.TrackScripts)
+            if (!_scripts.ContainsKey(s.Name)) _scripts[s.Name] = new ScriptState(s) { NextDue = inst.IsStarted ? now : null };
+        foreach (var n in _scripts.Keys.ToList())
+            if (!_instances.Any(i => i.Config.TrackScripts.Any(t => t.Name == n))) _scripts.Remove(n);
+        Reevaluate();
+    }
+
+    /// <summary>Changes the configured priority (1-255) of an instance, keeping its state.</summary>
     public void SetPriority(string name, int priority)
     {
         var inst = Find(name) ?? throw new ArgumentException($"No VRRP instance named '{name}'.", nameof(name));
         if (priority is < 1 or > 255)
-            throw new VrrpConfigurationException(new[] { new VrrpConfigError("VrrpPriorityOutOfRange", $"Priority {priority} is outside 1-255.", "Priority") });
+            throw new VrrpConfigurationException(new[] { new VrrpConfigError("VrrpPriorityOutOfRange", VrrpField.Priority, $"{{Priority}} {priority} is outside 1-255.",
+                priority.ToString(System.Globalization.CultureInfo.InvariantCulture)) });
         inst.BasePriority = priority;
         Reevaluate();
     }

@@ -24,7 +24,7 @@ public sealed class VrrpInstance
         AuthData = VrrpCodec.PasswordToAuthData(config.AuthenticationPassword);
     }
 
-    public VrrpInstanceConfig Config { get; }
+    public VrrpInstanceConfig Config { get; private set; }
     public string Name => Config.EffectiveName;
     public VrrpState State { get; private set; } = VrrpState.Initialize;
     public bool IsStarted { get; private set; }
@@ -75,7 +75,7 @@ public sealed class VrrpInstance
 
     public VrrpCounters Counters { get; } = new();
 
-    internal byte[] AuthData { get; }
+    internal byte[] AuthData { get; private set; }
     internal long? LastTransitionAt { get; private set; }
 
     private long Now => _engine.Clock.NowMicroseconds;
@@ -166,6 +166,38 @@ public sealed class VrrpInstance
 
     internal void ResetMasterAdverInterval() => MasterAdverIntervalMicroseconds = AdvertisementIntervalMicroseconds;
 
+    /// <summary>
+    /// Takes <paramref name="config"/> in place (<see cref="VrrpReconfigurePlan.InPlaceFields"/> only: the engine
+    /// checked that nothing else differs) and keeps the state: a Master stays Master with no advert missed, keeps
+    /// the virtual addresses both configurations have, adds the new ones (announcing them once) and removes the
+    /// dropped ones; its next advert carries the new priority and address list. Priorities and faults are then
+    /// re-evaluated by the engine.
+    /// </summary>
+    internal void Reconfigure(VrrpInstanceConfig config)
+    {
+        var old = Config;
+        Config = config;
+        BasePriority = config.Priority;
+        AuthData = VrrpCodec.PasswordToAuthData(config.AuthenticationPassword);
+        if (State != VrrpState.Master) return;
+        long now = Now;
+        var removed = old.VirtualAddresses.Where(v => !config.VirtualAddresses.Contains(v)).ToList();
+        var added = config.VirtualAddresses.Where(v => !old.VirtualAddresses.Contains(v)).ToList();
+        if (removed.Count > 0 && VirtualAddressesInstalled) Actions.RemoveVirtualAddresses(this, removed);
+        if (added.Count > 0)
+        {
+            Actions.AddVirtualAddresses(this, added);
+            VirtualAddressesInstalled = true;
+            SendGarp(1, VrrpGarpKind.Refresh);
+        }
+        if (old.Garp != config.Garp)
+        {
+            if (config.Garp.Delay <= TimeSpan.Zero) GarpDelayedDue = null;
+            long refresh = config.Garp.Refresh.Ticks / 10;
+            GarpRefreshDue = refresh > 0 ? now + refresh : null;
+        }
+    }
+
     internal void RearmMasterDown() => MasterDownTimerDue = Now + MasterDownIntervalMicroseconds;
 
     private void ReleaseMaster(bool sendPriorityZero)
@@ -175,11 +207,16 @@ public sealed class VrrpInstance
         GarpDelayedDue = GarpRefreshDue = null;
         if (VirtualAddressesInstalled)
         {
-            Actions.RemoveVirtualAddresses(this, Config.VirtualAddresses);
+            IsLeavingMaster = true;
+            try { Actions.RemoveVirtualAddresses(this, Config.VirtualAddresses); }
+            finally { IsLeavingMaster = false; }
             VirtualAddressesInstalled = false;
         }
         Counters.ReleasedMaster++;
     }
+
+    /// <summary>True while a Master that is leaving removes its addresses (a reconfiguration that drops some of them is not leaving).</summary>
+    public bool IsLeavingMaster { get; private set; }
 
     // ---- received adverts (RFC 5798 §6.4.2 / §6.4.3) --------------------------------------
 
@@ -218,8 +255,17 @@ public sealed class VrrpInstance
             case VrrpState.Master:
                 if (adv.Priority == 0)
                 {
-                    SendAdvertisement(EffectivePriority);
-                    AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+                    // RFC 5798 §6.4.3: answer at once with an advert (and restart the Adver_Timer) — but at most
+                    // once per advertisement interval per sender, so forged priority-0 adverts cannot make us flood.
+                    // Judged on the clock as it is now, not on the advert's arrival: a queue of adverts that arrived
+                    // before our last send must not each look unanswered.
+                    if (MayAnswerPriorityZero(source, Now))
+                    {
+                        Counters.PriorityZeroAnswered++;
+                        SendAdvertisement(EffectivePriority);
+                        AdverTimerDue = now + AdvertisementIntervalMicroseconds;
+                    }
+                    else Counters.PriorityZeroIgnored++;
                     return false;
                 }
                 if (adv.Priority > EffectivePriority ||
@@ -236,6 +282,38 @@ public sealed class VrrpInstance
             default:
                 return false; // Initialize / Fault: ignored
         }
+    }
+
+    /// <summary>Senders of priority-0 adverts remembered at once (the last time each was heard and answered).</summary>
+    internal const int PriorityZeroSendersRemembered = 8;
+    private readonly Dictionary<IPAddress, (long Heard, long Answered)> _priorityZeroSenders = new();
+    private long? _lastAdvertSentAt;
+
+    /// <summary>
+    /// A priority-0 advert is answered at once when its sender has had no advert from us (an answer, or a
+    /// regular advert) within the last advertisement interval; so a flood from one sender leaves the advert
+    /// rate at one per interval. At most <see cref="PriorityZeroSendersRemembered"/> senders heard within the
+    /// last interval are tracked; while they are all recent, a new sender is not answered either, so forged
+    /// adverts from ever-new addresses get at most that many answers per interval.
+    /// </summary>
+    private bool MayAnswerPriorityZero(IPAddress source, long now)
+    {
+        long interval = AdvertisementIntervalMicroseconds;
+        if (_priorityZeroSenders.TryGetValue(source, out var known))
+        {
+            long last = Math.Max(known.Answered, _lastAdvertSentAt ?? long.MinValue);
+            bool recent = now - last < interval;
+            _priorityZeroSenders[source] = (now, recent ? known.Answered : now);
+            return !recent;
+        }
+        if (_priorityZeroSenders.Count >= PriorityZeroSendersRemembered)
+        {
+            foreach (var (sender, seen) in _priorityZeroSenders.ToList())
+                if (now - seen.Heard >= interval) _priorityZeroSenders.Remove(sender);
+            if (_priorityZeroSenders.Count >= PriorityZeroSendersRemembered) return false;
+        }
+        _priorityZeroSenders[source] = (now, now);
+        return true;
     }
 
     // ---- timers ---------------------------------------------------------------------------
@@ -304,6 +382,7 @@ public sealed class VrrpInstance
 
     private void SendAdvertisement(int priority)
     {
+        if (priority != 0) _lastAdvertSentAt = Now;
         foreach (var a in EncodeAdvertisements(priority))
         {
             Actions.SendAdvertisement(this, a);

@@ -17,7 +17,7 @@ namespace HaPowerShell.Native.Net;
 public sealed unsafe class EpollConnector : IDisposable
 {
     private const int AfInet = 2, AfInet6 = 10, SockStream = 1, SockNonBlock = 0x800, SockCloExec = 0x80000, IpProtoTcp = 6;
-    private const int SolSocket = 1, SoError = 4, EInProgress = 115;
+    private const int SolSocket = 1, SoError = 4;
     private const int EpollCtlAdd = 1, EpollCloExec = 0x80000;
     private const uint EpollOut = 0x004, EpollErr = 0x008, EpollHup = 0x010, EpollOneShot = 1u << 30;
     private const ulong WakeToken = ulong.MaxValue;
@@ -84,7 +84,7 @@ public sealed unsafe class EpollConnector : IDisposable
     /// <summary>
     /// Starts a connect to <paramref name="remote"/> (from <paramref name="bind"/> when not null, port 0).
     /// Returns 0 when it connected at once (the socket is closed again, <paramref name="fd"/> is -1),
-    /// <c>EINPROGRESS</c> (115) when it is under way (<paramref name="fd"/> is watched; it comes back
+    /// <see cref="Errno.EINPROGRESS"/> when it is under way (<paramref name="fd"/> is watched; it comes back
     /// from <see cref="Wait"/> with <paramref name="token"/>), or the errno of the failure (fd -1).
     /// </summary>
     public int Begin(byte[] remote, byte[]? bind, uint token, out int fd)
@@ -104,12 +104,12 @@ public sealed unsafe class EpollConnector : IDisposable
         fixed (byte* a = remote) r = connect(s, a, remote.Length);
         if (r == 0) { close(s); return 0; }
         int e = Marshal.GetLastPInvokeError();
-        if (e != EInProgress) return CloseWith(s, e);
+        if (e != Errno.EINPROGRESS) return CloseWith(s, e);
         byte* ev = stackalloc byte[16];
         WriteEvent(ev, EpollOut | EpollErr | EpollHup | EpollOneShot, token);
         if (epoll_ctl(_epfd, EpollCtlAdd, s, ev) < 0) return CloseWith(s, Marshal.GetLastPInvokeError());
         fd = s;
-        return EInProgress;
+        return Errno.EINPROGRESS;
     }
 
     /// <summary>Set in a token <see cref="Wait"/> returns when the kernel reported an error (EPOLLERR/EPOLLHUP) for that connect.</summary>
@@ -172,14 +172,14 @@ public sealed unsafe class EpollConnector : IDisposable
         Errno.ECONNREFUSED => nameof(SocketError.ConnectionRefused),
         Errno.ETIMEDOUT => nameof(SocketError.TimedOut),
         Errno.EHOSTUNREACH => nameof(SocketError.HostUnreachable),
-        101 => nameof(SocketError.NetworkUnreachable),
+        Errno.ENETUNREACH => nameof(SocketError.NetworkUnreachable),
         Errno.ENETDOWN => nameof(SocketError.NetworkDown),
         Errno.EADDRNOTAVAIL => nameof(SocketError.AddressNotAvailable),
         Errno.EADDRINUSE => nameof(SocketError.AddressAlreadyInUse),
         Errno.EACCES or Errno.EPERM => nameof(SocketError.AccessDenied),
-        104 => nameof(SocketError.ConnectionReset),
+        Errno.ECONNRESET => nameof(SocketError.ConnectionReset),
         Errno.ENOBUFS => nameof(SocketError.NoBufferSpaceAvailable),
-        24 => nameof(SocketError.TooManyOpenSockets),
+        Errno.EMFILE => nameof(SocketError.TooManyOpenSockets),
         _ => Errno.Name(errno),
     };
 

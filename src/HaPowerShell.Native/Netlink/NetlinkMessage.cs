@@ -2,6 +2,39 @@ using System.Buffers.Binary;
 
 namespace HaPowerShell.Native.Netlink;
 
+/// <summary>
+/// The 16-byte <c>struct nlmsghdr</c> (length, type, flags, sequence, port id; host byte order): the one place
+/// that knows its field offsets, for the builder, the parser and the socket.
+/// </summary>
+public readonly record struct NetlinkHeader(uint Length, ushort Type, NetlinkFlags Flags, uint Sequence, uint PortId)
+{
+    private const int TypeOffset = 4, FlagsOffset = 6, SequenceOffset = 8, PortIdOffset = 12;
+
+    /// <summary>Reads the header at the start of <paramref name="message"/> (at least <see cref="NetlinkLayout.HeaderSize"/> bytes).</summary>
+    public static NetlinkHeader Read(ReadOnlySpan<byte> message)
+    {
+        if (message.Length < NetlinkLayout.HeaderSize)
+            throw new ArgumentException($"A netlink message has a {NetlinkLayout.HeaderSize}-byte header; {message.Length} bytes is too short.", nameof(message));
+        return new(BinaryPrimitives.ReadUInt32LittleEndian(message),
+            BinaryPrimitives.ReadUInt16LittleEndian(message[TypeOffset..]),
+            (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(message[FlagsOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(message[SequenceOffset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(message[PortIdOffset..]));
+    }
+
+    /// <summary>Writes this header over the first <see cref="NetlinkLayout.HeaderSize"/> bytes of <paramref name="message"/>.</summary>
+    public void Write(Span<byte> message)
+    {
+        if (message.Length < NetlinkLayout.HeaderSize)
+            throw new ArgumentException($"A netlink message has a {NetlinkLayout.HeaderSize}-byte header; {message.Length} bytes is too short.", nameof(message));
+        BinaryPrimitives.WriteUInt32LittleEndian(message, Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[TypeOffset..], Type);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[FlagsOffset..], (ushort)Flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(message[SequenceOffset..], Sequence);
+        BinaryPrimitives.WriteUInt32LittleEndian(message[PortIdOffset..], PortId);
+    }
+}
+
 /// <summary>One received netlink message; <see cref="Payload"/> excludes the 16-byte header.</summary>
 public readonly struct NetlinkMessage
 {
@@ -30,16 +63,13 @@ public readonly struct NetlinkMessage
             int remaining = span.Length - offset;
             if (remaining < NetlinkLayout.HeaderSize)
                 throw new NetlinkProtocolException(operation, $"truncated netlink header: {remaining} bytes left at offset {offset}");
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(span[offset..]);
+            var h = NetlinkHeader.Read(span[offset..]);
+            uint length = h.Length;
             if (length < NetlinkLayout.HeaderSize)
                 throw new NetlinkProtocolException(operation, $"netlink message length {length} at offset {offset} is shorter than its header");
             if (length > remaining)
                 throw new NetlinkProtocolException(operation, $"netlink message at offset {offset} claims {length} bytes but only {remaining} arrived (truncated)");
-            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(span[(offset + 4)..]);
-            var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(span[(offset + 6)..]);
-            uint seq = BinaryPrimitives.ReadUInt32LittleEndian(span[(offset + 8)..]);
-            uint pid = BinaryPrimitives.ReadUInt32LittleEndian(span[(offset + 12)..]);
-            list.Add(new NetlinkMessage(type, flags, seq, pid,
+            list.Add(new NetlinkMessage(h.Type, h.Flags, h.Sequence, h.PortId,
                 datagram.Slice(offset + NetlinkLayout.HeaderSize, (int)length - NetlinkLayout.HeaderSize)));
             int advance = NetlinkLayout.Align((int)length);
             if (advance > remaining) advance = remaining; // last message may omit its padding

@@ -20,12 +20,11 @@ public sealed class NetlinkMessageBuilder
     {
         _buffer = new byte[Math.Max(capacity, NetlinkLayout.HeaderSize)];
         _length = NetlinkLayout.HeaderSize;
-        BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(4), type);
-        BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(6), (ushort)flags);
+        new NetlinkHeader(0, type, flags, 0, 0).Write(_buffer);
     }
 
-    public ushort Type => BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(4));
-    public NetlinkFlags Flags => (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(6));
+    public ushort Type => NetlinkHeader.Read(_buffer).Type;
+    public NetlinkFlags Flags => NetlinkHeader.Read(_buffer).Flags;
 
     /// <summary>Appends a fixed family header (genlmsghdr, ifaddrmsg, ...), padded to 4 bytes.</summary>
     public NetlinkMessageBuilder PutHeader(ReadOnlySpan<byte> header)
@@ -141,7 +140,7 @@ public sealed class NetlinkMessageBuilder
     public byte[] ToArray()
     {
         if (_nests.Count > 0) throw new InvalidOperationException("A nested attribute is still open.");
-        BinaryPrimitives.WriteUInt32LittleEndian(_buffer, (uint)_length);
+        (NetlinkHeader.Read(_buffer) with { Length = (uint)_length }).Write(_buffer);
         return _buffer.AsSpan(0, _length).ToArray();
     }
 

@@ -22,6 +22,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
     private int _fd;
     private uint _sequence;
     private byte[] _receiveBuffer;
+    private byte[] _sendBuffer = new byte[4096];
 
     [StructLayout(LayoutKind.Sequential)]
     private struct SockaddrNl
@@ -97,65 +98,25 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// Sends one request and returns the data messages of its reply. A dump request
     /// (NLM_F_DUMP) returns every part up to NLMSG_DONE; any other request gets NLM_F_ACK and
     /// returns the messages that came before the ACK. A dump the kernel marks interrupted
-    /// (NLM_F_DUMP_INTR) is restarted, up to three times.
+    /// (NLM_F_DUMP_INTR) is restarted, up to three times. The caller's bytes are not changed.
     /// </summary>
     public List<NetlinkMessage> Execute(byte[] request, string operation)
     {
-        ObjectDisposedException.ThrowIf(_fd < 0, this);
-        var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(request.AsSpan(6));
+        var flags = NetlinkHeader.Read(request).Flags;
         bool dump = (flags & NetlinkFlags.Dump) == NetlinkFlags.Dump && (flags & NetlinkFlags.Request) != 0;
-        if (!dump)
-        {
-            flags |= NetlinkFlags.Ack;
-            BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(6), (ushort)flags);
-        }
         lock (_sync)
         {
+            ObjectDisposedException.ThrowIf(_fd < 0, this);
             for (int attempt = 0; ; attempt++)
             {
-                uint seq = NextSequence();
-                BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), seq);
-                BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(12), PortId);
-                Send(request, request.Length, operation);
-                var results = new List<NetlinkMessage>();
-                bool interrupted = false;
-                bool finished = false;
-                while (!finished)
-                {
-                    foreach (var m in ReceiveDatagram(operation))
-                    {
-                        if (m.Sequence != seq || m.PortId != PortId) { StaleMessagesDropped++; continue; }
-                        if ((m.Flags & NetlinkFlags.DumpInterrupted) != 0) interrupted = true;
-                        switch (m.Type)
-                        {
-                            case NetlinkMessageType.Noop:
-                                continue;
-                            case NetlinkMessageType.Error:
-                                var (err, text) = NetlinkMessage.ParseError(m, operation);
-                                if (err != 0) throw new NetlinkException(operation, err, text);
-                                finished = true; // ACK
-                                break;
-                            case NetlinkMessageType.Done:
-                                if (m.Payload.Length >= 4)
-                                {
-                                    int derr = BinaryPrimitives.ReadInt32LittleEndian(m.Payload.Span);
-                                    if (derr < 0) throw new NetlinkException(operation, -derr);
-                                }
-                                finished = true;
-                                break;
-                            case NetlinkMessageType.Overrun:
-                                throw new NetlinkProtocolException(operation, "the kernel reported a netlink overrun: data was lost");
-                            default:
-                                results.Add(m);
-                                break;
-                        }
-                        if (finished) break;
-                    }
-                }
-                if (interrupted && dump && attempt < 3) continue;
-                if (interrupted && dump)
+                uint seq = ReserveSequences(1);
+                Send(Append(0, request, seq, dump ? AckRequest.Unchanged : AckRequest.Set), operation);
+                var reply = new SingleReply(operation);
+                Exchange(seq, 1, operation, ref reply);
+                if (reply.Interrupted && dump && attempt < 3) continue;
+                if (reply.Interrupted && dump)
                     throw new NetlinkProtocolException(operation, "the table kept changing during the dump (NLM_F_DUMP_INTR four times); try again");
-                return results;
+                return reply.Results;
             }
         }
     }
@@ -171,53 +132,28 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// </summary>
     public NetlinkException?[] ExecuteBatch(IReadOnlyList<byte[]> requests, string operation, int maxChunkBytes = 256 * 1024)
     {
-        ObjectDisposedException.ThrowIf(_fd < 0, this);
         var outcome = new NetlinkException?[requests.Count];
         lock (_sync)
         {
-            byte[] chunk = new byte[maxChunkBytes];
+            ObjectDisposedException.ThrowIf(_fd < 0, this);
             int index = 0;
             while (index < requests.Count)
             {
-                int first = index, used = 0, lastOffset = 0;
-                uint firstSeq = 0;
-                while (index < requests.Count)
+                int first = index, used = 0;
+                while (index < requests.Count && (used == 0 || used + NetlinkLayout.Align(requests[index].Length) <= maxChunkBytes))
                 {
-                    byte[] r = requests[index];
-                    int len = NetlinkLayout.Align(r.Length);
-                    if (len > chunk.Length) chunk = new byte[len];
-                    if (used > 0 && used + len > chunk.Length) break;
-                    uint seq = NextSequence();
-                    if (index == first) firstSeq = seq;
-                    r.CopyTo(chunk, used);
-                    Span<byte> h = chunk.AsSpan(used);
-                    var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) & ~NetlinkFlags.Ack;
-                    BinaryPrimitives.WriteUInt16LittleEndian(h[6..], (ushort)flags);
-                    BinaryPrimitives.WriteUInt32LittleEndian(h[8..], seq);
-                    BinaryPrimitives.WriteUInt32LittleEndian(h[12..], PortId);
-                    chunk.AsSpan(used + r.Length, len - r.Length).Clear();
-                    lastOffset = used;
-                    used += len;
+                    used += NetlinkLayout.Align(requests[index].Length);
                     index++;
                 }
-                // The chunk's last message carries the ACK request that closes the chunk.
-                var lastFlags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(chunk.AsSpan(lastOffset + 6)) | NetlinkFlags.Ack;
-                BinaryPrimitives.WriteUInt16LittleEndian(chunk.AsSpan(lastOffset + 6), (ushort)lastFlags);
-                Send(chunk, used, operation);
                 int count = index - first;
-                bool closed = false;
-                while (!closed)
-                {
-                    foreach (var m in ReceiveDatagram(operation))
-                    {
-                        long slot = (long)m.Sequence - firstSeq;
-                        if (m.PortId != PortId || slot < 0 || slot >= count) { StaleMessagesDropped++; continue; }
-                        if (m.Type != NetlinkMessageType.Error) continue;
-                        var (err, text) = NetlinkMessage.ParseError(m, operation);
-                        if (err != 0) outcome[first + slot] = new NetlinkException(operation, err, text);
-                        if (slot == count - 1) closed = true;
-                    }
-                }
+                // The chunk's last message carries the ACK request that closes the chunk.
+                uint firstSeq = ReserveSequences(count);
+                used = 0;
+                for (int i = 0; i < count; i++)
+                    used = Append(used, requests[first + i], firstSeq + (uint)i, i == count - 1 ? AckRequest.Set : AckRequest.Clear);
+                Send(used, operation);
+                var replies = new BatchReplies(outcome, first, count, operation);
+                Exchange(firstSeq, count, operation, ref replies);
             }
         }
         return outcome;
@@ -231,46 +167,18 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// </summary>
     public void ExecuteTransaction(IReadOnlyList<byte[]> messages, string operation)
     {
-        ObjectDisposedException.ThrowIf(_fd < 0, this);
         if (messages.Count < 3) throw new ArgumentException("A transaction needs a batch-begin, at least one message and a batch-end.", nameof(messages));
         lock (_sync)
         {
-            int total = 0;
-            foreach (var m in messages) total += NetlinkLayout.Align(m.Length);
-            byte[] buffer = new byte[total];
-            int used = 0;
-            uint firstSeq = 0;
-            for (int i = 0; i < messages.Count; i++)
-            {
-                uint seq = NextSequence();
-                if (i == 0) firstSeq = seq;
-                messages[i].CopyTo(buffer, used);
-                Span<byte> h = buffer.AsSpan(used);
-                var flags = (NetlinkFlags)BinaryPrimitives.ReadUInt16LittleEndian(h[6..]);
-                flags = i == 0 || i == messages.Count - 1 ? flags & ~NetlinkFlags.Ack : flags | NetlinkFlags.Ack;
-                BinaryPrimitives.WriteUInt16LittleEndian(h[6..], (ushort)flags);
-                BinaryPrimitives.WriteUInt32LittleEndian(h[8..], seq);
-                BinaryPrimitives.WriteUInt32LittleEndian(h[12..], PortId);
-                used += NetlinkLayout.Align(messages[i].Length);
-            }
-            Send(buffer, used, operation);
-            long lastAcked = messages.Count - 2;
-            NetlinkException? failure = null;
-            bool done = false;
-            while (!done)
-            {
-                foreach (var m in ReceiveDatagram(operation))
-                {
-                    long slot = (long)m.Sequence - firstSeq;
-                    if (m.PortId != PortId || slot < 0 || slot >= messages.Count) { StaleMessagesDropped++; continue; }
-                    if (m.Type != NetlinkMessageType.Error) continue;
-                    var (err, text) = NetlinkMessage.ParseError(m, operation);
-                    if (err != 0) failure ??= new NetlinkException(operation, err, text);
-                    // The begin or end message only answers when the batch as a whole failed.
-                    if (slot == lastAcked || slot == 0 || slot == messages.Count - 1) done = true;
-                }
-            }
-            if (failure is not null) throw failure;
+            ObjectDisposedException.ThrowIf(_fd < 0, this);
+            int count = messages.Count, used = 0;
+            uint firstSeq = ReserveSequences(count);
+            for (int i = 0; i < count; i++)
+                used = Append(used, messages[i], firstSeq + (uint)i, i == 0 || i == count - 1 ? AckRequest.Clear : AckRequest.Set);
+            Send(used, operation);
+            var replies = new TransactionReplies(count, operation);
+            Exchange(firstSeq, count, operation, ref replies);
+            if (replies.Failure is not null) throw replies.Failure;
         }
     }
 
@@ -286,99 +194,263 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// </summary>
     public List<NetlinkMessage>[] ExecuteDumpBatch(IReadOnlyList<byte[]> requests, string operation, out NetlinkException?[] errors, int maxInFlight = 1)
     {
-        ObjectDisposedException.ThrowIf(_fd < 0, this);
         var results = new List<NetlinkMessage>[requests.Count];
         errors = new NetlinkException?[requests.Count];
         var retry = new List<int>();
         lock (_sync)
         {
+            ObjectDisposedException.ThrowIf(_fd < 0, this);
             for (int first = 0; first < requests.Count; first += maxInFlight)
             {
-                int count = Math.Min(maxInFlight, requests.Count - first);
-                int total = 0;
-                for (int i = 0; i < count; i++) total += NetlinkLayout.Align(requests[first + i].Length);
-                var chunk = new byte[total];
-                uint firstSeq = 0;
-                int used = 0;
+                int count = Math.Min(maxInFlight, requests.Count - first), used = 0;
+                uint firstSeq = ReserveSequences(count);
                 for (int i = 0; i < count; i++)
                 {
-                    byte[] r = requests[first + i];
-                    uint seq = NextSequence();
-                    if (i == 0) firstSeq = seq;
-                    r.CopyTo(chunk, used);
-                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(used + 8), seq);
-                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(used + 12), PortId);
-                    used += NetlinkLayout.Align(r.Length);
+                    used = Append(used, requests[first + i], firstSeq + (uint)i, AckRequest.Unchanged);
                     results[first + i] = new List<NetlinkMessage>();
                 }
-                Send(chunk, used, operation);
-                var done = new bool[count];
-                int finished = 0;
-                while (finished < count)
-                {
-                    foreach (var m in ReceiveDatagram(operation))
-                    {
-                        long slot = (long)m.Sequence - firstSeq;
-                        if (m.PortId != PortId || slot < 0 || slot >= count || done[slot]) { StaleMessagesDropped++; continue; }
-                        int index = first + (int)slot;
-                        switch (m.Type)
-                        {
-                            case NetlinkMessageType.Noop:
-                                break;
-                            case NetlinkMessageType.Done:
-                                if (m.Payload.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(m.Payload.Span) is int derr && derr < 0)
-                                    errors[index] = new NetlinkException(operation, -derr);
-                                else if ((m.Flags & NetlinkFlags.DumpInterrupted) != 0) retry.Add(index);
-                                done[slot] = true; finished++;
-                                break;
-                            case NetlinkMessageType.Error:
-                                var (err, text) = NetlinkMessage.ParseError(m, operation);
-                                if (err == Errno.EBUSY) retry.Add(index);
-                                else if (err != 0) errors[index] = new NetlinkException(operation, err, text);
-                                done[slot] = true; finished++;
-                                break;
-                            case NetlinkMessageType.Overrun:
-                                throw new NetlinkProtocolException(operation, "the kernel reported a netlink overrun: data was lost");
-                            default:
-                                results[index].Add(m);
-                                break;
-                        }
-                    }
-                }
+                Send(used, operation);
+                var replies = new DumpBatchReplies(results, errors, retry, first, count, operation);
+                Exchange(firstSeq, count, operation, ref replies);
             }
         }
         foreach (int index in retry)
         {
             results[index].Clear();
-            try { results[index] = Execute((byte[])requests[index].Clone(), operation); }
+            try { results[index] = Execute(requests[index], operation); }
             catch (NetlinkException e) when (e is not NetlinkTimeoutException and not NetlinkProtocolException) { errors[index] = e; }
         }
         return results;
     }
 
     /// <summary>Test seam: sends bytes as they are (sequence and port id untouched).</summary>
-    internal void SendRaw(byte[] message) { lock (_sync) Send(message, message.Length, "raw send"); }
+    internal void SendRaw(byte[] message)
+    {
+        lock (_sync)
+        {
+            EnsureSendCapacity(message.Length);
+            message.CopyTo(_sendBuffer, 0);
+            Send(message.Length, "raw send");
+        }
+    }
+
+    /// <summary>Test seam: makes <paramref name="last"/> the last sequence number used (to run exchanges across the wrap).</summary>
+    internal void SetLastSequence(uint last) { lock (_sync) _sequence = last; }
 
     /// <summary>Test seam: waits for one datagram under the receive timeout.</summary>
     internal List<NetlinkMessage> ReceiveRaw(string operation) { lock (_sync) return ReceiveDatagram(operation); }
 
-    private uint NextSequence()
+    /// <summary>
+    /// <paramref name="count"/> consecutive sequence numbers for one sendmsg (the first is returned). They never
+    /// wrap through 0 inside a run, so a reply's position in the run is its sequence minus the first.
+    /// </summary>
+    private uint ReserveSequences(int count)
     {
-        unchecked { _sequence++; if (_sequence == 0) _sequence = 1; }
-        return _sequence;
+        uint first = unchecked(_sequence + 1);
+        if (first == 0 || first > uint.MaxValue - (uint)(count - 1)) first = 1;
+        _sequence = first + (uint)(count - 1);
+        return first;
     }
 
-    private void Send(byte[] buffer, int length, string operation)
+    /// <summary>What a request's NLM_F_ACK flag becomes when it is sent.</summary>
+    private enum AckRequest { Unchanged, Set, Clear }
+
+    /// <summary>
+    /// Copies one request into the send buffer at <paramref name="offset"/> (padded to 4 bytes) and fills its
+    /// header: the sequence number, this socket's port id, and the ACK flag as asked. The one place a request's
+    /// header is written. Returns the offset after it.
+    /// </summary>
+    private int Append(int offset, ReadOnlySpan<byte> request, uint sequence, AckRequest ack)
+    {
+        var header = NetlinkHeader.Read(request);
+        int length = NetlinkLayout.Align(request.Length);
+        EnsureSendCapacity(offset + length);
+        Span<byte> target = _sendBuffer.AsSpan(offset, length);
+        request.CopyTo(target);
+        target[request.Length..].Clear();
+        var flags = ack switch
+        {
+            AckRequest.Set => header.Flags | NetlinkFlags.Ack,
+            AckRequest.Clear => header.Flags & ~NetlinkFlags.Ack,
+            _ => header.Flags,
+        };
+        (header with { Flags = flags, Sequence = sequence, PortId = PortId }).Write(target);
+        return offset + length;
+    }
+
+    private void EnsureSendCapacity(int length)
+    {
+        if (length > _sendBuffer.Length) Array.Resize(ref _sendBuffer, Math.Max(length, _sendBuffer.Length * 2));
+    }
+
+    /// <summary>What a reply handler makes of one message of its exchange.</summary>
+    private enum Reply { Continue, Complete, Stale }
+
+    /// <summary>
+    /// Takes the replies of one exchange. <paramref name="slot"/> is the request's position in the run it was sent
+    /// in; <paramref name="errno"/> is the (positive) error of an NLMSG_ERROR or NLMSG_DONE, 0 for an ACK or data.
+    /// A struct, so the receive loop is compiled for each kind of exchange without allocation or indirection.
+    /// </summary>
+    private interface IReplyHandler
+    {
+        Reply Take(int slot, in NetlinkMessage message, int errno, string? kernelMessage);
+    }
+
+    /// <summary>
+    /// The one receive loop: reads datagrams (under the receive timeout) until the handler says the exchange is
+    /// complete. Messages that are not from the kernel to this port, or whose sequence is outside the run sent,
+    /// are stale and counted; NLMSG_NOOP is skipped; NLMSG_OVERRUN (data lost) fails the exchange.
+    /// </summary>
+    private void Exchange<THandler>(uint firstSequence, int count, string operation, ref THandler handler)
+        where THandler : struct, IReplyHandler
+    {
+        while (true)
+        {
+            foreach (var m in ReceiveDatagram(operation))
+            {
+                uint slot = unchecked(m.Sequence - firstSequence);
+                if (m.PortId != PortId || slot >= (uint)count) { StaleMessagesDropped++; continue; }
+                int errno = 0;
+                string? text = null;
+                switch (m.Type)
+                {
+                    case NetlinkMessageType.Noop:
+                        continue;
+                    case NetlinkMessageType.Overrun:
+                        throw new NetlinkProtocolException(operation, "the kernel reported a netlink overrun: data was lost");
+                    case NetlinkMessageType.Error:
+                        (errno, text) = NetlinkMessage.ParseError(m, operation);
+                        break;
+                    case NetlinkMessageType.Done:
+                        if (m.Payload.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(m.Payload.Span) is int done && done < 0) errno = -done;
+                        break;
+                }
+                switch (handler.Take((int)slot, m, errno, text))
+                {
+                    case Reply.Complete: return;
+                    case Reply.Stale: StaleMessagesDropped++; break;
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Execute"/>: data up to the ACK or NLMSG_DONE; a failure is thrown.</summary>
+    private struct SingleReply : IReplyHandler
+    {
+        private readonly string _operation;
+        public readonly List<NetlinkMessage> Results = new();
+        public bool Interrupted;
+
+        public SingleReply(string operation) => _operation = operation;
+
+        public Reply Take(int slot, in NetlinkMessage m, int errno, string? kernelMessage)
+        {
+            if ((m.Flags & NetlinkFlags.DumpInterrupted) != 0) Interrupted = true;
+            switch (m.Type)
+            {
+                case NetlinkMessageType.Error:
+                    if (errno != 0) throw new NetlinkException(_operation, errno, kernelMessage);
+                    return Reply.Complete; // ACK
+                case NetlinkMessageType.Done:
+                    if (errno != 0) throw new NetlinkException(_operation, errno);
+                    return Reply.Complete;
+                default:
+                    Results.Add(m);
+                    return Reply.Continue;
+            }
+        }
+    }
+
+    /// <summary><see cref="ExecuteBatch"/>: each request's failure in its slot; the chunk's last ACK closes it.</summary>
+    private readonly struct BatchReplies : IReplyHandler
+    {
+        private readonly NetlinkException?[] _outcome;
+        private readonly int _first, _count;
+        private readonly string _operation;
+
+        public BatchReplies(NetlinkException?[] outcome, int first, int count, string operation)
+            => (_outcome, _first, _count, _operation) = (outcome, first, count, operation);
+
+        public Reply Take(int slot, in NetlinkMessage m, int errno, string? kernelMessage)
+        {
+            if (m.Type != NetlinkMessageType.Error) return Reply.Continue;
+            if (errno != 0) _outcome[_first + slot] = new NetlinkException(_operation, errno, kernelMessage);
+            return slot == _count - 1 ? Reply.Complete : Reply.Continue;
+        }
+    }
+
+    /// <summary><see cref="ExecuteTransaction"/>: the first failure; done at the last ACK, or when the begin or end message answers (the batch failed as a whole).</summary>
+    private struct TransactionReplies : IReplyHandler
+    {
+        private readonly int _count;
+        private readonly string _operation;
+        public NetlinkException? Failure;
+
+        public TransactionReplies(int count, string operation) => (_count, _operation, Failure) = (count, operation, null);
+
+        public Reply Take(int slot, in NetlinkMessage m, int errno, string? kernelMessage)
+        {
+            if (m.Type != NetlinkMessageType.Error) return Reply.Continue;
+            if (errno != 0) Failure ??= new NetlinkException(_operation, errno, kernelMessage);
+            return slot == _count - 2 || slot == 0 || slot == _count - 1 ? Reply.Complete : Reply.Continue;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ExecuteDumpBatch"/>: each dump's data in its own list until its NLMSG_DONE (or error); a dump
+    /// refused with EBUSY, or whose DONE says it was interrupted, is queued to run again on its own.
+    /// </summary>
+    private struct DumpBatchReplies : IReplyHandler
+    {
+        private readonly List<NetlinkMessage>[] _results;
+        private readonly NetlinkException?[] _errors;
+        private readonly List<int> _retry;
+        private readonly bool[] _done;
+        private readonly int _first;
+        private readonly string _operation;
+        private int _finished;
+
+        public DumpBatchReplies(List<NetlinkMessage>[] results, NetlinkException?[] errors, List<int> retry, int first, int count, string operation)
+        {
+            (_results, _errors, _retry, _first, _operation) = (results, errors, retry, first, operation);
+            _done = new bool[count];
+            _finished = 0;
+        }
+
+        public Reply Take(int slot, in NetlinkMessage m, int errno, string? kernelMessage)
+        {
+            if (_done[slot]) return Reply.Stale;
+            int index = _first + slot;
+            switch (m.Type)
+            {
+                case NetlinkMessageType.Done:
+                    if (errno != 0) _errors[index] = new NetlinkException(_operation, errno);
+                    else if ((m.Flags & NetlinkFlags.DumpInterrupted) != 0) _retry.Add(index);
+                    break;
+                case NetlinkMessageType.Error:
+                    if (errno == Errno.EBUSY) _retry.Add(index);
+                    else if (errno != 0) _errors[index] = new NetlinkException(_operation, errno, kernelMessage);
+                    break;
+                default:
+                    _results[index].Add(m);
+                    return Reply.Continue;
+            }
+            _done[slot] = true;
+            return ++_finished == _done.Length ? Reply.Complete : Reply.Continue;
+        }
+    }
+
+    private void Send(int length, string operation)
     {
         var addr = new SockaddrNl { Family = (ushort)AF_NETLINK };
-        fixed (byte* p = buffer)
+        fixed (byte* p = _sendBuffer)
         {
             while (true)
             {
                 long n = sendto(_fd, p, (size_t)(ulong)length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrNl));
                 if (n >= 0) return;
                 int e = errno;
-                if (e == EINTR) continue;
+                if (e == Errno.EINTR) continue;
                 throw new NetlinkException(operation, e);
             }
         }
@@ -387,7 +459,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// <summary>Waits for one datagram (bounded by the timeout) and splits it into messages.</summary>
     private List<NetlinkMessage> ReceiveDatagram(string operation)
     {
-        long deadline = Environment.TickCount64 + (long)ReceiveTimeout.TotalMilliseconds;
+        var deadline = Deadline.After(ReceiveTimeout);
         bool polled = false;
         while (true)
         {
@@ -395,15 +467,8 @@ public sealed unsafe class NetlinkSocket : IDisposable
             // and this halves the system calls of a long dump.
             if (polled)
             {
-                int wait = (int)Math.Max(0, deadline - Environment.TickCount64);
-                var pfd = new pollfd { fd = _fd, events = POLLIN };
-                int ready = poll(&pfd, 1, wait);
-                if (ready < 0)
-                {
-                    int e = errno;
-                    if (e == EINTR) continue;
-                    throw new NetlinkException(operation, e);
-                }
+                int ready = Poll.Wait(_fd, deadline);
+                if (ready < 0) throw new NetlinkException(operation, -ready);
                 if (ready == 0) throw new NetlinkTimeoutException(operation, ReceiveTimeout);
             }
 
@@ -415,8 +480,8 @@ public sealed unsafe class NetlinkSocket : IDisposable
             if (n < 0)
             {
                 int e = errno;
-                if (e == EINTR) continue;
-                if (e == EAGAIN) { polled = true; continue; }
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EAGAIN) { polled = true; continue; }
                 if (e == Errno.ENOBUFS)
                     throw new NetlinkException(operation + " (the socket receive buffer overflowed and replies were lost)", e);
                 throw new NetlinkException(operation, e);

@@ -23,7 +23,6 @@ namespace HaPowerShell.Native.Packet;
 public sealed unsafe class PacketSocket : IFrameChannel
 {
     public const ushort EthPArp = 0x0806, EthPIpv6 = 0x86DD;
-    private const int SoTimestampNs = 35; // SO_TIMESTAMPNS_OLD on 64-bit Linux; SCM_TIMESTAMPNS has the same value
     private const int PacketIgnoreOutgoing = 23;
     private const int MaxFrame = 65536;
 
@@ -87,7 +86,7 @@ public sealed unsafe class PacketSocket : IFrameChannel
             {
                 int one = 1;
                 // Kernel receive timestamps for round-trip times; best effort (falls back to read time).
-                setsockopt(fd, SOL_SOCKET, SoTimestampNs, &one, sizeof(int));
+                setsockopt(fd, SOL_SOCKET, ControlMessages.SoTimestampNs, &one, sizeof(int));
                 // Linux 4.20+: do not queue our own transmissions at all; older kernels: filtered below.
                 setsockopt(fd, SOL_PACKET, PacketIgnoreOutgoing, &one, sizeof(int));
             }
@@ -126,10 +125,10 @@ public sealed unsafe class PacketSocket : IFrameChannel
                     long n = sendto(_fd, p, (size_t)(ulong)frame.Length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrLl));
                     if (n >= 0) return before;
                     int e = errno;
-                    if (e == EINTR) continue;
+                    if (e == Errno.EINTR) continue;
                     if (ProbeOnly && e == Errno.ENXIO) return before;
                     // A full device queue during a burst: give it a moment, a bounded number of times.
-                    if ((e == ENOBUFS || e == EAGAIN) && busy++ < 200) { Thread.Sleep(1); before = DateTime.UtcNow; continue; }
+                    if ((e == Errno.ENOBUFS || e == Errno.EAGAIN) && busy++ < 200) { Thread.Sleep(1); before = DateTime.UtcNow; continue; }
                     throw new PacketSocketException($"send frame on {InterfaceName}", e);
                 }
             }
@@ -140,26 +139,18 @@ public sealed unsafe class PacketSocket : IFrameChannel
     public ReceivedFrame? Receive(TimeSpan timeout)
     {
         if (Protocol == 0) throw new InvalidOperationException("This packet socket was opened for sending only.");
-        long deadline = Stopwatch.GetTimestamp() + (long)(Math.Max(0, timeout.TotalSeconds) * Stopwatch.Frequency);
+        var deadline = Deadline.After(timeout);
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
             byte* control = stackalloc byte[128];
             while (true)
             {
-                long remaining = deadline - Stopwatch.GetTimestamp();
-                int waitMs = remaining <= 0 ? 0 : (int)Math.Min(int.MaxValue, (remaining * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
-                var pfd = new pollfd { fd = _fd, events = POLLIN };
-                int ready = poll(&pfd, 1, waitMs);
-                if (ready < 0)
-                {
-                    int e = errno;
-                    if (e == EINTR) continue;
-                    throw new PacketSocketException($"wait for frames on {InterfaceName}", e);
-                }
-                if (ready == 0) return null;
-                if ((pfd.revents & (POLLERR | POLLNVAL)) != 0 && (pfd.revents & POLLIN) == 0)
-                    throw new PacketSocketException($"wait for frames on {InterfaceName}", EIO);
+                int revents = Poll.Wait(_fd, deadline);
+                if (revents < 0) throw new PacketSocketException($"wait for frames on {InterfaceName}", -revents);
+                if (revents == 0) return null;
+                if ((revents & (POLLERR | POLLNVAL)) != 0 && (revents & POLLIN) == 0)
+                    throw new PacketSocketException($"wait for frames on {InterfaceName}", Errno.EIO);
 
                 SockaddrLl from;
                 long n;
@@ -181,7 +172,7 @@ public sealed unsafe class PacketSocket : IFrameChannel
                     if (n < 0)
                     {
                         int e = errno;
-                        if (e == EINTR || e == EAGAIN) continue;
+                        if (e == Errno.EINTR || e == Errno.EAGAIN) continue;
                         throw new PacketSocketException($"receive frame on {InterfaceName}", e);
                     }
                     long mono = Stopwatch.GetTimestamp();
@@ -197,22 +188,12 @@ public sealed unsafe class PacketSocket : IFrameChannel
 
     private static DateTime? ReadTimestamp(byte* control, long length)
     {
-        // struct cmsghdr { size_t len; int level; int type; } followed by data aligned to 8 bytes.
         long offset = 0;
-        while (offset + 16 <= length)
+        while (ControlMessages.Next(control, length, ref offset, out int level, out int type, out byte* data, out long dataLength))
         {
-            long len = *(long*)(control + offset);
-            int level = *(int*)(control + offset + 8);
-            int type = *(int*)(control + offset + 12);
-            if (len < 16 || offset + len > length) break;
-            if (level == SOL_SOCKET && type == SoTimestampNs && len >= 32)
-            {
-                long sec = *(long*)(control + offset + 16);
-                long nsec = *(long*)(control + offset + 24);
-                if (sec > 0 && nsec is >= 0 and < 1_000_000_000)
-                    return DateTime.UnixEpoch.AddTicks(sec * TimeSpan.TicksPerSecond + nsec / 100);
-            }
-            offset += (len + 7) & ~7L;
+            if (level == ControlMessages.SolSocket && type == ControlMessages.SoTimestampNs
+                && ControlMessages.TryReadTimestamp(data, dataLength, out long ns))
+                return DateTime.UnixEpoch.AddTicks(ns / 100);
         }
         return null;
     }

@@ -1,24 +1,17 @@
 namespace HaPowerShell.Native.Packet;
 
 /// <summary>
-/// A packet-socket system call failed. <see cref="Errno"/> is the positive errno value; the
-/// message names the operation and the interface so a user can act on it.
+/// A packet- or raw-socket system call failed (also the descriptors the VRRP loop polls). The message names the
+/// operation and the interface so a user can act on it. Error ids: <c>PermissionDenied</c> (EPERM, EACCES: root or
+/// CAP_NET_RAW is needed), <c>InterfaceDown</c> (ENETDOWN), <c>Kernel&lt;ERRNO&gt;</c> for any other errno.
 /// </summary>
-public sealed class PacketSocketException : Exception
+public sealed class PacketSocketException : SystemCallException
 {
     public PacketSocketException(string operation, int errno)
-        : base($"{operation}: {Native.Errno.Describe(errno)}")
+        : base(operation, errno, $"{operation}: {Native.Errno.Describe(errno)}",
+            "Packet and raw sockets need root or the CAP_NET_RAW capability.", null,
+            errno == Native.Errno.ENETDOWN ? "InterfaceDown" : null,
+            errno == Native.Errno.ENETDOWN ? HaErrorCategory.ResourceUnavailable : null)
     {
-        Operation = operation;
-        Errno = errno;
     }
-
-    /// <summary>What we were doing, e.g. "open packet socket on eth0".</summary>
-    public string Operation { get; }
-
-    /// <summary>Positive errno.</summary>
-    public int Errno { get; }
-
-    /// <summary>The symbolic errno name, e.g. "EPERM".</summary>
-    public string ErrnoName => Native.Errno.Name(Errno);
 }

@@ -4,14 +4,23 @@ using static Tmds.Linux.LibC;
 
 namespace HaPowerShell.Native.Processes;
 
-/// <summary>lstat(2) of one path: what script-safety decisions need.</summary>
-public sealed record FileStatus(string Path, uint Mode, uint Uid, uint Gid, string? LinkTarget)
+/// <summary>lstat(2) of one path: what script-safety decisions and input-file checks need.</summary>
+public sealed record FileStatus(string Path, uint Mode, uint Uid, uint Gid, string? LinkTarget, long Size = 0)
 {
-    public const uint TypeMask = 0xF000, Directory = 0x4000, Regular = 0x8000, SymbolicLink = 0xA000;
+    public const uint TypeMask = 0xF000, Fifo = 0x1000, CharacterDevice = 0x2000, Directory = 0x4000, BlockDevice = 0x6000,
+        Regular = 0x8000, SymbolicLink = 0xA000, Socket = 0xC000;
 
     public bool IsDirectory => (Mode & TypeMask) == Directory;
     public bool IsRegularFile => (Mode & TypeMask) == Regular;
     public bool IsSymbolicLink => (Mode & TypeMask) == SymbolicLink;
+    public bool IsFifo => (Mode & TypeMask) == Fifo;
+
+    /// <summary>"character device" (/dev/zero), "block device", "socket", ...: the kind of file, in words.</summary>
+    public string KindName => (Mode & TypeMask) switch
+    {
+        Fifo => "named pipe", CharacterDevice => "character device", Directory => "directory", BlockDevice => "block device",
+        Regular => "regular file", SymbolicLink => "symbolic link", Socket => "socket", _ => "special file",
+    };
 
     /// <summary>Permission bits (07777).</summary>
     public uint Permissions => Mode & 0xFFF;
@@ -31,13 +40,13 @@ public sealed record FileStatus(string Path, uint Mode, uint Uid, uint Gid, stri
             if ((follow ? stat(p, &st) : lstat(p, &st)) != 0)
             {
                 int e = errno;
-                if (e is 2 /* ENOENT */ or 20 /* ENOTDIR */ or 40 /* ELOOP */) return null;
+                if (e is Errno.ENOENT or Errno.ENOTDIR or Errno.ELOOP) return null;
                 throw new IOException($"{(follow ? "stat" : "lstat")} {path}: {Errno.Describe(e)}");
             }
         }
         uint mode = (uint)st.st_mode;
         string? target = null;
         if ((mode & TypeMask) == SymbolicLink) target = new FileInfo(path).LinkTarget;
-        return new FileStatus(path, mode, (uint)st.st_uid, (uint)st.st_gid, target);
+        return new FileStatus(path, mode, (uint)st.st_uid, (uint)st.st_gid, target, st.st_size);
     }
 }

@@ -129,10 +129,10 @@ public sealed class ProcessGroupRunner : IProcessGroupRunner
 
         bool timedOut = false, killed = false;
         int leftovers = 0;
-        var deadline = request.Timeout;
+        var deadline = Deadline.After(request.Timeout);
         while (!process.WaitForExit(50))
         {
-            if (clock.Elapsed >= deadline || cancellation.IsCancellationRequested)
+            if (deadline.HasPassed || cancellation.IsCancellationRequested)
             {
                 timedOut = !cancellation.IsCancellationRequested;
                 killed = TerminateSession(pid, request.KillGrace, process);
@@ -150,6 +150,29 @@ public sealed class ProcessGroupRunner : IProcessGroupRunner
             killed |= TerminateSession(pid, request.KillGrace, null);
         }
         if (ChildReaper.IsSubreaper) ChildReaper.ReapSession(pid, TimeSpan.FromSeconds(1));
+
+        // Everything of the session is gone; a descendant that left the session (setsid -f, a double fork)
+        // can still hold the output open. The run is not over until the output is: wait for it up to the
+        // timeout, then stop whatever holds it. Duration and TimedOut say what really happened.
+        var pipes = new[] { PipeInode(process.StandardOutput.BaseStream), PipeInode(process.StandardError.BaseStream) }
+            .OfType<ulong>().ToArray();
+        var outputDone = Task.WhenAll(stdout, stderr);
+        long leftMs = Math.Min(int.MaxValue, deadline.RemainingNanoseconds / 1_000_000);
+        bool closed;
+        try { closed = outputDone.Wait((int)leftMs, cancellation); }
+        catch (OperationCanceledException) { closed = false; }
+        if (!closed)
+        {
+            var holders = pipes.Length == 0 ? new List<int>() : ProcessTable.HoldingPipes(pipes);
+            if (holders.Count > 0)
+            {
+                timedOut |= !cancellation.IsCancellationRequested;
+                leftovers += holders.Count;
+                killed |= TerminateProcesses(holders, request.KillGrace);
+                if (ChildReaper.IsSubreaper) ChildReaper.Reap(holders); // orphans come to us, the subreaper
+            }
+        }
+        duration = clock.Elapsed;
 
         // Everything holding the pipes is dead now, so the readers see end of file.
         string outText = WaitText(stdout), errText = WaitText(stderr);
@@ -178,17 +201,45 @@ public sealed class ProcessGroupRunner : IProcessGroupRunner
     private static bool TerminateSession(int sid, TimeSpan grace, Process? leader)
     {
         SignalSession(sid, Tmds.Linux.LibC.SIGTERM);
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < grace)
+        var graceEnds = Deadline.After(grace);
+        while (!graceEnds.HasPassed)
         {
             leader?.WaitForExit(0);
             if (ProcessTable.LiveInSession(sid).Count == 0) return false;
             Thread.Sleep(20);
         }
         SignalSession(sid, Tmds.Linux.LibC.SIGKILL);
-        var wait = Stopwatch.StartNew();
-        while (ProcessTable.LiveInSession(sid).Count > 0 && wait.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
+        var killWait = Deadline.After(TimeSpan.FromSeconds(5));
+        while (ProcessTable.LiveInSession(sid).Count > 0 && !killWait.HasPassed) Thread.Sleep(10);
         return true;
+    }
+
+    /// <summary>SIGTERM to each process, SIGKILL to those still there after the grace time. True when SIGKILL was needed.</summary>
+    private static bool TerminateProcesses(IReadOnlyList<int> pids, TimeSpan grace)
+    {
+        foreach (var p in pids) Tmds.Linux.LibC.kill(p, Tmds.Linux.LibC.SIGTERM);
+        var clock = Stopwatch.StartNew();
+        List<int> alive;
+        do
+        {
+            alive = pids.Where(p => ProcessTable.Read(p) is { IsZombie: false }).ToList();
+            if (alive.Count == 0) return false;
+            Thread.Sleep(20);
+        } while (clock.Elapsed < grace);
+        foreach (var p in alive) Tmds.Linux.LibC.kill(p, Tmds.Linux.LibC.SIGKILL);
+        return true;
+    }
+
+    /// <summary>The pipe behind one of the child's redirected streams (our read end).</summary>
+    private static ulong? PipeInode(Stream s)
+    {
+        System.Runtime.InteropServices.SafeHandle? h = s switch
+        {
+            System.IO.Pipes.PipeStream p => p.SafePipeHandle,
+            FileStream f => f.SafeFileHandle,
+            _ => null,
+        };
+        return h is null || h.IsInvalid ? null : ProcessTable.PipeInode((int)h.DangerousGetHandle());
     }
 
     private static void SignalSession(int sid, int signal)

@@ -51,6 +51,39 @@ public static class ProcessTable
     /// <summary>Processes of a session or process group, zombies included.</summary>
     public static List<ProcessStat> InSession(int sid)
         => All().Where(p => p.SessionId == sid || p.ProcessGroupId == sid).ToList();
+
+    /// <summary>The pipe an open file descriptor of this process is ("pipe:[inode]"), or null.</summary>
+    public static ulong? PipeInode(int fd)
+    {
+        try { return ParsePipe(new FileInfo($"/proc/self/fd/{fd}").LinkTarget); }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>Other processes that hold one of these pipes open (a descendant that escaped its session and kept the output, say).</summary>
+    public static List<int> HoldingPipes(IReadOnlyCollection<ulong> inodes)
+    {
+        var holders = new List<int>();
+        int self = Environment.ProcessId;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0]) || !int.TryParse(name, out int pid) || pid == self) continue;
+            try
+            {
+                foreach (var fd in Directory.EnumerateFileSystemEntries(Path.Combine(dir, "fd")))
+                {
+                    if (ParsePipe(new FileInfo(fd).LinkTarget) is { } inode && inodes.Contains(inode)) { holders.Add(pid); break; }
+                }
+            }
+            catch (IOException) { }                    // gone meanwhile
+            catch (UnauthorizedAccessException) { }    // not ours to see (then not ours to signal either)
+        }
+        return holders;
+    }
+
+    private static ulong? ParsePipe(string? link)
+        => link is not null && link.StartsWith("pipe:[", StringComparison.Ordinal) && link.EndsWith(']') &&
+           ulong.TryParse(link.AsSpan(6, link.Length - 7), out ulong inode) ? inode : null;
 }
 
 /// <summary>
@@ -78,12 +111,20 @@ public static class ChildReaper
         IsSubreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     }
 
+    /// <summary>Reaps those of these processes that are our zombie children (a process that is not our child is left alone).</summary>
+    public static void Reap(IEnumerable<int> pids)
+    {
+        int self = Environment.ProcessId;
+        foreach (var pid in pids)
+            if (ProcessTable.Read(pid) is { IsZombie: true } z && z.ParentProcessId == self) waitpid(pid, out _, WNOHANG);
+    }
+
     /// <summary>Reaps zombies of the session that became our children; waits up to <paramref name="wait"/> for the rest to turn up.</summary>
     /// <returns>How many were reaped.</returns>
     public static int ReapSession(int sid, TimeSpan wait)
     {
         int self = Environment.ProcessId, reaped = 0;
-        var deadline = DateTime.UtcNow + wait;
+        var deadline = Deadline.After(wait);
         while (true)
         {
             var members = ProcessTable.InSession(sid);
@@ -91,7 +132,7 @@ public static class ChildReaper
                 if (waitpid(z.ProcessId, out _, WNOHANG) == z.ProcessId) reaped++;
             // done when nothing of the session is left that we could reap (zombies of other parents are theirs)
             if (!ProcessTable.InSession(sid).Any(p => p.ProcessId != sid && (p.ParentProcessId == self || !p.IsZombie))) break;
-            if (DateTime.UtcNow >= deadline) break;
+            if (deadline.HasPassed) break;
             Thread.Sleep(10);
         }
         return reaped;

@@ -29,7 +29,7 @@ public sealed record UserAccount(string Name, uint Uid, uint Gid, string HomeDir
             int rc = uint.TryParse(nameOrUid, out uint uid)
                 ? getpwuid_r(uid, out var pwd, buf, (nuint)buf.Length, out var result)
                 : getpwnam_r(nameOrUid, out pwd, buf, (nuint)buf.Length, out result);
-            if (rc == 34 /* ERANGE */) continue;
+            if (rc == Errno.ERANGE) continue; // the buffer was too small
             if (rc != 0 || result == IntPtr.Zero) return null;
             return new UserAccount(Marshal.PtrToStringUTF8(pwd.pw_name) ?? nameOrUid, pwd.pw_uid, pwd.pw_gid,
                 Marshal.PtrToStringUTF8(pwd.pw_dir) ?? "/", Marshal.PtrToStringUTF8(pwd.pw_shell) ?? "");

@@ -19,7 +19,7 @@ public sealed class RtnlClient : IDisposable
     private const ushort IfaAddress = 1, IfaLocal = 2, IfaLabel = 3, IfaBroadcast = 4, IfaFlags = 8;
     private const ushort NdaDst = 1, NdaLladdr = 2;
     public const byte AfUnspec = 0, AfInet = 2, AfInet6 = 10;
-    public const uint IfaFNoDad = 0x02, IfaFNoPrefixRoute = 0x200;
+    public const uint IfaFNoDad = 0x02, IfaFHomeAddress = 0x10, IfaFNoPrefixRoute = 0x200;
 
     public RtnlClient() : this(new NetlinkSocket(NetlinkProtocol.Route)) { }
     public RtnlClient(NetlinkSocket socket) => Socket = socket;
@@ -90,9 +90,12 @@ public sealed class RtnlClient : IDisposable
             a.Has(IfaBroadcast) ? a.GetAddress(IfaBroadcast, family) : null);
     }
 
-    /// <summary>RTM_NEWADDR / RTM_DELADDR for one address on one interface.</summary>
+    /// <summary>
+    /// RTM_NEWADDR / RTM_DELADDR for one address on one interface. An IPv4 address added with a prefix
+    /// shorter than /31 gets <paramref name="broadcast"/>, or by default the subnet's broadcast address.
+    /// </summary>
     public static byte[] BuildAddressChange(bool add, int interfaceIndex, IPAddress address, byte prefixLength,
-        string? label, uint extraFlags = 0, byte scope = 0)
+        string? label, uint extraFlags = 0, byte scope = 0, IPAddress? broadcast = null)
     {
         bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
         var header = new byte[8];
@@ -104,15 +107,16 @@ public sealed class RtnlClient : IDisposable
         var flags = NetlinkFlags.Request | (add ? NetlinkFlags.Create | NetlinkFlags.Exclusive : NetlinkFlags.None);
         var b = new NetlinkMessageBuilder(add ? RtmNewAddr : RtmDelAddr, flags).PutHeader(header)
             .PutAddress(IfaLocal, address).PutAddress(IfaAddress, address);
-        if (add && !v6 && prefixLength < 31)
-            b.PutAddress(IfaBroadcast, Ipv4Broadcast(address, prefixLength));
+        if (add && !v6 && (broadcast is not null || prefixLength < 31))
+            b.PutAddress(IfaBroadcast, broadcast ?? Ipv4Broadcast(address, prefixLength));
         if (!string.IsNullOrEmpty(label) && !v6) b.PutString(IfaLabel, label);
         if (extraFlags > 0xff) b.PutU32(IfaFlags, extraFlags);
         return b.ToArray();
     }
 
-    public void AddAddress(int interfaceIndex, IPAddress address, byte prefixLength, string? label = null, uint extraFlags = 0)
-        => Socket.Execute(BuildAddressChange(true, interfaceIndex, address, prefixLength, label, extraFlags), $"add address {address}/{prefixLength}");
+    public void AddAddress(int interfaceIndex, IPAddress address, byte prefixLength, string? label = null, uint extraFlags = 0,
+        byte scope = 0, IPAddress? broadcast = null)
+        => Socket.Execute(BuildAddressChange(true, interfaceIndex, address, prefixLength, label, extraFlags, scope, broadcast), $"add address {address}/{prefixLength}");
 
     public void DeleteAddress(int interfaceIndex, IPAddress address, byte prefixLength)
         => Socket.Execute(BuildAddressChange(false, interfaceIndex, address, prefixLength, null), $"remove address {address}/{prefixLength}");

@@ -132,8 +132,8 @@ public sealed unsafe class LinkChangeMonitor : IDisposable
         {
             long n = recv(_fd, buf, 8192, MSG_DONTWAIT);
             if (n > 0) { any = true; continue; }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && errno == ENOBUFS) { any = true; continue; }
+            if (n < 0 && errno == Errno.EINTR) continue;
+            if (n < 0 && errno == Errno.ENOBUFS) { any = true; continue; }
             break;
         }
         return any;
@@ -155,24 +155,8 @@ public static unsafe class DescriptorPoll
     /// </summary>
     public static int Wait(ReadOnlySpan<int> descriptors, Span<bool> readable, long timeoutMicroseconds)
     {
-        int count = descriptors.Length;
-        pollfd* fds = stackalloc pollfd[Math.Max(1, count)];
-        for (int i = 0; i < count; i++) fds[i] = new pollfd { fd = descriptors[i], events = POLLIN };
-        timespec ts = default;
-        ts.tv_sec = (time_t)(timeoutMicroseconds / 1_000_000);
-        ts.tv_nsec = (long_t)(timeoutMicroseconds % 1_000_000 * 1000);
-        timespec* tmo = timeoutMicroseconds < 0 ? null : &ts;
-        while (true)
-        {
-            int r = ppoll(fds, (ulong_t)(ulong)count, tmo, null);
-            if (r < 0)
-            {
-                int e = errno;
-                if (e == EINTR) continue;
-                throw new PacketSocketException("poll VRRP descriptors", e);
-            }
-            for (int i = 0; i < count; i++) readable[i] = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-            return r;
-        }
+        int r = Poll.WaitReadable(descriptors, readable, Deadline.AfterMicroseconds(timeoutMicroseconds));
+        if (r < 0) throw new PacketSocketException("poll VRRP descriptors", -r);
+        return r;
     }
 }

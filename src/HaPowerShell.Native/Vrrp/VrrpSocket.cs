@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Native.Packet;
@@ -31,7 +30,7 @@ public sealed unsafe class VrrpSocket : IDisposable
     public const int ProtocolVrrp = 112;
 
     // Linux values (include/uapi/linux/in.h, in6.h, asm-generic/socket.h).
-    private const int SolSocket = 1, SoBindToDevice = 25, SoRcvBuf = 8, SoTimestampNs = 35; // SCM_TIMESTAMPNS = SO_TIMESTAMPNS
+    private const int SolSocket = ControlMessages.SolSocket, SoBindToDevice = 25, SoRcvBuf = 8, SoTimestampNs = ControlMessages.SoTimestampNs;
     private const int SolIp = 0, IpTtl = 2, IpPktInfo = 8, IpRecvTtl = 12, IpMulticastIf = 32, IpMulticastTtl = 33, IpMulticastLoop = 34, IpAddMembership = 35;
     private const int SolIpv6 = 41, Ipv6UnicastHops = 16, Ipv6MulticastIf = 17, Ipv6MulticastHops = 18, Ipv6MulticastLoop = 19, Ipv6AddMembership = 20,
         Ipv6RecvPktInfo = 49, Ipv6PktInfo = 50, Ipv6RecvHopLimit = 51, Ipv6HopLimit = 52;
@@ -185,8 +184,8 @@ public sealed unsafe class VrrpSocket : IDisposable
                     long n = sendto(_sendFd, p, (size_t)(ulong)message.Length, probe ? MsgProbe : 0, (sockaddr*)sa, len);
                     if (n >= 0) return;
                     int e = errno;
-                    if (e == EINTR) continue;
-                    if ((e == ENOBUFS || e == EAGAIN) && busy++ < 20) { Thread.Sleep(1); continue; }
+                    if (e == Errno.EINTR) continue;
+                    if ((e == Errno.ENOBUFS || e == Errno.EAGAIN) && busy++ < 20) { Thread.Sleep(1); continue; }
                     throw new PacketSocketException($"send VRRP advertisement to {destination} on {InterfaceName}", e);
                 }
             }
@@ -196,23 +195,15 @@ public sealed unsafe class VrrpSocket : IDisposable
     /// <summary>Waits up to <paramref name="timeout"/> for one datagram; null on timeout.</summary>
     public VrrpDatagram? Receive(TimeSpan timeout)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(Math.Max(0, timeout.TotalSeconds) * Stopwatch.Frequency);
+        var deadline = Deadline.After(timeout);
         while (true)
         {
-            long remaining = deadline - Stopwatch.GetTimestamp();
-            int waitMs = remaining <= 0 ? 0 : (int)Math.Min(int.MaxValue, (remaining * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
-            var pfd = new pollfd { fd = _recvFd, events = POLLIN };
-            int ready = poll(&pfd, 1, waitMs);
-            if (ready < 0)
-            {
-                int e = errno;
-                if (e == EINTR) continue;
-                throw new PacketSocketException($"wait for VRRP on {InterfaceName}", e);
-            }
-            if (ready == 0) return null;
+            int revents = Poll.Wait(_recvFd, deadline);
+            if (revents < 0) throw new PacketSocketException($"wait for VRRP on {InterfaceName}", -revents);
+            if (revents == 0) return null;
             var d = TryReceive();
             if (d is not null) return d;
-            if (waitMs == 0) return null;
+            if (deadline.HasPassed) return null;
         }
     }
 
@@ -240,8 +231,8 @@ public sealed unsafe class VrrpSocket : IDisposable
                 if (n < 0)
                 {
                     int e = errno;
-                    if (e == EINTR) continue;
-                    if (e == EAGAIN) return null;
+                    if (e == Errno.EINTR) continue;
+                    if (e == Errno.EAGAIN) return null;
                     throw new PacketSocketException($"receive VRRP on {InterfaceName}", e);
                 }
                 if ((msg.msg_flags & MSG_TRUNC) != 0 || n > _buffer.Length) { TruncatedDatagrams++; continue; }
@@ -259,18 +250,11 @@ public sealed unsafe class VrrpSocket : IDisposable
         hopLimit = -1;
         ifindex = 0;
         arrivalUnixNanoseconds = 0;
-        // struct cmsghdr { size_t len; int level; int type; } then data aligned to 8 bytes.
         long offset = 0;
-        while (offset + 16 <= length)
+        while (ControlMessages.Next(control, length, ref offset, out int level, out int type, out byte* data, out long dataLen))
         {
-            long len = *(long*)(control + offset);
-            int level = *(int*)(control + offset + 8);
-            int type = *(int*)(control + offset + 12);
-            if (len < 16 || offset + len > length) break;
-            byte* data = control + offset + 16;
-            long dataLen = len - 16;
-            if (level == SolSocket && type == SoTimestampNs && dataLen >= 16)
-                arrivalUnixNanoseconds = *(long*)data * 1_000_000_000L + *(long*)(data + 8); // struct timespec (64-bit)
+            if (level == SolSocket && type == SoTimestampNs)
+                ControlMessages.TryReadTimestamp(data, dataLen, out arrivalUnixNanoseconds);
             else if (level == SolIp && type == IpTtl && dataLen >= 4) hopLimit = *(int*)data;
             else if (level == SolIp && type == IpPktInfo && dataLen >= 12)
             {
@@ -283,7 +267,6 @@ public sealed unsafe class VrrpSocket : IDisposable
                 destination = new IPAddress(new ReadOnlySpan<byte>(data, 16));
                 ifindex = *(int*)(data + 16);
             }
-            offset += (len + 7) & ~7L;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting;
 
 namespace HaPowerShell.Commands;
 

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using HaPowerShell.Hosting;
 
 namespace HaPowerShell.Completers;
 

@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
-using HaPowerShell.Native;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Netlink;
-using HaPowerShell.Native.Packet;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -31,6 +30,7 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
     public string[] IPAddress { get; set; } = Array.Empty<string>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? PrefixLength { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -81,35 +81,24 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
         }
         if (!link.IsUp) WriteWarning($"{link.Name} is down: the address is configured but not used until the link is up.");
 
+        var addresses = Addresses;
         var present = new List<IPAddress>();
         foreach (var (address, prefix, label) in wanted)
         {
             string cidr = $"{address}/{prefix}";
             try
             {
-                var existing = Find(link, address);
-                if (existing is not null)
+                if (addresses.Existing(link, address, prefix, label) is { } existing)
                 {
-                    if (existing.PrefixLength != prefix || (label is not null && existing.Label != label))
-                        throw new VirtualIPAddressConflictException(existing, cidr + (label is null ? "" : $" (label {label})"));
                     WriteVerbose($"{cidr} is already on {link.Name}{(existing.Label is null ? "" : $" as {existing.Label}")}; nothing to change.");
                     present.Add(address);
                     if (PassThru) WriteObject(existing);
                     continue;
                 }
                 if (!ShouldProcess($"{cidr} on {label ?? link.Name}", "Add address")) continue;
-                try
-                {
-                    // IPv6 VIPs skip DAD (as keepalived does), so they are usable and announceable at once.
-                    KernelSession.Rtnl.AddAddress(link.Index, address, (byte)prefix, label,
-                        address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.IfaFNoDad : 0);
-                }
-                catch (NetlinkException n) when (n.Errno == Errno.EEXIST && Find(link, address) is { } raced && raced.PrefixLength == prefix)
-                {
-                    WriteVerbose($"{cidr} appeared on {link.Name} meanwhile; nothing to change.");
-                }
+                var added = addresses.Add(link, address, prefix, label);
                 present.Add(address);
-                if (PassThru && Find(link, address) is { } added) WriteObject(added);
+                if (PassThru && added is not null) WriteObject(added);
             }
             catch (Exception e) when (e is VirtualIPAddressConflictException or NetlinkException)
             {
@@ -121,8 +110,7 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
         {
             try
             {
-                using var socket = PacketSocket.Open(link.Index, link.Name, 0);
-                foreach (var r in new ArpEngine().Announce(socket, ToArpInterface(link), present, GratuitousArpMode.Request, 1, TimeSpan.Zero, Cancellation))
+                foreach (var r in ArpExchanges.Announce(link, present, GratuitousArpMode.Request, 1, TimeSpan.Zero, Cancellation))
                     WriteVerbose($"Announced {r}.");
             }
             catch (Exception e) when (e is not PipelineStoppedException)
@@ -131,9 +119,4 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
             }
         }
     }
-
-    private VirtualIPAddress? Find(LinkInfo link, IPAddress address)
-        => KernelSession.Rtnl.GetAddresses(address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.AfInet6 : RtnlClient.AfInet)
-            .Where(a => a.InterfaceIndex == link.Index && a.Address.Equals(address))
-            .Select(a => ToVirtualIPAddress(a, link.Name)).FirstOrDefault();
 }

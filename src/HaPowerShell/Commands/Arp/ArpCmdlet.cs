@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -54,24 +56,8 @@ public abstract class ArpCmdlet : HaCmdlet
         if (!link.IsUp) throw new InterfaceDownException(link.Name);
     }
 
-    protected static ArpInterface ToArpInterface(LinkInfo link) => new(link.Name, link.Index, link.MacAddress!);
-
-    protected static VirtualIPAddress ToVirtualIPAddress(AddressInfo a, string interfaceName)
-        => new(interfaceName, a.InterfaceIndex, a.Address, a.PrefixLength, a.Family == AddressFamily.InterNetwork ? a.Label : null,
-            a.Scope, a.Flags, a.Broadcast);
-
-    /// <summary>True when <paramref name="address"/> lies in <paramref name="network"/>/<paramref name="prefix"/>.</summary>
-    protected static bool InSubnet(IPAddress address, IPAddress network, int prefix)
-    {
-        if (address.AddressFamily != network.AddressFamily) return false;
-        byte[] a = address.GetAddressBytes(), n = network.GetAddressBytes();
-        for (int bit = 0; bit < prefix; bit++)
-        {
-            int mask = 0x80 >> (bit % 8);
-            if ((a[bit / 8] & mask) != (n[bit / 8] & mask)) return false;
-        }
-        return true;
-    }
+    /// <summary>The address actions over the session's rtnetlink socket (shared with the VRRP host's way of adding VIPs).</summary>
+    protected static AddressActions Addresses => new(KernelSession.Rtnl);
 
     /// <summary>Parses the seconds a user gave into a TimeSpan after a range check.</summary>
     protected static TimeSpan Seconds(string parameter, double value, double min, double max)

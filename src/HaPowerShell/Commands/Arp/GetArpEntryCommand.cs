@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -87,7 +88,7 @@ public sealed class GetArpEntryCommand : ArpCmdlet
             if (!families.Contains(n.Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddressFamily.IPv6 : IPAddressFamily.IPv4)) continue;
             // Like `ip neigh`: permanent NOARP entries (multicast, loopback) only when asked for by state.
             if (states is null ? state is ArpEntryState.NoArp or ArpEntryState.None : !states.Contains(state)) continue;
-            if (filters.Count > 0 && !filters.Any(f => f.PrefixLength is { } p ? InSubnet(n.Address, f.Address, p) : f.Address.Equals(n.Address))) continue;
+            if (filters.Count > 0 && !filters.Any(f => f.PrefixLength is { } p ? ArpValidation.InSubnet(n.Address, f.Address, p) : f.Address.Equals(n.Address))) continue;
             var entry = new ArpEntry(LinkName(n.InterfaceIndex), n.InterfaceIndex, n.Address, n.LinkLayerAddress, state,
                 (n.Flags & 0x80) != 0, (n.Flags & 0x08) != 0);
             if (macs is not null && (entry.LinkLayerAddress is null || !macs.Contains(entry.LinkLayerAddress))) continue;

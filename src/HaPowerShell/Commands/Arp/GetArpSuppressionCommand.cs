@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Arp;
@@ -15,37 +16,13 @@ public sealed class GetArpSuppressionCommand : ArpCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? InterfaceName { get; set; }
 
-    internal static ArpSuppression Read(SysctlStore store, string name)
-    {
-        int ignore = store.ReadIpv4Conf(name, ArpSuppressionPolicy.IgnoreKey);
-        int announce = store.ReadIpv4Conf(name, ArpSuppressionPolicy.AnnounceKey);
-        int allIgnore = name == "all" ? ignore : store.ReadIpv4Conf("all", ArpSuppressionPolicy.IgnoreKey);
-        int allAnnounce = name == "all" ? announce : store.ReadIpv4Conf("all", ArpSuppressionPolicy.AnnounceKey);
-        return new ArpSuppression(name, ignore, announce,
-            ArpSuppressionPolicy.Effective(name, ignore, allIgnore), ArpSuppressionPolicy.Effective(name, announce, allAnnounce));
-    }
-
-    /// <summary>Checks a name: 'all', 'default', or an interface that exists and has IPv4 settings.</summary>
-    internal string ResolveConfName(SysctlStore store, string name)
-    {
-        if (name is "all" or "default") return name;
-        var link = ResolveLink(name);
-        if (!store.HasIpv4Conf(link.Name))
-            throw new InterfaceNotFoundException(link.Name, store.ListIpv4ConfNames());
-        return link.Name;
-    }
-
     protected override void ProcessRecord()
     {
-        var store = new SysctlStore();
+        var sysctl = new ArpSuppressionActions();
         IEnumerable<string> names;
         if (InterfaceName is null)
         {
-            try
-            {
-                var present = store.ListIpv4ConfNames().ToHashSet(StringComparer.Ordinal);
-                names = new[] { "all", "default" }.Concat(Links.OrderBy(l => l.Index).Select(l => l.Name)).Where(present.Contains).Distinct().ToList();
-            }
+            try { names = sysctl.DefaultNames(Links); }
             catch (Exception e) when (e is not PipelineStoppedException) { ThrowFailure(e, "arp_ignore/arp_announce"); return; }
         }
         else names = InterfaceName;
@@ -54,8 +31,7 @@ public sealed class GetArpSuppressionCommand : ArpCmdlet
         {
             try
             {
-                string name = ResolveConfName(store, requested);
-                WriteObject(Read(store, name));
+                WriteObject(sysctl.Read(sysctl.ConfName(requested, ResolveLink)));
             }
             catch (Exception e) when (e is ArpArgumentException or InterfaceNotFoundException or SysctlException)
             {

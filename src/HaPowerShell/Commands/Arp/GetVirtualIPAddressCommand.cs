@@ -2,6 +2,8 @@ using System.Management.Automation;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -65,7 +67,7 @@ public sealed class GetVirtualIPAddressCommand : ArpCmdlet
         var labels = Label?.Select(l => new WildcardPattern(l, WildcardOptions.None)).ToList();
         foreach (var a in addresses)
         {
-            var vip = ToVirtualIPAddress(a, LinkName(a.InterfaceIndex));
+            var vip = AddressActions.ToVirtualIPAddress(a, LinkName(a.InterfaceIndex));
             if (InterfaceName is not null)
             {
                 if (!indexes.TryGetValue(a.InterfaceIndex, out var only)) continue;

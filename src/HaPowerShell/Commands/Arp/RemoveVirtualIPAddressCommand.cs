@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native;
 using HaPowerShell.Native.Netlink;
 using HaPowerShell.Native.Rtnl;
@@ -28,6 +29,7 @@ public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
 
     /// <summary>When given, the address is removed only if it has this prefix length.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? PrefixLength { get; set; }
 
     /// <summary>When given, the address is removed only if it has this label.</summary>
@@ -69,32 +71,23 @@ public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
             return;
         }
 
+        var addresses = Addresses;
         foreach (var (address, prefix) in wanted)
         {
             try
             {
-                var all = KernelSession.Rtnl.GetAddresses(address.AddressFamily == AddressFamily.InterNetworkV6 ? RtnlClient.AfInet6 : RtnlClient.AfInet)
-                    .Where(a => a.InterfaceIndex == link.Index).Select(a => ToVirtualIPAddress(a, link.Name)).ToList();
-                var existing = all.FirstOrDefault(a => a.IPAddress.Equals(address));
+                var existing = addresses.ToRemove(link, address, prefix, label);
                 if (existing is null)
                 {
                     WriteVerbose($"{address} is not on {link.Name}; nothing to remove.");
                     continue;
                 }
-                if (prefix is { } p && existing.PrefixLength != p)
-                    throw new VirtualIPAddressConflictException(existing, $"{address}/{p}");
-                if (label is not null && existing.Label != label && existing.AddressFamily == IPAddressFamily.IPv4)
-                    throw new VirtualIPAddressConflictException(existing, $"{existing.Cidr} (label {label})");
                 if (!ShouldProcess($"{existing.Cidr} on {existing.Label ?? link.Name}", "Remove address")) continue;
-                WarnAboutSecondaries(link, existing, all);
-                try
-                {
-                    KernelSession.Rtnl.DeleteAddress(link.Index, address, (byte)existing.PrefixLength);
-                }
-                catch (NetlinkException n) when (n.Errno == Errno.EADDRNOTAVAIL)
-                {
-                    WriteVerbose($"{existing.Cidr} left {link.Name} meanwhile; nothing to remove.");
-                }
+                var lost = addresses.SecondariesRemovedWith(link, existing);
+                if (lost.Count > 0)
+                    WriteWarning($"{existing.Cidr} is the primary address of its subnet on {link.Name}; the kernel removes its secondaries with it " +
+                                 $"({string.Join(", ", lost.Select(s => s.Cidr))}) because promote_secondaries is 0.");
+                if (!addresses.Remove(link, existing)) WriteVerbose($"{existing.Cidr} left {link.Name} meanwhile; nothing to remove.");
                 if (PassThru) WriteObject(existing);
             }
             catch (Exception e) when (e is VirtualIPAddressConflictException or NetlinkException or SysctlException)
@@ -102,18 +95,5 @@ public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
                 WriteFailure(e, address);
             }
         }
-    }
-
-    /// <summary>Removing a primary IPv4 address also removes its subnet's secondaries unless promote_secondaries is on.</summary>
-    private void WarnAboutSecondaries(LinkInfo link, VirtualIPAddress victim, List<VirtualIPAddress> all)
-    {
-        if (victim.AddressFamily != IPAddressFamily.IPv4 || victim.IsSecondary) return;
-        var secondaries = all.Where(a => a.IsSecondary && a.PrefixLength == victim.PrefixLength && InSubnet(a.IPAddress, victim.IPAddress, victim.PrefixLength)).ToList();
-        if (secondaries.Count == 0) return;
-        var store = new SysctlStore();
-        int promote = store.ReadIpv4Conf(link.Name, "promote_secondaries");
-        if (promote == 0 && store.ReadIpv4Conf("all", "promote_secondaries") == 0)
-            WriteWarning($"{victim.Cidr} is the primary address of its subnet on {link.Name}; the kernel removes its secondaries with it " +
-                         $"({string.Join(", ", secondaries.Select(s => s.Cidr))}) because promote_secondaries is 0.");
     }
 }

@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
-using HaPowerShell.Native.Packet;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -76,8 +77,7 @@ public sealed class SendArpRequestCommand : ArpCmdlet
         int replies = 0, sent;
         try
         {
-            using var socket = PacketSocket.Open(link.Index, link.Name, v6 ? PacketSocket.EthPIpv6 : PacketSocket.EthPArp);
-            sent = new ArpEngine().Request(socket, ToArpInterface(link), target, source, Count, interval, timeout, r =>
+            sent = ArpExchanges.Request(link, target, source, Count, interval, timeout, r =>
             {
                 replies++;
                 WriteObject(r);
@@ -107,17 +107,8 @@ public sealed class SendArpRequestCommand : ArpCmdlet
             if (!s.Equals(System.Net.IPAddress.Any)) ArpValidation.CheckUnicast(s, nameof(SourceAddress));
             return s;
         }
-        var own = KernelSession.Rtnl.GetAddresses().Where(a => a.InterfaceIndex == link.Index && a.Family == target.AddressFamily)
-            .Where(a => (a.Flags & VirtualIPAddress.FlagTentative) == 0).ToList();
-        var inSubnet = own.Where(a => a.Scope != 254 && InSubnet(target, a.Address, a.PrefixLength)).ToList();
-        if (target.AddressFamily == AddressFamily.InterNetwork)
-            return (inSubnet.FirstOrDefault(a => (a.Flags & VirtualIPAddress.FlagSecondary) == 0) ?? inSubnet.FirstOrDefault()
-                    ?? own.FirstOrDefault(a => (a.Flags & VirtualIPAddress.FlagSecondary) == 0) ?? own.FirstOrDefault())?.Address
-                   ?? System.Net.IPAddress.Any;
-        var pick = inSubnet.FirstOrDefault(a => !a.Address.IsIPv6LinkLocal) ?? own.FirstOrDefault(a => a.Address.IsIPv6LinkLocal);
-        if (pick is null)
-            throw new ArpArgumentException("NoSourceAddress",
+        return ArpExchanges.DefaultSource(KernelSession.Rtnl, link, target)
+            ?? throw new ArpArgumentException("NoSourceAddress",
                 $"{link.Name} has no IPv6 address to send a Neighbor Solicitation from; give one with -SourceAddress.", nameof(SourceAddress));
-        return pick.Address;
     }
 }

@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
-using HaPowerShell.Native.Packet;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -52,7 +53,7 @@ public sealed class SendGratuitousArpCommand : ArpCmdlet
         List<IPAddress> addresses;
         try
         {
-            addresses = IPAddress.Select(a => ArpValidation.ParseAddress(a).Address).ToList();
+            addresses = IPAddress.Select(a => ArpValidation.ParseAddress(a, allowPrefix: false).Address).ToList(); // a gratuitous ARP announces one address, not a network
             foreach (var a in addresses) ArpValidation.CheckUnicast(a);
             link = ResolveLink(InterfaceName);
             RequireArp(link);
@@ -76,7 +77,6 @@ public sealed class SendGratuitousArpCommand : ArpCmdlet
 
     protected override void EndProcessing()
     {
-        var engine = new ArpEngine();
         foreach (var (link, all) in _work)
         {
             var approved = new List<IPAddress>();
@@ -90,8 +90,7 @@ public sealed class SendGratuitousArpCommand : ArpCmdlet
             try
             {
                 // Send first: after a failover every millisecond before the first frame counts.
-                using var socket = PacketSocket.Open(link.Index, link.Name, 0);
-                results = engine.Announce(socket, ToArpInterface(link), approved, Mode, Count, _interval, Cancellation);
+                results = ArpExchanges.Announce(link, approved, Mode, Count, _interval, Cancellation);
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Arp;
@@ -21,9 +22,11 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
     public string[]? InterfaceName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? ArpIgnore { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? ArpAnnounce { get; set; }
 
     [Parameter]
@@ -38,7 +41,7 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
 
     protected override void ProcessRecord()
     {
-        var store = new SysctlStore();
+        var sysctl = new ArpSuppressionActions();
         int? ignore = ArpIgnore, announce = ArpAnnounce;
         if (ignore is null && announce is null)
         {
@@ -48,12 +51,10 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
         var requested = InterfaceName ?? ArpSuppressionPolicy.RealServerInterfaces.ToArray();
 
         // 1. Validate everything and read the current values; nothing is written if any of this fails.
-        var plan = new List<(string Name, ArpSuppression Before, List<(string Key, int From, int To)> Writes)>();
+        ArpSuppressionPlan plan;
         string? persistPath = null;
         try
         {
-            if (ignore is { } i) ArpSuppressionPolicy.CheckArpIgnore(i);
-            if (announce is { } a) ArpSuppressionPolicy.CheckArpAnnounce(a);
             if (PersistPath is not null && !Persist)
                 throw new ArpArgumentException("InvalidArgument", "-PersistPath: give -Persist as well to write a sysctl.d drop-in.", nameof(PersistPath));
             if (Persist)
@@ -61,17 +62,14 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
                 persistPath = Path.GetFullPath(PersistPath ?? ArpSuppressionPolicy.DefaultPersistPath);
                 if (!persistPath.EndsWith(".conf", StringComparison.Ordinal))
                     throw new ArpArgumentException("InvalidArgument", $"-PersistPath: '{persistPath}' must end in .conf, or systemd-sysctl ignores it.", nameof(PersistPath));
+                if (Directory.Exists(persistPath))
+                    throw new ArpArgumentException("InvalidArgument", $"-PersistPath: '{persistPath}' is a directory; give a file name in it.", nameof(PersistPath));
+                // A missing directory is not a permission problem (access(2) says ENOENT, not "needs root").
+                if (Path.GetDirectoryName(persistPath) is { } parent && !Directory.Exists(parent))
+                    throw new ArpArgumentException("PersistDirectoryNotFound",
+                        $"-PersistPath: the directory '{parent}' does not exist; create it (mkdir -p {parent}) or give a file in an existing directory.", nameof(PersistPath));
             }
-            foreach (var raw in requested.Distinct())
-            {
-                string name = ResolveConfNameOrThrow(store, raw);
-                if (plan.Any(p => p.Name == name)) continue;
-                var before = GetArpSuppressionCommand.Read(store, name);
-                var writes = new List<(string, int, int)>();
-                if (ignore is { } vi && before.ArpIgnore != vi) writes.Add((ArpSuppressionPolicy.IgnoreKey, before.ArpIgnore, vi));
-                if (announce is { } va && before.ArpAnnounce != va) writes.Add((ArpSuppressionPolicy.AnnounceKey, before.ArpAnnounce, va));
-                plan.Add((name, before, writes));
-            }
+            plan = sysctl.Plan(requested, ignore, announce, ResolveLink);
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
@@ -80,54 +78,34 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
         }
 
         // 2. Ask (ShouldProcess) for each write; 3. check permission for all approved writes first.
-        var approved = new List<(string Name, string Key, int From, int To)>();
-        foreach (var (name, _, writes) in plan)
+        var approved = new List<ArpSuppressionWrite>();
+        foreach (var (name, _, writes) in plan.Interfaces)
         {
             if (writes.Count == 0) WriteVerbose($"{name}: arp_ignore/arp_announce already as asked; nothing to change.");
-            foreach (var (key, from, to) in writes)
-                if (ShouldProcess(ArpSuppressionPolicy.SysctlKey(name, key), $"Set to {to} (now {from})"))
-                    approved.Add((name, key, from, to));
+            foreach (var w in writes)
+                if (ShouldProcess(w.SysctlKey, $"Set to {w.To} (now {w.From})")) approved.Add(w);
         }
         try
         {
-            foreach (var w in approved)
-            {
-                string path = store.Ipv4ConfPath(w.Name, w.Key);
-                if (!store.CanWrite(path)) throw new SysctlException($"set {ArpSuppressionPolicy.SysctlKey(w.Name, w.Key)}", path, Errno.EACCES);
-            }
+            sysctl.CheckWritable(approved);
             string? dropIn = null;
-            string? existing = null;
             if (persistPath is not null)
             {
-                existing = store.ReadFileOrNull(persistPath);
-                if (!ArpSuppressionPolicy.IsOurDropIn(existing))
-                    throw new ArpArgumentException("PersistFileNotOurs",
-                        $"-PersistPath: '{persistPath}' exists and was not written by HaPowerShell; choose another file so it is not overwritten.", nameof(PersistPath));
-                var settings = ArpSuppressionPolicy.ParseDropIn(existing);
-                foreach (var (name, _, _) in plan)
-                {
-                    if (ignore is { } vi) settings[(name, ArpSuppressionPolicy.IgnoreKey)] = vi;
-                    if (announce is { } va) settings[(name, ArpSuppressionPolicy.AnnounceKey)] = va;
-                }
-                dropIn = ArpSuppressionPolicy.RenderDropIn(settings);
-                if (dropIn == existing) { WriteVerbose($"{persistPath} already holds these settings."); dropIn = null; }
+                dropIn = sysctl.DropIn(persistPath, plan, ignore, announce);
+                if (dropIn is null) WriteVerbose($"{persistPath} already holds these settings.");
                 else if (!ShouldProcess(persistPath, "Write sysctl.d drop-in")) dropIn = null;
-                else
-                {
-                    string dir = Path.GetDirectoryName(persistPath)!;
-                    if (!store.CanWrite(dir)) throw new SysctlException("write sysctl.d drop-in", dir, Errno.EACCES);
-                }
+                else sysctl.CheckDropInWritable(persistPath);
             }
 
             // 4. Write.
             foreach (var w in approved)
             {
-                store.WriteIpv4Conf(w.Name, w.Key, w.To);
-                WriteVerbose($"{ArpSuppressionPolicy.SysctlKey(w.Name, w.Key)}: {w.From} -> {w.To}");
+                sysctl.Write(w);
+                WriteVerbose($"{w.SysctlKey}: {w.From} -> {w.To}");
             }
             if (dropIn is not null)
             {
-                store.WriteFileAtomically(persistPath!, dropIn);
+                sysctl.WriteDropIn(persistPath!, dropIn);
                 WriteVerbose($"Wrote {persistPath}.");
             }
         }
@@ -138,20 +116,12 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
         }
 
         if (!PassThru) return;
-        foreach (var (name, before, _) in plan)
+        foreach (var (name, before, _) in plan.Interfaces)
         {
-            var now = GetArpSuppressionCommand.Read(store, name);
+            var now = sysctl.Read(name);
             bool changed = approved.Any(w => w.Name == name);
             WriteObject(new ArpSuppressionResult(name, now.ArpIgnore, now.ArpAnnounce, now.EffectiveArpIgnore, now.EffectiveArpAnnounce,
                 before.ArpIgnore, before.ArpAnnounce, changed, persistPath));
         }
-    }
-
-    private string ResolveConfNameOrThrow(SysctlStore store, string name)
-    {
-        if (name is "all" or "default") return name;
-        var link = ResolveLink(name);
-        if (!store.HasIpv4Conf(link.Name)) throw new InterfaceNotFoundException(link.Name, store.ListIpv4ConfNames());
-        return link.Name;
     }
 }

@@ -2,7 +2,7 @@ using System.Management.Automation;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Arp;
-using HaPowerShell.Native.Packet;
+using HaPowerShell.Hosting.Arp;
 using HaPowerShell.Native.Rtnl;
 
 namespace HaPowerShell.Commands.Arp;
@@ -48,7 +48,7 @@ public sealed class TestArpAddressCommand : ArpCmdlet
         {
             interval = Seconds(nameof(Interval), Interval, 0.001, 3600);
             timeout = Seconds(nameof(Timeout), Timeout, 0.001, 3600);
-            targets = IPAddress.Select(a => ArpValidation.ParseAddress(a).Address).ToList();
+            targets = IPAddress.Select(a => ArpValidation.ParseAddress(a, allowPrefix: false).Address).ToList(); // DAD probes one address
             foreach (var t in targets) ArpValidation.CheckUnicast(t);
             link = ResolveLink(InterfaceName);
             RequireArp(link);
@@ -65,15 +65,12 @@ public sealed class TestArpAddressCommand : ArpCmdlet
             return;
         }
 
-        var engine = new ArpEngine();
         foreach (var target in targets)
         {
             if (Cancellation.IsCancellationRequested) return;
             try
             {
-                bool v6 = target.AddressFamily == AddressFamily.InterNetworkV6;
-                using var socket = PacketSocket.Open(link.Index, link.Name, v6 ? PacketSocket.EthPIpv6 : PacketSocket.EthPArp);
-                var result = engine.Probe(socket, ToArpInterface(link), target, Count, interval, timeout, Detailed.IsPresent, Cancellation);
+                var result = ArpExchanges.Probe(link, target, Count, interval, timeout, Detailed.IsPresent, Cancellation);
                 WriteVerbose(result.ToString());
                 if (Detailed) WriteObject(result);
                 else WriteObject(result.IsAvailable);

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HaPowerShell.Core.Health;
+using HaPowerShell.Hosting.Health;
 
 namespace HaPowerShell.Commands.Health;
 
@@ -38,7 +39,7 @@ public sealed class InvokeMiscCheckCommand : HealthCmdlet
             // a path with a slash is taken relative to the PowerShell location, as other cmdlets do
             if (!UseShell && path.Contains('/') && !System.IO.Path.IsPathRooted(path))
                 path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-            var result = MiscCheck.CreateDefault().Run(new MiscCheckOptions
+            var result = LocalMiscCheck.Create().Run(new MiscCheckOptions
             {
                 Path = path,
                 ArgumentList = ArgumentList ?? Array.Empty<string>(),

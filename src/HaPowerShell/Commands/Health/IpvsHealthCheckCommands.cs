@@ -4,48 +4,10 @@ using HaPowerShell.Commands.Ipvs;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Health;
 using HaPowerShell.Core.Ipvs;
-using HaPowerShell.Native.Processes;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Health;
 
 namespace HaPowerShell.Commands.Health;
-
-/// <summary>The checkers running in this session (process), for Start-/Get-/Stop-IpvsHealthCheck.</summary>
-internal static class HealthCheckRegistry
-{
-    public const string SourceIdentifier = "HaPowerShell.HealthCheck";
-
-    internal sealed class Entry
-    {
-        public required int Id { get; init; }
-        public required HealthCheckRunner Runner { get; init; }
-        public required HealthCheckType[] CheckType { get; init; }
-        public string Name => Runner.Checker.Name;
-        public IpvsHealthCheckInfo Info() => IpvsHealthCheckInfo.From(Id, Runner, CheckType);
-    }
-
-    private static readonly object Sync = new();
-    private static readonly List<Entry> Entries = new();
-    private static int _nextId;
-
-    public static Entry Add(HealthCheckRunner runner, HealthCheckType[] type)
-    {
-        lock (Sync)
-        {
-            var e = new Entry { Id = ++_nextId, Runner = runner, CheckType = type };
-            Entries.Add(e);
-            return e;
-        }
-    }
-
-    public static List<Entry> All()
-    {
-        lock (Sync) return Entries.ToList();
-    }
-
-    public static void Remove(Entry e)
-    {
-        lock (Sync) Entries.Remove(e);
-    }
-}
 
 /// <summary>
 /// Start-IpvsHealthCheck: checks the real servers of a virtual service in the background, the way
@@ -80,6 +42,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
 
     [Parameter]
     [Alias("BindTo")]
+    [IPAddressTransformation]
     public IPAddress? BindAddress { get; set; }
 
     [Parameter]
@@ -159,6 +122,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     public int Hysteresis { get; set; }
 
     [Parameter]
+    [IPAddressTransformation]
     public IPAddress? SorryServer { get; set; }
 
     [Parameter]
@@ -183,6 +147,10 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     [Alias("QuorumDown")]
     public string? NotifyQuorumDown { get; set; }
 
+    /// <summary>How long a notify or quorum script may run before its process group is killed (seconds).</summary>
+    [Parameter]
+    public double NotifyTimeout { get; set; } = 30;
+
     /// <summary>checker_priority: the nice value of the TCP loop's thread.</summary>
     [Parameter]
     public int? CheckerPriority { get; set; }
@@ -196,51 +164,65 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
 
     private readonly List<IpvsRealServer> _servers = new();
     private readonly List<IpvsService> _services = new();
-    private IpvsAdmin? _admin;
-    private IpvsAdmin Admin => _admin ??= new IpvsAdmin(KernelSession.Ipvs);
-    private StatusCodeSet? _codes;
-    private string? _digest;
+    private HealthCheckDefinition _template = null!;
 
     protected override void BeginProcessing()
     {
         try
         {
-            _codes = StatusCodeSet.Parse(StatusCode);
-            _digest = Digest is null ? null : HealthDigest.Normalize(Digest);
-            if (CheckType is null || CheckType.Length == 0)
-                throw new HealthCheckException("NoCheckType", HealthCheckFailureKind.InvalidArgument, "-CheckType needs at least one of Tcp, Http, Misc.", null);
-            if (CheckType.Distinct().Count() != CheckType.Length)
-                throw new HealthCheckException("DuplicateCheckType", HealthCheckFailureKind.InvalidArgument,
-                    $"-CheckType {string.Join(",", CheckType)} names a check type twice; give each of Tcp, Http, Misc at most once.", CheckType);
-            if (CheckerPriority is int nice)
+            string? miscPath = MiscPath;
+            // a path with a slash is taken relative to the PowerShell location, as other cmdlets do
+            if (CheckType?.Contains(HealthCheckType.Misc) == true && !UseShell && miscPath is not null && miscPath.Contains('/') && !System.IO.Path.IsPathRooted(miscPath))
+                miscPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(miscPath);
+            _template = new HealthCheckDefinition
             {
-                if (nice is < -20 or > 19)
-                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument, $"-CheckerPriority {nice} must be a nice value from -20 to 19.", nice);
-                if (CheckType.Any(t => t != HealthCheckType.Tcp))
-                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
-                        "-CheckerPriority sets the nice value of the TCP check thread; it needs -CheckType Tcp alone (HTTP and MISC checks run as tasks).", nice);
-                if (nice < 0 && HaPowerShell.Native.Processes.UserAccount.EffectiveUid != 0)
-                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.PermissionDenied,
-                        $"-CheckerPriority {nice} (below 0) needs root; run as root or give 0 or more.", nice);
-            }
-            if (CheckerRealtimePriority is int rt)
-            {
-                if (rt is < 1 or > 99)
-                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument, $"-CheckerRealtimePriority {rt} must be from 1 to 99.", rt);
-                if (CheckType.Any(t => t != HealthCheckType.Tcp))
-                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
-                        "-CheckerRealtimePriority applies to the TCP check thread; it needs -CheckType Tcp alone (HTTP and MISC checks run as tasks).", rt);
-                if (HaPowerShell.Native.Processes.UserAccount.EffectiveUid != 0)
-                    throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.PermissionDenied,
-                        "-CheckerRealtimePriority needs root; run as root or leave it out.", rt);
-            }
-            if (CheckType.Contains(HealthCheckType.Misc) && string.IsNullOrEmpty(MiscPath))
-                throw new HealthCheckException("ScriptNotFound", HealthCheckFailureKind.InvalidArgument, "-CheckType Misc needs -MiscPath, the program to run.", null);
-            Policy(null).Validate();
+                CheckTypes = CheckType ?? Array.Empty<HealthCheckType>(),
+                Port = Port,
+                ConnectTimeoutSeconds = ConnectTimeout,
+                BindAddress = BindAddress,
+                Path = Path,
+                StatusCodes = StatusCodeSet.Parse(StatusCode),
+                Digest = Digest is null ? null : HealthDigest.Normalize(Digest),
+                VirtualHost = VirtualHost,
+                UseTls = UseTls,
+                ServerName = ServerName,
+                VerifyCertificate = VerifyCertificate,
+                MiscPath = miscPath,
+                ArgumentList = ArgumentList ?? Array.Empty<string>(),
+                MiscTimeoutSeconds = MiscTimeout,
+                Dynamic = Dynamic,
+                User = User,
+                UseShell = UseShell,
+                Weight = Weight,
+                Policy = new CheckerPolicy
+                {
+                    DelayLoopSeconds = DelayLoop,
+                    Retry = Retry,
+                    DelayBeforeRetrySeconds = DelayBeforeRetry,
+                    WarmupSeconds = Warmup,
+                    Alpha = Alpha,
+                    Omega = Omega,
+                    InhibitOnFailure = InhibitOnFailure,
+                    Quorum = Quorum,
+                    Hysteresis = Hysteresis,
+                    NotifyUp = NotifyUp,
+                    NotifyDown = NotifyDown,
+                    NotifyQuorumUp = NotifyQuorumUp,
+                    NotifyQuorumDown = NotifyQuorumDown,
+                    MonitorOnly = MonitorOnly,
+                },
+                SorryServer = SorryServer,
+                SorryServerPort = SorryServerPort,
+                SorryServerWeight = SorryServerWeight,
+                CheckerPriority = CheckerPriority,
+                CheckerRealtimePriority = CheckerRealtimePriority,
+                NotifyTimeoutSeconds = NotifyTimeout,
+            };
+            ModuleHosts.Health.ValidateSettings(_template);
         }
         catch (HealthCheckException e)
         {
-            ThrowTerminatingError(ToHealthErrorRecord(e, e.Target));
+            ThrowFailure(e, null);
         }
     }
 
@@ -252,171 +234,37 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
 
     protected override void EndProcessing()
     {
-        var groups = new List<(IpvsService Service, List<IpvsRealServer> Servers)>();
-        foreach (var s in _services)
-        {
-            PerItem(s, () =>
-            {
-                var live = Admin.GetService(s);
-                groups.Add((live, Admin.GetRealServers(live)));
-            });
-        }
+        var groups = new List<(IpvsService Service, IReadOnlyList<IpvsRealServer> Servers)>();
+        foreach (var s in _services) groups.Add((s, Array.Empty<IpvsRealServer>())); // the host reads its real servers from IPVS
         foreach (var g in _servers.GroupBy(r => r.Service?.ToString() ?? ""))
         {
             var first = g.First();
             if (first.Service is null && !MonitorOnly)
             {
-                WriteError(ToHealthErrorRecord(new HealthCheckException("RealServerWithoutService", HealthCheckFailureKind.InvalidArgument,
-                    $"Real server {first.Endpoint} does not name its service; pipe it from Get-IpvsRealServer, or use -MonitorOnly.", first), first));
+                WriteFailure(new HealthCheckException("RealServerWithoutService", HealthCheckFailureKind.InvalidArgument,
+                    $"Real server {first.Endpoint} does not name its service; pipe it from Get-IpvsRealServer, or use -MonitorOnly.", first), first);
                 continue;
             }
             groups.Add((first.Service ?? new IpvsService(), g.ToList()));
         }
-        foreach (var (service, servers) in groups) PerItem(service, () => StartOne(service, servers));
-    }
-
-    private CheckerPolicy Policy(IpvsRealServer? template) => new()
-    {
-        DelayLoopSeconds = DelayLoop,
-        Retry = Retry,
-        DelayBeforeRetrySeconds = DelayBeforeRetry,
-        WarmupSeconds = Warmup,
-        Alpha = Alpha,
-        Omega = Omega,
-        InhibitOnFailure = InhibitOnFailure,
-        Quorum = Quorum,
-        Hysteresis = Hysteresis,
-        NotifyUp = NotifyUp,
-        NotifyDown = NotifyDown,
-        NotifyQuorumUp = NotifyQuorumUp,
-        NotifyQuorumDown = NotifyQuorumDown,
-        MonitorOnly = MonitorOnly,
-        SorryServer = SorryServer is null ? null : new IpvsRealServer
+        foreach (var (service, servers) in groups)
         {
-            Service = template?.Service,
-            Address = SorryServer,
-            Port = (ushort)(SorryServerPort ?? template?.Port ?? 0),
-            ForwardingMethod = template?.ForwardingMethod ?? IpvsForwardingMethod.DirectRouting,
-            Weight = SorryServerWeight,
-        },
-    };
-
-    private void StartOne(IpvsService service, List<IpvsRealServer> servers)
-    {
-        string name = Name ?? (service.Address is null && service.FirewallMark == 0 ? "monitor" : service.ToString());
-        if (Name is not null && _services.Count + (_servers.Count > 0 ? 1 : 0) > 1) name = $"{Name} ({service})";
-        if (HealthCheckRegistry.All().FirstOrDefault(e => e.Name == name && e.Runner.IsRunning) is { } running)
-            throw new HealthCheckException("HealthCheckExists", HealthCheckFailureKind.InvalidArgument,
-                $"A health check named '{name}' is already running (Id {running.Id}); stop it with Stop-IpvsHealthCheck -Name '{name}' or give -Name.", name);
-        if (servers.Count == 0)
-            throw new HealthCheckException("NoRealServers", HealthCheckFailureKind.InvalidArgument,
-                $"Service {service} has no real servers to check; add them with Add-IpvsRealServer first.", service);
-
-        var policy = Policy(servers[0]);
-        var checker = new HealthChecker(name, service, servers, policy, configuredWeight: r => Weight ?? r.Weight, checkTypes: CheckType);
-        var misc = CheckType.Contains(HealthCheckType.Misc) ? MiscCheck.CreateDefault() : null;
-        string? miscPath = MiscPath;
-        if (misc is not null && !UseShell && miscPath!.Contains('/') && !System.IO.Path.IsPathRooted(miscPath))
-            miscPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(miscPath);
-
-        IHealthCheck Make(RealServerHealth s)
-        {
-            var r = s.RealServer;
-            int port = TcpCheckOptions.PortFor(r, Port);
-            switch (s.CheckType)
-            {
-                case HealthCheckType.Misc:
-                    return HealthChecks.Misc(misc!, new MiscCheckOptions
-                    {
-                        Path = miscPath!,
-                        ArgumentList = ArgumentList ?? Array.Empty<string>(),
-                        TimeoutSeconds = MiscTimeout ?? DelayLoop,
-                        Dynamic = Dynamic,
-                        User = User,
-                        UseShell = UseShell,
-                        Environment = new Dictionary<string, string>
-                        {
-                            ["HAPS_REAL_SERVER_ADDRESS"] = r.Address.ToString(),
-                            ["HAPS_REAL_SERVER_PORT"] = port.ToString(),
-                        },
-                    });
-                case HealthCheckType.Http:
-                    var h = new HttpCheckOptions
-                    {
-                        Address = r.Address, Port = port, ConnectTimeoutSeconds = ConnectTimeout, BindAddress = BindAddress, RealServer = r,
-                        Path = Path, StatusCodes = _codes!, Digest = _digest, VirtualHost = VirtualHost, UseTls = UseTls,
-                        ServerName = ServerName, VerifyCertificate = VerifyCertificate,
-                    };
-                    return HealthChecks.Http(h);
-                default:
-                    return HealthChecks.Tcp(new TcpCheckOptions
-                    {
-                        Address = r.Address, Port = port, ConnectTimeoutSeconds = ConnectTimeout, BindAddress = BindAddress, RealServer = r,
-                    });
-            }
+            string name = Name ?? HealthCheckDefinition.DefaultName(service);
+            if (Name is not null && _services.Count + (_servers.Count > 0 ? 1 : 0) > 1) name = $"{Name} ({service})";
+            PerItem(service, () => StartOne(_template with { Name = name, Service = service, RealServers = servers }));
         }
-
-        foreach (var s in checker.RealServers)
-            if (TcpCheckOptions.PortFor(s.RealServer, Port) == 0 && s.CheckType != HealthCheckType.Misc)
-                throw new HealthCheckException("InvalidPort", HealthCheckFailureKind.InvalidArgument,
-                    $"Real server {s.Endpoint} has no port of its own (a firewall-mark service); give one with -Port.", s.RealServer);
-        var runner = new HealthCheckRunner(checker, Make, MonitorOnly ? null : new IpvsAdminHealthActions(() => Admin)) // builds (validates) every check
-        {
-            TcpLoopNice = CheckerPriority,
-            TcpLoopRealtimePriority = CheckerRealtimePriority,
-        };
-
-        string what = MonitorOnly ? "Check (monitor only, IPVS unchanged)" : "Check and add/remove/reweight real servers";
-        if (!ShouldProcess($"{servers.Count} real server(s) of {service}", what)) return;
-        if (!MonitorOnly) _ = Admin.GetService(service); // IPVS there, service there, permission: fail now, not in the background
-
-        var events = Events;
-        runner.EventSink = e =>
-        {
-            try { events.GenerateEvent(HealthCheckRegistry.SourceIdentifier, null, new object[] { e }, new PSObject(e)); }
-            catch (Exception) { /* the session is gone */ }
-            Notify(policy, e);
-        };
-        var entry = HealthCheckRegistry.Add(runner, CheckType);
-        runner.Start();
-        WriteObject(entry.Info());
     }
 
-    /// <summary>notify_up / notify_down: run through /bin/sh -c, in the background, with the event in the environment.</summary>
-    private static void Notify(CheckerPolicy policy, HealthCheckEvent e)
+    private void StartOne(HealthCheckDefinition definition)
     {
-        (string? command, string what) = e.Kind switch
-        {
-            HealthCheckEventKind.RealServerUp => (policy.NotifyUp, "UP"),
-            HealthCheckEventKind.RealServerDown => (policy.NotifyDown, "DOWN"),
-            HealthCheckEventKind.QuorumUp => (policy.NotifyQuorumUp, "QUORUM_UP"),
-            HealthCheckEventKind.QuorumDown => (policy.NotifyQuorumDown, "QUORUM_DOWN"),
-            _ => (null, ""),
-        };
-        if (string.IsNullOrEmpty(command)) return;
-        var env = new Dictionary<string, string>
-        {
-            ["HAPS_EVENT"] = what,
-            ["HAPS_CHECKER"] = e.Checker,
-            ["HAPS_SERVICE"] = e.Service?.ToString() ?? "",
-            ["HAPS_REAL_SERVER_ADDRESS"] = e.Address?.ToString() ?? "",
-            ["HAPS_REAL_SERVER_PORT"] = e.Port.ToString(),
-            ["HAPS_WEIGHT_SUM"] = e.WeightSum.ToString(),
-        };
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                ProcessGroupRunner.Instance.Run(new ProcessRunRequest
-                {
-                    FileName = MiscCheck.ShellPath,
-                    Arguments = new[] { "-c", command },
-                    Timeout = TimeSpan.FromSeconds(30),
-                    Environment = env,
-                });
-            }
-            catch (Exception) { /* a notify script cannot stop the checker */ }
-        });
+        var host = ModuleHosts.Health;
+        var prepared = host.Prepare(definition); // validates, builds every check, reads the real servers when none were piped
+        string what = MonitorOnly ? "Check (monitor only, IPVS unchanged)" : "Check and add/remove/reweight real servers";
+        if (!ShouldProcess($"{prepared.RealServerCount} real server(s) of {prepared.Definition.Service}", what)) return;
+        ModuleHosts.Sink.Attach(Events);
+        ModuleHosts.RememberConsole(Host);
+        var started = host.Start(prepared);
+        WriteObject(started.StartState ?? started.Info()); // as it started, before a check could change it
     }
 }
 
@@ -467,26 +315,27 @@ public sealed class StopIpvsHealthCheckCommand : HealthCmdlet
 
     protected override void ProcessRecord()
     {
-        var selected = All ? HealthCheckRegistry.All() : HealthCheckSelect.Select(this, ParameterSetName == "Name" ? Name : null, ParameterSetName == "Id" ? Id : null);
+        var selected = All ? HealthCheckSelect.All() : HealthCheckSelect.Select(this, ParameterSetName == "Name" ? Name : null, ParameterSetName == "Id" ? Id : null);
         foreach (var e in selected)
         {
             if (!ShouldProcess($"health check '{e.Name}' (Id {e.Id})", e.Runner.Checker.Policy.Omega ? "Stop, and take its real servers out (omega)" : "Stop")) continue;
-            var wait = TimeSpan.FromSeconds(Math.Max(5, e.Runner.Checker.Policy.DelayLoopSeconds));
-            e.Runner.Stop(TimeSpan.FromSeconds(10) < wait ? TimeSpan.FromSeconds(10) : wait);
-            HealthCheckRegistry.Remove(e);
-            if (PassThru) WriteObject(e.Info());
+            var info = ModuleHosts.Health.Stop(e);
+            if (PassThru) WriteObject(info);
         }
     }
 }
 
 internal static class HealthCheckSelect
 {
-    public static List<HealthCheckRegistry.Entry> Select(HaCmdlet cmdlet, string[]? names, int[]? ids)
+    /// <summary>The running checkers (none when no health check was ever started).</summary>
+    public static IReadOnlyList<HostedHealthCheck> All() => ModuleHosts.ExistingHealth?.Checks ?? Array.Empty<HostedHealthCheck>();
+
+    public static List<HostedHealthCheck> Select(HaCmdlet cmdlet, string[]? names, int[]? ids)
     {
-        var all = HealthCheckRegistry.All();
+        var all = All();
         if (ids is not null)
         {
-            var found = new List<HealthCheckRegistry.Entry>();
+            var found = new List<HostedHealthCheck>();
             foreach (var id in ids)
             {
                 var e = all.FirstOrDefault(x => x.Id == id);
@@ -495,8 +344,8 @@ internal static class HealthCheckSelect
             }
             return found;
         }
-        if (names is null || names.Length == 0) return all;
-        var result = new List<HealthCheckRegistry.Entry>();
+        if (names is null || names.Length == 0) return all.ToList();
+        var result = new List<HostedHealthCheck>();
         foreach (var n in names)
         {
             var pattern = new WildcardPattern(n, WildcardOptions.IgnoreCase);
@@ -509,5 +358,5 @@ internal static class HealthCheckSelect
     }
 
     private static void NotFound(HaCmdlet cmdlet, string message, object target)
-        => cmdlet.WriteError(new ErrorRecord(new ItemNotFoundException(message), "HealthCheckNotFound", ErrorCategory.ObjectNotFound, target));
+        => cmdlet.WriteFailure(new HaPowerShell.Native.HaException("HealthCheckNotFound", HaPowerShell.Native.HaErrorCategory.ObjectNotFound, message, target), null);
 }

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net;
 using HaPowerShell.Core.Health;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting.Health;
 
 namespace HaPowerShell.Commands.Health;
 
@@ -10,6 +11,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Address", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("IPAddress")]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "RealServer", Mandatory = true, ValueFromPipeline = true)]
@@ -19,6 +21,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
     [Parameter(ParameterSetName = "Address", Position = 1, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = "RealServer")]
     [Alias("ConnectPort")]
+    [StrictNumber(typeof(int))]
     public int? Port { get; set; }
 
     [Parameter]
@@ -33,6 +36,7 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
 
     [Parameter]
     [Alias("BindTo")]
+    [IPAddressTransformation]
     public IPAddress? BindAddress { get; set; }
 
     protected virtual int? DefaultPort => null;
@@ -46,14 +50,14 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
             o.Address = RealServer.Address;
             o.Port = TcpCheckOptions.PortFor(RealServer, Port);
             if (o.Port == 0)
-                throw HealthCheckExceptionFactory.Argument("InvalidPort",
+                throw HealthCheckException.Argument("InvalidPort",
                     $"Real server {RealServer} has no port of its own (a firewall-mark service); give one with -Port.", RealServer);
         }
         else
         {
             o.Address = Address;
             o.Port = Port ?? DefaultPort
-                ?? throw HealthCheckExceptionFactory.Argument("InvalidPort", $"No port to check on {Address}; give one with -Port.", Address);
+                ?? throw HealthCheckException.Argument("InvalidPort", $"No port to check on {Address}; give one with -Port.", Address);
         }
         o.ConnectTimeoutSeconds = ConnectTimeout;
         o.Retry = Retry;
@@ -62,12 +66,6 @@ public abstract class NetworkCheckCmdlet : HealthCmdlet
     }
 
     protected object Target => ParameterSetName == "RealServer" ? RealServer : Address;
-}
-
-internal static class HealthCheckExceptionFactory
-{
-    public static HealthCheckException Argument(string id, string message, object? target)
-        => new(id, HealthCheckFailureKind.InvalidArgument, message, target);
 }
 
 /// <summary>Invoke-TcpCheck: can a TCP connection be opened (keepalived TCP_CHECK)?</summary>
@@ -129,7 +127,7 @@ public sealed class InvokeHttpCheckCommand : NetworkCheckCmdlet
         }
         catch (HealthCheckException e)
         {
-            ThrowTerminatingError(ToHealthErrorRecord(e, e.Target)); // nothing can be checked with a bad spec
+            ThrowFailure(e, null); // nothing can be checked with a bad spec
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Hosting;
 
 namespace HaPowerShell.Commands.Ipvs;
 
@@ -16,7 +17,7 @@ public abstract class IpvsCmdlet : HaCmdlet
     {
         try { action(); }
         catch (Exception e) when (e is not PipelineStoppedException and not Native.Ipvs.IpvsUnavailableException
-                                  && !(e is Native.Netlink.NetlinkException n && n.Errno is Native.Errno.EPERM or Native.Errno.EACCES))
+                                  and not Native.Netlink.NetlinkException { Category: Native.HaErrorCategory.PermissionDenied })
         {
             WriteFailure(e, target);
         }
@@ -43,5 +44,27 @@ public sealed class IpvsServiceTransformationAttribute : ArgumentTransformationA
             _ => throw new ArgumentTransformationMetadataException(
                 $"Cannot use a {value?.GetType().Name ?? "null"} as a virtual service; pass an IpvsService (from Get-IpvsService) or a string such as 'TCP 192.0.2.1:80'."),
         };
+    }
+}
+
+/// <summary>
+/// -AddressFamily of the IPVS cmdlets: IPVS knows IPv4 and IPv6 only, so only those bind ('IPv4', 'IPv6', 'inet',
+/// 'inet6', or the enum names InterNetwork and InterNetworkV6, in any case); any other socket family fails at
+/// binding with a message naming the two, instead of PowerShell's list of the 30 members of the enum.
+/// </summary>
+public sealed class IpvsAddressFamilyTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        object? value = inputData is PSObject p ? p.BaseObject : inputData;
+        switch (value)
+        {
+            case null: return null;
+            case System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6: return value;
+            case string s when s.Trim().ToLowerInvariant() is "ipv4" or "inet" or "internetwork" or "4": return System.Net.Sockets.AddressFamily.InterNetwork;
+            case string s when s.Trim().ToLowerInvariant() is "ipv6" or "inet6" or "internetworkv6" or "6": return System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+        throw new ArgumentTransformationMetadataException(
+            $"'{value}' is not an address family IPVS knows: give IPv4 (InterNetwork) or IPv6 (InterNetworkV6). (InvalidAddressFamily)");
     }
 }

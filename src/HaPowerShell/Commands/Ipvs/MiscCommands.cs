@@ -21,14 +21,17 @@ public sealed class SetIpvsTimeoutCommand : IpvsCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [StrictNumber(typeof(uint))]
     public uint Tcp { get; set; }
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [StrictNumber(typeof(uint))]
     public uint TcpFin { get; set; }
 
     [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [StrictNumber(typeof(uint))]
     public uint Udp { get; set; }
 
     [Parameter]
@@ -66,6 +69,7 @@ public sealed class GetIpvsConnectionCommand : IpvsCmdlet
     public string[]? State { get; set; }
 
     [Parameter]
+    [IPAddressTransformation]
     public IPAddress? SourceAddress { get; set; }
 
     private List<IpvsConnection>? _table;
@@ -125,19 +129,24 @@ public sealed class StartIpvsSyncDaemonCommand : IpvsCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, 255)]
+    [StrictNumber(typeof(uint))]
     public uint SyncId { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(ushort))]
     public ushort MaxLength { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public IPAddress? Group { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(ushort))]
     public ushort Port { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 255)]
+    [StrictNumber(typeof(byte))]
     public byte Ttl { get; set; }
 
     [Parameter]
@@ -148,6 +157,7 @@ public sealed class StartIpvsSyncDaemonCommand : IpvsCmdlet
         var d = new IpvsSyncDaemon { State = State, InterfaceName = InterfaceName, SyncId = SyncId, MaxLength = MaxLength, Group = Group, Port = Port, Ttl = Ttl };
         PerItem(d, () =>
         {
+            IpvsAdmin.ValidateSyncDaemon(d);
             if (!ShouldProcess(d.ToString(), "Start sync daemon")) return;
             var started = Admin.StartSyncDaemon(d);
             if (PassThru) WriteObject(started);

@@ -16,6 +16,7 @@ public sealed class GetIpvsRealServerCommand : IpvsCmdlet
     public IpvsService? Service { get; set; }
 
     [Parameter]
+    [IPAddressTransformation]
     public IPAddress? Address { get; set; }
 
     [Parameter]
@@ -138,6 +139,7 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
     public IpvsService Service { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1)]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     /// <summary>Defaults to the service's port.</summary>
@@ -174,6 +176,7 @@ public sealed class SetIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
     public IpvsService Service { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Mandatory = true, Position = 1)]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Position = 2)]
@@ -214,6 +217,7 @@ public sealed class RemoveIpvsRealServerCommand : IpvsCmdlet
     public IpvsService Service { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Mandatory = true, Position = 1)]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Position = 2)]

@@ -15,15 +15,20 @@ public sealed class GetIpvsServiceCommand : IpvsCmdlet
     public IpvsProtocol? Protocol { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public IPAddress? Address { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int? Port { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(uint))]
     public uint? FirewallMark { get; set; }
 
     [Parameter(ParameterSetName = "Filter")]
+    [IpvsAddressFamilyTransformation]
+    [ValidateSet("InterNetwork", "InterNetworkV6")] // also what tab completion offers, instead of every socket family
     public AddressFamily? AddressFamily { get; set; }
 
     [Parameter(ParameterSetName = "Service", Position = 0, Mandatory = true, ValueFromPipeline = true)]
@@ -66,6 +71,7 @@ public abstract class IpvsServiceSettingsCmdlet : IpvsCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, int.MaxValue)]
+    [StrictNumber(typeof(uint))]
     public uint? PersistenceTimeout { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -105,16 +111,21 @@ public sealed class NewIpvsServiceCommand : IpvsServiceSettingsCmdlet
     public IpvsProtocol Protocol { get; set; }
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(ushort))]
     public ushort Port { get; set; }
 
     [Parameter(ParameterSetName = "FirewallMark", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, uint.MaxValue)]
+    [StrictNumber(typeof(uint))]
     public uint FirewallMark { get; set; }
 
     [Parameter(ParameterSetName = "FirewallMark", ValueFromPipelineByPropertyName = true)]
+    [IpvsAddressFamilyTransformation]
+    [ValidateSet("InterNetwork", "InterNetworkV6")] // also what tab completion offers, instead of every socket family
     public AddressFamily AddressFamily { get; set; } = AddressFamily.InterNetwork;
 
     protected override void ProcessRecord()

@@ -5,7 +5,8 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Vrrp;
 
 namespace HaPowerShell.Commands.Vrrp;
 
@@ -24,6 +25,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("VRID")]
+    [StrictNumber(typeof(int))]
     public int VirtualRouterId { get; set; }
 
     [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
@@ -34,28 +36,34 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     public string? Name { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(int))]
     public int Priority { get; set; } = 100;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double AdvertisementInterval { get; set; } = 1;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateSet("2", "3")]
+    [StrictNumber(typeof(int))]
     public int Version { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter NoPreempt { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double PreemptDelay { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? AuthenticationPassword { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public string[]? UnicastPeer { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [IPAddressTransformation]
     public string? SourceAddress { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -80,20 +88,25 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     public string? NotifyStop { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double GarpMasterDelay { get; set; } = 5;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 255)]
+    [StrictNumber(typeof(int))]
     public int GarpMasterRepeat { get; set; } = 5;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double GarpMasterRefresh { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 255)]
+    [StrictNumber(typeof(int))]
     public int GarpMasterRefreshRepeat { get; set; } = 1;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [StrictNumber(typeof(double))]
     public double GarpInterval { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -146,8 +159,8 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         if (!ShouldProcess(target, "Start")) return;
         try
         {
-            var host = VrrpHost.Shared;
-            ForwardEvents(host);
+            var host = ModuleHosts.Vrrp;
+            ForwardEvents();
             WriteObject(host.Start(config, scheduling));
         }
         catch (Exception e)
@@ -156,39 +169,14 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         }
     }
 
+    /// <summary>The configuration from the parameters, through Core's text forms and limits; every problem is collected before it throws.</summary>
     private VrrpInstanceConfig BuildConfig()
     {
         var errors = new List<VrrpConfigError>();
-        var vips = new List<VrrpVirtualAddress>();
-        foreach (var text in VirtualIPAddress)
-        {
-            // keepalived's form: "192.0.2.10/24" or "192.0.2.10/24 label eth0:1".
-            var parts = (text ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            string? label = parts.Length == 3 && parts[1] == "label" ? parts[2] : null;
-            if ((parts.Length != 1 && label is null) || !VrrpVirtualAddress.TryParse(parts.FirstOrDefault(), out var v, label))
-                errors.Add(new("VrrpVirtualAddressInvalid", $"'{text}' is not an address, address/prefix or 'address/prefix label name'.", "VirtualIPAddress"));
-            else vips.Add(v!);
-        }
-        var peers = new List<IPAddress>();
-        foreach (var p in UnicastPeer ?? Array.Empty<string>())
-        {
-            if (IPAddress.TryParse(p, out var a)) peers.Add(a);
-            else errors.Add(new("VrrpUnicastPeerInvalid", $"Unicast peer '{p}' is not an IP address.", "UnicastPeer"));
-        }
-        IPAddress? source = null;
-        if (!string.IsNullOrEmpty(SourceAddress) && !IPAddress.TryParse(SourceAddress, out source))
-            errors.Add(new("VrrpSourceAddressInvalid", $"Source address '{SourceAddress}' is not an IP address.", "SourceAddress"));
-
-        var tracks = new List<VrrpTrackInterface>();
-        foreach (var t in TrackInterface ?? Array.Empty<string>())
-        {
-            // keepalived's form: "eth1" or "eth1 weight -20".
-            var parts = (t ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 1) tracks.Add(new VrrpTrackInterface(parts[0]));
-            else if (parts.Length == 3 && parts[1] == "weight" && int.TryParse(parts[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int w))
-                tracks.Add(new VrrpTrackInterface(parts[0], w));
-            else errors.Add(new("VrrpTrackInterfaceInvalid", $"Tracked interface '{t}' must be 'name' or 'name weight N'.", "TrackInterface"));
-        }
+        var vips = VirtualIPAddress.Select((t, i) => VrrpTextForms.ParseVirtualAddress(t, i, errors)).OfType<VrrpVirtualAddress>().ToList();
+        var peers = (UnicastPeer ?? Array.Empty<string>()).Select((p, i) => VrrpTextForms.ParseAddress(VrrpField.UnicastPeer, p, i, errors)).OfType<IPAddress>().ToList();
+        var source = string.IsNullOrEmpty(SourceAddress) ? null : VrrpTextForms.ParseAddress(VrrpField.SourceAddress, SourceAddress, null, errors);
+        var tracks = (TrackInterface ?? Array.Empty<string>()).Select((t, i) => VrrpTextForms.ParseTrackInterface(t, i, errors)).OfType<VrrpTrackInterface>().ToList();
         var scripts = new List<VrrpTrackScript>();
         int n = 0;
         foreach (var o in TrackScript ?? Array.Empty<object>())
@@ -207,24 +195,16 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             }
             catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
             {
-                errors.Add(new("VrrpTrackScriptInvalid",
+                errors.Add(new VrrpConfigError("VrrpTrackScriptInvalid", VrrpField.TrackScript,
                     $"Tracked script {n} is not usable ({e.Message}); give a command line or @{{ Name = 'chk'; Script = '...'; Interval = 2; Timeout = 1; Weight = -20; Rise = 1; Fall = 2 }}.",
-                    "TrackScript"));
+                    value?.ToString(), n - 1));
             }
         }
-
-        bool v6 = vips.Count > 0 && vips[0].Address.AddressFamily == AddressFamily.InterNetworkV6;
-        var version = Version == 0 ? (v6 ? VrrpVersion.V3 : VrrpVersion.V2) : (VrrpVersion)Version;
-        if (double.IsNaN(AdvertisementInterval) || AdvertisementInterval <= 0 || AdvertisementInterval > 255)
-            errors.Add(new("VrrpAdvertisementIntervalInvalid", $"AdvertisementInterval {AdvertisementInterval} s is outside 0.01-255 seconds.", "AdvertisementInterval"));
-        if (double.IsNaN(PreemptDelay) || PreemptDelay < 0 || PreemptDelay > 1000)
-            errors.Add(new("VrrpPreemptDelayOutOfRange", "PreemptDelay must be between 0 and 1000 seconds.", "PreemptDelay"));
-        if (double.IsNaN(GarpMasterDelay) || GarpMasterDelay < 0 || GarpMasterDelay > 3600)
-            errors.Add(new("VrrpGarpSettingInvalid", "GarpMasterDelay must be between 0 and 3600 seconds.", "GarpMasterDelay"));
-        if (double.IsNaN(GarpMasterRefresh) || GarpMasterRefresh < 0 || GarpMasterRefresh > 86400)
-            errors.Add(new("VrrpGarpSettingInvalid", "GarpMasterRefresh must be between 0 (no refresh) and 86400 seconds.", "GarpMasterRefresh"));
-        if (double.IsNaN(GarpInterval) || GarpInterval < 0 || GarpInterval > 1)
-            errors.Add(new("VrrpGarpSettingInvalid", "GarpInterval must be between 0 and 1 second (the pause between gratuitous ARPs of one burst).", "GarpInterval"));
+        var interval = VrrpTextForms.Seconds(VrrpField.AdvertisementInterval, AdvertisementInterval, errors);
+        var preemptDelay = VrrpTextForms.Seconds(VrrpField.PreemptDelay, PreemptDelay, errors);
+        var garpDelay = VrrpTextForms.Seconds(VrrpField.GarpDelay, GarpMasterDelay, errors);
+        var garpRefresh = VrrpTextForms.Seconds(VrrpField.GarpRefresh, GarpMasterRefresh, errors);
+        var garpInterval = VrrpTextForms.Seconds(VrrpField.GarpInterval, GarpInterval, errors);
         if (errors.Count > 0) throw new VrrpConfigurationException(errors);
 
         return new VrrpInstanceConfig
@@ -233,14 +213,14 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             InterfaceName = InterfaceName,
             VirtualRouterId = VirtualRouterId,
             Priority = Priority,
-            Version = version,
-            AdvertisementInterval = TimeSpan.FromTicks((long)Math.Round(AdvertisementInterval * 1000) * TimeSpan.TicksPerMillisecond),
+            Version = Version == 0 ? VrrpTextForms.DefaultVersion(vips) : (VrrpVersion)Version,
+            AdvertisementInterval = interval,
             AuthenticationPassword = string.IsNullOrEmpty(AuthenticationPassword) ? null : AuthenticationPassword,
             VirtualAddresses = vips,
             UnicastPeers = peers,
             SourceAddress = source,
             NoPreempt = NoPreempt,
-            PreemptDelay = Seconds(PreemptDelay),
+            PreemptDelay = preemptDelay,
             TrackInterfaces = tracks,
             TrackScripts = scripts,
             NotifyScript = NullIfEmpty(NotifyScript),
@@ -250,11 +230,11 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             NotifyStop = NullIfEmpty(NotifyStop),
             Garp = new VrrpGarpSettings
             {
-                Delay = Seconds(GarpMasterDelay),
+                Delay = garpDelay,
                 Repeat = GarpMasterRepeat,
-                Refresh = Seconds(GarpMasterRefresh),
+                Refresh = garpRefresh,
                 RefreshRepeat = GarpMasterRefreshRepeat,
-                Interval = Seconds(GarpInterval),
+                Interval = garpInterval,
             },
             SyncGroup = SyncGroup,
             AcceptMode = !NoAccept,
@@ -262,8 +242,6 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
-
-    private static TimeSpan Seconds(double s) => TimeSpan.FromMilliseconds(Math.Round(s * 1000));
 
     private static VrrpTrackScript FromDictionary(IDictionary d, int n)
     {
@@ -276,7 +254,12 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
         }
         string command = Get("Script")?.ToString() ?? Get("Command")?.ToString() ?? throw new FormatException("no Script");
         string name = Get("Name")?.ToString() ?? $"script{n}";
-        TimeSpan Seconds(string key, double dflt) => TimeSpan.FromMilliseconds(Math.Round(Convert.ToDouble(Get(key) ?? dflt, CultureInfo.InvariantCulture) * 1000));
+        TimeSpan Seconds(string key, double dflt)
+        {
+            double v = Convert.ToDouble(Get(key) ?? dflt, CultureInfo.InvariantCulture);
+            if (double.IsNaN(v) || v < 0 || v > 86400) throw new FormatException($"{key} {v} is not 0 to 86400 seconds");
+            return TimeSpan.FromMilliseconds(Math.Round(v * 1000));
+        }
         int Int(string key, int dflt) => Convert.ToInt32(Get(key) ?? dflt, CultureInfo.InvariantCulture);
         return new VrrpTrackScript(name, command)
         {

@@ -1,21 +1,20 @@
 using System.Management.Automation;
-using System.Runtime.CompilerServices;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting.Vrrp;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Vrrp;
 
 /// <summary>
-/// Shared plumbing of the VRRP cmdlets: the process-wide <see cref="VrrpHost"/>, configuration errors as
-/// ErrorRecords with the engine's stable ids, and forwarding of state changes to the runspace as
+/// Shared plumbing of the VRRP cmdlets: the process-wide <see cref="VrrpHost"/>, the lookup of running instances
+/// by name, and forwarding of state changes to the runspace as
 /// PowerShell engine events (source identifier 'HaPowerShell.Vrrp').
 /// </summary>
 public abstract class VrrpCmdlet : HaCmdlet
 {
     /// <summary>The source identifier of the engine events raised for every state change.</summary>
-    public const string EventSourceIdentifier = "HaPowerShell.Vrrp";
+    public const string EventSourceIdentifier = PowerShellEventSink.VrrpSourceIdentifier;
 
-    private static readonly ConditionalWeakTable<PSEventManager, object> Forwarding = new();
     private readonly CancellationTokenSource _cancel = new();
 
     protected CancellationToken Cancellation => _cancel.Token;
@@ -27,63 +26,40 @@ public abstract class VrrpCmdlet : HaCmdlet
     }
 
     /// <summary>The host, or null when nothing was ever started in this process (so reads do not start a thread).</summary>
-    protected static VrrpHost? ExistingHost => VrrpHost.SharedCreated ? VrrpHost.Shared : null;
+    protected static VrrpHost? ExistingHost => ModuleHosts.ExistingVrrp;
 
     /// <summary>Makes the host raise 'HaPowerShell.Vrrp' events in this runspace (once per runspace).</summary>
-    protected void ForwardEvents(VrrpHost host)
+    protected void ForwardEvents()
     {
-        var events = Events;
-        if (events is null) return;
-        lock (Forwarding)
-        {
-            if (Forwarding.TryGetValue(events, out _)) return;
-            EventHandler<VrrpStateChangedEventArgs>? handler = null;
-            var weak = new WeakReference<PSEventManager>(events);
-            handler = (_, e) =>
-            {
-                if (!weak.TryGetTarget(out var m)) { host.StateChanged -= handler; return; }
-                try { m.GenerateEvent(EventSourceIdentifier, e.Instance, new object[] { e }, new PSObject(e)); }
-                catch (Exception) { host.StateChanged -= handler; }
-            };
-            host.StateChanged += handler;
-            Forwarding.Add(events, handler);
-        }
+        ModuleHosts.Sink.Attach(Events);
+        ModuleHosts.RememberConsole(Host);
     }
 
-    /// <summary>One ErrorRecord per configuration problem, with the engine's id.</summary>
-    internal static IEnumerable<ErrorRecord> ToErrorRecords(VrrpConfigurationException e, object? target)
+    /// <summary>The Start-VrrpInstance parameter that sets a field (the name Core's messages get in the cmdlets).</summary>
+    internal static string ParameterName(VrrpField field) => field switch
     {
-        foreach (var err in e.Errors)
-        {
-            var category = err.ErrorId switch
-            {
-                "VrrpInterfaceNotFound" => ErrorCategory.ObjectNotFound,
-                "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => ErrorCategory.ResourceExists,
-                "VrrpSourceAddressMissing" => ErrorCategory.InvalidOperation,
-                "VrrpEngineSchedulingDenied" => ErrorCategory.PermissionDenied,
-                _ => ErrorCategory.InvalidArgument,
-            };
-            yield return new ErrorRecord(new ArgumentException(err.Message, err.Parameter), err.ErrorId, category, target)
-            {
-                ErrorDetails = new ErrorDetails(err.Message),
-            };
-        }
-    }
+        VrrpField.VirtualAddress => "VirtualIPAddress",
+        VrrpField.AcceptMode => "NoAccept",
+        VrrpField.GarpDelay => "GarpMasterDelay",
+        VrrpField.GarpRepeat => "GarpMasterRepeat",
+        VrrpField.GarpRefresh => "GarpMasterRefresh",
+        VrrpField.GarpRefreshRepeat => "GarpMasterRefreshRepeat",
+        _ => field.ToString(),
+    };
 
-    protected void WriteVrrpFailure(Exception e, object? target)
-    {
-        if (e is VrrpConfigurationException c)
-            foreach (var r in ToErrorRecords(c, target)) WriteError(r);
-        else
-            WriteFailure(e, target);
-    }
+    /// <summary>A configuration refusal with its settings named as this cmdlet's parameters ("-VirtualRouterId").</summary>
+    internal static Exception InParameterNames(Exception e)
+        => e is VrrpConfigurationException c ? c.NamedBy(f => "-" + ParameterName(f)) : e;
 
-    protected ErrorRecord NotFound(string name)
+    /// <summary>Writes <paramref name="e"/> through the one mapper, configuration problems in parameter names (one record each).</summary>
+    protected void WriteVrrpFailure(Exception e, object? target) => WriteFailure(InParameterNames(e), target);
+
+    protected HaException NotFound(string name)
     {
         var names = ExistingHost?.Instances.Select(i => i.Name).ToList() ?? new List<string>();
         string msg = $"No VRRP instance named '{name}' runs in this process. " +
                      (names.Count == 0 ? "None is running; start one with Start-VrrpInstance." : $"Running: {string.Join(", ", names)}.");
-        return new ErrorRecord(new ItemNotFoundException(msg), "VrrpInstanceNotFound", ErrorCategory.ObjectNotFound, name);
+        return new HaException("VrrpInstanceNotFound", HaErrorCategory.ObjectNotFound, msg, name);
     }
 
     /// <summary>The running instances whose names match <paramref name="pattern"/> (wildcards allowed); an error when a plain name matches nothing.</summary>
@@ -98,7 +74,7 @@ public abstract class VrrpCmdlet : HaCmdlet
         var one = all.FirstOrDefault(i => i.Name == pattern);
         if (one is null)
         {
-            WriteError(NotFound(pattern));
+            WriteFailure(NotFound(pattern), pattern);
             return Array.Empty<VrrpRunningInstance>();
         }
         return new[] { one };

@@ -1,7 +1,8 @@
 using System.Management.Automation;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
-using HaPowerShell.Core.Vrrp.Hosting;
+using HaPowerShell.Hosting.Vrrp;
+using HaPowerShell.Native;
 
 namespace HaPowerShell.Commands.Vrrp;
 
@@ -126,8 +127,9 @@ public sealed class WaitVrrpInstanceCommand : VrrpCmdlet
                 continue;
             }
             string why = i.IsRunning ? $"it is {i.State} after {Timeout:0.###} s" : "it was stopped";
-            WriteError(new ErrorRecord(new TimeoutException($"VRRP instance '{i.Name}' did not reach {State}: {why}. Raise -Timeout, or check Get-VrrpInstance '{i.Name}' (master address, counters, FaultReasons)."),
-                i.IsRunning ? "VrrpWaitTimeout" : "VrrpInstanceStopped", i.IsRunning ? ErrorCategory.OperationTimeout : ErrorCategory.InvalidOperation, i));
+            WriteFailure(new HaException(i.IsRunning ? "VrrpWaitTimeout" : "VrrpInstanceStopped",
+                i.IsRunning ? HaErrorCategory.OperationTimeout : HaErrorCategory.InvalidOperation,
+                $"VRRP instance '{i.Name}' did not reach {State}: {why}. Raise -Timeout, or check Get-VrrpInstance '{i.Name}' (master address, counters, FaultReasons).", i), i);
         }
     }
 }

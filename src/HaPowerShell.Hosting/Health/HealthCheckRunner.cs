@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using HaPowerShell.Core.Health;
 
-namespace HaPowerShell.Core.Health;
+namespace HaPowerShell.Hosting.Health;
 
 /// <summary>
 /// Drives a <see cref="HealthChecker"/> in real time: one scheduling loop takes due checks from a
@@ -87,8 +88,17 @@ public sealed partial class HealthCheckRunner
         lock (_recent) return _recent.ToList();
     }
 
-    /// <summary>Applies the initial state (alpha, quorum, sorry server) synchronously, then starts the loop.</summary>
-    public IReadOnlyList<HealthCheckEvent> Start()
+    /// <summary>What Get-IpvsHealthCheck shows of this checker, read consistently (see <see cref="Read"/>).</summary>
+    public IpvsHealthCheckInfo Snapshot(int id, HealthCheckType[] type)
+        => Read(c => IpvsHealthCheckInfo.From(id, c, type,
+            Fault is not null ? HealthCheckerStatus.Failed : IsRunning ? HealthCheckerStatus.Running : HealthCheckerStatus.Stopped,
+            InFlight, UsesTcpLoop, RecentEvents().ToArray(), StartTime, StopTime, Fault?.Message));
+
+    /// <summary>
+    /// Applies the initial state (alpha, quorum, sorry server) synchronously, then starts the loop.
+    /// <paramref name="started"/> sees the checker in its initial state (under the lock, before any check ran).
+    /// </summary>
+    public IReadOnlyList<HealthCheckEvent> Start(Action<HealthChecker, IReadOnlyList<HealthCheckEvent>>? started = null)
     {
         CheckerStep step;
         List<HealthCheckEvent> events;
@@ -100,6 +110,7 @@ public sealed partial class HealthCheckRunner
             if (_tcp is not null) _checker.ExternalScheduling = true;
             step = _checker.Start(StartTime.Value);
             events = Apply(step);
+            started?.Invoke(_checker, events);
         }
         Publish(events);
         if (_tcp is not null) StartTcpLoop();
@@ -107,8 +118,8 @@ public sealed partial class HealthCheckRunner
         return events;
     }
 
-    /// <summary>Stops the loop, waits for checks in flight (up to <paramref name="wait"/>), then applies omega.</summary>
-    public IReadOnlyList<HealthCheckEvent> Stop(TimeSpan wait)
+    /// <summary>Stops the loop, waits for checks in flight (up to <paramref name="wait"/>), then applies omega (unless <paramref name="applyOmega"/> is false).</summary>
+    public IReadOnlyList<HealthCheckEvent> Stop(TimeSpan wait, bool applyOmega = true)
     {
         _stop.Cancel();
         if (_tcp is not null) StopTcpLoop(wait);
@@ -119,7 +130,7 @@ public sealed partial class HealthCheckRunner
         lock (_sync)
         {
             StopTime = Now();
-            events = Apply(_checker.Stop(StopTime.Value));
+            events = Apply(_checker.Stop(StopTime.Value, applyOmega));
         }
         Publish(events);
         return events;
@@ -236,40 +247,5 @@ public sealed partial class HealthCheckRunner
         {
             try { sink(e); } catch { /* a sink's failure must not stop the checker */ }
         }
-    }
-}
-
-/// <summary>The three checks of the module as <see cref="IHealthCheck"/>s for a checker (one attempt each; the checker retries).</summary>
-public static class HealthChecks
-{
-    public static IHealthCheck Tcp(TcpCheckOptions o) => new TcpHealthCheck(o);
-    public static IHealthCheck Http(HttpCheckOptions o) => new HttpHealthCheck(o);
-    public static IHealthCheck Misc(MiscCheck runner, MiscCheckOptions o) => new MiscHealthCheck(runner, o);
-
-    internal sealed class TcpHealthCheck : IHealthCheck
-    {
-        private readonly TcpCheckOptions _o;
-        public TcpHealthCheck(TcpCheckOptions o) { o.Retry = 0; o.Validate(); _o = o; }
-        public TcpCheckOptions Options => _o;
-        public string Target => Ipvs.IpvsText.Endpoint(_o.Address, (ushort)_o.Port);
-        public async Task<HealthCheckResult> RunAsync(CancellationToken ct) => await NetworkCheck.TcpAsync(_o, ct).ConfigureAwait(false);
-    }
-
-    private sealed class HttpHealthCheck : IHealthCheck
-    {
-        private readonly HttpCheckOptions _o;
-        public HttpHealthCheck(HttpCheckOptions o) { o.Retry = 0; o.Validate(); _o = o; }
-        public string Target => _o.Url();
-        public async Task<HealthCheckResult> RunAsync(CancellationToken ct) => await NetworkCheck.HttpAsync(_o, ct).ConfigureAwait(false);
-    }
-
-    private sealed class MiscHealthCheck : IHealthCheck
-    {
-        private readonly MiscCheck _runner;
-        private readonly MiscCheckOptions _o;
-        public MiscHealthCheck(MiscCheck runner, MiscCheckOptions o) { _runner = runner; _o = o; runner.Prepare(o); }
-        public string Target => _o.Path;
-        // the program runs on a pool thread: MiscCheck waits for it synchronously
-        public Task<HealthCheckResult> RunAsync(CancellationToken ct) => Task.Run<HealthCheckResult>(() => _runner.Run(_o, ct), ct);
     }
 }

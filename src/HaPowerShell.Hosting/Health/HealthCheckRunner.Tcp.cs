@@ -1,7 +1,8 @@
 using System.Net;
+using HaPowerShell.Core.Health;
 using HaPowerShell.Native.Net;
 
-namespace HaPowerShell.Core.Health;
+namespace HaPowerShell.Hosting.Health;
 
 /// <summary>
 /// The TCP loop of <see cref="HealthCheckRunner"/>, used when every check of a checker is a TCP_CHECK:
@@ -17,7 +18,7 @@ public sealed partial class HealthCheckRunner
 {
     private sealed record TcpProbe(TcpCheckOptions Options, byte[] Remote, byte[]? Bind, long TimeoutTicks);
 
-    private const int EInProgress = 115;
+    private const int EInProgress = HaPowerShell.Native.Errno.EINPROGRESS;
 
     /// <summary>A <see cref="Read"/> the loop's thread runs for another thread.</summary>
     private sealed class ReadRequest

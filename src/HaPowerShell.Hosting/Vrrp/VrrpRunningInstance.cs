@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Core.Vrrp;
 
-namespace HaPowerShell.Core.Vrrp.Hosting;
+namespace HaPowerShell.Hosting.Vrrp;
 
 /// <summary>What <see cref="VrrpHost"/> publishes about one instance after every turn of its loop.</summary>
 internal sealed record VrrpInstanceSnapshot(
@@ -42,8 +43,8 @@ public sealed class VrrpRunningInstance
     /// <summary>The host that runs it.</summary>
     public VrrpHost GetHost() => Host;
 
-    /// <summary>The configuration it runs with.</summary>
-    public VrrpInstanceConfig Config { get; }
+    /// <summary>The configuration it runs with (a reconfiguration in place replaces it).</summary>
+    public VrrpInstanceConfig Config { get; internal set; }
 
     public string Name => Config.EffectiveName;
     public string InterfaceName => Config.InterfaceName;
@@ -124,8 +125,26 @@ public sealed class VrrpRunningInstance
     public string? LastError { get; private set; }
 
     internal void Publish(VrrpInstanceSnapshot s) => _snapshot = s;
-    internal void CountSendError(Exception e) { Interlocked.Increment(ref _sendErrors); LastError = e.Message; }
-    internal void CountActionError(string what, Exception e) { Interlocked.Increment(ref _actionErrors); LastError = $"{what}: {e.Message}"; }
+    private long _sendErrorReportedAt = long.MinValue;
+
+    /// <summary>An advert the kernel refused: counted, and reported once a minute at most (a link that is down refuses every one).</summary>
+    internal void CountSendError(Exception e)
+    {
+        long n = Interlocked.Increment(ref _sendErrors);
+        LastError = e.Message;
+        long now = Environment.TickCount64;
+        if (now - _sendErrorReportedAt < 60_000) return;
+        _sendErrorReportedAt = now;
+        Host.Report(HostLogLevel.Warning, Name, $"sending an advertisement failed: {e.Message} ({n} failed sends so far; the next report at most a minute later)");
+    }
+
+    /// <summary>A failed address change, announcement, filter change or script: counted and reported.</summary>
+    internal void CountActionError(string what, Exception e)
+    {
+        Interlocked.Increment(ref _actionErrors);
+        LastError = $"{what}: {e.Message}";
+        Host.Report(HostLogLevel.Error, Name, $"{what} failed: {e.Message}");
+    }
 
     public override string ToString() => $"{Name} VRID {VirtualRouterId} on {InterfaceName}: {State} (priority {EffectivePriority})";
 }
@@ -154,3 +173,9 @@ public sealed class VrrpStateChangedEventArgs : EventArgs
 
     public override string ToString() => $"{Name}: {PreviousState} -> {State} ({Reason})";
 }
+
+/// <summary>What <see cref="VrrpHost.Reconfigure"/> did: the plan, the instances running after it, and the steps that failed.</summary>
+public sealed record VrrpReconfigureResult(VrrpReconfigurePlan Plan, IReadOnlyList<VrrpRunningInstance> Instances, IReadOnlyList<VrrpReconfigureFailure> Failures);
+
+/// <summary>A step of a reconfiguration that failed (the others were applied).</summary>
+public sealed record VrrpReconfigureFailure(string Name, VrrpInstanceChange Change, Exception Error);

@@ -1,8 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Native.Rtnl;
 
-namespace HaPowerShell.Core.Vrrp.Hosting;
+namespace HaPowerShell.Hosting.Vrrp;
 
 /// <summary>
 /// <see cref="IVrrpInterfaceLookup"/> over rtnetlink: every call reads the kernel's current links and

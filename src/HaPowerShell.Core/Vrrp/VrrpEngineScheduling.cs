@@ -1,4 +1,4 @@
-namespace HaPowerShell.Core.Vrrp.Hosting;
+namespace HaPowerShell.Core.Vrrp;
 
 /// <summary>
 /// How the engine thread should be scheduled: SCHED_RR at <see cref="RealtimePriority"/> (keepalived's
@@ -8,10 +8,10 @@ namespace HaPowerShell.Core.Vrrp.Hosting;
 /// </summary>
 public sealed record VrrpEngineScheduling
 {
-    /// <summary>-EnginePriority: nice value, -20 (most favoured) to 19.</summary>
+    /// <summary>Nice value, -20 (most favoured) to 19 (<see cref="VrrpField.EnginePriority"/>).</summary>
     public int? Nice { get; init; }
 
-    /// <summary>-EngineRealtimePriority: SCHED_RR priority, 1 to 99.</summary>
+    /// <summary>SCHED_RR priority, 1 to 99 (<see cref="VrrpField.EngineRealtimePriority"/>).</summary>
     public int? RealtimePriority { get; init; }
 
     /// <summary>"SCHED_RR 10" or "nice 5", as <see cref="HaPowerShell.Native.Processes.ThreadScheduling"/> shows the result.</summary>
@@ -21,14 +21,14 @@ public sealed record VrrpEngineScheduling
     public VrrpConfigError? Validate()
     {
         if (Nice is not null && RealtimePriority is not null)
-            return new("VrrpEngineSchedulingInvalid",
-                "Give -EnginePriority (a nice value) or -EngineRealtimePriority (SCHED_RR), not both: a real-time thread has no nice value.", "EngineRealtimePriority");
+            return new("VrrpEngineSchedulingInvalid", VrrpField.EngineRealtimePriority,
+                "Give {EnginePriority} (a nice value) or {EngineRealtimePriority} (SCHED_RR), not both: a real-time thread has no nice value.");
         if (Nice is null && RealtimePriority is null)
-            return new("VrrpEngineSchedulingInvalid", "Give -EnginePriority or -EngineRealtimePriority.", "EnginePriority");
+            return new("VrrpEngineSchedulingInvalid", VrrpField.EnginePriority, "Give {EnginePriority} or {EngineRealtimePriority}.");
         if (Nice is < -20 or > 19)
-            return new("VrrpEngineSchedulingInvalid", $"-EnginePriority {Nice} is outside -20 to 19 (a nice value; lower runs sooner).", "EnginePriority");
+            return new("VrrpEngineSchedulingInvalid", VrrpField.EnginePriority, $"{{EnginePriority}} {Nice} is outside -20 to 19 (a nice value; lower runs sooner).", Nice.ToString());
         if (RealtimePriority is < 1 or > 99)
-            return new("VrrpEngineSchedulingInvalid", $"-EngineRealtimePriority {RealtimePriority} is outside 1 to 99 (a SCHED_RR priority).", "EngineRealtimePriority");
+            return new("VrrpEngineSchedulingInvalid", VrrpField.EngineRealtimePriority, $"{{EngineRealtimePriority}} {RealtimePriority} is outside 1 to 99 (a SCHED_RR priority).", RealtimePriority.ToString());
         return null;
     }
 }
