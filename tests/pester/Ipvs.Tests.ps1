@@ -298,6 +298,9 @@ Describe 'Export, Import and Sync' -Tag 'Kernel', 'Root' {
         $before = Get-Rules
         $plan = $changed | Sync-IpvsConfig -WhatIf
         $plan.WhatIf | Should -BeTrue
+        $plan.Changed | Should -BeTrue -Because 'under -WhatIf, Changed says a change would be made'
+        ($desired | Sync-IpvsConfig -WhatIf).Changed | Should -BeFalse -Because 'nothing would change'
+        $before | Should -Be (Get-Rules)
         $plan.Updated | Should -Be 1
         Get-Rules | Should -Be $before
         $apply = $changed | Sync-IpvsConfig

@@ -36,6 +36,28 @@ Describe 'HaPowerShell module' {
     }
 }
 
+Describe 'about_ topic <Name>' -ForEach @(
+    @{ Name = 'about_HaPowerShell'; Words = 'PRIVILEGES', 'HaPowerShell.Vrrp', 'HaPowerShell.HealthCheck', 'HaPowerShell.Log', 'PROCESS LIFETIME', 'RUNNING AS A SERVICE', 'SourceArgs' }
+    @{ Name = 'about_HaPowerShell_Ipvs'; Words = 'ipvsadm', 'Sync-IpvsConfig', 'PRIVILEGES' }
+    @{ Name = 'about_HaPowerShell_Vrrp'; Words = 'keepalived', 'Start-VrrpInstance', 'SECRETS' }
+    @{ Name = 'about_HaPowerShell_HealthChecks'; Words = 'Start-IpvsHealthCheck', 'quorum', 'HaPowerShell.HealthCheck' }
+) {
+    It 'ships in the module and Get-Help finds it' {
+        Join-Path $env:HAPS_MODULE_PATH "en-US/$Name.help.txt" | Should -Exist
+        $text = Get-Help $Name | Out-String
+        $text | Should -Match "(?m)^\s*$Name\s*$"
+        foreach ($w in $Words) { $text | Should -Match ([regex]::Escape($w)) -Because "$Name should cover $w" }
+    }
+
+    It 'keeps to 80 columns and names only cmdlets that exist' {
+        $lines = Get-Content (Join-Path $env:HAPS_MODULE_PATH "en-US/$Name.help.txt")
+        foreach ($l in $lines) { $l.Length | Should -BeLessOrEqual 80 -Because "'$l'" }
+        $named = [regex]::Matches(($lines -join "`n"), '\b(?:Get|Set|New|Add|Remove|Clear|Reset|Start|Stop|Wait|Sync|Import|Export|Send|Test|Invoke)-(?:Ipvs|Vrrp|Arp|VirtualIP|Gratuitous|Tcp|Http|Misc)\w*') |
+            ForEach-Object Value | Sort-Object -Unique
+        foreach ($c in $named) { Get-Command $c -Module HaPowerShell -ErrorAction SilentlyContinue | Should -Not -BeNullOrEmpty -Because "$Name names $c" }
+    }
+}
+
 Describe 'Help for <Name>' -ForEach $cmdlets {
     BeforeAll {
         $help = Get-Help $Name -Full
