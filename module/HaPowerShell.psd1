@@ -22,7 +22,7 @@
     TypesToProcess       = @('HaPowerShell.Types.ps1xml')
     CmdletsToExport      = @(
         # IPVS
-        'Get-IpvsInfo', 'Get-IpvsService', 'New-IpvsService', 'Set-IpvsService', 'Remove-IpvsService', 'Clear-IpvsService',
+        'Get-IpvsInfo', 'Test-IpvsAvailable', 'Get-IpvsService', 'New-IpvsService', 'Set-IpvsService', 'Remove-IpvsService', 'Clear-IpvsService',
         'Get-IpvsRealServer', 'Add-IpvsRealServer', 'Set-IpvsRealServer', 'Remove-IpvsRealServer',
         'Get-IpvsTimeout', 'Set-IpvsTimeout', 'Get-IpvsConnection', 'Reset-IpvsStatistic',
         'Get-IpvsSyncDaemon', 'Start-IpvsSyncDaemon', 'Stop-IpvsSyncDaemon',

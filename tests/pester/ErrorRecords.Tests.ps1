@@ -34,10 +34,10 @@ Describe 'ErrorRecords' {
 
     It 'gives one record per problem of a VRRP configuration, in order' {
         $errors = [System.Collections.Generic.List[HaPowerShell.Core.Vrrp.VrrpConfigError]]::new()
-        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpInterfaceNotFound', 'no eth9', 'InterfaceName'))
-        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpPriorityOutOfRange', 'priority 0', 'Priority'))
+        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('InterfaceNotFound', 'InterfaceName', 'no eth9'))
+        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpPriorityOutOfRange', 'Priority', 'priority 0'))
         $r = Get-Records ([HaPowerShell.Core.Vrrp.VrrpConfigurationException]::new($errors))
-        $r.FullyQualifiedErrorId | Should -Be @('VrrpInterfaceNotFound', 'VrrpPriorityOutOfRange')
+        $r.FullyQualifiedErrorId | Should -Be @('InterfaceNotFound', 'VrrpPriorityOutOfRange')
         $r.CategoryInfo.Category | Should -Be @('ObjectNotFound', 'InvalidArgument')
         $r.Exception.ParamName | Should -Be @('InterfaceName', 'Priority')
         $r.Exception.Message | Should -Be @('no eth9', 'priority 0')

@@ -114,6 +114,56 @@ Describe 'Help for <Name>, which changes the system' -ForEach $changers {
     }
 }
 
+Describe 'Names, aliases and completion' {
+    It 'every -InterfaceName answers to -InterfaceAlias (NetTCPIP''s name), every -Address to -IPAddress, and help says so' {
+        foreach ($c in Get-Command -Module HaPowerShell -CommandType Cmdlet) {
+            foreach ($pair in @(@('InterfaceName', 'InterfaceAlias'), @('Address', 'IPAddress'))) {
+                $p = $c.Parameters[$pair[0]]
+                if (-not $p) { continue }
+                $p.Aliases | Should -Contain $pair[1] -Because "$($c.Name) -$($pair[0])"
+                $doc = (Get-Help $c.Name -Parameter $pair[0]).aliases
+                "$doc" | Should -Match $pair[1] -Because "docs/cmdlets/$($c.Name).md should list the alias"
+            }
+        }
+    }
+
+    It '-ForwardingMethod completes only the methods that work' {
+        foreach ($cmd in 'Add-IpvsRealServer', 'Set-IpvsRealServer') {
+            $line = "$cmd -ForwardingMethod "
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) |
+                Should -Be @('DirectRouting', 'Tunnel', 'Masquerade') -Because $cmd
+        }
+        $line = 'Add-IpvsRealServer -ForwardingMethod T'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('Tunnel')
+    }
+
+    It 'completes the names of running health checks, and of nothing when none runs' {
+        $line = 'Get-IpvsHealthCheck -Name complet'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches) | Should -BeNullOrEmpty
+        $l = [Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $l.Start()
+        try {
+            $rs = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = [ipaddress]'127.0.0.1'; Port = $l.LocalEndpoint.Port; Weight = 1 }
+            $null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name completer-test -DelayLoop 5
+            foreach ($cmd in 'Get-IpvsHealthCheck', 'Stop-IpvsHealthCheck') {
+                $line = "$cmd -Name complet"
+                @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('completer-test') -Because $cmd
+            }
+        } finally {
+            Stop-IpvsHealthCheck -Name completer-test -Confirm:$false -ErrorAction SilentlyContinue
+            $l.Stop()
+        }
+    }
+
+    It 'completes VRRP instance names for Get-, Set-, Stop- and Wait-VrrpInstance (none run here)' {
+        foreach ($cmd in 'Get-VrrpInstance', 'Set-VrrpInstance', 'Stop-VrrpInstance', 'Wait-VrrpInstance') {
+            $a = (Get-Command $cmd).Parameters['Name'].Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] }
+            $a.Type.Name | Should -Be 'VrrpInstanceNameCompleter' -Because $cmd
+        }
+        $line = 'Stop-VrrpInstance -Name '
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches) | Should -BeNullOrEmpty
+    }
+}
+
 # The module owns the process, not its engines: removing it stops what it runs and says so; a re-import
 # starts from nothing. (The VRRP side, with keepalived as the peer, is in VrrpInterop.Tests.ps1.)
 Describe 'Remove-Module' {

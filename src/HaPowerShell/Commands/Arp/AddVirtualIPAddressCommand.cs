@@ -22,6 +22,7 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string InterfaceName { get; set; } = "";
 
     /// <summary>Addresses, "192.0.2.30" or "192.0.2.30/24".</summary>

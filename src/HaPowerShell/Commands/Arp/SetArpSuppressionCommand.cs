@@ -19,6 +19,7 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string[]? InterfaceName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

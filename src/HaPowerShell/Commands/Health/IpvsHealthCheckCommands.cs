@@ -275,6 +275,7 @@ public sealed class GetIpvsHealthCheckCommand : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Name", Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(HealthCheckNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -302,6 +303,7 @@ public sealed class StopIpvsHealthCheckCommand : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Name", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(HealthCheckNameCompleter))]
     public string[] Name { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]

@@ -125,6 +125,7 @@ public sealed class StartIpvsSyncDaemonCommand : IpvsCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    [Alias("InterfaceAlias")]
     public string InterfaceName { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

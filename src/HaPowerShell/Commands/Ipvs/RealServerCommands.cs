@@ -17,6 +17,7 @@ public sealed class GetIpvsRealServerCommand : IpvsCmdlet
 
     [Parameter]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress? Address { get; set; }
 
     [Parameter]
@@ -88,6 +89,7 @@ public sealed class GetIpvsRealServerCommand : IpvsCmdlet
 public abstract class IpvsRealServerSettingsCmdlet : IpvsCmdlet
 {
     [Parameter]
+    [ArgumentCompleter(typeof(ForwardingMethodCompleter))]
     public IpvsForwardingMethod? ForwardingMethod { get; set; }
 
     [Parameter]
@@ -140,6 +142,7 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
 
     [Parameter(Mandatory = true, Position = 1)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     /// <summary>Defaults to the service's port.</summary>
@@ -177,6 +180,7 @@ public sealed class SetIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
 
     [Parameter(ParameterSetName = "Identity", Mandatory = true, Position = 1)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Position = 2)]
@@ -218,6 +222,7 @@ public sealed class RemoveIpvsRealServerCommand : IpvsCmdlet
 
     [Parameter(ParameterSetName = "Identity", Mandatory = true, Position = 1)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Position = 2)]

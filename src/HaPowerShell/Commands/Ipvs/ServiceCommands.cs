@@ -16,6 +16,7 @@ public sealed class GetIpvsServiceCommand : IpvsCmdlet
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress? Address { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
@@ -112,6 +113,7 @@ public sealed class NewIpvsServiceCommand : IpvsServiceSettingsCmdlet
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
