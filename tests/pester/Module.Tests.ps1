@@ -135,6 +135,11 @@ Describe 'Names, aliases and completion' {
         }
         $line = 'Add-IpvsRealServer -ForwardingMethod T'
         @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('Tunnel')
+        # a word that is no method is refused before the kernel is asked
+        $err = $null
+        Add-IpvsRealServer -Service 'TCP 192.0.2.50:80' -Address 192.0.2.10 -ForwardingMethod Route -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidForwardingMethod,*'
+        $err[0].Exception.Message | Should -Match 'DirectRouting.*Tunnel.*Masquerade'
     }
 
     It 'completes the names of running health checks, and of nothing when none runs' {
@@ -161,6 +166,43 @@ Describe 'Names, aliases and completion' {
         }
         $line = 'Stop-VrrpInstance -Name '
         @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Default tables' {
+    BeforeAll {
+        # The views whose headers are property names. The IPVS and health-check tables keep the column names of
+        # ipvsadm -L and keepalived (Prot, LocalAddress:Port, ActiveConn, ...) that their users read.
+        $script:PropertyNamed = 'HaPowerShell.Core.Arp.ArpEntry', 'HaPowerShell.Core.Arp.VirtualIPAddress', 'HaPowerShell.Core.Arp.GratuitousArpResult',
+            'HaPowerShell.Core.Arp.ArpReply', 'HaPowerShell.Core.Arp.ArpAddressTestResult', 'HaPowerShell.Core.Arp.ArpSuppressionResult',
+            'HaPowerShell.Core.Arp.ArpSuppression', 'HaPowerShell.Hosting.Vrrp.VrrpRunningInstance', 'HaPowerShell.Core.Ipvs.IpvsInfo', 'HaPowerShell.Core.Ipvs.IpvsTimeout'
+        $script:Views = foreach ($f in Get-ChildItem (Join-Path $env:HAPS_MODULE_PATH '*.Format.ps1xml')) {
+            ([xml](Get-Content -Raw $f)).Configuration.ViewDefinitions.View | Where-Object { $_.TableControl }
+        }
+    }
+
+    It 'name each column after the property it shows, so Select-Object and Sort-Object take the header' {
+        foreach ($v in $Views | Where-Object { @($_.ViewSelectedBy.TypeName)[0] -in $PropertyNamed }) {
+            $type = @($v.ViewSelectedBy.TypeName)[0] -as [type]
+            foreach ($h in @($v.TableControl.TableHeaders.TableColumnHeader)) {
+                $type.GetProperty($h.Label) | Should -Not -BeNullOrEmpty -Because "the $($v.Name) table's column '$($h.Label)' must be a property of $type"
+            }
+        }
+    }
+
+    It 'fit 80 columns for typical objects' {
+        $mac = [System.Net.NetworkInformation.PhysicalAddress]::Parse('02-00-5E-10-00-02')
+        $objects = @(
+            [HaPowerShell.Core.Arp.VirtualIPAddress]::new('eth0', 2, [ipaddress]'2001:db8:1::30', 64, $null, 0, 2, $null)
+            [HaPowerShell.Core.Arp.VirtualIPAddress]::new('eth0', 2, [ipaddress]'192.0.2.30', 24, 'eth0:0', 0, 1, [ipaddress]'192.0.2.255')
+            [HaPowerShell.Core.Arp.ArpEntry]::new('eth0', 2, [ipaddress]'2001:db8:1::12', $mac, 'Reachable', $true, $false)
+            [HaPowerShell.Core.Arp.ArpSuppression]::new('default', 0, 0, $null, $null)
+            [HaPowerShell.Core.Arp.ArpReply]::new('eth0', [ipaddress]'192.0.2.12', $mac, [ipaddress]'192.0.2.11', 1, [timespan]::FromMilliseconds(0.41), $true, [datetime]::UtcNow)
+        )
+        foreach ($o in $objects) {
+            $lines = ($o | Format-Table | Out-String -Width 300) -split "`n"
+            ($lines | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80 -Because ($lines -join "`n")
+        }
     }
 }
 

@@ -31,7 +31,7 @@ Describe 'Get-VirtualIPAddress' {
         $loop.Scope | Should -Be 'host'
         $loop.Cidr | Should -Be '127.0.0.1/8'
         "$loop" | Should -Be 'inet 127.0.0.1/8 scope host lo'
-        ($loop | Out-String) | Should -Match 'InterfaceName\s+Family\s+Address'
+        ($loop | Out-String) | Should -Match 'InterfaceName\s+AddressFamily\s+Cidr'
     }
 
     It 'filters by family and address' {
@@ -244,7 +244,7 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
         $R.Alias7[0].Label | Should -Be 'eth0:7'
         "$($R.Alias7[0].IPAddress)" | Should -Be '192.0.2.60'
         @($R.Labelled | Sort-Object) | Should -Be @('192.0.2.30/24 eth0:0', '192.0.2.32/24 eth0:1', '192.0.2.60/24 eth0:7')
-        $R.Table | Should -Match 'lo\s+inet\s+192\.0\.2\.30/32\s+global\s+lo:0'
+        $R.Table | Should -Match 'lo\s+IPv4\s+192\.0\.2\.30/32\s+global\s+lo:0'
     }
 
     It 'removes only what matches, and removes piped addresses' {

@@ -88,9 +88,15 @@ public sealed class GetIpvsRealServerCommand : IpvsCmdlet
 /// <summary>Settings shared by Add- and Set-IpvsRealServer.</summary>
 public abstract class IpvsRealServerSettingsCmdlet : IpvsCmdlet
 {
+    /// <summary>
+    /// DirectRouting, Tunnel or Masquerade (case-insensitive). Text rather than the enum because PowerShell completes an
+    /// enum parameter with all its names, and FullNat (kept to be refused with an explanation) and Local (the kernel's)
+    /// never work; ForwardingMethodCompleter offers the three that do.
+    /// </summary>
     [Parameter]
     [ArgumentCompleter(typeof(ForwardingMethodCompleter))]
-    public IpvsForwardingMethod? ForwardingMethod { get; set; }
+    [ValidateNotNullOrEmpty]
+    public string? ForwardingMethod { get; set; }
 
     [Parameter]
     [ValidateRange(0, 65535)]
@@ -114,9 +120,21 @@ public abstract class IpvsRealServerSettingsCmdlet : IpvsCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>-ForwardingMethod as the enum; a word that is not one is InvalidForwardingMethod (FullNat and Local parse, and validation explains them).</summary>
+    private IpvsForwardingMethod? Method()
+    {
+        if (ForwardingMethod is null) return null;
+        string text = ForwardingMethod.Trim();
+        if (text.Length > 0 && !char.IsDigit(text[0]) && text[0] != '-' && Enum.TryParse(text, ignoreCase: true, out IpvsForwardingMethod m) && Enum.IsDefined(m))
+            return m;
+        throw new IpvsValidationException("InvalidForwardingMethod",
+            $"-ForwardingMethod '{ForwardingMethod}' is not a forwarding method: use DirectRouting (ipvsadm -g), Tunnel (-i) or Masquerade (-m).",
+            nameof(ForwardingMethod));
+    }
+
     protected void ApplySettings(IpvsRealServer r)
     {
-        if (ForwardingMethod.HasValue) r.ForwardingMethod = ForwardingMethod.Value;
+        if (Method() is { } method) r.ForwardingMethod = method;
         if (Weight.HasValue) r.Weight = Weight.Value;
         if (UpperThreshold.HasValue) r.UpperThreshold = UpperThreshold.Value;
         if (LowerThreshold.HasValue) r.LowerThreshold = LowerThreshold.Value;
@@ -152,9 +170,9 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
     protected override void ProcessRecord()
     {
         var r = new IpvsRealServer { Service = Service, Address = Address, Port = Port ?? Service.Port };
-        ApplySettings(r);
         PerItem(r, () =>
         {
+            ApplySettings(r);
             IpvsAdmin.ValidateRealServer(Service, r); // before touching the kernel
             var service = Admin.GetService(Service);
             r.Service = service;
