@@ -322,7 +322,7 @@ public sealed class StopIpvsHealthCheckCommand : HealthCmdlet
         {
             if (!ShouldProcess($"health check '{e.Name}' (Id {e.Id})", e.Runner.Checker.Policy.Omega ? "Stop, and take its real servers out (omega)" : "Stop")) continue;
             var info = ModuleHosts.Health.Stop(e);
-            if (PassThru) WriteObject(info);
+            if (PassThru) WriteChanged(info, true);
         }
     }
 }

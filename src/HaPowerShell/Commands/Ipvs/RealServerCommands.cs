@@ -176,9 +176,13 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
             IpvsAdmin.ValidateRealServer(Service, r); // before touching the kernel
             var service = Admin.GetService(Service);
             r.Service = service;
-            if (!ShouldProcess($"{r.Endpoint} in {service}", $"Add real server ({r.ForwardingMethod}, weight {r.Weight})")) return;
+            if (!ShouldProcess($"{r.Endpoint} in {service}", $"Add real server ({r.ForwardingMethod}, weight {r.Weight})", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(r, true); // the real server as it would be added
+                return;
+            }
             var added = Admin.AddRealServer(service, r);
-            if (PassThru) WriteObject(added);
+            if (PassThru) WriteChanged(added, true);
         });
     }
 }
@@ -216,11 +220,23 @@ public sealed class SetIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
             var current = Admin.GetRealServers(service).FirstOrDefault(x => x.Address.Equals(address) && x.Port == port)
                 ?? throw new IpvsOperationException("RealServerNotFound", IpvsFailureKind.NotFound,
                     $"Real server {IpvsText.Endpoint(address, port)} is not in service {service}; list them with Get-IpvsRealServer.", target);
+            var before = Admin.GetRealServers(service).First(x => x.Address.Equals(address) && x.Port == port);
             ApplySettings(current);
             IpvsAdmin.ValidateRealServer(service, current);
-            if (!ShouldProcess($"{current.Endpoint} in {service}", $"Set real server ({current.ForwardingMethod}, weight {current.Weight})")) return;
+            var differences = IpvsPlanner.RealServerDifferences(current, before);
+            if (differences.Count == 0)
+            {
+                WriteVerbose($"{before.Endpoint} in {service} already has these settings; nothing to change.");
+                if (PassThru) WriteChanged(before, false);
+                return;
+            }
+            if (!ShouldProcess($"{current.Endpoint} in {service}", $"Set real server ({string.Join(", ", differences)})", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(current, true); // the settings it would have
+                return;
+            }
             var updated = Admin.UpdateRealServer(service, current);
-            if (PassThru) WriteObject(updated);
+            if (PassThru) WriteChanged(updated, true);
         });
     }
 }
