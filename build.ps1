@@ -106,14 +106,17 @@ function Invoke-Build {
     # Our assemblies and Tmds.LibC; PowerShell's own assemblies come from the host.
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotLike 'System.Management.Automation*' |
         Copy-Item -Destination $ModuleOut
-    Copy-Item (Join-Path $Root 'module/HaPowerShell.psd1'), (Join-Path $Root 'module/*.ps1xml') -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'module/HaPowerShell.psd1'), (Join-Path $Root 'module/*.ps1xml'), (Join-Path $Root 'LICENSE') -Destination $ModuleOut
+    # about_ topics (Get-Help about_HaPowerShell) are plain text beside the MAML help.
+    Copy-Item (Join-Path $Root 'module/en-US/about_*.help.txt') -Destination (Join-Path $ModuleOut 'en-US')
 
     Write-Step 'help (docs/cmdlets -> en-US/HaPowerShell.dll-Help.xml)'
     $helpScript = @"
 `$ErrorActionPreference = 'Stop'
 . '$Root/module/New-MamlHelp.ps1'
 Import-Module '$ModuleOut'
-New-MamlHelp -ModuleName HaPowerShell -DocsPath '$Root/docs/cmdlets' -OutFile '$ModuleOut/en-US/HaPowerShell.dll-Help.xml'
+`$project = (Import-PowerShellDataFile '$Root/module/HaPowerShell.psd1').PrivateData.PSData.ProjectUri
+New-MamlHelp -ModuleName HaPowerShell -DocsPath '$Root/docs/cmdlets' -OutFile '$ModuleOut/en-US/HaPowerShell.dll-Help.xml' -OnlineBaseUri "`$project/blob/main/docs/cmdlets"
 "@
     Invoke-ChildPwsh -ArgumentList @('-Command', $helpScript)
     Write-Host "Module laid out in $ModuleOut"
@@ -178,7 +181,7 @@ dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterP
 function Invoke-Test {
     $isRoot = Test-IsRoot
     Write-Step 'prerequisites'
-    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'iputils-ping', 'tcpdump', 'nftables', 'procps', 'kmod', 'busybox-static', 'python3'))
+    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'iputils-ping', 'tcpdump', 'nftables', 'procps', 'kmod', 'busybox-static', 'python3', 'ansible-core'))
     if ($missing) { Write-Warning "Missing Debian packages: $($missing -join ', ')" }
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/Tools/Tools.csproj'), '--nologo', '-v', 'quiet')
     $pester = Join-Path (Get-NuGetPackageRoot) 'pester/5.7.1/tools/Pester.psd1'

@@ -24,7 +24,7 @@
     TypesToProcess       = @('HaPowerShell.Types.ps1xml')
     CmdletsToExport      = @(
         # IPVS
-        'Get-IpvsInfo', 'Get-IpvsService', 'New-IpvsService', 'Set-IpvsService', 'Remove-IpvsService', 'Clear-IpvsService',
+        'Get-IpvsInfo', 'Test-IpvsAvailable', 'Get-IpvsService', 'New-IpvsService', 'Set-IpvsService', 'Remove-IpvsService', 'Clear-IpvsService',
         'Get-IpvsRealServer', 'Add-IpvsRealServer', 'Set-IpvsRealServer', 'Remove-IpvsRealServer',
         'Get-IpvsTimeout', 'Set-IpvsTimeout', 'Get-IpvsConnection', 'Reset-IpvsStatistic',
         'Get-IpvsSyncDaemon', 'Start-IpvsSyncDaemon', 'Stop-IpvsSyncDaemon',
@@ -52,8 +52,21 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'IPVS', 'LVS', 'keepalived', 'VRRP', 'ARP', 'HighAvailability', 'netlink')
-            ReleaseNotes = 'Foundation: netlink core, Get-IpvsInfo, kernel lab.'
+            Tags         = @('Linux', 'IPVS', 'LVS', 'ipvsadm', 'keepalived', 'VRRP', 'ARP', 'arping', 'HighAvailability',
+                             'LoadBalancer', 'Failover', 'HealthCheck', 'netlink', 'PSEdition_Core')
+            ProjectUri   = 'https://github.com/HaPowerShell/HaPowerShell'
+            LicenseUri   = 'https://github.com/HaPowerShell/HaPowerShell/blob/main/LICENSE'
+            ReleaseNotes = @'
+0.1.0
+- IPVS: services, real servers, timeouts, connections, statistics, sync daemon over generic netlink;
+  Export-/Import-/Sync-IpvsConfig with ipvsadm -S/-R formats (byte-identical save/restore).
+- ARP and addresses: gratuitous ARP / unsolicited NA, ARP requests and duplicate detection, the
+  neighbour table, arp_ignore/arp_announce (with a sysctl.d drop-in), virtual IP addresses with labels.
+- VRRP v2/v3 (IPv4, IPv6), interoperating with keepalived: sync groups, unicast peers, accept mode
+  and no_accept, tracking, notify scripts, real-time engine scheduling.
+- Health checks: TCP, HTTP/HTTPS and misc checks, one-off or as checker loops that keep IPVS real
+  servers in step with their health (quorum, sorry server, several checks per real server).
+'@
         }
     }
 }

@@ -69,14 +69,32 @@ function New-MamlHelp {
     param(
         [Parameter(Mandatory)][string]$ModuleName,
         [Parameter(Mandatory)][string]$DocsPath,
-        [Parameter(Mandatory)][string]$OutFile
+        [Parameter(Mandatory)][string]$OutFile,
+        # Where the cmdlet pages are published: related links that name another cmdlet's page (or
+        # none) become absolute links under it, and each command's first link ("Online Version:",
+        # what Get-Help -Online opens) is its own page there.
+        [Parameter(Mandatory)][string]$OnlineBaseUri
     )
     $maml = 'http://schemas.microsoft.com/maml/2004/10'
     $cmdNs = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
     $devNs = 'http://schemas.microsoft.com/maml/dev/2004/10'
     $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
     $w = [System.Xml.XmlWriter]::Create($OutFile, $settings)
-    $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    # Get-Help appends [<CommonParameters>] itself; WhatIf and Confirm (the optional common
+    # parameters) are shown in the syntax and described like any other parameter, as in
+    # PowerShell's own help.
+    $common = [System.Management.Automation.PSCmdlet]::CommonParameters
+    $optionalText = @{
+        WhatIf  = 'Shows what would happen if the cmdlet runs. The cmdlet is not run.'
+        Confirm = 'Prompts you for confirmation before running the cmdlet.'
+    }
+    $base = $OnlineBaseUri.TrimEnd('/')
+    function LinkUri([string]$text, [string]$uri) {
+        if ($uri -match '^[a-z][a-z0-9+.-]*://') { return $uri }
+        if ($uri -match '^([A-Za-z]+-[A-Za-z]+|about_\w+)\.md$') { return "$base/$($Matches[1]).md" }
+        if (-not $uri -and $text -match '^([A-Za-z]+-[A-Za-z]+|about_\w+)$') { return "$base/$text.md" }
+        throw "Related link '$text' ($uri) is neither an absolute URI nor a cmdlet or about_ page."
+    }
 
     function Paras([string]$text) {
         foreach ($p in ($text -split "(\r?\n){2,}" | Where-Object { $_.Trim() })) {
@@ -128,7 +146,7 @@ function New-MamlHelp {
             $w.WriteStartElement('command', 'syntaxItem', $cmdNs)
             $w.WriteElementString('maml', 'name', $maml, $cmd.Name)
             foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
-                Param $cmd.Parameters[$sp.Name] $sp $doc.Parameters[$sp.Name]
+                Param $cmd.Parameters[$sp.Name] $sp ($doc.Parameters[$sp.Name] ?? $optionalText[$sp.Name])
             }
             $w.WriteEndElement()
         }
@@ -137,7 +155,7 @@ function New-MamlHelp {
         $w.WriteStartElement('command', 'parameters', $cmdNs)
         foreach ($p in $cmd.Parameters.Values | Where-Object { $_.Name -notin $common }) {
             $first = $cmd.ParameterSets.Parameters | Where-Object Name -eq $p.Name | Select-Object -First 1
-            Param $p $first $doc.Parameters[$p.Name]
+            Param $p $first ($doc.Parameters[$p.Name] ?? $optionalText[$p.Name])
         }
         $w.WriteEndElement()
 
@@ -165,7 +183,9 @@ function New-MamlHelp {
         }
         $w.WriteEndElement()
         $w.WriteStartElement('command', 'relatedLinks', $cmdNs)
-        foreach ($l in $doc.Links) {
+        $links = @([pscustomobject]@{ Text = 'Online Version:'; Uri = "$base/$($cmd.Name).md" }) +
+            @($doc.Links | ForEach-Object { [pscustomobject]@{ Text = $_.Text; Uri = (LinkUri $_.Text $_.Uri) } })
+        foreach ($l in $links) {
             $w.WriteStartElement('maml', 'navigationLink', $maml)
             $w.WriteElementString('maml', 'linkText', $maml, $l.Text); $w.WriteElementString('maml', 'uri', $maml, $l.Uri)
             $w.WriteEndElement()

@@ -21,4 +21,26 @@ public abstract class HaCmdlet : PSCmdlet
         for (int i = 0; i < records.Count - 1; i++) WriteError(records[i]);
         ThrowTerminatingError(records[^1]);
     }
+
+    /// <summary>
+    /// ShouldProcess that also says whether a "no" came from -WhatIf: a change declined only because of -WhatIf is one
+    /// that would be made, and -PassThru results report it as Changed (what Ansible's check mode reads).
+    /// </summary>
+    protected internal bool ShouldProcess(string target, string action, out bool whatIf)
+    {
+        bool go = ShouldProcess($"Performing the operation \"{action}\" on target \"{target}\".",
+            $"Are you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\".",
+            "Confirm", out ShouldProcessReason reason);
+        whatIf = !go && (reason & ShouldProcessReason.WhatIf) != 0;
+        return go;
+    }
+
+    /// <summary>Writes a -PassThru result with a Changed note: true when the command changed something for it or, under -WhatIf, would have.</summary>
+    protected internal void WriteChanged(object result, bool changed)
+    {
+        var o = PSObject.AsPSObject(result);
+        o.Properties.Remove("Changed");
+        o.Properties.Add(new PSNoteProperty("Changed", changed));
+        WriteObject(o);
+    }
 }

@@ -114,14 +114,14 @@ public class ErrorBaseTests
     {
         var e = new VrrpConfigurationException(new[]
         {
-            new VrrpConfigError("VrrpInterfaceNotFound", VrrpField.InterfaceName, "No interface 'x' for {InterfaceName}."),
+            new VrrpConfigError("InterfaceNotFound", VrrpField.InterfaceName, "No interface 'x' for {InterfaceName}."),
             new VrrpConfigError("VrrpPriorityOutOfRange", VrrpField.Priority, "{Priority} 0 is outside 1-255.", "0"),
             new VrrpConfigError("VrrpInstanceDuplicate", VrrpField.VirtualRouterId, "{VirtualRouterId} 5 runs."),
         });
-        Assert.Equal(("VrrpInterfaceNotFound", HaErrorCategory.ObjectNotFound, "InterfaceName"), (e.ErrorId, e.Category, e.ParamName));
+        Assert.Equal(("InterfaceNotFound", HaErrorCategory.ObjectNotFound, "InterfaceName"), (e.ErrorId, e.Category, e.ParamName));
         Assert.Equal("No interface 'x' for InterfaceName. Priority 0 is outside 1-255. VirtualRouterId 5 runs.", e.Message);
         var p = e.Problems.Cast<VrrpConfigurationException>().ToList();
-        Assert.Equal(new[] { "VrrpInterfaceNotFound", "VrrpPriorityOutOfRange", "VrrpInstanceDuplicate" }, p.Select(x => x.ErrorId));
+        Assert.Equal(new[] { "InterfaceNotFound", "VrrpPriorityOutOfRange", "VrrpInstanceDuplicate" }, p.Select(x => x.ErrorId));
         Assert.Equal(new[] { HaErrorCategory.ObjectNotFound, HaErrorCategory.InvalidArgument, HaErrorCategory.ResourceExists }, p.Select(x => x.Category));
         Assert.Equal(new[] { "InterfaceName", "Priority", "VirtualRouterId" }, p.Select(x => x.ParamName));
         Assert.Equal("Priority 0 is outside 1-255.", p[1].Message);

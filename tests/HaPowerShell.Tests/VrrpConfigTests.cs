@@ -79,10 +79,10 @@ public class VrrpConfigTests
     {
         var errors = (Good with { InterfaceName = "eth9" }).Validate(new Interfaces());
         var e = Assert.Single(errors);
-        Assert.Equal("VrrpInterfaceNotFound", e.ErrorId);
+        Assert.Equal("InterfaceNotFound", e.ErrorId);
         Assert.Equal(VrrpField.InterfaceName, e.Field);
         Assert.Contains("lo, eth0, eth1", e.Message);
-        Assert.Equal(new[] { "VrrpInterfaceNotFound" }, Ids(Good with { TrackInterfaces = new[] { new VrrpTrackInterface("eth7") } }));
+        Assert.Equal(new[] { "InterfaceNotFound" }, Ids(Good with { TrackInterfaces = new[] { new VrrpTrackInterface("eth7") } }));
         Assert.Equal(new[] { "VrrpInterfaceRequired" }, Ids(Good with { InterfaceName = "" }));
     }
 
@@ -173,7 +173,7 @@ public class VrrpConfigTests
         Assert.Equal(IPAddress.Parse("fe80::1"), six.PrimaryAddress);
         var ex = Assert.Throws<VrrpConfigurationException>(() => engine.Add(Vrrp.V2(100, "x", 9) with { InterfaceName = "eth1" }));
         Assert.Equal("VrrpSourceAddressMissing", ex.ErrorId);
-        Assert.Equal("VrrpInterfaceNotFound", Assert.Throws<VrrpConfigurationException>(() => engine.Add(Vrrp.V2(100, "y", 10) with { InterfaceName = "nope" })).ErrorId);
+        Assert.Equal("InterfaceNotFound", Assert.Throws<VrrpConfigurationException>(() => engine.Add(Vrrp.V2(100, "y", 10) with { InterfaceName = "nope" })).ErrorId);
         Assert.Equal(2, engine.Instances.Count);
     }
 

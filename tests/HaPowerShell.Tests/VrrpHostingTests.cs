@@ -50,7 +50,7 @@ public class VrrpHostingTests
         Assert.Null(lookup.Find("haps-no-such0"));
         var cfg = new VrrpInstanceConfig { InterfaceName = "haps-no-such0", VirtualRouterId = 1, VirtualAddresses = new[] { VrrpVirtualAddress.Parse("192.0.2.10") } };
         var err = Assert.Single(cfg.Validate(lookup));
-        Assert.Equal("VrrpInterfaceNotFound", err.ErrorId);
+        Assert.Equal("InterfaceNotFound", err.ErrorId);
         Assert.Contains("lo", err.Message);
     }
 

@@ -86,7 +86,7 @@ public class VrrpTextFormsTests
     [InlineData("192.0.2.1/24 label eth0:0123456789", null)]                             // 15 bytes
     [InlineData("192.0.2.1/24 label eth0:éééé", null)]                                   // 13 bytes, 9 characters
     [InlineData("192.0.2.1/24 label eth0:éééééé", "VrrpVirtualAddressLabelInvalid")]     // 17 bytes, 11 characters
-    [InlineData("192.0.2.1/24 dev eth9", "VrrpInterfaceNotFound")]
+    [InlineData("192.0.2.1/24 dev eth9", "InterfaceNotFound")]
     [InlineData("192.0.2.1/24 dev eth0/1", "VrrpVirtualAddressDeviceInvalid")]
     [InlineData("192.0.2.1/24 home", "VrrpVirtualAddressHomeInvalid")]
     public void LabelsDevicesAndFamilyRules(string vip, string? id)

@@ -352,6 +352,6 @@ Describe 'ARP against real peers' -Tag 'Root' -Skip:(-not $LabSupported) {
         @($R.Permanent | ForEach-Object { "$($_.IPAddress)" }) | Should -Be @('192.0.2.77')
         @($R.InNetwork | ForEach-Object { "$($_.IPAddress)" } | Sort-Object) | Should -Be @($Peer.IPv4Address, '192.0.2.77')
         @($R.ByMac | ForEach-Object { "$($_.IPAddress)" }) | Should -Be @('192.0.2.77')
-        $R.Table | Should -Match ('192\.0\.2\.77\s+02:00:00:00:00:77\s+PERMANENT\s+eth0')
+        $R.Table | Should -Match ('192\.0\.2\.77\s+02:00:00:00:00:77\s+PERMANENT\s+False\s+eth0')
     }
 }

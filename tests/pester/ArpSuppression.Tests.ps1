@@ -108,17 +108,19 @@ Values | Out-Key Before
 
         # 2. Suppression, with -WhatIf first, idempotence, -Persist and bad input.
         $script:S = ConvertFrom-LabOutput (Invoke-LabPwsh -Topology $T -HostName rs -ModulePath $env:HAPS_MODULE_PATH -ArgumentList $PersistDir -Script ([scriptblock]::Create("param(`$Dir)`n" + $Prelude + @'
-$null = Set-ArpSuppression -WhatIf
+Set-ArpSuppression -WhatIf -PassThru | Out-Key WhatIf
 Values | Out-Key AfterWhatIf
 Set-ArpSuppression -PassThru | Out-Key First
 Set-ArpSuppression -PassThru | Out-Key Second
 Get-ArpSuppression | Out-Key Get
 $file = Join-Path $Dir '95-test.conf'
+Set-ArpSuppression -Persist -PersistPath $file -WhatIf -PassThru | Out-Key PersistWhatIf
+(Test-Path $file) | Out-Key PersistWhatIfFile
 Set-ArpSuppression -Persist -PersistPath $file -PassThru | Out-Key Persist
 (Get-Content -Raw $file) | Out-Key PersistText
 $stamp = (Get-Item $file).LastWriteTimeUtc.Ticks
 Start-Sleep -Milliseconds 20
-Set-ArpSuppression -Persist -PersistPath $file
+Set-ArpSuppression -Persist -PersistPath $file -PassThru | Out-Key PersistAgain
 ((Get-Item $file).LastWriteTimeUtc.Ticks -eq $stamp) | Out-Key PersistUntouched
 Set-ArpSuppression -InterfaceName eth0 -ArpIgnore 1 -Persist -PersistPath $file
 (Get-Content -Raw $file) | Out-Key PersistMerged
@@ -184,8 +186,13 @@ Get-ArpEntry -IPAddress 192.0.2.30 | Out-Key VipEntry
         $ArpingBefore.StdOut | Should -Match ([regex]::Escape("reply from $Vip [$($Rs.MacAddress.ToUpper())]"))
     }
 
-    It '-WhatIf changes nothing' {
+    It '-WhatIf changes nothing, and -PassThru says what would change (Changed true, values as they are)' {
         $S.AfterWhatIf | Should -Be 'lo=0/0 all=0/0 eth0=0/0'
+        @($S.WhatIf.InterfaceName) | Should -Be @('lo', 'all')
+        $S.WhatIf | ForEach-Object {
+            $_.Changed | Should -BeTrue
+            $_.ArpIgnore | Should -Be 0
+        }
     }
 
     It 'applies arp_ignore=1 / arp_announce=2 on lo and all by default, and says it changed them' {
@@ -231,6 +238,12 @@ Get-ArpEntry -IPAddress 192.0.2.30 | Out-Key VipEntry
 
     It '-Persist writes a sysctl.d drop-in, leaves it alone when it is current, and merges new interfaces' {
         $S.Persist | ForEach-Object { $_.PersistPath | Should -Be (Join-Path $PersistDir '95-test.conf') }
+        # the values were already in place: writing the drop-in alone is a change; under -WhatIf, one that would be made
+        $S.PersistWhatIf | ForEach-Object { $_.Changed | Should -BeTrue }
+        $S.PersistWhatIfFile | Should -BeFalse
+        $S.Persist | ForEach-Object { $_.Changed | Should -BeTrue }
+        $S.PersistAgain | ForEach-Object { $_.Changed | Should -BeFalse }
+        @($S.PersistAgain).Count | Should -Be 2
         $S.PersistText | Should -Match '(?m)^net\.ipv4\.conf\.all\.arp_ignore = 1$'
         $S.PersistText | Should -Match '(?m)^net\.ipv4\.conf\.all\.arp_announce = 2$'
         $S.PersistText | Should -Match '(?m)^net\.ipv4\.conf\.lo\.arp_ignore = 1$'

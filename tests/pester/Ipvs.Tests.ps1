@@ -188,6 +188,44 @@ Describe 'IPVS services and real servers' -Tag 'Kernel', 'Root' {
     }
 }
 
+Describe 'IPVS -PassThru results say whether they Changed anything' -Tag 'Kernel', 'Root' {
+    BeforeEach { & ipvsadm -C }
+    AfterAll { & ipvsadm -C; & ipvsadm --set 900 120 300 }
+
+    It 'New-/Set-IpvsService: true when made or changed, false when already so, true under -WhatIf (which changes nothing)' {
+        (New-IpvsService -Protocol Tcp -Address 192.0.2.60 -Port 80 -WhatIf -PassThru).Changed | Should -BeTrue
+        Get-Rules | Should -BeNullOrEmpty
+        (New-IpvsService -Protocol Tcp -Address 192.0.2.60 -Port 80 -Scheduler rr -PassThru).Changed | Should -BeTrue
+        (Set-IpvsService 'TCP 192.0.2.60:80' -Scheduler rr -PassThru).Changed | Should -BeFalse
+        $before = Get-Rules
+        (Set-IpvsService 'TCP 192.0.2.60:80' -Scheduler wlc -WhatIf -PassThru).Changed | Should -BeTrue
+        Get-Rules | Should -Be $before
+        (Set-IpvsService 'TCP 192.0.2.60:80' -Scheduler wlc -PassThru).Changed | Should -BeTrue
+        Get-Rules | Should -Match '-s wlc'
+    }
+
+    It 'Add-/Set-IpvsRealServer: true when added or changed, false when already so, true under -WhatIf' {
+        New-IpvsService -Protocol Tcp -Address 192.0.2.60 -Port 80
+        (Add-IpvsRealServer 'TCP 192.0.2.60:80' 192.0.2.61 -Weight 2 -WhatIf -PassThru).Changed | Should -BeTrue
+        Get-Rules | Should -Not -Match '192\.0\.2\.61'
+        (Add-IpvsRealServer 'TCP 192.0.2.60:80' 192.0.2.61 -Weight 2 -PassThru).Changed | Should -BeTrue
+        (Set-IpvsRealServer 'TCP 192.0.2.60:80' 192.0.2.61 -Weight 2 -PassThru).Changed | Should -BeFalse
+        (Set-IpvsRealServer 'TCP 192.0.2.60:80' 192.0.2.61 -Weight 5 -WhatIf -PassThru).Changed | Should -BeTrue
+        Get-Rules | Should -Match '192\.0\.2\.61:80 -g -w 2'
+        (Get-IpvsRealServer 'TCP 192.0.2.60:80' | Set-IpvsRealServer -Weight 5 -PassThru).Changed | Should -BeTrue
+        Get-Rules | Should -Match '192\.0\.2\.61:80 -g -w 5'
+    }
+
+    It 'Set-IpvsTimeout: false when the values are already in force' {
+        & ipvsadm --set 900 120 300
+        (Set-IpvsTimeout -Tcp 900 -PassThru).Changed | Should -BeFalse
+        (Set-IpvsTimeout -Tcp 901 -WhatIf -PassThru).Changed | Should -BeTrue
+        (Get-IpvsTimeout).Tcp | Should -Be 900
+        (Set-IpvsTimeout -Tcp 901 -PassThru).Changed | Should -BeTrue
+        (Get-IpvsTimeout).Tcp | Should -Be 901
+    }
+}
+
 Describe 'IPVS timeouts, counters and sync daemons' -Tag 'Kernel', 'Root' {
     BeforeAll { & ipvsadm -C }
     AfterAll { & ipvsadm -C; & ipvsadm --set 900 120 300 }
@@ -298,6 +336,9 @@ Describe 'Export, Import and Sync' -Tag 'Kernel', 'Root' {
         $before = Get-Rules
         $plan = $changed | Sync-IpvsConfig -WhatIf
         $plan.WhatIf | Should -BeTrue
+        $plan.Changed | Should -BeTrue -Because 'under -WhatIf, Changed says a change would be made'
+        ($desired | Sync-IpvsConfig -WhatIf).Changed | Should -BeFalse -Because 'nothing would change'
+        $before | Should -Be (Get-Rules)
         $plan.Updated | Should -Be 1
         Get-Rules | Should -Be $before
         $apply = $changed | Sync-IpvsConfig

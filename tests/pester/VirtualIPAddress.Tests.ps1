@@ -31,7 +31,7 @@ Describe 'Get-VirtualIPAddress' {
         $loop.Scope | Should -Be 'host'
         $loop.Cidr | Should -Be '127.0.0.1/8'
         "$loop" | Should -Be 'inet 127.0.0.1/8 scope host lo'
-        ($loop | Out-String) | Should -Match 'InterfaceName\s+Family\s+Address'
+        ($loop | Out-String) | Should -Match 'InterfaceName\s+AddressFamily\s+Cidr'
     }
 
     It 'filters by family and address' {
@@ -121,9 +121,10 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
                 Err Again { Add-VirtualIPAddress eth0:0 192.0.2.30/24 }
                 Add-VirtualIPAddress eth0:0 192.0.2.30/24 -Verbose 4>&1 | ForEach-Object { "$($_.Message)" } | Out-Key AgainVerbose
                 Err AgainPlain { Add-VirtualIPAddress eth0 192.0.2.30/24 }
+                Add-VirtualIPAddress eth0:0 192.0.2.30/24 -PassThru | Out-Key AgainPassThru
                 Err Conflict { Add-VirtualIPAddress eth0 192.0.2.30/25 }
                 Err ConflictLabel { Add-VirtualIPAddress eth0:5 192.0.2.30/24 }
-                $null = Add-VirtualIPAddress eth0 192.0.2.31/24 -WhatIf
+                Add-VirtualIPAddress eth0 192.0.2.31/24 -WhatIf -PassThru | Out-Key AddWhatIf
                 Err LoGarp { Add-VirtualIPAddress lo 192.0.2.33/32 -SendGratuitousArp }
                 Err BadLabel { Add-VirtualIPAddress eth0 192.0.2.34/24 -Label eth1:0 }
                 Err Unknown { Add-VirtualIPAddress eth9 192.0.2.35/24 }
@@ -133,19 +134,26 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
                 Get-VirtualIPAddress -Label 'eth0:*' | ForEach-Object { "$($_.Cidr) $($_.Label)" } | Out-Key Labelled
                 (Get-VirtualIPAddress | Out-String) | Out-Key Table
                 # removal
-                Err RemoveMismatch { Remove-VirtualIPAddress eth0 192.0.2.30 -PrefixLength 25 }
-                Err RemoveWrongLabel { Remove-VirtualIPAddress eth0:3 192.0.2.30 }
-                Get-VirtualIPAddress -Label 'eth0:*' | Remove-VirtualIPAddress -PassThru | ForEach-Object { "$($_.Cidr) $($_.Label)" } | Out-Key Removed
-                Err RemoveAgain { Get-VirtualIPAddress eth0 | Out-Null; Remove-VirtualIPAddress eth0 192.0.2.30, 192.0.2.32 }
-                Remove-VirtualIPAddress lo:0 192.0.2.30/32 -PassThru | ForEach-Object { "$($_.Cidr) $($_.Label)" } | Out-Key RemovedLo
-                $null = Remove-VirtualIPAddress eth0 2001:db8:1::30 -WhatIf
+                Err RemoveMismatch { Remove-VirtualIPAddress eth0 192.0.2.30 -PrefixLength 25 -Confirm:$false }
+                Err RemoveWrongLabel { Remove-VirtualIPAddress eth0:3 192.0.2.30 -Confirm:$false }
+                # ConfirmImpact High: without -Confirm:$false it asks, and a host that cannot ask (-NonInteractive) removes nothing
+                Err RemoveAsks { Remove-VirtualIPAddress eth0:0 192.0.2.30/24 }
+                Get-VirtualIPAddress -Label 'eth0:*' | Remove-VirtualIPAddress -PassThru -Confirm:$false | ForEach-Object { "$($_.Cidr) $($_.Label) $($_.Changed)" } | Out-Key Removed
+                Err RemoveAgain { Get-VirtualIPAddress eth0 | Out-Null; Remove-VirtualIPAddress eth0 192.0.2.30, 192.0.2.32 -Confirm:$false }
+                Remove-VirtualIPAddress lo:0 192.0.2.30/32 -PassThru -Confirm:$false | ForEach-Object { "$($_.Cidr) $($_.Label)" } | Out-Key RemovedLo
+                # the issue's case: every address of lo piped to removal; loopback needs -Force
+                Err RemoveLoopback { Get-VirtualIPAddress lo | Remove-VirtualIPAddress -Confirm:$false }
+                Err RemovePrimary { Remove-VirtualIPAddress eth0 192.0.2.11 -Confirm:$false }
+                Err RemoveLinkLocal { Get-VirtualIPAddress eth0 -AddressFamily IPv6 | Where-Object { $_.IPAddress.IsIPv6LinkLocal } | Remove-VirtualIPAddress -Confirm:$false }
+                IpAddr | Out-Key IpAfterProtected
+                Remove-VirtualIPAddress eth0 2001:db8:1::30 -WhatIf -PassThru | ForEach-Object { "$($_.Cidr) $($_.Changed)" } | Out-Key RemoveWhatIf
                 IpAddr | Out-Key IpAfterWhatIfRemove
-                Remove-VirtualIPAddress eth0 2001:db8:1::30/64
+                Remove-VirtualIPAddress eth0 2001:db8:1::30/64 -Confirm:$false
                 IpAddr | Out-Key IpAfterRemove
                 # removing a primary takes its secondaries along unless promote_secondaries is on
                 Add-VirtualIPAddress eth0:9 192.0.2.70/24
                 (Get-Content /proc/sys/net/ipv4/conf/eth0/promote_secondaries) + (Get-Content /proc/sys/net/ipv4/conf/all/promote_secondaries) | Out-Key Promote
-                Remove-VirtualIPAddress eth0 192.0.2.11 -WarningVariable w -WarningAction SilentlyContinue
+                Remove-VirtualIPAddress eth0 192.0.2.11 -Force -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
                 "$w" | Out-Key PrimaryWarning
                 IpAddr | Out-Key IpAfterPrimary
             }).Output
@@ -166,7 +174,7 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
         $script:NotRoot = Invoke-LabCommand -Topology $T -HostName peer -Command setpriv -AllowFailure -TimeoutSeconds 120 -ArgumentList (@(
                 '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search',
                 'env', "HOME=$home2", "DOTNET_CLI_HOME=$home2", 'DOTNET_NOLOGO=1') + $pwshArgs + @('-NoProfile', '-NonInteractive', '-Command',
-                "Import-Module '$env:HAPS_MODULE_PATH'; `$ErrorActionPreference = 'Stop'; foreach (`$s in { Add-VirtualIPAddress lo:0 192.0.2.30/32 }, { Remove-VirtualIPAddress eth0 $($T.Hosts.peer.IPv4Address) }, { Send-GratuitousArp eth0 192.0.2.30 }) { try { & `$s } catch { `$_.FullyQualifiedErrorId } }"))
+                "Import-Module '$env:HAPS_MODULE_PATH'; `$ErrorActionPreference = 'Stop'; foreach (`$s in { Add-VirtualIPAddress lo:0 192.0.2.30/32 }, { Remove-VirtualIPAddress eth0 $($T.Hosts.peer.IPv4Address) -Force -Confirm:`$false }, { Send-GratuitousArp eth0 192.0.2.30 }) { try { & `$s } catch { `$_.FullyQualifiedErrorId } }"))
         $script:PeerAddresses = (Invoke-LabCommand -Topology $T -HostName peer -Command ip -ArgumentList '-4', '-br', 'addr').StdOut
     }
 
@@ -192,6 +200,15 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
         $R.Added6[0].IsTentative | Should -BeFalse
         ($R.Added6[0].Flags -band 2) | Should -Be 2
         $R.IpAfterAdd | Should -Contain '2001:db8:1::30/64 nodad'
+    }
+
+    It 'says Changed: true for an address it added, false for one already there, true under -WhatIf (and adds nothing)' {
+        $R.Added[0].Changed | Should -BeTrue
+        $R.AddedLo[0].Changed | Should -BeTrue
+        $R.AgainPassThru[0].Changed | Should -BeFalse
+        $R.AddWhatIf[0].Changed | Should -BeTrue
+        $R.AddWhatIf[0].Cidr | Should -Be '192.0.2.31/24'
+        @($R.IpAfterErrors | Where-Object { $_ -like '192.0.2.31/*' }) | Should -BeNullOrEmpty
     }
 
     It 'is idempotent: adding what is there changes nothing and is no error' {
@@ -227,21 +244,41 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
         $R.Alias7[0].Label | Should -Be 'eth0:7'
         "$($R.Alias7[0].IPAddress)" | Should -Be '192.0.2.60'
         @($R.Labelled | Sort-Object) | Should -Be @('192.0.2.30/24 eth0:0', '192.0.2.32/24 eth0:1', '192.0.2.60/24 eth0:7')
-        $R.Table | Should -Match 'lo\s+inet\s+192\.0\.2\.30/32\s+global\s+lo:0'
+        $R.Table | Should -Match 'lo\s+IPv4\s+192\.0\.2\.30/32\s+global\s+lo:0'
     }
 
     It 'removes only what matches, and removes piped addresses' {
         $R.RemoveMismatch[0] | Should -BeLike 'VirtualIPAddressConflict,HaPowerShell.Commands.Arp.RemoveVirtualIPAddressCommand|*'
         $R.RemoveWrongLabel[0] | Should -BeLike 'VirtualIPAddressConflict,*'
-        @($R.Removed | Sort-Object) | Should -Be @('192.0.2.30/24 eth0:0', '192.0.2.32/24 eth0:1', '192.0.2.60/24 eth0:7')
+        @($R.Removed | Sort-Object) | Should -Be @('192.0.2.30/24 eth0:0 True', '192.0.2.32/24 eth0:1 True', '192.0.2.60/24 eth0:7 True')
         $R.RemovedLo | Should -Be '192.0.2.30/32 lo:0'
+    }
+
+    It 'asks before removing (ConfirmImpact High), and removes nothing when it cannot ask' {
+        (Get-Command Remove-VirtualIPAddress).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact |
+            Should -Be 'High'
+        $R.RemoveAsks | Should -Not -Be 'none'
+        $R.Labelled | Should -Contain '192.0.2.30/24 eth0:0'
+        @($R.Removed) | Should -Contain '192.0.2.30/24 eth0:0 True'
+    }
+
+    It 'refuses loopback, link-local and primary addresses without -Force, removing none of them' {
+        @($R.RemoveLoopback | Sort-Object) | Should -HaveCount 2
+        foreach ($e in $R.RemoveLoopback) { $e | Should -BeLike 'AddressRemovalNeedsForce,HaPowerShell.Commands.Arp.RemoveVirtualIPAddressCommand|InvalidOperation|* is a loopback address;*-Force*' }
+        $R.RemovePrimary[0] | Should -BeLike "AddressRemovalNeedsForce,*|InvalidOperation|$($Me.IPv4Address)/24 on eth0 is the interface's primary IPv4 address;*"
+        $R.IpAfterProtected | Should -Contain '127.0.0.1/8 lo'
+        $R.IpAfterProtected | Should -Contain '::1/128'
+        $R.IpAfterProtected | Should -Contain "$($Me.IPv4Address)/24 eth0"
+        if ($R.RemoveLinkLocal -ne 'none') { $R.RemoveLinkLocal[0] | Should -BeLike 'AddressRemovalNeedsForce,*link-local*' }
+        @($R.IpAfterProtected | Where-Object { $_ -like 'fe80:*' }).Count | Should -Be @($R.IpAfterAdd | Where-Object { $_ -like 'fe80:*' }).Count
     }
 
     It 'is idempotent: removing what is gone is no error' {
         $R.RemoveAgain | Should -Be 'none'
     }
 
-    It 'removes IPv6 addresses, and nothing with -WhatIf' {
+    It 'removes IPv6 addresses, and nothing with -WhatIf (whose -PassThru says Changed: it would)' {
+        $R.RemoveWhatIf | Should -Be '2001:db8:1::30/64 True'
         $R.IpAfterWhatIfRemove | Should -Contain '2001:db8:1::30/64 nodad'
         @($R.IpAfterRemove | Where-Object { $_ -like '2001:db8:1::30/*' }) | Should -BeNullOrEmpty
         @($R.IpAfterRemove | Where-Object { $_ -like '192.0.2.*' }) | Should -Be @("$($Me.IPv4Address)/24 eth0")

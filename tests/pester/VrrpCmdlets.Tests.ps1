@@ -9,7 +9,7 @@ Describe 'Start-VrrpInstance argument checks' {
         $err = $null
         Start-VrrpInstance -InterfaceName 'nosuch0' -VirtualRouterId 1 -VirtualIPAddress 192.0.2.10 -ErrorVariable err -ErrorAction SilentlyContinue
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'VrrpInterfaceNotFound,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InterfaceNotFound,*'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $err[0].Exception.Message | Should -Match "no network interface named 'nosuch0'.*lo"
     }
@@ -17,11 +17,25 @@ Describe 'Start-VrrpInstance argument checks' {
     It 'reports every problem with its own id, and starts nothing' {
         $err = $null
         Start-VrrpInstance -InterfaceName lo -VirtualRouterId 300 -Priority 0 -VirtualIPAddress 192.0.2.10 -Version 3 `
-            -AuthenticationPassword secret -ErrorVariable err -ErrorAction SilentlyContinue
+            -AuthenticationPassword (ConvertTo-SecureString secret -AsPlainText -Force) -ErrorVariable err -ErrorAction SilentlyContinue
         $ids = $err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }
         $ids | Should -Contain 'VrrpVirtualRouterIdOutOfRange'
         $ids | Should -Contain 'VrrpPriorityOutOfRange'
         $ids | Should -Contain 'VrrpAuthenticationWithVersion3'
+        @(Get-VrrpInstance).Count | Should -Be 0
+    }
+
+    It 'takes the password as a SecureString or a credential, not as plain text, and not both' {
+        (Get-Command Start-VrrpInstance).Parameters.AuthenticationPassword.ParameterType | Should -Be ([securestring])
+        (Get-Command Start-VrrpInstance).Parameters.AuthenticationCredential.ParameterType | Should -Be ([pscredential])
+        { Start-VrrpInstance lo 5 192.0.2.10 -AuthenticationPassword 'secret' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,HaPowerShell.Commands.Vrrp.StartVrrpInstanceCommand'
+        $s = ConvertTo-SecureString secret -AsPlainText -Force
+        $err = $null
+        Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress 192.0.2.10 -AuthenticationPassword $s `
+            -AuthenticationCredential ([pscredential]::new('x', $s)) -ErrorVariable err -ErrorAction SilentlyContinue
+        @($err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }) | Should -Contain 'VrrpAuthenticationGivenTwice'
+        ($err | Out-String) | Should -Not -Match 'secret'
         @(Get-VrrpInstance).Count | Should -Be 0
     }
 

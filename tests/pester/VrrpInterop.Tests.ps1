@@ -277,6 +277,17 @@ Describe 'VRRPv2 with PASS authentication: ours Master, keepalived Backup' -Tag 
         Read-ProcessText $K | Should -Not -Match '(?i)(auth|checksum|invalid)'
     }
 
+    It 'completes the running instance''s name' {
+        Invoke-Ours $O '$line = "Stop-VrrpInstance -Name VI_5"; (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText -join ","' |
+            Should -Be 'VI_51'
+    }
+
+    It 'never shows nor serialises the password (given as a credential): Format-List * and ConvertTo-Json' {
+        # answered as one line (the runner's RESULT ends at the next line that starts with a word)
+        $r = Invoke-Ours $O '$i = Get-VrrpInstance VI_51; $t = ($i | Format-List * | Out-String -Width 300) + ($i.Config | Format-List * | Out-String -Width 300) + ($i | ConvertTo-Json -Depth 4 -WarningAction SilentlyContinue); "secret={0} masked={1} json={2}" -f ($t -match "secret1"), ($t -match "AuthenticationPassword\s*:\s*\*{8}"), ($t -match "`"AuthenticationPassword`":\s*\{\}")'
+        $r | Should -Be 'secret=False masked=True json=True'
+    }
+
     It 'makes the client resolve the VIP to lb1' {
         Invoke-ClientPing $Topo $Vip | Should -Be 0
         (Get-LabNeighbor -Topology $Topo -HostName client -IPAddress $Vip).MacAddress | Should -Be $Topo.Hosts.lb1.MacAddress

@@ -15,6 +15,11 @@ function Say([string]$Text) { [Console]::Out.WriteLine($Text); [Console]::Out.Fl
 
 Import-Module $ModulePath
 $p = $ParametersJson | ConvertFrom-Json -AsHashtable
+# JSON carries no SecureString: the password arrives as text and is passed as a credential, as from SecretManagement.
+if ($p.ContainsKey('AuthenticationPassword')) {
+    $p.AuthenticationCredential = [pscredential]::new('vrrp', (ConvertTo-SecureString $p.AuthenticationPassword -AsPlainText -Force))
+    $p.Remove('AuthenticationPassword')
+}
 try {
     $instance = Start-VrrpInstance @p
 } catch {

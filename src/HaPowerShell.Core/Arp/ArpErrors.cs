@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using HaPowerShell.Native;
 
 namespace HaPowerShell.Core.Arp;
@@ -92,4 +93,44 @@ public sealed class VirtualIPAddressConflictException : HaException
     }
 
     public VirtualIPAddress Existing { get; }
+}
+
+/// <summary>
+/// Removing this address could cut the host off or break local services (a loopback or link-local address, or the
+/// interface's primary IPv4 address), so it needs -Force (<c>AddressRemovalNeedsForce</c>; nothing was removed).
+/// </summary>
+public sealed class AddressRemovalNeedsForceException : HaException
+{
+    public AddressRemovalNeedsForceException(VirtualIPAddress address, string interfaceName, string why)
+        : base("AddressRemovalNeedsForce", HaErrorCategory.InvalidOperation,
+            $"{address.Cidr} on {interfaceName} is {why}; removing it can cut this host off or break local services, so it was left in place. " +
+            "Give -Force to remove it anyway.", address.Cidr)
+    {
+    }
+}
+
+/// <summary>Which addresses Remove-VirtualIPAddress leaves alone unless forced.</summary>
+public static class AddressRemovalGuard
+{
+    /// <summary>
+    /// Why removing <paramref name="victim"/> needs -Force, or null when it does not: a loopback address (127.0.0.0/8,
+    /// ::1), a link-local one (169.254.0.0/16, fe80::/10: IPv6 neighbour discovery and VRRPv3 need it), or the
+    /// interface's primary IPv4 address (the first non-secondary one in <paramref name="onLink"/>, kernel order, as
+    /// `ip addr` lists it first; the host's own address on that network).
+    /// </summary>
+    public static string? WhyProtected(VirtualIPAddress victim, IReadOnlyList<VirtualIPAddress> onLink)
+    {
+        var a = victim.IPAddress;
+        if (IPAddress.IsLoopback(a)) return "a loopback address";
+        if (a.IsIPv6LinkLocal) return "an IPv6 link-local address";
+        if (a.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var b = a.GetAddressBytes();
+            if (b[0] == 169 && b[1] == 254) return "an IPv4 link-local address";
+            var primary = onLink.FirstOrDefault(x => x.AddressFamily == IPAddressFamily.IPv4 && !x.IsSecondary);
+            if (primary is not null && primary.IPAddress.Equals(a) && primary.PrefixLength == victim.PrefixLength)
+                return "the interface's primary IPv4 address";
+        }
+        return null;
+    }
 }

@@ -334,7 +334,10 @@ public sealed class ArpSuppressionResult : ArpSuppression
     public int PreviousArpIgnore { get; }
     public int PreviousArpAnnounce { get; }
 
-    /// <summary>False when the values were already in place (nothing was written).</summary>
+    /// <summary>
+    /// True when its values were written, or the -Persist drop-in was (a drop-in holds every interface of the call, so
+    /// all results of that call say so); under -WhatIf, true when they would be. False when everything was already in place.
+    /// </summary>
     public bool Changed { get; }
 
     /// <summary>The sysctl.d drop-in that holds the setting across reboots, when -Persist was used.</summary>

@@ -1,5 +1,6 @@
 // HaPowerShell IPVS configuration: JSON schema
 // ============================================
+// (published as JSON Schema in docs/schema/ipvs-config.schema.json; keep the two in step)
 //
 // {
 //   "services": [                       // optional, default []

@@ -210,7 +210,8 @@ public sealed class IpvsPlanner
         return map;
     }
 
-    private static List<string> ServiceDifferences(IpvsService want, IpvsService have)
+    /// <summary>How the settings of <paramref name="have"/> differ from <paramref name="want"/> (same identity), one text each; empty when equal.</summary>
+    public static List<string> ServiceDifferences(IpvsService want, IpvsService have)
     {
         var d = new List<string>();
         string ws = Sched(want), hs = Sched(have);
@@ -235,7 +236,8 @@ public sealed class IpvsPlanner
         return wok && hok ? wm == hm : string.Equals(want.PersistenceNetmask, have.PersistenceNetmask, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static List<string> RealServerDifferences(IpvsRealServer want, IpvsRealServer have)
+    /// <summary>How the settings of <paramref name="have"/> differ from <paramref name="want"/> (same endpoint), one text each; empty when equal.</summary>
+    public static List<string> RealServerDifferences(IpvsRealServer want, IpvsRealServer have)
     {
         var d = new List<string>();
         if (Fwd(want.ForwardingMethod) != Fwd(have.ForwardingMethod)) d.Add($"forwarding {have.ForwardingMethod} -> {want.ForwardingMethod}");

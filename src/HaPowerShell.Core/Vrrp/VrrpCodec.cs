@@ -114,6 +114,9 @@ public static class VrrpCodec
     }
 
     /// <summary>PASS authentication data: the password's bytes, zero padded to 8 (keepalived's layout).</summary>
+    internal static byte[] PasswordToAuthData(VrrpPassword? password) => PasswordToAuthData(password?.Reveal());
+
+    /// <summary>PASS authentication data: the password's bytes, zero padded to 8 (keepalived's layout).</summary>
     public static byte[] PasswordToAuthData(string? password)
     {
         var data = new byte[AuthDataLength];

@@ -140,7 +140,7 @@ public sealed class VrrpConfigurationException : HaException
     /// <summary>How the message names a setting; null: by its <see cref="VrrpField"/> name.</summary>
     public Func<VrrpField, string>? Naming { get; }
 
-    /// <summary>The first problem's setting, as <see cref="Naming"/> names it.</summary>
+    /// <summary>The first problem's setting, as <see cref="Naming"/> names it, without a leading '-'.</summary>
     public string? ParamName { get; }
 
     /// <summary>How <see cref="ParamName"/> names a setting; null: as <see cref="Naming"/> does.</summary>
@@ -155,7 +155,7 @@ public sealed class VrrpConfigurationException : HaException
     /// <summary>The category of a problem id: a missing interface, an instance that exists, no source address, scheduling refused, a keepalived option this module does not act on; all others are invalid arguments.</summary>
     public static HaErrorCategory CategoryOf(string errorId) => errorId switch
     {
-        "VrrpInterfaceNotFound" => HaErrorCategory.ObjectNotFound,
+        "InterfaceNotFound" => HaErrorCategory.ObjectNotFound,
         "VrrpInstanceDuplicate" or "VrrpInstanceNameDuplicate" => HaErrorCategory.ResourceExists,
         "VrrpSourceAddressMissing" => HaErrorCategory.InvalidOperation,
         "VrrpEngineSchedulingDenied" => HaErrorCategory.PermissionDenied,
@@ -188,8 +188,8 @@ public sealed record VrrpInstanceConfig
     /// <summary>-AdvertisementInterval: v2 whole seconds 1-255; v3 multiples of 10 ms from 10 ms to 40.95 s.</summary>
     public TimeSpan AdvertisementInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>-AuthenticationPassword: v2 PASS, at most 8 ASCII characters.</summary>
-    public string? AuthenticationPassword { get; init; }
+    /// <summary>-AuthenticationPassword: v2 PASS, at most 8 ASCII characters (never shown nor serialised: <see cref="VrrpPassword"/>).</summary>
+    public VrrpPassword? AuthenticationPassword { get; init; }
 
     /// <summary>-VirtualIPAddress</summary>
     public IReadOnlyList<VrrpVirtualAddress> VirtualAddresses { get; init; } = Array.Empty<VrrpVirtualAddress>();
@@ -291,7 +291,7 @@ public sealed record VrrpInstanceConfig
         else if (LinuxNames.InterfaceNameProblem(InterfaceName) is { } bad)
             Add("VrrpInterfaceNameInvalid", VrrpField.InterfaceName, $"{{InterfaceName}} is not an interface name: {bad}.", InterfaceName);
         else if (interfaces is not null && interfaces.Find(InterfaceName) is null)
-            Add("VrrpInterfaceNotFound", VrrpField.InterfaceName, UnknownInterface(InterfaceName, interfaces), InterfaceName);
+            Add("InterfaceNotFound", VrrpField.InterfaceName, UnknownInterface(InterfaceName, interfaces), InterfaceName);
 
         if (VirtualRouterId is < 1 or > 255)
             Add("VrrpVirtualRouterIdOutOfRange", VrrpField.VirtualRouterId, $"{{VirtualRouterId}} {VirtualRouterId} is outside 1-255.", VirtualRouterId);
@@ -315,7 +315,7 @@ public sealed record VrrpInstanceConfig
         {
             if (Version != VrrpVersion.V2)
                 Add("VrrpAuthenticationWithVersion3", VrrpField.AuthenticationPassword, "VRRPv3 has no authentication (RFC 5798 §9); remove {AuthenticationPassword} or use {Version} 2.");
-            else if (AuthenticationPassword.Length is 0 or > 8 || AuthenticationPassword.Any(c => c is < (char)0x21 or > (char)0x7e))
+            else if (AuthenticationPassword.Reveal() is var pass && (pass.Length is 0 or > 8 || pass.Any(c => c is < (char)0x21 or > (char)0x7e)))
                 Add("VrrpAuthenticationPasswordInvalid", VrrpField.AuthenticationPassword, "The VRRPv2 password ({AuthenticationPassword}) must be 1-8 printable ASCII characters without spaces (only 8 bytes travel in the advert).");
         }
 
@@ -345,7 +345,7 @@ public sealed record VrrpInstanceConfig
                 if (LinuxNames.InterfaceNameProblem(v.Device) is { } badDev)
                     Add("VrrpVirtualAddressDeviceInvalid", VrrpField.VirtualAddress, $"dev '{v.Device}' of virtual address {v.Address} is not an interface name: {badDev}.", v, i);
                 else if (interfaces is not null && interfaces.Find(v.Device) is null)
-                    Add("VrrpInterfaceNotFound", VrrpField.VirtualAddress, $"Virtual address {v.Address}: " + UnknownInterface(v.Device, interfaces), v, i);
+                    Add("InterfaceNotFound", VrrpField.VirtualAddress, $"Virtual address {v.Address}: " + UnknownInterface(v.Device, interfaces), v, i);
             }
             if (v.Label is not null)
             {
@@ -411,7 +411,7 @@ public sealed record VrrpInstanceConfig
             if (t.Weight is < -253 or > 253)
                 Add("VrrpTrackWeightOutOfRange", VrrpField.TrackInterface, $"Weight {t.Weight} of tracked interface '{t.InterfaceName}' is outside -253..253.", t.Weight, i);
             if (interfaces is not null && interfaces.Find(t.InterfaceName) is null)
-                Add("VrrpInterfaceNotFound", VrrpField.TrackInterface, UnknownInterface(t.InterfaceName, interfaces), t.InterfaceName, i);
+                Add("InterfaceNotFound", VrrpField.TrackInterface, UnknownInterface(t.InterfaceName, interfaces), t.InterfaceName, i);
         }
         var scripts = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < TrackScripts.Count; i++)

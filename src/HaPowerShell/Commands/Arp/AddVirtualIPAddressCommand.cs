@@ -22,6 +22,7 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string InterfaceName { get; set; } = "";
 
     /// <summary>Addresses, "192.0.2.30" or "192.0.2.30/24".</summary>
@@ -92,13 +93,20 @@ public sealed class AddVirtualIPAddressCommand : ArpCmdlet
                 {
                     WriteVerbose($"{cidr} is already on {link.Name}{(existing.Label is null ? "" : $" as {existing.Label}")}; nothing to change.");
                     present.Add(address);
-                    if (PassThru) WriteObject(existing);
+                    if (PassThru) WriteChanged(existing, false);
                     continue;
                 }
-                if (!ShouldProcess($"{cidr} on {label ?? link.Name}", "Add address")) continue;
+                if (!ShouldProcess($"{cidr} on {label ?? link.Name}", "Add address", out bool whatIf))
+                {
+                    // -WhatIf -PassThru: the address as it would be added (kernel-filled fields such as the broadcast left empty).
+                    if (whatIf && PassThru)
+                        WriteChanged(new VirtualIPAddress(link.Name, link.Index, address, prefix, label ?? (address.AddressFamily == AddressFamily.InterNetwork ? link.Name : null),
+                            0, 0, null), true);
+                    continue;
+                }
                 var added = addresses.Add(link, address, prefix, label);
                 present.Add(address);
-                if (PassThru && added is not null) WriteObject(added);
+                if (PassThru && added is not null) WriteChanged(added, true);
             }
             catch (Exception e) when (e is VirtualIPAddressConflictException or NetlinkException)
             {

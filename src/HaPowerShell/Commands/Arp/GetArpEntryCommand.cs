@@ -20,6 +20,7 @@ public sealed class GetArpEntryCommand : ArpCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string[]? InterfaceName { get; set; }
 
     [Parameter]

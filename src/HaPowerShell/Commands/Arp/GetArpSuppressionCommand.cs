@@ -14,6 +14,7 @@ public sealed class GetArpSuppressionCommand : ArpCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string[]? InterfaceName { get; set; }
 
     protected override void ProcessRecord()

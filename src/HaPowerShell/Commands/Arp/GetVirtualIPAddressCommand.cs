@@ -17,6 +17,7 @@ public sealed class GetVirtualIPAddressCommand : ArpCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string[]? InterfaceName { get; set; }
 
     [Parameter(Position = 1)]

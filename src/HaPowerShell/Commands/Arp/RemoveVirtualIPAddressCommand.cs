@@ -12,15 +12,18 @@ namespace HaPowerShell.Commands.Arp;
 
 /// <summary>
 /// Remove-VirtualIPAddress: takes an address off an interface (ifconfig eth0:0 down). Idempotent:
-/// an address that is not there is reported with -Verbose, not as an error.
+/// an address that is not there is reported with -Verbose, not as an error. It asks first (ConfirmImpact
+/// High, as Remove-NetIPAddress does), so `Get-VirtualIPAddress | Remove-VirtualIPAddress` cannot empty a
+/// host by accident; loopback, link-local and an interface's primary IPv4 address need -Force besides.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "VirtualIPAddress", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "VirtualIPAddress", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(VirtualIPAddress))]
 public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string InterfaceName { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -35,6 +38,10 @@ public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
     /// <summary>When given, the address is removed only if it has this label.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Label { get; set; }
+
+    /// <summary>Also remove loopback, link-local and primary addresses (refused without it: AddressRemovalNeedsForce).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -82,13 +89,23 @@ public sealed class RemoveVirtualIPAddressCommand : ArpCmdlet
                     WriteVerbose($"{address} is not on {link.Name}; nothing to remove.");
                     continue;
                 }
-                if (!ShouldProcess($"{existing.Cidr} on {existing.Label ?? link.Name}", "Remove address")) continue;
+                if (!Force && AddressRemovalGuard.WhyProtected(existing, addresses.On(link)) is { } why)
+                {
+                    WriteFailure(new AddressRemovalNeedsForceException(existing, link.Name, why), existing);
+                    continue;
+                }
+                if (!ShouldProcess($"{existing.Cidr} on {existing.Label ?? link.Name}", "Remove address", out bool whatIf))
+                {
+                    if (whatIf && PassThru) WriteChanged(existing, true);
+                    continue;
+                }
                 var lost = addresses.SecondariesRemovedWith(link, existing);
                 if (lost.Count > 0)
                     WriteWarning($"{existing.Cidr} is the primary address of its subnet on {link.Name}; the kernel removes its secondaries with it " +
                                  $"({string.Join(", ", lost.Select(s => s.Cidr))}) because promote_secondaries is 0.");
-                if (!addresses.Remove(link, existing)) WriteVerbose($"{existing.Cidr} left {link.Name} meanwhile; nothing to remove.");
-                if (PassThru) WriteObject(existing);
+                bool removed = addresses.Remove(link, existing);
+                if (!removed) WriteVerbose($"{existing.Cidr} left {link.Name} meanwhile; nothing to remove.");
+                if (PassThru) WriteChanged(existing, removed);
             }
             catch (Exception e) when (e is VirtualIPAddressConflictException or NetlinkException or SysctlException)
             {

@@ -19,6 +19,7 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string[]? InterfaceName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -78,12 +79,18 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
         }
 
         // 2. Ask (ShouldProcess) for each write; 3. check permission for all approved writes first.
+        // A write declined only because of -WhatIf is one that would be made: the results report it as Changed.
         var approved = new List<ArpSuppressionWrite>();
+        var wouldWrite = new List<ArpSuppressionWrite>();
+        bool dropInChanged = false;
         foreach (var (name, _, writes) in plan.Interfaces)
         {
             if (writes.Count == 0) WriteVerbose($"{name}: arp_ignore/arp_announce already as asked; nothing to change.");
             foreach (var w in writes)
-                if (ShouldProcess(w.SysctlKey, $"Set to {w.To} (now {w.From})")) approved.Add(w);
+            {
+                if (ShouldProcess(w.SysctlKey, $"Set to {w.To} (now {w.From})", out bool whatIf)) approved.Add(w);
+                else if (whatIf) wouldWrite.Add(w);
+            }
         }
         try
         {
@@ -93,8 +100,8 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
             {
                 dropIn = sysctl.DropIn(persistPath, plan, ignore, announce);
                 if (dropIn is null) WriteVerbose($"{persistPath} already holds these settings.");
-                else if (!ShouldProcess(persistPath, "Write sysctl.d drop-in")) dropIn = null;
-                else sysctl.CheckDropInWritable(persistPath);
+                else if (!ShouldProcess(persistPath, "Write sysctl.d drop-in", out bool whatIf)) { dropInChanged = whatIf; dropIn = null; }
+                else { sysctl.CheckDropInWritable(persistPath); dropInChanged = true; }
             }
 
             // 4. Write.
@@ -119,7 +126,8 @@ public sealed class SetArpSuppressionCommand : ArpCmdlet
         foreach (var (name, before, _) in plan.Interfaces)
         {
             var now = sysctl.Read(name);
-            bool changed = approved.Any(w => w.Name == name);
+            // Changed: its values were (or, under -WhatIf, would be) written, or the drop-in that holds them was.
+            bool changed = dropInChanged || approved.Any(w => w.Name == name) || wouldWrite.Any(w => w.Name == name);
             WriteObject(new ArpSuppressionResult(name, now.ArpIgnore, now.ArpAnnounce, now.EffectiveArpIgnore, now.EffectiveArpAnnounce,
                 before.ArpIgnore, before.ArpAnnounce, changed, persistPath));
         }

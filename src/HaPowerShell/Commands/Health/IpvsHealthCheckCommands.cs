@@ -292,6 +292,7 @@ public sealed class GetIpvsHealthCheckCommand : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Name", Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(HealthCheckNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -319,6 +320,7 @@ public sealed class StopIpvsHealthCheckCommand : HealthCmdlet
 {
     [Parameter(ParameterSetName = "Name", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(HealthCheckNameCompleter))]
     public string[] Name { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -337,7 +339,7 @@ public sealed class StopIpvsHealthCheckCommand : HealthCmdlet
         {
             if (!ShouldProcess($"health check '{e.Name}' (Id {e.Id})", e.Runner.Checker.Policy.Omega ? "Stop, and take its real servers out (omega)" : "Stop")) continue;
             var info = ModuleHosts.Health.Stop(e);
-            if (PassThru) WriteObject(info);
+            if (PassThru) WriteChanged(info, true);
         }
     }
 }

@@ -364,10 +364,11 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
             bool timeoutChange = timeout != null && ShouldProcess("IPVS timeouts", $"Set {timeout}");
             if (approved.Count == 0 && !timeoutChange && plan.Operations.Count > 0)
             {
-                // -WhatIf (or every change declined at -Confirm): the plan, and nothing sent.
+                // -WhatIf (or every change declined at -Confirm): the plan, and nothing sent. Under -WhatIf the
+                // result says Changed: these changes would be made (what Ansible's check mode reports).
                 WriteObject(new IpvsSyncResult
                 {
-                    WhatIf = true, Operations = plan.Operations, Changed = false,
+                    WhatIf = whatIf, Operations = plan.Operations, Changed = whatIf,
                     Added = plan.Added, Updated = plan.Updated, Removed = plan.Removed,
                 });
                 return;

@@ -12,20 +12,27 @@ public abstract class IpvsCmdlet : HaCmdlet
     /// <summary>Opened on first use, so argument errors are reported before the kernel is touched.</summary>
     internal IpvsAdmin Admin => _admin ??= new IpvsAdmin(KernelSession.Ipvs);
 
-    /// <summary>Runs one pipeline item; its failure is reported and the pipeline goes on.</summary>
+    private bool _unusable;
+
+    /// <summary>
+    /// Runs one pipeline item; its failure is reported and the pipeline goes on. No IPVS or no permission is reported
+    /// once, and the later items are skipped (nothing else can work either); like every error here it honours
+    /// -ErrorAction, so -ErrorAction SilentlyContinue makes the command quiet and -ErrorAction Stop makes it throw.
+    /// </summary>
     internal void PerItem(object? target, Action action)
     {
+        if (_unusable) return;
         try { action(); }
-        catch (Exception e) when (e is not PipelineStoppedException and not Native.Ipvs.IpvsUnavailableException
-                                  and not Native.Netlink.NetlinkException { Category: Native.HaErrorCategory.PermissionDenied })
-        {
-            WriteFailure(e, target);
-        }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
-            ThrowFailure(e, target); // no IPVS or no permission: nothing else can work either
+            _unusable = IsIpvsUnusable(e);
+            WriteFailure(e, target);
         }
     }
+
+    /// <summary>The kernel has no IPVS, or this process may not use it.</summary>
+    internal static bool IsIpvsUnusable(Exception e)
+        => e is Native.Ipvs.IpvsUnavailableException or Native.Netlink.NetlinkException { Category: Native.HaErrorCategory.PermissionDenied };
 }
 
 /// <summary>

@@ -45,9 +45,21 @@ public sealed class SetIpvsTimeoutCommand : IpvsCmdlet
             if (Tcp == 0 && TcpFin == 0 && Udp == 0)
                 throw new IpvsOperationException("TimeoutMissing", IpvsFailureKind.InvalidArgument,
                     "Give at least one of -Tcp, -TcpFin, -Udp (seconds; 0 leaves a value unchanged).", t);
-            if (!ShouldProcess("IPVS timeouts", $"Set tcp={Tcp} tcpfin={TcpFin} udp={Udp} (0 = unchanged)")) return;
+            var before = Admin.GetTimeout();
+            var wanted = new IpvsTimeout { Tcp = Tcp == 0 ? before.Tcp : Tcp, TcpFin = TcpFin == 0 ? before.TcpFin : TcpFin, Udp = Udp == 0 ? before.Udp : Udp };
+            if (wanted.Tcp == before.Tcp && wanted.TcpFin == before.TcpFin && wanted.Udp == before.Udp)
+            {
+                WriteVerbose($"The timeouts are already {before.Tcp} {before.TcpFin} {before.Udp}; nothing to change.");
+                if (PassThru) WriteChanged(before, false);
+                return;
+            }
+            if (!ShouldProcess("IPVS timeouts", $"Set tcp={Tcp} tcpfin={TcpFin} udp={Udp} (0 = unchanged)", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(wanted, true); // the timeouts as they would be
+                return;
+            }
             var now = Admin.SetTimeout(t);
-            if (PassThru) WriteObject(now);
+            if (PassThru) WriteChanged(now, true);
         });
     }
 }
@@ -125,6 +137,7 @@ public sealed class StartIpvsSyncDaemonCommand : IpvsCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    [Alias("InterfaceAlias")]
     public string InterfaceName { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -158,9 +171,13 @@ public sealed class StartIpvsSyncDaemonCommand : IpvsCmdlet
         PerItem(d, () =>
         {
             IpvsAdmin.ValidateSyncDaemon(d);
-            if (!ShouldProcess(d.ToString(), "Start sync daemon")) return;
+            if (!ShouldProcess(d.ToString(), "Start sync daemon", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(d, true);
+                return;
+            }
             var started = Admin.StartSyncDaemon(d);
-            if (PassThru) WriteObject(started);
+            if (PassThru) WriteChanged(started, true);
         });
     }
 }

@@ -17,6 +17,7 @@ public sealed class GetIpvsRealServerCommand : IpvsCmdlet
 
     [Parameter]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress? Address { get; set; }
 
     [Parameter]
@@ -87,8 +88,15 @@ public sealed class GetIpvsRealServerCommand : IpvsCmdlet
 /// <summary>Settings shared by Add- and Set-IpvsRealServer.</summary>
 public abstract class IpvsRealServerSettingsCmdlet : IpvsCmdlet
 {
+    /// <summary>
+    /// DirectRouting, Tunnel or Masquerade (case-insensitive). Text rather than the enum because PowerShell completes an
+    /// enum parameter with all its names, and FullNat (kept to be refused with an explanation) and Local (the kernel's)
+    /// never work; ForwardingMethodCompleter offers the three that do.
+    /// </summary>
     [Parameter]
-    public IpvsForwardingMethod? ForwardingMethod { get; set; }
+    [ArgumentCompleter(typeof(ForwardingMethodCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? ForwardingMethod { get; set; }
 
     [Parameter]
     [ValidateRange(0, 65535)]
@@ -112,9 +120,21 @@ public abstract class IpvsRealServerSettingsCmdlet : IpvsCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>-ForwardingMethod as the enum; a word that is not one is InvalidForwardingMethod (FullNat and Local parse, and validation explains them).</summary>
+    private IpvsForwardingMethod? Method()
+    {
+        if (ForwardingMethod is null) return null;
+        string text = ForwardingMethod.Trim();
+        if (text.Length > 0 && !char.IsDigit(text[0]) && text[0] != '-' && Enum.TryParse(text, ignoreCase: true, out IpvsForwardingMethod m) && Enum.IsDefined(m))
+            return m;
+        throw new IpvsValidationException("InvalidForwardingMethod",
+            $"-ForwardingMethod '{ForwardingMethod}' is not a forwarding method: use DirectRouting (ipvsadm -g), Tunnel (-i) or Masquerade (-m).",
+            nameof(ForwardingMethod));
+    }
+
     protected void ApplySettings(IpvsRealServer r)
     {
-        if (ForwardingMethod.HasValue) r.ForwardingMethod = ForwardingMethod.Value;
+        if (Method() is { } method) r.ForwardingMethod = method;
         if (Weight.HasValue) r.Weight = Weight.Value;
         if (UpperThreshold.HasValue) r.UpperThreshold = UpperThreshold.Value;
         if (LowerThreshold.HasValue) r.LowerThreshold = LowerThreshold.Value;
@@ -140,6 +160,7 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
 
     [Parameter(Mandatory = true, Position = 1)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     /// <summary>Defaults to the service's port.</summary>
@@ -149,15 +170,19 @@ public sealed class AddIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
     protected override void ProcessRecord()
     {
         var r = new IpvsRealServer { Service = Service, Address = Address, Port = Port ?? Service.Port };
-        ApplySettings(r);
         PerItem(r, () =>
         {
+            ApplySettings(r);
             IpvsAdmin.ValidateRealServer(Service, r); // before touching the kernel
             var service = Admin.GetService(Service);
             r.Service = service;
-            if (!ShouldProcess($"{r.Endpoint} in {service}", $"Add real server ({r.ForwardingMethod}, weight {r.Weight})")) return;
+            if (!ShouldProcess($"{r.Endpoint} in {service}", $"Add real server ({r.ForwardingMethod}, weight {r.Weight})", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(r, true); // the real server as it would be added
+                return;
+            }
             var added = Admin.AddRealServer(service, r);
-            if (PassThru) WriteObject(added);
+            if (PassThru) WriteChanged(added, true);
         });
     }
 }
@@ -177,6 +202,7 @@ public sealed class SetIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
 
     [Parameter(ParameterSetName = "Identity", Mandatory = true, Position = 1)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Position = 2)]
@@ -194,11 +220,23 @@ public sealed class SetIpvsRealServerCommand : IpvsRealServerSettingsCmdlet
             var current = Admin.GetRealServers(service).FirstOrDefault(x => x.Address.Equals(address) && x.Port == port)
                 ?? throw new IpvsOperationException("RealServerNotFound", IpvsFailureKind.NotFound,
                     $"Real server {IpvsText.Endpoint(address, port)} is not in service {service}; list them with Get-IpvsRealServer.", target);
+            var before = Admin.GetRealServers(service).First(x => x.Address.Equals(address) && x.Port == port);
             ApplySettings(current);
             IpvsAdmin.ValidateRealServer(service, current);
-            if (!ShouldProcess($"{current.Endpoint} in {service}", $"Set real server ({current.ForwardingMethod}, weight {current.Weight})")) return;
+            var differences = IpvsPlanner.RealServerDifferences(current, before);
+            if (differences.Count == 0)
+            {
+                WriteVerbose($"{before.Endpoint} in {service} already has these settings; nothing to change.");
+                if (PassThru) WriteChanged(before, false);
+                return;
+            }
+            if (!ShouldProcess($"{current.Endpoint} in {service}", $"Set real server ({string.Join(", ", differences)})", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(current, true); // the settings it would have
+                return;
+            }
             var updated = Admin.UpdateRealServer(service, current);
-            if (PassThru) WriteObject(updated);
+            if (PassThru) WriteChanged(updated, true);
         });
     }
 }
@@ -218,6 +256,7 @@ public sealed class RemoveIpvsRealServerCommand : IpvsCmdlet
 
     [Parameter(ParameterSetName = "Identity", Mandatory = true, Position = 1)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Identity", Position = 2)]

@@ -16,6 +16,7 @@ public sealed class GetIpvsServiceCommand : IpvsCmdlet
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress? Address { get; set; }
 
     [Parameter(ParameterSetName = "Filter", ValueFromPipelineByPropertyName = true)]
@@ -112,6 +113,7 @@ public sealed class NewIpvsServiceCommand : IpvsServiceSettingsCmdlet
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [IPAddressTransformation]
+    [Alias("IPAddress")]
     public IPAddress Address { get; set; } = null!;
 
     [Parameter(ParameterSetName = "Address", Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -137,9 +139,13 @@ public sealed class NewIpvsServiceCommand : IpvsServiceSettingsCmdlet
         PerItem(s, () =>
         {
             IpvsAdmin.Validate(s);
-            if (!ShouldProcess(s.ToString(), $"Add virtual service (scheduler {s.Scheduler})")) return;
+            if (!ShouldProcess(s.ToString(), $"Add virtual service (scheduler {s.Scheduler})", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(s, true); // the service as it would be added
+                return;
+            }
             var created = Admin.AddService(s);
-            if (PassThru) WriteObject(created);
+            if (PassThru) WriteChanged(created, true);
         });
     }
 }
@@ -158,12 +164,24 @@ public sealed class SetIpvsServiceCommand : IpvsServiceSettingsCmdlet
     {
         PerItem(Service, () =>
         {
+            var before = Admin.GetService(Service);
             var current = Admin.GetService(Service);
             ApplySettings(current);
             IpvsAdmin.Validate(current);
-            if (!ShouldProcess(current.ToString(), "Change virtual service settings")) return;
+            var differences = IpvsPlanner.ServiceDifferences(current, before);
+            if (differences.Count == 0)
+            {
+                WriteVerbose($"{before} already has these settings; nothing to change.");
+                if (PassThru) WriteChanged(before, false);
+                return;
+            }
+            if (!ShouldProcess(current.ToString(), $"Change virtual service settings ({string.Join(", ", differences)})", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(current, true); // the settings it would have
+                return;
+            }
             var updated = Admin.UpdateService(current);
-            if (PassThru) WriteObject(updated);
+            if (PassThru) WriteChanged(updated, true);
         });
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
+using System.Security;
 using HaPowerShell.Completers;
 using HaPowerShell.Core.Vrrp;
 using HaPowerShell.Hosting;
@@ -21,6 +22,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("InterfaceAlias")]
     public string InterfaceName { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -55,8 +57,14 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     [StrictNumber(typeof(double))]
     public double PreemptDelay { get; set; }
 
+    /// <summary>The VRRPv2 PASS password (auth_pass), as a SecureString so it never sits in history or logs in clear.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? AuthenticationPassword { get; set; }
+    public SecureString? AuthenticationPassword { get; set; }
+
+    /// <summary>The password as a credential (Get-Credential, SecretManagement's Get-Secret); the user name is not used.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Credential]
+    public PSCredential? AuthenticationCredential { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [IPAddressTransformation]
@@ -172,9 +180,24 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
     }
 
     /// <summary>The configuration from the parameters, through Core's text forms and limits; every problem is collected before it throws.</summary>
+    /// <summary>The password from -AuthenticationPassword or -AuthenticationCredential (both: an error); null for none or an empty one.</summary>
+    private VrrpPassword? Password(List<VrrpConfigError> errors)
+    {
+        if (AuthenticationPassword is not null && AuthenticationCredential is not null)
+        {
+            errors.Add(new VrrpConfigError("VrrpAuthenticationGivenTwice", VrrpField.AuthenticationPassword,
+                "Give the password once: {AuthenticationPassword} or -AuthenticationCredential, not both."));
+            return null;
+        }
+        var secure = AuthenticationPassword ?? AuthenticationCredential?.Password;
+        if (secure is null || secure.Length == 0) return null;
+        return new VrrpPassword(new NetworkCredential(string.Empty, secure).Password);
+    }
+
     private VrrpInstanceConfig BuildConfig()
     {
         var errors = new List<VrrpConfigError>();
+        var password = Password(errors);
         var vips = VirtualIPAddress.Select((t, i) => VrrpTextForms.ParseVirtualAddress(t, i, errors)).OfType<VrrpVirtualAddress>().ToList();
         var peers = (UnicastPeer ?? Array.Empty<string>()).Select((p, i) => VrrpTextForms.ParseAddress(VrrpField.UnicastPeer, p, i, errors)).OfType<IPAddress>().ToList();
         var source = string.IsNullOrEmpty(SourceAddress) ? null : VrrpTextForms.ParseAddress(VrrpField.SourceAddress, SourceAddress, null, errors);
@@ -217,7 +240,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
             Priority = Priority,
             Version = Version == 0 ? VrrpTextForms.DefaultVersion(vips) : (VrrpVersion)Version,
             AdvertisementInterval = interval,
-            AuthenticationPassword = string.IsNullOrEmpty(AuthenticationPassword) ? null : AuthenticationPassword,
+            AuthenticationPassword = password,
             VirtualAddresses = vips,
             UnicastPeers = peers,
             SourceAddress = source,

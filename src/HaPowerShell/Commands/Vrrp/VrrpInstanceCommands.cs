@@ -14,10 +14,12 @@ public sealed class GetVrrpInstanceCommand : VrrpCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VrrpInstanceNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    [Alias("InterfaceAlias")]
     public string? InterfaceName { get; set; }
 
     [Parameter]
@@ -45,6 +47,7 @@ public sealed class SetVrrpInstanceCommand : VrrpCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VrrpInstanceNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, Position = 1)]
@@ -77,6 +80,7 @@ public sealed class StopVrrpInstanceCommand : VrrpCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VrrpInstanceNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter]
@@ -105,6 +109,7 @@ public sealed class WaitVrrpInstanceCommand : VrrpCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VrrpInstanceNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter(Position = 1)]
