@@ -18,6 +18,8 @@
         'HaPowerShell.Health.Format.ps1xml'
         # VRRP
         'HaPowerShell.Vrrp.Format.ps1xml'
+        # keepalived configs
+        'HaPowerShell.Keepalived.Format.ps1xml'
     )
     TypesToProcess       = @('HaPowerShell.Types.ps1xml')
     CmdletsToExport      = @(
@@ -42,6 +44,8 @@
         'Start-IpvsHealthCheck', 'Get-IpvsHealthCheck', 'Stop-IpvsHealthCheck'
         # VRRP
         'Start-VrrpInstance', 'Get-VrrpInstance', 'Set-VrrpInstance', 'Stop-VrrpInstance', 'Wait-VrrpInstance'
+        # keepalived configs
+        'Test-KeepalivedConfig', 'ConvertFrom-KeepalivedConfig', 'ConvertTo-KeepalivedConfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
