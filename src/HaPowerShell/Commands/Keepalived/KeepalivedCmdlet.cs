@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HaPowerShell.Core.Keepalived;
+using HaPowerShell.Hosting;
 using HaPowerShell.Keepalived;
 
 namespace HaPowerShell.Commands.Keepalived;

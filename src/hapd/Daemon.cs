@@ -1,0 +1,372 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Hosting.Vrrp;
+using HaPowerShell.Native.Daemon;
+
+namespace HaPowerShell.Daemon;
+
+/// <summary>
+/// The daemon: owns the process (pid files, signals, logging, systemd notification) and runs the configuration's
+/// VRRP instances on a <see cref="VrrpHost"/>. Signals are taken by PosixSignalRegistration and handled one at a
+/// time on the main thread: HUP reloads (the new configuration is validated whole before anything changes; a bad
+/// one leaves the running one as it is), TERM/INT stop gracefully, USR1/USR2/36 write the data, stats and JSON dumps.
+/// </summary>
+public sealed class Daemon
+{
+    private readonly HapdOptions _o;
+    private readonly BlockingCollection<int> _signals = new(new ConcurrentQueue<int>());
+    private readonly DateTime _started = DateTime.Now;
+    private DaemonLog _log = null!;
+    private SystemdNotifier _notify = null!;
+    private VrrpHost? _vrrp;
+    private LoadedConfig? _config;
+    private long _reloads, _failedReloads;
+    private string? _lastReloadError;
+    private readonly List<string> _pidFiles = new();
+
+    public Daemon(HapdOptions options) => _o = options;
+
+    public int Run()
+    {
+        if (!_o.DontFork && !_o.Detached) return Detach();
+        if (_o.Detached) StandardStreams.RedirectToDevNull();
+
+        _log = new DaemonLog(_o.Facility, _o.LogConsole, !_o.NoSyslog, _o.LogDetail);
+        _notify = new SystemdNotifier();
+        try
+        {
+            _log.Info($"Starting hapd v{Program.Version} (keepalived.conf compatible), pid {Environment.ProcessId}, logging to {_log.Destinations}");
+            if (!WritePidFiles()) return Program.ExitFailure;
+            int rc = Start();
+            if (rc != Program.ExitOk) return rc;
+            Loop();
+            Stop();
+            return Program.ExitOk;
+        }
+        catch (Exception e)
+        {
+            _log.Error($"Stopping after an unexpected failure: {e}");
+            try { _vrrp?.Dispose(); } catch (Exception) { }
+            return Program.ExitFailure;
+        }
+        finally
+        {
+            RemovePidFiles();
+            _notify.Dispose();
+            _log.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// keepalived forks into the background unless -n. A .NET process cannot fork safely (its runtime threads do not
+    /// follow), so hapd starts itself again in a new session (setsid) with the same arguments and returns; the child
+    /// points its standard streams at /dev/null.
+    /// </summary>
+    private int Detach()
+    {
+        string self = Environment.ProcessPath ?? "/proc/self/exe";
+        var psi = new ProcessStartInfo(File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : "setsid") { UseShellExecute = false };
+        psi.ArgumentList.Add(self);
+        foreach (var a in _o.Arguments) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(HapdOptions.DetachedFlag);
+        try
+        {
+            using var p = Process.Start(psi);
+            return p is null ? Program.ExitFailure : Program.ExitOk;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"hapd: cannot start in the background ({e.Message}); run with -n under a supervisor");
+            return Program.ExitFailure;
+        }
+    }
+
+    private int Start()
+    {
+        var loaded = Load();
+        if (!loaded.CanRun)
+        {
+            foreach (var e in loaded.Errors) _log.Error(e);
+            _log.Error($"The configuration {loaded.Path} has {loaded.Errors.Count} error(s); not starting (hapd -t -f {loaded.Path} lists them).");
+            return Program.ExitConfig;
+        }
+        ReportFindings(loaded);
+        ReportIgnored(loaded);
+        if (_o.DumpConfig) DumpConfig(loaded);
+        if (!_o.CheckersOnly)
+        {
+            _vrrp = new VrrpHost(new DaemonSink(_log));
+            try
+            {
+                var result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances);
+                foreach (var f in result.Failures) _log.Error($"({f.Name}) could not start: {f.Error.Message}");
+            }
+            catch (VrrpConfigurationException e)
+            {
+                foreach (var p in e.NamedBy(VrrpFields.KeepalivedKeyword).Problems) _log.Error(p.Message);
+                _log.Error("The VRRP configuration was refused; not starting.");
+                return Program.ExitConfig;
+            }
+        }
+        _config = loaded;
+        string status = $"{loaded.Plan!.VrrpInstances.Count} VRRP instance(s) from {loaded.Path}";
+        _log.Info($"Running {status}");
+        _notify.Ready(status);
+        return Program.ExitOk;
+    }
+
+    private LoadedConfig Load()
+    {
+        try { return ConfigLoader.Load(_o); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"Reading {_o.ConfigFile} failed: {e.Message}", e);
+        }
+    }
+
+    private void ReportFindings(LoadedConfig c)
+    {
+        foreach (var f in c.Parse.Findings) _log.Warning(f.ToString());
+    }
+
+    /// <summary>What the configuration says that hapd does not act on: said at every start and reload, never dropped silently.</summary>
+    private void ReportIgnored(LoadedConfig c)
+    {
+        var ignored = c.Plan!.Ignored;
+        if (ignored.Count == 0) return;
+        _log.Warning($"Not acted on by hapd ({ignored.Count}): {string.Join("; ", ignored.Select(i => i.ToString()).Take(20))}{(ignored.Count > 20 ? $"; and {ignored.Count - 20} more (hapd -d lists them all)" : "")}");
+        if (_o.DumpConfig || _o.LogDetail)
+            foreach (var i in ignored.Skip(20)) _log.Warning($"Not acted on: {i}");
+    }
+
+    private void DumpConfig(LoadedConfig c)
+    {
+        _log.Info($"------< Configuration {c.Path} >------");
+        foreach (var f in c.Parse.Configuration.Files) _log.Info($" File = {f}");
+        foreach (var v in c.Plan!.VrrpInstances)
+        {
+            _log.Info($" VRRP Instance = {v.EffectiveName}: interface {v.InterfaceName}, virtual_router_id {v.VirtualRouterId}, version {(int)v.Version}, priority {v.Priority}, advert_int {v.AdvertisementInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s{(v.NoPreempt ? ", nopreempt" : "")}{(v.SyncGroup is null ? "" : ", sync group " + v.SyncGroup)}");
+            foreach (var a in v.VirtualAddresses) _log.Info($"   virtual_ipaddress {a}");
+            foreach (var p in v.UnicastPeers) _log.Info($"   unicast_peer {p}");
+            foreach (var t in v.TrackInterfaces) _log.Info($"   track_interface {t.InterfaceName} weight {t.Weight}");
+            foreach (var t in v.TrackScripts) _log.Info($"   track_script {t.Name} ({t.Command}) weight {t.Weight}");
+        }
+        foreach (var i in c.Plan.Ignored) _log.Info($" Not acted on: {i}");
+    }
+
+    private void Loop()
+    {
+        using var regs = new DisposableList();
+        void On(PosixSignal signal, int number) => regs.Add(PosixSignalRegistration.Create(signal, ctx =>
+        {
+            ctx.Cancel = true;
+            _signals.Add(number);
+        }));
+        On(PosixSignal.SIGHUP, Signals.Hup);
+        On(PosixSignal.SIGTERM, Signals.Term);
+        On(PosixSignal.SIGINT, Signals.Int);
+        // Linux: raw signal numbers are accepted (PosixSignal has no names for these).
+        On((PosixSignal)Signals.Usr1, Signals.Usr1);
+        On((PosixSignal)Signals.Usr2, Signals.Usr2);
+        On((PosixSignal)Signals.Json, Signals.Json);
+        On((PosixSignal)Signals.StatsClear, Signals.StatsClear);
+
+        while (true)
+        {
+            int s = _signals.Take();
+            switch (s)
+            {
+                case Signals.Term:
+                case Signals.Int:
+                    _log.Info($"Received {(s == Signals.Term ? "SIGTERM" : "SIGINT")}: stopping");
+                    return;
+                case Signals.Hup:
+                    // A storm of HUPs is one reload of the newest file: those queued behind it change nothing more.
+                    int coalesced = DrainQueued(Signals.Hup);
+                    Reload(coalesced);
+                    break;
+                case Signals.Usr1:
+                    WriteDump(StateDump.DataFile, StateDump.Data(Snapshot()));
+                    break;
+                case Signals.Usr2:
+                    WriteDump(StateDump.StatsFile, StateDump.Stats(Snapshot()));
+                    break;
+                case Signals.Json:
+                    WriteDump(StateDump.JsonFile, StateDump.Json(Snapshot()));
+                    break;
+                case Signals.StatsClear:
+                    _log.Warning("Clearing statistics (signal 63) is not supported by hapd: its counters only grow; take differences of two USR2 dumps.");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Removes queued copies of <paramref name="signal"/> (keeping others in order); returns how many.</summary>
+    private int DrainQueued(int signal)
+    {
+        var keep = new List<int>();
+        int n = 0;
+        while (_signals.TryTake(out int s))
+        {
+            if (s == signal) n++;
+            else keep.Add(s);
+        }
+        foreach (var s in keep) _signals.Add(s);
+        return n;
+    }
+
+    /// <summary>
+    /// SIGHUP: reads the configuration again and validates all of it (parse, mapping, the engines' checks) before
+    /// anything changes; a bad one keeps the running configuration and says why. Then the VRRP host applies only the
+    /// difference: instances that stay keep their state and addresses, adverts never pause.
+    /// </summary>
+    private void Reload(int coalesced)
+    {
+        var sw = Stopwatch.StartNew();
+        _notify.Reloading();
+        _log.Info(coalesced > 0 ? $"Reloading the configuration (SIGHUP; {coalesced} more queued were folded in)" : "Reloading the configuration (SIGHUP)");
+        try
+        {
+            LoadedConfig loaded;
+            try { loaded = Load(); }
+            catch (Exception e) { Refuse(e.Message, Array.Empty<string>()); return; }
+            if (!loaded.CanRun)
+            {
+                Refuse($"{loaded.Errors.Count} error(s) in {loaded.Path}", loaded.Errors);
+                return;
+            }
+            ReportIgnored(loaded);
+            if (_o.DumpConfig) DumpConfig(loaded);
+            if (_vrrp is not null)
+            {
+                VrrpReconfigureResult result;
+                try { result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances); }
+                catch (VrrpConfigurationException e)
+                {
+                    Refuse("the VRRP engine refused it", e.NamedBy(VrrpFields.KeepalivedKeyword).Problems.Select(p => p.Message).ToList());
+                    return;
+                }
+                var counts = result.Plan.Items.GroupBy(i => i.Change).ToDictionary(g => g.Key, g => g.Count());
+                int Count(VrrpInstanceChange c) => counts.TryGetValue(c, out int n) ? n : 0;
+                foreach (var f in result.Failures) _log.Error($"({f.Name}) reload step {f.Change} failed: {f.Error.Message}");
+                foreach (var item in result.Plan.Items.Where(i => i.Change != VrrpInstanceChange.Unchanged))
+                    _log.Info($"({item.Name}) {item.Change}{(item.ChangedFields.Count > 0 ? ": " + string.Join(", ", item.ChangedFields.Select(VrrpFields.KeepalivedKeyword)) : "")}");
+                _log.Info($"Reloaded in {sw.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: VRRP {Count(VrrpInstanceChange.Unchanged)} unchanged, {Count(VrrpInstanceChange.Updated)} updated in place, {Count(VrrpInstanceChange.Replaced)} replaced, {Count(VrrpInstanceChange.Added)} added, {Count(VrrpInstanceChange.Removed)} removed");
+            }
+            _config = loaded;
+            _reloads++;
+        }
+        finally
+        {
+            _notify.Ready($"{_vrrp?.Instances.Count ?? 0} VRRP instance(s) from {_config?.Path}");
+        }
+    }
+
+    private void Refuse(string why, IReadOnlyList<string> errors)
+    {
+        _failedReloads++;
+        _lastReloadError = why;
+        foreach (var e in errors) _log.Error(e);
+        _log.Error($"Reload refused: {why}; the running configuration stays as it was.");
+    }
+
+    private void Stop()
+    {
+        _notify.Stopping();
+        var running = _vrrp?.Instances.Where(i => i.IsRunning).Select(i => $"{i.Name} ({i.State})").ToList() ?? new List<string>();
+        _vrrp?.Dispose();
+        _log.Info(running.Count == 0 ? "Stopped" : $"Stopped {string.Join(", ", running)}: a Master sent priority 0 and removed its virtual addresses");
+    }
+
+    private HapdState Snapshot() => new()
+    {
+        Version = Program.Version,
+        Pid = Environment.ProcessId,
+        ConfigFile = _config?.Path ?? _o.ConfigFile,
+        Started = _started,
+        Written = DateTime.Now,
+        Reloads = _reloads,
+        FailedReloads = _failedReloads,
+        LastReloadError = _lastReloadError,
+        LostLogLines = _log.Lost,
+        ResidentBytes = Environment.WorkingSet,
+        VrrpInstances = _vrrp?.Instances.Select(StateDump.Instance).ToList() ?? new List<HapdInstanceState>(),
+        NotActedOn = _config?.Plan?.Ignored.Select(i => i.ToString()).ToList() ?? new List<string>(),
+    };
+
+    private void WriteDump(string path, string text)
+    {
+        try
+        {
+            // Written next to the target and renamed, so a reader never sees half a dump.
+            string tmp = path + ".tmp";
+            File.WriteAllText(tmp, text, new UTF8Encoding(false));
+            File.Move(tmp, path, overwrite: true);
+            _log.Info($"Wrote {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Error($"Cannot write {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Writes the pid files (-p; -r as VRRP runs in this process; -c only with -C). A pid file that names a live
+    /// process other than this one means a daemon already runs: refuse, as keepalived does.
+    /// </summary>
+    private bool WritePidFiles()
+    {
+        var files = new List<string> { _o.PidFile };
+        if (!_o.CheckersOnly) files.Add(_o.VrrpPidFile);
+        else files.Add(_o.CheckersPidFile);
+        foreach (var f in files)
+        {
+            try
+            {
+                if (File.Exists(f) && int.TryParse(File.ReadAllText(f).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                    && pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}"))
+                {
+                    _log.Error($"A daemon is already running (pid {pid} in {f}); not starting.");
+                    return false;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        foreach (var f in files)
+        {
+            try
+            {
+                File.WriteAllText(f, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+                _pidFiles.Add(f);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error($"Cannot write the pid file {f}: {e.Message}");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void RemovePidFiles()
+    {
+        foreach (var f in _pidFiles)
+        {
+            try { File.Delete(f); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        _pidFiles.Clear();
+    }
+
+    private sealed class DisposableList : List<IDisposable>, IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var d in this) d.Dispose();
+        }
+    }
+}

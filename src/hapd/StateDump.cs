@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HaPowerShell.Hosting.Vrrp;
+
+namespace HaPowerShell.Daemon;
+
+/// <summary>The daemon's state as the JSON dump writes it (SIGRTMIN+2 → /tmp/keepalived.json).</summary>
+public sealed class HapdState
+{
+    public string Version { get; init; } = "";
+    public int Pid { get; init; }
+    public string ConfigFile { get; init; } = "";
+    public DateTime Started { get; init; }
+    public DateTime Written { get; init; }
+    public long Reloads { get; init; }
+    public long FailedReloads { get; init; }
+    public string? LastReloadError { get; init; }
+    public long LostLogLines { get; init; }
+    public long ResidentBytes { get; init; }
+    public List<HapdInstanceState> VrrpInstances { get; init; } = new();
+    public List<string> NotActedOn { get; init; } = new();
+}
+
+public sealed class HapdInstanceState
+{
+    public string Name { get; init; } = "";
+    public string Interface { get; init; } = "";
+    public int VirtualRouterId { get; init; }
+    public int Version { get; init; }
+    public string State { get; init; } = "";
+    public int Priority { get; init; }
+    public int EffectivePriority { get; init; }
+    public string? MasterAddress { get; init; }
+    public int? MasterPriority { get; init; }
+    public double AdvertisementIntervalSeconds { get; init; }
+    public List<string> VirtualAddresses { get; init; } = new();
+    public List<string> UnicastPeers { get; init; } = new();
+    public string? SyncGroup { get; init; }
+    public bool NoPreempt { get; init; }
+    public bool VirtualAddressesInstalled { get; init; }
+    public List<string> FaultReasons { get; init; } = new();
+    public DateTime? LastTransition { get; init; }
+    public long Transitions { get; init; }
+    public HapdInstanceCounters Counters { get; init; } = new();
+}
+
+public sealed class HapdInstanceCounters
+{
+    public long AdvertisementsSent { get; init; }
+    public long AdvertisementsReceived { get; init; }
+    public long PriorityZeroSent { get; init; }
+    public long PriorityZeroReceived { get; init; }
+    public long BecameMaster { get; init; }
+    public long ReleasedMaster { get; init; }
+    public long GratuitousArpBursts { get; init; }
+    public long Rejected { get; init; }
+    public Dictionary<string, long> RejectedByReason { get; init; } = new();
+    public long SendErrors { get; init; }
+    public long ActionErrors { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(HapdState))]
+internal sealed partial class HapdJsonContext : JsonSerializerContext
+{
+}
+
+/// <summary>The three dumps keepalived writes on signals, from the same snapshot: data (USR1), stats (USR2), JSON.</summary>
+public static class StateDump
+{
+    public const string DataFile = "/tmp/keepalived.data";
+    public const string StatsFile = "/tmp/keepalived.stats";
+    public const string JsonFile = "/tmp/keepalived.json";
+
+    public static HapdInstanceState Instance(VrrpRunningInstance i) => new()
+    {
+        Name = i.Name,
+        Interface = i.InterfaceName,
+        VirtualRouterId = i.VirtualRouterId,
+        Version = i.Version,
+        State = i.State.ToString().ToUpperInvariant(),
+        Priority = i.Priority,
+        EffectivePriority = i.EffectivePriority,
+        MasterAddress = i.MasterAddress?.ToString(),
+        MasterPriority = i.MasterPriority,
+        AdvertisementIntervalSeconds = i.AdvertisementInterval.TotalSeconds,
+        VirtualAddresses = i.VirtualIPAddress.Select(a => a.ToString()).ToList(),
+        UnicastPeers = i.UnicastPeer.Select(a => a.ToString()).ToList(),
+        SyncGroup = i.SyncGroup,
+        NoPreempt = i.NoPreempt,
+        VirtualAddressesInstalled = i.VirtualAddressesInstalled,
+        FaultReasons = i.FaultReasons.ToList(),
+        LastTransition = i.LastTransition,
+        Transitions = i.TransitionCount,
+        Counters = new HapdInstanceCounters
+        {
+            AdvertisementsSent = i.AdvertisementsSent,
+            AdvertisementsReceived = i.AdvertisementsReceived,
+            PriorityZeroSent = i.PriorityZeroSent,
+            PriorityZeroReceived = i.PriorityZeroReceived,
+            BecameMaster = i.BecameMaster,
+            ReleasedMaster = i.ReleasedMaster,
+            GratuitousArpBursts = i.GratuitousArpBursts,
+            Rejected = i.Rejected,
+            RejectedByReason = i.RejectedByReason.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+            SendErrors = i.SendErrors,
+            ActionErrors = i.ActionErrors,
+        },
+    };
+
+    public static string Json(HapdState state) => JsonSerializer.Serialize(state, HapdJsonContext.Default.HapdState);
+
+    /// <summary>keepalived.data's shape: one block per instance with its configuration and state.</summary>
+    public static string Data(HapdState s)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"------< hapd {s.Version} data, {s.Written:ddd MMM d HH:mm:ss yyyy} >------\n");
+        sb.Append(CultureInfo.InvariantCulture, $" Config file = {s.ConfigFile}\n PID = {s.Pid}\n Started = {s.Started:u}\n Reloads = {s.Reloads} ({s.FailedReloads} refused)\n");
+        if (s.LastReloadError is not null) sb.Append(" Last refused reload = ").Append(s.LastReloadError).Append('\n');
+        sb.Append("------< VRRP Topology >------\n");
+        foreach (var i in s.VrrpInstances)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" VRRP Instance = {i.Name}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"   State = {i.State}\n   Interface = {i.Interface}\n   Virtual Router ID = {i.VirtualRouterId}\n   VRRP Version = {i.Version}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"   Priority = {i.Priority}\n   Effective priority = {i.EffectivePriority}\n   Advert interval = {i.AdvertisementIntervalSeconds} sec\n");
+            if (i.MasterAddress is not null) sb.Append(CultureInfo.InvariantCulture, $"   Master router = {i.MasterAddress}\n   Master priority = {i.MasterPriority}\n");
+            if (i.SyncGroup is not null) sb.Append("   Sync group = ").Append(i.SyncGroup).Append('\n');
+            sb.Append("   Preempt = ").Append(i.NoPreempt ? "disabled" : "enabled").Append('\n');
+            sb.Append(CultureInfo.InvariantCulture, $"   Virtual IP ({i.VirtualAddresses.Count}):\n");
+            foreach (var a in i.VirtualAddresses) sb.Append("     ").Append(a).Append('\n');
+            if (i.UnicastPeers.Count > 0)
+            {
+                sb.Append("   Unicast Peers:\n");
+                foreach (var p in i.UnicastPeers) sb.Append("     ").Append(p).Append('\n');
+            }
+            foreach (var r in i.FaultReasons) sb.Append("   Fault = ").Append(r).Append('\n');
+            if (i.LastTransition is { } t) sb.Append(CultureInfo.InvariantCulture, $"   Last transition = {t:u} ({i.Transitions} in all)\n");
+        }
+        if (s.NotActedOn.Count > 0)
+        {
+            sb.Append("------< Not acted on >------\n");
+            foreach (var n in s.NotActedOn) sb.Append(' ').Append(n).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>keepalived.stats's shape: the counters of each instance.</summary>
+    public static string Stats(HapdState s)
+    {
+        var sb = new StringBuilder();
+        foreach (var i in s.VrrpInstances)
+        {
+            var c = i.Counters;
+            sb.Append(CultureInfo.InvariantCulture, $"VRRP Instance: {i.Name}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  Advertisements:\n    Received: {c.AdvertisementsReceived}\n    Sent: {c.AdvertisementsSent}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  Became master: {c.BecameMaster}\n  Released master: {c.ReleasedMaster}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  Packet Errors:\n    Rejected: {c.Rejected}\n");
+            foreach (var kv in c.RejectedByReason.OrderBy(k => k.Key, StringComparer.Ordinal))
+                sb.Append(CultureInfo.InvariantCulture, $"    {kv.Key}: {kv.Value}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  Priority Zero:\n    Received: {c.PriorityZeroReceived}\n    Sent: {c.PriorityZeroSent}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  Gratuitous ARP bursts: {c.GratuitousArpBursts}\n  Send errors: {c.SendErrors}\n  Action errors: {c.ActionErrors}\n");
+        }
+        return sb.ToString();
+    }
+}
