@@ -192,7 +192,8 @@ public sealed class HapdOptions
 
         Signals: HUP reloads the configuration (validated whole first: a bad one keeps the running one),
         TERM and INT stop (a Master sends priority 0 and removes its addresses), USR1 writes
-        /tmp/keepalived.data, USR2 /tmp/keepalived.stats, signal 36 (SIGRTMIN+2) /tmp/keepalived.json.
+        keepalived.data, USR2 keepalived.stats, signal 36 (SIGRTMIN+2) keepalived.json, in $TMPDIR
+        (default /tmp).
         """;
 }
 

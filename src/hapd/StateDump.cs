@@ -70,9 +70,10 @@ internal sealed partial class HapdJsonContext : JsonSerializerContext
 /// <summary>The three dumps keepalived writes on signals, from the same snapshot: data (USR1), stats (USR2), JSON.</summary>
 public static class StateDump
 {
-    public const string DataFile = "/tmp/keepalived.data";
-    public const string StatsFile = "/tmp/keepalived.stats";
-    public const string JsonFile = "/tmp/keepalived.json";
+    /// <summary>keepalived's dump files, in $TMPDIR (default /tmp, as keepalived).</summary>
+    public static string DataFile => Path.Combine(Path.GetTempPath(), "keepalived.data");
+    public static string StatsFile => Path.Combine(Path.GetTempPath(), "keepalived.stats");
+    public static string JsonFile => Path.Combine(Path.GetTempPath(), "keepalived.json");
 
     public static HapdInstanceState Instance(VrrpRunningInstance i) => new()
     {
