@@ -203,7 +203,7 @@ dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterP
 function Invoke-Test {
     $isRoot = Test-IsRoot
     Write-Step 'prerequisites'
-    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'iputils-ping', 'tcpdump', 'nftables', 'procps', 'kmod', 'busybox-static', 'python3'))
+    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'iputils-ping', 'tcpdump', 'nftables', 'procps', 'kmod', 'busybox-static', 'python3', 'rsyslog'))
     if ($missing) { Write-Warning "Missing Debian packages: $($missing -join ', ')" }
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/Tools/Tools.csproj'), '--nologo', '-v', 'quiet')
     $pester = Join-Path (Get-NuGetPackageRoot) 'pester/5.7.1/tools/Pester.psd1'

@@ -294,6 +294,7 @@ public sealed class Daemon
         LastReloadError = _lastReloadError,
         LostLogLines = _log.Lost,
         ResidentBytes = Environment.WorkingSet,
+        Gc = GC.GetConfigurationVariables().ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, CultureInfo.InvariantCulture) ?? ""),
         VrrpInstances = _vrrp?.Instances.Select(StateDump.Instance).ToList() ?? new List<HapdInstanceState>(),
         NotActedOn = _config?.Plan?.Ignored.Select(i => i.ToString()).ToList() ?? new List<string>(),
     };

@@ -19,6 +19,9 @@ public sealed class HapdState
     public string? LastReloadError { get; init; }
     public long LostLogLines { get; init; }
     public long ResidentBytes { get; init; }
+
+    /// <summary>The GC's settings as the runtime took them (GC.GetConfigurationVariables: the gen0 cap among them).</summary>
+    public Dictionary<string, string> Gc { get; init; } = new();
     public List<HapdInstanceState> VrrpInstances { get; init; } = new();
     public List<string> NotActedOn { get; init; } = new();
 }

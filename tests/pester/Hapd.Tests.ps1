@@ -337,3 +337,165 @@ Describe 'hapd VRRPv3 at 100 ms as Backup to keepalived: failover on kill -9 and
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
     }
 }
+
+# The seed's logging setup: KEEPALIVED_OPTIONS="-D -d -S 0" (no -n: the daemon goes to the background) and rsyslog's
+# "local0.* /var/log/keepalived.log". rsyslogd and hapd run in a private mount namespace (inside the host's network
+# namespace) whose /dev is a fresh tmpfs (so rsyslogd's /dev/log is theirs alone) and whose /var/log is the test's folder.
+Describe 'hapd -D -d -S 0 logs through rsyslog''s local0 rule into /var/log/keepalived.log' -Tag 'Root' -Skip:(-not ($canRun -and (Get-Command rsyslogd -ErrorAction SilentlyContinue) -and (Get-Command unshare -ErrorAction SilentlyContinue))) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'client'
+        $script:Dir = Join-Path $Work "$($Topo.Id)-syslog"
+        $null = New-Item -ItemType Directory -Path (Join-Path $Dir 'varlog'), (Join-Path $Dir 'olddev') -Force
+        Set-Content -Path (Join-Path $Dir 'rsyslog.conf') -Value "module(load=`"imuxsock`")`nlocal0.*    /var/log/keepalived.log`n"
+        $script:Conf = Join-Path $Dir 'keepalived.conf'
+        Set-Content -Path $Conf -Value ("global_defs {`n    router_id lb1`n    vrrp_garp_master_delay 0`n}`n" + (New-InstanceBlock VI_71 71 150 2 1 '192.0.2.171/24' ''))
+        $script:PidFile = Join-Path $Dir 'k.pid'
+        $sh = @'
+set -e
+W=$1; HAPD=$2; CONF=$3
+mount --bind /dev "$W/olddev"
+mount -t tmpfs -o mode=755 tmpfs /dev
+for d in null zero random urandom full; do touch "/dev/$d"; mount --bind "$W/olddev/$d" "/dev/$d"; done
+mount --bind "$W/varlog" /var/log
+rsyslogd -n -f "$W/rsyslog.conf" -i "$W/rsyslog.pid" &
+RS=$!
+i=0; while [ ! -S /dev/log ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+"$HAPD" -D -d -S 0 -f "$CONF" -p "$W/k.pid" -r "$W/vrrp.pid"
+echo "hapd returned $?"
+i=0; while [ ! -s "$W/k.pid" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
+P=$(cat "$W/k.pid")
+echo "daemon $P"
+while kill -0 "$P" 2>/dev/null; do sleep 0.1; done
+sleep 0.5
+kill "$RS"; wait "$RS" || true
+echo done
+'@
+        $script:Shell = Start-LabProcess -Topology $Topo -HostName lb1 -Command unshare -ArgumentList '--mount', '--propagation', 'private', '/bin/sh', '-c', $sh, 'sh', $Dir, $Hapd, $Conf
+        $script:LogFile = Join-Path $Dir 'varlog/keepalived.log'
+        function Wait-Log([string]$Pattern, [double]$TimeoutSeconds = 30) {
+            $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+            do {
+                if ((Test-Path $LogFile) -and (Get-Content -Raw $LogFile) -match $Pattern) { return $true }
+                Start-Sleep -Milliseconds 100
+            } while ([DateTime]::UtcNow -lt $deadline)
+            $false
+        }
+    }
+    AfterAll {
+        if ($script:Shell) { $null = Stop-LabProcess $script:Shell -TimeoutSeconds 5 }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'forks into the background: the command returns 0 at once and the daemon writes its pid file' {
+        Wait-Text $Shell '(?m)^daemon \d+' 30 | Should -BeTrue -Because (Read-ProcessText $Shell)
+        Read-ProcessText $Shell | Should -Match '(?m)^hapd returned 0'
+        $script:DaemonPid = [int]((Get-Content $PidFile).Trim())
+        $DaemonPid | Should -Not -Be $Shell.Pid
+    }
+
+    It 'writes its start, the configuration dump (-d) and the state change to the local0 file, with the daemon''s pid' {
+        Wait-Log "hapd\[$DaemonPid\]: \(VI_71\) Entering MASTER STATE" | Should -BeTrue -Because "$(Get-Content -Raw $LogFile -ErrorAction Ignore)"
+        $text = Get-Content -Raw $LogFile
+        # rsyslog's own file format puts its timestamp and the host name first
+        $text | Should -Match "(?m)^\S+ \S+ hapd\[$DaemonPid\]: Starting hapd v"
+        $text | Should -Match "hapd\[$DaemonPid\]:  VRRP Instance = VI_71: interface eth0, virtual_router_id 71"
+        $text | Should -Match 'logging to syslog \(local0\)'
+    }
+
+    It 'logs the graceful stop on SIGTERM' {
+        & kill -s TERM $DaemonPid
+        Wait-Log "hapd\[$DaemonPid\]: Stopped VI_71 \(Master\)" | Should -BeTrue -Because "$(Get-Content -Raw $LogFile -ErrorAction Ignore)"
+        Wait-Text $Shell '(?m)^done' 15 | Should -BeTrue
+        Test-Path $PidFile | Should -BeFalse
+    }
+}
+
+# Under systemd: Type=notify (READY=1, RELOADING=1 with MONOTONIC_USEC, STOPPING=1 over NOTIFY_SOCKET) and the journal's
+# native protocol (JOURNAL_STREAM set, /run/systemd/journal/socket): the test is systemd, receiving both on its own sockets;
+# a private mount namespace puts the journal socket where hapd looks for it.
+Describe 'hapd under systemd: sd_notify and journal fields' -Tag 'Root' -Skip:(-not ($canRun -and (Get-Command unshare -ErrorAction SilentlyContinue))) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1', 'client'
+        $script:Dir = Join-Path $Work "$($Topo.Id)-systemd"
+        $null = New-Item -ItemType Directory -Path $Dir -Force
+        function New-DgramSocket([string]$Path) {
+            $s = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Dgram, [System.Net.Sockets.ProtocolType]::Unspecified)
+            $s.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new($Path))
+            $s
+        }
+        $script:Notify = New-DgramSocket (Join-Path $Dir 'notify.sock')
+        $script:Journal = New-DgramSocket (Join-Path $Dir 'journal.sock')
+        $script:Received = @{ notify = [System.Collections.Generic.List[string]]::new(); journal = [System.Collections.Generic.List[string]]::new() }
+        function Receive-Datagrams {
+            $buf = [byte[]]::new(65536)
+            foreach ($pair in @(@('notify', $Notify), @('journal', $Journal))) {
+                while ($pair[1].Poll(0, [System.Net.Sockets.SelectMode]::SelectRead)) {
+                    $n = $pair[1].Receive($buf)
+                    $Received[$pair[0]].Add([System.Text.Encoding]::UTF8.GetString($buf, 0, $n))
+                }
+            }
+        }
+        function Wait-Datagram([string]$Kind, [string]$Pattern, [double]$TimeoutSeconds = 20) {
+            $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+            do {
+                Receive-Datagrams
+                $hit = @($Received[$Kind] | Where-Object { $_ -match $Pattern })
+                if ($hit) { return $hit[-1] }
+                Start-Sleep -Milliseconds 50
+            } while ([DateTime]::UtcNow -lt $deadline)
+            $null
+        }
+        $script:Conf = Join-Path $Dir 'keepalived.conf'
+        Set-Content -Path $Conf -Value ("global_defs {`n    router_id lb1`n}`n" + (New-InstanceBlock VI_72 72 150 3 1 '192.0.2.172/24' ''))
+        $sh = @'
+set -e
+W=$1; HAPD=$2; CONF=$3
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/journal
+touch /run/systemd/journal/socket
+mount --bind "$W/journal.sock" /run/systemd/journal/socket
+exec env NOTIFY_SOCKET="$W/notify.sock" JOURNAL_STREAM=8:12345 "$HAPD" --dont-fork -S 0 -f "$CONF" -p "$W/k.pid" -r "$W/vrrp.pid"
+'@
+        $script:H = Start-LabProcess -Topology $Topo -HostName lb1 -Command unshare -ArgumentList '--mount', '--propagation', 'private', '/bin/sh', '-c', $sh, 'sh', $Dir, $Hapd, $Conf
+    }
+    AfterAll {
+        if ($script:H) { $null = Stop-LabProcess $script:H -TimeoutSeconds 5 }
+        Remove-LabTopology -Topology $script:Topo
+        $script:Notify.Dispose()
+        $script:Journal.Dispose()
+    }
+
+    It 'sends READY=1 with its pid once the configuration runs' {
+        $m = Wait-Datagram notify '(?m)^READY=1$'
+        $m | Should -Not -BeNullOrEmpty -Because (Read-ProcessText $H)
+        $m | Should -Match "(?m)^MAINPID=$($H.Pid)$"
+        $m | Should -Match '(?m)^STATUS=1 VRRP instance'
+    }
+
+    It 'writes journal entries with the facility, priority and HAPD_* fields' {
+        $e = Wait-Datagram journal '(?m)^HAPD_STATE=MASTER$'
+        $e | Should -Not -BeNullOrEmpty -Because ($Received.journal -join "`n---`n")
+        $e | Should -Match '(?m)^MESSAGE=\(VI_72\) Entering MASTER STATE'
+        $e | Should -Match '(?m)^PRIORITY=6$'
+        $e | Should -Match '(?m)^SYSLOG_FACILITY=16$'
+        $e | Should -Match '(?m)^SYSLOG_IDENTIFIER=hapd$'
+        $e | Should -Match '(?m)^HAPD_INSTANCE=VI_72$'
+    }
+
+    It 'sends RELOADING=1 with MONOTONIC_USEC, then READY=1, around a reload' {
+        $Received.notify.Clear()
+        & kill -s HUP $H.Pid
+        Wait-Datagram notify '(?m)^RELOADING=1$' | Should -Match '(?m)^MONOTONIC_USEC=\d+$'
+        Wait-Datagram notify '(?m)^READY=1$' | Should -Not -BeNullOrEmpty
+        $i = [array]::FindIndex($Received.notify.ToArray(), [Predicate[string]] { param($x) $x -match 'RELOADING=1' })
+        $j = [array]::FindLastIndex($Received.notify.ToArray(), [Predicate[string]] { param($x) $x -match 'READY=1' })
+        $j | Should -BeGreaterThan $i
+    }
+
+    It 'sends STOPPING=1 on SIGTERM and exits 0' {
+        & kill -s TERM $H.Pid
+        Wait-Datagram notify '(?m)^STOPPING=1$' | Should -Not -BeNullOrEmpty
+        $H.Process.WaitForExit(10000) | Should -BeTrue
+        $H.Process.ExitCode | Should -Be 0
+    }
+}
