@@ -6,8 +6,8 @@
 #   Memory       resident memory (VmRSS; keepalived: its parent and VRRP child summed) of 1 instance (v2, 1 s) and of
 #                50 instances (v3, 100 ms), all Master (no peer), after -SettleSeconds.
 #   FirstAdvert  from just before exec (this host's clock) to the first advert the client's capture receives (kernel
-#                timestamp, same clock), for an address owner (priority 255: both sides advertise at once, no
-#                Master_Down wait). The exec goes through sh and 'ip netns exec' for both sides alike.
+#                timestamp, same clock), for an address owner (priority 255 and state MASTER: both sides advertise
+#                at once, no Master_Down wait). The exec goes through sh and 'ip netns exec' for both sides alike.
 #   Cpu          50 instances at 100 ms (v3), all Master: CPU (utime + stime, all processes) over -CpuSeconds.
 # Each figure is the median over -Trials; the load average (/proc/loadavg) is printed with each series: other work on
 # the machine disturbs the figures. Not measured here yet (hapd does not run them yet): 500 checked real servers, IPVS.
@@ -38,7 +38,7 @@ function Get-Median([double[]]$Values) {
 # A keepalived.conf with $Count instances (VRID 1..Count), no peer.
 function New-Config([int]$Count, [int]$Version, [string]$Interval, [int]$Priority) {
     $blocks = for ($i = 1; $i -le $Count; $i++) {
-        "vrrp_instance VI_$i {`n    state BACKUP`n    interface eth0`n    version $Version`n    virtual_router_id $i`n    priority $Priority`n    advert_int $Interval`n    virtual_ipaddress {`n        198.51.100.$i/24`n    }`n}"
+        "vrrp_instance VI_$i {`n    state $(if ($Priority -eq 255) { 'MASTER' } else { 'BACKUP' })`n    interface eth0`n    version $Version`n    virtual_router_id $i`n    priority $Priority`n    advert_int $Interval`n    virtual_ipaddress {`n        198.51.100.$i/24`n    }`n}"
     }
     $path = Join-Path $Work "c-$Count-$Version-$Priority-$([guid]::NewGuid().ToString('n').Substring(0, 4)).conf"
     Set-Content -Path $path -Value ("global_defs {`n    router_id bench`n    vrrp_garp_master_delay 0`n}`n" + ($blocks -join "`n"))
