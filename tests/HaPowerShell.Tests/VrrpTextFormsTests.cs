@@ -130,7 +130,7 @@ public class VrrpTextFormsTests
     [InlineData("eth1 weight x", "VrrpTrackInterfaceInvalid")]
     [InlineData("eth1 weigh 2", "VrrpTrackInterfaceInvalid")]
     [InlineData("eth1 weight -20 reverse", "VrrpTrackReverseNotSupported")]
-    [InlineData("eth1 reverse", "VrrpTrackReverseNotSupported")]
+    [InlineData("eth1 reverse", "VrrpTrackInterfaceInvalid")]   // keepalived: reverse only after a weight
     [InlineData("", "VrrpTrackInterfaceInvalid")]
     [InlineData("e:th1", "VrrpTrackInterfaceInvalid")]
     public void BadTrackInterfaces(string text, string id)

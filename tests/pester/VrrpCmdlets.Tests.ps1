@@ -82,7 +82,7 @@ Describe 'Start-VrrpInstance argument checks' {
     It 'takes keepalived''s text forms and renders Core''s field keys as parameter names' {
         $err = $null
         Start-VrrpInstance -InterfaceName lo -VirtualRouterId 5 -VirtualIPAddress '192.0.2.10/24 label eth1:1', '192.0.2.11/24 peer 192.0.2.1' `
-            -TrackInterface 'lo weight 999', 'lo reverse' -PreemptDelay 2000 -ErrorVariable err -ErrorAction SilentlyContinue
+            -TrackInterface 'lo weight 999', 'lo weight 5 reverse' -PreemptDelay 2000 -ErrorVariable err -ErrorAction SilentlyContinue
         $ids = @($err | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] })
         $ids | Should -Contain 'VrrpVirtualAddressOptionNotSupported'
         $ids | Should -Contain 'VrrpTrackWeightOutOfRange'

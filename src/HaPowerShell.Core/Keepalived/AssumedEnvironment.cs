@@ -39,7 +39,7 @@ public sealed class AssumedEnvironment : IKeepalivedEnvironment
         IsRegularFile = true,
         OwnerId = 0,
         GroupId = 0,
-        Mode = 0755,
+        Mode = 0x1ED,   // 0755
     };
 
     public string? RealPath(string path) => path;

@@ -36,6 +36,11 @@ public enum KeepalivedFindingCategory
     Environment,
     /// <summary>A bound the parser keeps (size, depth, count, time) so hostile input cannot hang or exhaust it.</summary>
     Limit,
+    /// <summary>
+    /// keepalived accepts it, but this module's VRRP engine (Start-VrrpInstance, hapd) does not act on it or would
+    /// refuse it (Core's VRRP text forms and limits: VrrpTextForms, VrrpInstanceConfig.Validate); a warning.
+    /// </summary>
+    NotSupported,
 }
 
 /// <summary>keepalived's config_err_t: the level a finding is reported with (it decides the exit code of <c>keepalived -t</c>).</summary>

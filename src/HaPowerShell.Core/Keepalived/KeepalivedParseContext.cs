@@ -108,6 +108,18 @@ internal sealed partial class KeepalivedParseContext
         throw new KeepalivedFatalException();
     }
 
+    /// <summary>
+    /// keepalived 2.2.7 dies here (e.g. a handler given no words by alloc_strvec_quoted_escaped() passes the NULL on to
+    /// set_script_params_array(), which dereferences it): keepalived -t ends with a crash, so reading stops.
+    /// </summary>
+    public void Crash(string why)
+    {
+        _session.Add(Current, KeepalivedErrorLevel.Fatal, KeepalivedFindingCategory.Syntax,
+            $"keepalived 2.2.7 does not survive this line ({why}): keepalived -t crashes (segmentation fault or abort); what follows is not checked",
+            false, null, CurrentKeyword, null, reportedByKeepalived: false);
+        throw new KeepalivedFatalException();
+    }
+
     // ---------------------------------------------------------------- numbers (keepalived -t: every error reported, nothing ignored)
 
     public bool ReadInt(string number, out int result, int min, int max)
@@ -159,8 +171,10 @@ internal sealed partial class KeepalivedParseContext
     }
 
     /// <summary>read_decimal_unsigned_long_func(): a decimal with up to <paramref name="shift"/> places, scaled by 10^shift.</summary>
-    public bool ReadDecimal(string param, out ulong result, ulong min, ulong max, int shift)
+    public bool ReadDecimal(string param, out ulong result, ulong min, ulong max, int shift, bool ignoreError = true)
     {
+        // read_decimal_unsigned_long_func(), non-strict build: after an invalid number or one out of range it still
+        // returns true when what strtoull() read is in range and ignore_error is set (even with -t).
         result = 0;
         if (param.Length > 0 && param[0] == '-')
         {
@@ -184,22 +198,18 @@ internal sealed partial class KeepalivedParseContext
         bool valid = end >= updated.Length && !(end == 0 && updated.Length > 0);
         if (updated.Length == 0) valid = true;
         if (!valid)
-        {
             Report(KeepalivedErrorLevel.InvalidNumber, KeepalivedFindingCategory.InvalidValue, $"invalid number '{param}'");
-            return false;
-        }
-        if (overflow)
+        else if (overflow)
         {
             Report(KeepalivedErrorLevel.InvalidNumber, KeepalivedFindingCategory.InvalidValue, $"number '{param}' outside unsigned decimal range");
             return false;
         }
-        if (val < min || val > max)
-        {
+        else if (val < min || val > max)
             Report(KeepalivedErrorLevel.InvalidNumber, KeepalivedFindingCategory.InvalidValue,
                 $"number '{param}' outside range [{Decimal(min, shift)}, {Decimal(max, shift)}]");
-            return false;
-        }
-        return true;
+        else
+            return true;
+        return ignoreError && val >= min && val <= max;
     }
 
     /// <summary>read_timer(): seconds with up to 6 places, in microseconds; <paramref name="max"/> 0 = no upper bound.</summary>
@@ -364,9 +374,20 @@ internal sealed partial class KeepalivedParseContext
     }
 
     /// <summary>Runs a keyword handler; a fault in it becomes a finding instead of ending the whole check.</summary>
+    /// <summary>
+    /// Set while keepalived would be writing into an object that does not exist (a skipped block whose '{' was missing,
+    /// with no earlier one of its kind: keepalived's list_last_entry() of an empty list). A handler that then finds
+    /// nothing to write into is where keepalived corrupts its memory and dies.
+    /// </summary>
+    internal string? WritingIntoNothing;
+
     private void Guard(string keyword, Action handler)
     {
         try { handler(); }
+        catch (NullReferenceException) when (WritingIntoNothing is { } what)
+        {
+            Crash($"{what}: keepalived writes '{keyword}' into memory that is not one");
+        }
         catch (Exception e) when (e is not KeepalivedFatalException and not OperationCanceledException)
         {
             Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.InvalidValue,

@@ -12,9 +12,6 @@ public sealed class KeepalivedParseOptions
     /// <summary>The host the configuration is checked against; null = assume a host that has every interface, user and file named.</summary>
     public IKeepalivedEnvironment? Environment { get; init; }
 
-    /// <summary>Parsers of the value forms kept as text (virtual_ipaddress, track_interface, track references); null = checked at the lexical level only.</summary>
-    public IKeepalivedValueForms? ValueForms { get; init; }
-
     /// <summary>When true, findings about this host (missing interfaces, scripts, users) are errors, as keepalived -t counts them on the target host.</summary>
     public bool CheckEnvironment { get; init; }
 

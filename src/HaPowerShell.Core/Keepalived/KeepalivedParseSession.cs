@@ -12,7 +12,7 @@ internal sealed class KeepalivedParseSession
     private static readonly Lazy<Dictionary<string, List<string>>> BlocksOfKeyword = new(IndexKeywords);
 
     private readonly List<KeepalivedFinding> _findings = new();
-    private readonly HashSet<(int File, int Line, string Message)> _seen = new();
+    private readonly HashSet<(string? File, int Line, string Message)> _seen = new();
     private int _dropped;
     private bool _fatal;
     private KeepalivedReader? _reader;
@@ -61,10 +61,16 @@ internal sealed class KeepalivedParseSession
 
     // ------------------------------------------------------------------ findings
 
+    /// <summary>How many findings there are so far (a handler compares before and after a check).</summary>
+    public int FindingCount => _findings.Count;
+
+    /// <summary>Whether the last finding added is one keepalived -t fails on.</summary>
+    public bool LastFindingIsError => _findings.Count > 0 && _findings[^1].Level != KeepalivedErrorLevel.None;
+
     public void Add(KeepalivedLocation where, KeepalivedErrorLevel level, KeepalivedFindingCategory category, string message,
         bool environment, string? suggestion, string? keyword, string? context, bool reportedByKeepalived = true)
     {
-        if (!_seen.Add((where.IsNone ? -1 : where.FileIndex, where.IsNone ? 0 : where.Line, message))) return;
+        if (!_seen.Add((FileName(where), where.IsNone ? 0 : where.Line, message))) return;
         if (_findings.Count >= Options.MaxFindings) { _dropped++; return; }
         _findings.Add(new KeepalivedFinding
         {
@@ -78,6 +84,24 @@ internal sealed class KeepalivedParseSession
             Keyword = keyword,
             Context = context,
             ReportedByKeepalived = reportedByKeepalived,
+        });
+    }
+
+    /// <summary>
+    /// A warning of this module's own at a place given by file name and line (the checks of Core's VRRP engine after the
+    /// read); left out when keepalived already reports an error there, or the line already has one of these.
+    /// </summary>
+    public void AddModuleWarning(string? file, int line, KeepalivedFindingCategory category, string message, string? keyword)
+    {
+        foreach (var f in _findings)
+            if (f.Line == line && f.File == file && (f.Level != KeepalivedErrorLevel.None || f.Category == KeepalivedFindingCategory.NotSupported))
+                return;
+        if (!_seen.Add((file, line, message))) return;
+        if (_findings.Count >= Options.MaxFindings) { _dropped++; return; }
+        _findings.Add(new KeepalivedFinding
+        {
+            File = file, Line = line == 0 ? null : line, Level = KeepalivedErrorLevel.None, Category = category, Message = message,
+            Keyword = keyword, ReportedByKeepalived = false,
         });
     }
 

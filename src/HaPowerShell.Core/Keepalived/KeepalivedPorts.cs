@@ -122,20 +122,3 @@ public interface IKeepalivedEnvironment
     /// <summary>Whether the named network namespace (net_namespace) exists (/run/netns/NAME).</summary>
     bool NetworkNamespaceExists(string name);
 }
-
-/// <summary>
-/// Parsers of keepalived's value forms that live elsewhere in Core (virtual_ipaddress lines, track_interface
-/// lines, track_script references with weight). The configuration parser keeps those lines as text with their
-/// place and asks these parsers, when given, for findings; each finding names the field it is about.
-/// </summary>
-public interface IKeepalivedValueForms
-{
-    /// <summary>Findings for one line of a virtual_ipaddress/virtual_ipaddress_excluded/static_ipaddress block.</summary>
-    IEnumerable<(string Field, string Message)> CheckVirtualAddress(IReadOnlyList<string> words);
-
-    /// <summary>Findings for one line of a track_interface block.</summary>
-    IEnumerable<(string Field, string Message)> CheckTrackInterface(IReadOnlyList<string> words);
-
-    /// <summary>Findings for the weight part of a track_script/track_file/track_process/track_bfd reference line.</summary>
-    IEnumerable<(string Field, string Message)> CheckTrackReference(IReadOnlyList<string> words);
-}

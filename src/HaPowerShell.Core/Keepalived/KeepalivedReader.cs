@@ -258,14 +258,15 @@ internal sealed class KeepalivedReader
                 FileConfigError(IncludeR, $"Configuration file '{name}' is not a regular non-executable file - skipping", frame);
                 continue;
             }
-            // An include loop: keepalived would recurse until it runs out of file descriptors.
-            foreach (var f in _stack)
-                if (f != frame && f.FileIndex >= 0 && Files[f.FileIndex] == name)
-                {
-                    Report(KeepalivedErrorLevel.FileNotFound, KeepalivedFindingCategory.Include,
-                        $"Configuration file '{name}' includes itself (include loop) - skipping");
-                    goto nextMatch;
-                }
+            // An include loop: keepalived includes the file again and again until open() fails for want of file
+            // descriptors, then skips it and reads on, each level repeating the rest of the file. Reading it a second
+            // time gives the same findings on the same lines (a definition read twice, ...), so a file already open
+            // twice fails here as keepalived's deepest open does.
+            if (_stack.Count(f => f != frame && f.FileIndex >= 0 && Files[f.FileIndex] == name) >= 2)
+            {
+                FileConfigError(IncludeR, $"Configuration file '{name}' open problem (Too many open files) - skipping", frame);
+                continue;
+            }
             if (FilesOpened >= _options.MaxIncludedFiles)
             {
                 Report(KeepalivedErrorLevel.FileNotFound, KeepalivedFindingCategory.Limit,
@@ -301,7 +302,6 @@ internal sealed class KeepalivedReader
             int slash = name.LastIndexOf('/');
             frame.Dir = slash <= 0 ? "/" : name.Substring(0, slash);
             return true;
-        nextMatch:;
         }
         return false;
     }
@@ -456,9 +456,9 @@ internal sealed class KeepalivedReader
             if (def is null) { curPos++; continue; }
             if (++expansions > _options.MaxParameterExpansions)
             {
-                Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Preprocessor,
+                Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Limit,
                     $"Parameter ${def.Name} expands more than {_options.MaxParameterExpansions} times on one line without growing (it refers to itself; keepalived would loop for ever) - line left as it is");
-                return found;
+                return false;   // no further rounds on this line
             }
             found = true;
             int extraBraces = buf[curPos + 1] == '{' ? 2 : 0;
@@ -889,7 +889,7 @@ internal sealed class KeepalivedReader
                     if (buf.IndexOf('$') >= 0) recheck = true;
                     if (recheck && ++rechecks > _options.MaxParameterExpansions)
                     {
-                        Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Preprocessor,
+                        Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Limit,
                             $"Parameters on this line keep expanding into more parameters (more than {_options.MaxParameterExpansions} rounds; a parameter that refers to itself?) - line left as it is");
                         break;
                     }

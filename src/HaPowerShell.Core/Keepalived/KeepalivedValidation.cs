@@ -902,6 +902,7 @@ internal static class KeepalivedValidation
             v.NotActedOn = Unacted(v, VrrpActedOn).Concat(v.AuthenticationType == "AH" ? new[] { "auth_type AH" } : Array.Empty<string>()).ToArray();
             if (v.SyncGroup is null)
                 v.SyncGroup = c.VrrpSyncGroups.FirstOrDefault(g => g.Group.Contains(v.Name))?.Name;
+            ModuleVrrpChecks(s, c, v);
         }
         foreach (var vs in c.VirtualServers)
         {
@@ -918,6 +919,28 @@ internal static class KeepalivedValidation
         }
         c.Global.NotActedOn = c.Global.Settings.Select(x => x.Keyword).Distinct().ToArray();
         foreach (var sc in c.VrrpScripts) sc.NotActedOn = Array.Empty<string>();
+    }
+
+    /// <summary>
+    /// The instance as this module's VRRP engine would run it (Start-VrrpInstance, hapd): built through Core's text forms
+    /// and checked against Core's limits (<see cref="Vrrp.VrrpInstanceConfig.Validate"/>, without this host's interfaces,
+    /// which keepalived's own checks cover). keepalived runs what it accepted; what only this module refuses is a
+    /// warning at the line of the setting, named by its keepalived keyword.
+    /// </summary>
+    private static void ModuleVrrpChecks(KeepalivedParseSession s, KeepalivedConfiguration c, KeepalivedVrrpInstance v)
+    {
+        if (v.St.Removed) return;
+        var errors = new List<HaPowerShell.Core.Vrrp.VrrpConfigError>();
+        var config = v.ToVrrpInstanceConfig(c, errors, out var entries);
+        // Validate() counts entries in the built lists; the lines count the ones that could not be read too.
+        var validated = config.Validate().Select(e => e.Index is int i && entries.TryGetValue(e.Field, out var map) && i < map.Count ? e with { Index = map[i] } : e);
+        foreach (var e in errors.Concat(validated))
+        {
+            var (file, line) = v.LocationOf(e);
+            string keyword = HaPowerShell.Core.Vrrp.VrrpFields.KeepalivedKeyword(e.Field);
+            s.AddModuleWarning(file, line, KeepalivedFindingCategory.NotSupported,
+                $"({v.Name}) {e.Render(HaPowerShell.Core.Vrrp.VrrpFields.KeepalivedKeyword)} (keepalived runs it; Start-VrrpInstance and hapd would refuse it) [{e.ErrorId}]", keyword);
+        }
     }
 
     private static string[] Unacted(KeepalivedBlock b, HashSet<string> acted)

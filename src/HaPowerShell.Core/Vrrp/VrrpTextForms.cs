@@ -21,7 +21,7 @@ public static class VrrpTextForms
 {
     /// <summary>
     /// One <c>virtual_ipaddress</c> line:
-    /// <c>&lt;IPADDR&gt;[/&lt;PREFIX&gt;] [brd|broadcast &lt;IPADDR&gt;] [dev &lt;IFNAME&gt;] [scope &lt;SCOPE&gt;] [label &lt;LABEL&gt;] [home] [-nodad] [noprefixroute]</c>,
+    /// <c>&lt;IPADDR&gt;[/&lt;PREFIX&gt;] [brd|broadcast &lt;IPADDR&gt;|+] [dev &lt;IFNAME&gt;] [scope &lt;SCOPE&gt;] [label &lt;LABEL&gt;] [home] [-nodad] [noprefixroute]</c>,
     /// e.g. <c>192.0.2.1/24 dev eth0 label eth0:1</c>. The prefix defaults to /32 or /128; SCOPE is global, site,
     /// link, host, nowhere or 0-255. IPv6 addresses always skip duplicate address detection, so <c>-nodad</c> is
     /// accepted and changes nothing. keepalived's <c>peer</c>, <c>use_vmac</c>, <c>mngtmpaddr</c>, <c>autojoin</c>,
@@ -65,6 +65,7 @@ public static class VrrpTextForms
                 case "broadcast":
                     var b = Next();
                     if (b is null) return Missing(w);
+                    if (b == "+") { broadcast = null; break; }   // ip(8)'s and keepalived's '+': the subnet's broadcast (the default)
                     if (!TryParseAddress(b, out var ba)) { Fail("VrrpVirtualAddressInvalid", $"'{t}': {w} '{b}' is not an IPv4 address."); return null; }
                     broadcast = ba;
                     break;
@@ -254,7 +255,8 @@ public static class VrrpTextForms
     {
         var words = (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 1) return (words[0], null);
-        if (words.Length >= 2 && words[^1] is "reverse" or "noreverse" or "no_reverse")
+        // keepalived takes reverse/noreverse only after a weight ("name weight N reverse"); "name reverse" is an unknown option.
+        if (words.Length == 4 && words[1] == "weight" && words[^1] is "reverse" or "noreverse" or "no_reverse")
         {
             if (words[^1] == "reverse")
             {

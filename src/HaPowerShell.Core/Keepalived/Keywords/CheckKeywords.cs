@@ -221,8 +221,21 @@ internal sealed partial class KeepalivedParseContext
 
     // ---------------------------------------------------------------- virtual_server
 
+    /// <summary>
+    /// A virtual_server keepalived does not create: it skips the block, but if the '{' is missing it reads the block's
+    /// keywords on, into the last virtual server it has (or, with none, into memory that is not one).
+    /// </summary>
+    private void SkipVirtualServer()
+    {
+        SkipBlock(true);
+        _vs = Config.VirtualServers.LastOrDefault();
+        _rs = _vs?.RealServers.LastOrDefault();
+        WritingIntoNothing = _vs is null ? "a virtual_server that could not be read, with no virtual server before it" : null;
+    }
+
     internal void VirtualServer(string[]? w)
     {
+        WritingIntoNothing = null;
         if (w is null) return;
         string p1 = Slot(w, 1);
         string? p2 = w.Length >= 3 ? w[2] : null;
@@ -238,7 +251,7 @@ internal sealed partial class KeepalivedParseContext
             if (!ReadUnsigned(p2 ?? Slot(w, 2), out uint fw, 0, uint.MaxValue))
             {
                 Error($"virtual server fwmark '{p2}' must be in [0, {uint.MaxValue}] - ignoring");
-                SkipBlock(true);
+                SkipVirtualServer();
                 return;
             }
             vs.FirewallMark = fw;
@@ -250,7 +263,7 @@ internal sealed partial class KeepalivedParseContext
             if (!ParseSockAddr(p1, port, out var a, out int pn))
             {
                 Error($"Invalid virtual server IP address{(port is not null ? "/port" : "")} {p1}{(port is not null ? "/" : "")}{port ?? ""} - skipping");
-                SkipBlock(true);
+                SkipVirtualServer();
                 return;
             }
             vs.Address = a;

@@ -166,7 +166,8 @@ internal sealed partial class KeepalivedParseContext
         var c = _checker;
         if (c is null || c.St.Removed) return;
         var qe = QuotedEscaped(null);
-        if (qe is null || qe.Length < 2) return;
+        if (qe is null) Crash("an unterminated quote in misc_path");
+        if (qe!.Length < 2) return;
         var args = QuotedEscaped(qe[1]);
         if (args is null) return;
         c.St.MiscScript = new KeepalivedScript { Args = args };
@@ -418,6 +419,12 @@ internal sealed partial class KeepalivedParseContext
         {
             Error("HTTP/SSL_GET checker has no urls specified - ignoring", KeepalivedFindingCategory.MissingValue);
             DequeueChecker();
+            // keepalived then checks the connection of whatever checker is now last in its queue; with none left
+            // it reads through the empty list's head and dies.
+            bool anyLeft = Config.VirtualServers.Append(_vs).Where(v => v is not null).SelectMany(v => v!.RealServers).Append(_rs)
+                .Any(r => r is not null && r.Checkers.Count > 0);
+            if (!anyLeft) Crash("an HTTP_GET or SSL_GET without a url, before any other checker");
+            return;
         }
         if (!CheckConnOpts(c)) DequeueChecker();
     }

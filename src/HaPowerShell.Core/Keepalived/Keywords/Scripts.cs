@@ -145,10 +145,15 @@ internal sealed partial class KeepalivedParseContext
 /// <summary>keepalived's check_script_secure(): whether a script exists, can be run, and is safe to run as root.</summary>
 internal static class KeepalivedScriptSecurity
 {
+    // st_mode bits (C# has no octal literals: these are the octal values of sys/stat.h).
+    private const uint S_ISUID = 0x800, S_ISGID = 0x400, S_ISVTX = 0x200;
+    private const uint S_IXUSR = 0x40, S_IWGRP = 0x10, S_IXGRP = 0x8, S_IWOTH = 0x2, S_IXOTH = 0x1;
+    private const uint ExecAny = S_IXUSR | S_IXGRP | S_IXOTH;
+
     private static bool IsExecutable(KeepalivedFileStatus s, uint uid, uint gid)
-        => (uid == 0 && (s.Mode & 0111) != 0)
-        || (uid == s.OwnerId && (s.Mode & 0100) != 0)
-        || (uid != s.OwnerId && ((gid == s.GroupId && (s.Mode & 0010) != 0) || (gid != s.GroupId && (s.Mode & 0001) != 0)));
+        => (uid == 0 && (s.Mode & ExecAny) != 0)
+        || (uid == s.OwnerId && (s.Mode & S_IXUSR) != 0)
+        || (uid != s.OwnerId && ((gid == s.GroupId && (s.Mode & S_IXGRP) != 0) || (gid != s.GroupId && (s.Mode & S_IXOTH) != 0)));
 
     /// <summary>Returns the SC_ flags; <paramref name="note"/> receives what keepalived logs (not errors).</summary>
     public static ScriptFlags Check(KeepalivedScript script, IKeepalivedEnvironment env, bool scriptSecurity, Action<string, bool> note)
@@ -201,14 +206,14 @@ internal static class KeepalivedScriptSecurity
         {
             flags |= ScriptFlags.Executable;
             if (script.Uid == 0 || script.Gid == 0
-                || (file.OwnerId == 0 && (file.Mode & 0100) != 0 && (file.Mode & 04000) != 0)
-                || (file.GroupId == 0 && (file.Mode & 0010) != 0 && (file.Mode & 02000) != 0))
+                || (file.OwnerId == 0 && (file.Mode & S_IXUSR) != 0 && (file.Mode & S_ISUID) != 0)
+                || (file.GroupId == 0 && (file.Mode & S_IXGRP) != 0 && (file.Mode & S_ISGID) != 0))
                 needProtection = true;
         }
         else note($"WARNING - script '{path}' is not executable for uid:gid {script.Uid}:{script.Gid} - disabling.", true);
         if (!needProtection) return flags;
-        flags |= CheckSecurity(path, env, scriptSecurity, note);
-        if (real != path) flags |= CheckSecurity(real, env, scriptSecurity, note);
+        // keepalived checks the path the script resolves to (keepalived -t accepts /bin/true where /bin is a link to usr/bin).
+        flags |= CheckSecurity(real, env, scriptSecurity, note);
         return flags;
     }
 
@@ -243,10 +248,10 @@ internal static class KeepalivedScriptSecurity
                 note($"Wrong file type found in script path '{filename}'.", false);
                 return ScriptFlags.Inhibit;
             }
-            bool sticky = (st.Mode & 01000) != 0;
+            bool sticky = (st.Mode & S_ISVTX) != 0;
             if (st.OwnerId != 0
                 || (((st.IsDirectory && !sticky) || st.IsRegularFile)
-                    && ((st.GroupId != 0 && (st.Mode & 0020) != 0) || (st.Mode & 0002) != 0)))
+                    && ((st.GroupId != 0 && (st.Mode & S_IWGRP) != 0) || (st.Mode & S_IWOTH) != 0)))
             {
                 note($"Unsafe permissions found for script '{filename}'{(scriptSecurity ? " - disabling" : "")}.", false);
                 return ScriptFlags.Insecure | (scriptSecurity ? ScriptFlags.Inhibit : ScriptFlags.None);

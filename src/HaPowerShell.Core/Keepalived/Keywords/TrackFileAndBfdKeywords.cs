@@ -195,7 +195,7 @@ internal sealed partial class KeepalivedParseContext
     {
         if (!BfdHandlers) return;
         var b = _bfd!;
-        if (!ReadDecimal(Slot(w, 1), out ulong v, min * 1000UL, max * 1000UL, 3))
+        if (!ReadDecimal(Slot(w, 1), out ulong v, min * 1000UL, max * 1000UL, 3, ignoreError: false))
         {
             Error($"Configuration error: BFD instance {b.Name} {what} value {w[1]} is not valid (must be in range [{min}-{max}]), ignoring");
             return;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using HaPowerShell.Core.Vrrp;
 using static HaPowerShell.Core.Keepalived.KeepalivedText;
 
 namespace HaPowerShell.Core.Keepalived;
@@ -102,28 +103,17 @@ internal sealed partial class KeepalivedParseContext
         return a;
     }
 
-    /// <summary>The interfaces a value line names ("dev eth1" in an address, "dev"/"oif" in a route, "dev"/"iif"/"oif" in a rule): keepalived checks they exist.</summary>
-    private void CheckLineInterfaces(string[] v, string kind)
+    /// <summary>The interface an address line names ("dev eth1"): keepalived checks it exists.</summary>
+    private void CheckAddressInterface(string[] v)
     {
         for (int i = 1; i + 1 < v.Length; i++)
         {
-            bool named = kind switch
-            {
-                "address" => v[i] == "dev",
-                "route" => v[i] is "dev" or "oif",
-                _ => v[i] is "dev" or "iif" or "oif",
-            };
-            if (!named) continue;
+            if (v[i] != "dev") continue;
             string name = v[i + 1];
             if (LookupInterface(name) is null)
             {
-                string msg = kind switch
-                {
-                    "address" => $"WARNING - interface {name} for ip address {v[0]} doesn't exist",
-                    "route" => $"WARNING - interface {name} for VROUTE nexthop doesn't exist",
-                    _ => $"WARNING - interface {name} for rule doesn't exist",
-                };
-                Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Environment, msg, environment: true);
+                Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.Environment,
+                    $"WARNING - interface {name} for ip address {v[0]} doesn't exist", environment: true);
                 return;
             }
             i++;
@@ -167,30 +157,60 @@ internal sealed partial class KeepalivedParseContext
         if (w is null) return;
         ValueBlock(w, (v, l) =>
         {
+            int before = _session.FindingCount;
             if (ParseIpAddress(v[0], true) is null) return;
             Config.StaticAddresses.Add(TextLine(v, l));
-            CheckLineInterfaces(v, "address");
-            CheckValueForm(Options.ValueForms?.CheckVirtualAddress(v));
+            CheckAddressInterface(v);
+            if (_session.FindingCount == before) AddressLine(v, 0, "static_ipaddress");
         });
     }
 
     internal void StaticRoutes(string[]? w)
     {
         if (w is null) return;
-        ValueBlock(w, (v, l) => { Config.StaticRoutes.Add(TextLine(v, l)); CheckLineInterfaces(v, "route"); });
+        ValueBlock(w, (v, l) => { Config.StaticRoutes.Add(TextLine(v, l)); CheckRoute(v, allowTrackGroup: true); });
     }
 
     internal void StaticRules(string[]? w)
     {
         if (w is null) return;
-        ValueBlock(w, (v, l) => { Config.StaticRules.Add(TextLine(v, l)); CheckLineInterfaces(v, "rule"); });
+        ValueBlock(w, (v, l) => { Config.StaticRules.Add(TextLine(v, l)); CheckRule(v, allowTrackGroup: true); });
     }
 
-    private void CheckValueForm(IEnumerable<(string Field, string Message)>? findings)
+    /// <summary>
+    /// One address line (virtual_ipaddress, virtual_ipaddress_excluded, static_ipaddress) through Core's parser of the
+    /// form (<see cref="VrrpTextForms.ParseVirtualAddress"/>, the one Start-VrrpInstance uses): its problems at this
+    /// line, named by <paramref name="keyword"/>.
+    /// </summary>
+    private VrrpVirtualAddress? AddressLine(string[] v, int index, string keyword)
+        => CoreForm(errors => VrrpTextForms.ParseVirtualAddress(string.Join(' ', v), index, errors),
+            f => f == VrrpField.VirtualAddress ? keyword : VrrpFields.KeepalivedKeyword(f));
+
+    /// <summary>
+    /// Runs one of Core's VRRP text-form parsers on the current line and reports what it finds there, each
+    /// <see cref="VrrpConfigError"/> rendered with keepalived's keywords. A form keepalived reads but this module's
+    /// engine does not act on (the ids ending in NotSupported: peer, use_vmac, reverse, ...) is a warning
+    /// (<see cref="KeepalivedFindingCategory.NotSupported"/>); the rest are errors, as keepalived -t reports them.
+    /// </summary>
+    private T? CoreForm<T>(Func<List<VrrpConfigError>, T?> parse, Func<VrrpField, string>? naming = null) where T : class
     {
-        if (findings is null) return;
-        foreach (var (field, message) in findings)
-            Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.InvalidValue, message, keyword: field);
+        var errors = new List<VrrpConfigError>();
+        var value = parse(errors);
+        foreach (var e in errors) ReportVrrpError(e, naming);
+        return value;
+    }
+
+    internal void ReportVrrpError(VrrpConfigError e, Func<VrrpField, string>? naming = null)
+    {
+        naming ??= VrrpFields.KeepalivedKeyword;
+        string message = e.Render(naming);
+        if (e.ErrorId.EndsWith("NotSupported", StringComparison.Ordinal))
+            _session.Add(Current, KeepalivedErrorLevel.None, KeepalivedFindingCategory.NotSupported,
+                $"{message} (keepalived accepts it; kept on the line, but Start-VrrpInstance and hapd would refuse it) [{e.ErrorId}]",
+                false, null, naming(e.Field), null, reportedByKeepalived: false);
+        else
+            _session.Add(Current, KeepalivedErrorLevel.General, KeepalivedFindingCategory.InvalidValue, $"{message} [{e.ErrorId}]",
+                false, null, naming(e.Field), null);
     }
 
     internal void LinkbeatInterfaces(string[]? w)
@@ -652,8 +672,10 @@ internal sealed partial class KeepalivedParseContext
             Error($"({owner}) duplicate track_interface {name} - ignoring", KeepalivedFindingCategory.Duplicate);
             return;
         }
-        CheckValueForm(Options.ValueForms?.CheckTrackInterface(v));
-        lines.Add(TextLine(v, l));
+        var t = CoreForm(errors => VrrpTextForms.ParseTrackInterface(string.Join(' ', v), lines.Count, errors));
+        var line = TextLine(v, l);
+        if (t is null) line.IgnoredWeight = true;   // keepalived ignores the weight it cannot read, and tracks the interface
+        lines.Add(line);
         names?.Add(name);
     }
 
@@ -677,15 +699,20 @@ internal sealed partial class KeepalivedParseContext
         resolved.Add((r, script));
     }
 
-    private KeepalivedTrackReference MakeReference(string[] v, KeepalivedLine? l, int weight, bool reverse)
+    /// <summary>
+    /// A track_script/track_file/track_process/track_bfd reference, "name [weight N [reverse|noreverse]]", read by Core's
+    /// parser of the form (<see cref="VrrpTextForms.ParseTrackScriptReference"/>, with its weight limits); a weight it
+    /// refuses leaves the tracked object's own.
+    /// </summary>
+    private KeepalivedTrackReference MakeReference(string[] v, KeepalivedLine? l, int weight, bool reverse, VrrpField field = VrrpField.TrackScript)
     {
-        CheckValueForm(Options.ValueForms?.CheckTrackReference(v));
         var t = TextLine(v, l);
         var r = new KeepalivedTrackReference { Name = v[0], Weight = weight, WeightReverse = reverse, Text = t.Text, File = t.File, Line = t.Line };
-        // The weight itself ("weight -20 [reverse]") is read by the shared parser of this form; here only as a number when it is one.
-        if (v.Length >= 3 && v[1] == "weight" && int.TryParse(v[2], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int wt))
-            r.Weight = Math.Clamp(wt, -253, 253);
-        if (v.Length >= 4) r.WeightReverse = v[3] == "reverse" || (v[3] != "noreverse" && reverse);
+        string keyword = CurrentKeyword ?? VrrpFields.KeepalivedKeyword(field);
+        var parsed = CoreForm(errors => VrrpTextForms.ParseTrackScriptReference(string.Join(' ', v), 0, errors),
+            f => f == VrrpField.TrackScript ? keyword : VrrpFields.KeepalivedKeyword(f));
+        if (parsed?.Weight is int wt) r.Weight = wt;
+        if (v.Length >= 4 && v[1] == "weight") r.WeightReverse = v[3] == "reverse" || (v[3] != "noreverse" && reverse);
         return r;
     }
 
@@ -783,9 +810,10 @@ internal sealed partial class KeepalivedParseContext
     internal void VrrpVrid(string[] w)
     {
         var v = _vrrp!;
-        if (!ReadUnsigned(Slot(w, 1), out uint id, 1, 255))
+        var (lo, hi) = VrrpFields.IntegerRange(VrrpField.VirtualRouterId)!.Value;   // Core's limit (keepalived's too)
+        if (!ReadUnsigned(Slot(w, 1), out uint id, (uint)lo, (uint)hi))
         {
-            Error($"({v.Name}): VRID '{w[1]}' not valid - must be between 1 & 255");
+            Error($"({v.Name}): VRID '{w[1]}' not valid - must be between {lo} & {hi}");
             return;
         }
         v.VirtualRouterId = (int)id;
@@ -802,9 +830,10 @@ internal sealed partial class KeepalivedParseContext
     internal void VrrpPriority(string[] w)
     {
         var v = _vrrp!;
-        if (!ReadUnsigned(Slot(w, 1), out uint p, 1, 255))
+        var (lo, hi) = VrrpFields.IntegerRange(VrrpField.Priority)!.Value;
+        if (!ReadUnsigned(Slot(w, 1), out uint p, (uint)lo, (uint)hi))
         {
-            Error($"({v.Name}) Priority not valid! must be between 1 & 255. Using default 100");
+            Error($"({v.Name}) Priority not valid! must be between {lo} & {hi}. Using default 100");
             v.St.BasePriority = 100;
         }
         else v.St.BasePriority = (int)p;
@@ -814,7 +843,8 @@ internal sealed partial class KeepalivedParseContext
     internal void VrrpAdvertInt(string[] w)
     {
         var v = _vrrp!;
-        bool ok = ReadDecimal(Slot(w, 1), out ulong adv, TimerHz / 100, 255 * TimerHz, TimerHzDigits);
+        var (lo, hi) = VrrpFields.SecondsRange(VrrpField.AdvertisementInterval)!.Value;
+        bool ok = ReadDecimal(Slot(w, 1), out ulong adv, (ulong)Math.Round(lo * TimerHz), (ulong)Math.Round(hi * TimerHz), TimerHzDigits);
         if (!ok || adv == 0) Error($"({v.Name}) Advert interval ({w[1]}) not valid! Must be > 0 - ignoring");
         else v.St.AdverIntMicros = adv;
     }
@@ -853,9 +883,10 @@ internal sealed partial class KeepalivedParseContext
     internal void VrrpPreemptDelay(string[] w)
     {
         var v = _vrrp!;
-        if (!ReadDecimal(Slot(w, 1), out ulong d, 0, 1000 * TimerHz, TimerHzDigits))
+        var (lo, hi) = VrrpFields.SecondsRange(VrrpField.PreemptDelay)!.Value;
+        if (!ReadDecimal(Slot(w, 1), out ulong d, (ulong)Math.Round(lo * TimerHz), (ulong)Math.Round(hi * TimerHz), TimerHzDigits))
         {
-            Error($"({v.Name}) Preempt_delay not valid! must be between 0-1000");
+            Error($"({v.Name}) Preempt_delay not valid! must be between {lo}-{hi}");
             v.St.PreemptDelayMicros = 0;
         }
         else v.St.PreemptDelayMicros = d;
@@ -1056,12 +1087,14 @@ internal sealed partial class KeepalivedParseContext
         var v = _vrrp!;
         ValueBlock(w, (p, l) =>
         {
-            CheckValueForm(Options.ValueForms?.CheckVirtualAddress(p));
             var line = TextLine(p, l);
             // The address family of an instance comes from its addresses: the first word, "address[/prefix]".
+            int before = _session.FindingCount;
             var a = ParseIpAddress(p[0], true);
             if (a is null) return;
-            CheckLineInterfaces(p, "address");
+            CheckAddressInterface(p);
+            if (_session.FindingCount == before && AddressLine(p, v.VirtualIPAddressLines.Count, "virtual_ipaddress") is null
+                && _session.LastFindingIsError) return;   // keepalived skips an address whose options it cannot read
             if (v.St.Family == AddressFamily.Unspecified) v.St.Family = a.AddressFamily;
             else if (a.AddressFamily != v.St.Family)
             {
@@ -1080,17 +1113,19 @@ internal sealed partial class KeepalivedParseContext
         var v = _vrrp!;
         ValueBlock(w, (p, l) =>
         {
+            int before = _session.FindingCount;
             if (ParseIpAddress(p[0], true) is null) return;
-            CheckLineInterfaces(p, "address");
-            CheckValueForm(Options.ValueForms?.CheckVirtualAddress(p));
+            CheckAddressInterface(p);
+            if (_session.FindingCount == before && AddressLine(p, v.VirtualIPAddressExcluded.Count, "virtual_ipaddress_excluded") is null
+                && _session.LastFindingIsError) return;
             v.VirtualIPAddressExcluded.Add(TextLine(p, l));
         });
     }
 
     internal void VrrpPromoteSecondaries(string[] w) { }
 
-    internal void VrrpVirtualRoutes(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRoutes.Add(TextLine(p, l)); CheckLineInterfaces(p, "route"); });
-    internal void VrrpVirtualRules(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRules.Add(TextLine(p, l)); CheckLineInterfaces(p, "rule"); });
+    internal void VrrpVirtualRoutes(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRoutes.Add(TextLine(p, l)); CheckRoute(p, allowTrackGroup: false); });
+    internal void VrrpVirtualRules(string[] w) => ValueBlock(w, (p, l) => { _vrrp!.VirtualRules.Add(TextLine(p, l)); CheckRule(p, allowTrackGroup: false); });
 
     internal void VrrpAccept(string[] w) => VS.Accept = true;
     internal void VrrpNoAccept(string[] w) => VS.Accept = false;
@@ -1125,7 +1160,8 @@ internal sealed partial class KeepalivedParseContext
     {
         var s = _vscript!;
         var qe = QuotedEscaped(null);
-        if (qe is null || qe.Length < 2) return;
+        if (qe is null) Crash("an unterminated quote in a vrrp_script's script");
+        if (qe!.Length < 2) return;
         var args = QuotedEscaped(qe[1]);
         if (args is null) return;
         s.St.Script.Args = args;
@@ -1157,8 +1193,9 @@ internal sealed partial class KeepalivedParseContext
     internal void VrrpScriptWeight(string[] w)
     {
         var s = _vscript!;
-        if (!ReadInt(Slot(w, 1), out int wt, -253, 253))
-            Error($"vrrp_script {s.Name} weight {w[1]} must be in [-253, 253]");
+        var (lo, hi) = VrrpFields.IntegerRange(VrrpField.TrackScript)!.Value;
+        if (!ReadInt(Slot(w, 1), out int wt, lo, hi))
+            Error($"vrrp_script {s.Name} weight {w[1]} must be in [{lo}, {hi}]");
         s.Weight = wt;
         if (w.Length >= 3)
         {

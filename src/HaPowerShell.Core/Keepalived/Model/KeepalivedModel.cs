@@ -141,7 +141,7 @@ public sealed class KeepalivedLvsSyncDaemon
 }
 
 /// <summary>vrrp_script: a command run periodically whose result changes the priority of the instances tracking it.</summary>
-public sealed class KeepalivedVrrpScript : KeepalivedBlock
+public sealed partial class KeepalivedVrrpScript : KeepalivedBlock
 {
     public string Name { get; set; } = "";
     /// <summary>The command line as written (the script and its arguments).</summary>
@@ -177,7 +177,7 @@ public sealed class KeepalivedTrackReference
 }
 
 /// <summary>vrrp_instance: one VRRP router. Its properties are named after Start-VrrpInstance's parameters.</summary>
-public sealed class KeepalivedVrrpInstance : KeepalivedBlock
+public sealed partial class KeepalivedVrrpInstance : KeepalivedBlock
 {
     public string Name { get; set; } = "";
     /// <summary>MASTER or BACKUP (keepalived derives it from the priority when not given).</summary>
@@ -476,7 +476,7 @@ public sealed class KeepalivedVirtualServer : KeepalivedBlock
 }
 
 /// <summary>real_server (or sorry_server): a server behind a virtual server, with its checkers.</summary>
-public sealed class KeepalivedRealServer : KeepalivedBlock
+public sealed partial class KeepalivedRealServer : KeepalivedBlock
 {
     public IPAddress Address { get; set; } = IPAddress.Any;
     public ushort Port { get; set; }

@@ -25,6 +25,14 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     [ArgumentCompleter(typeof(IpvsServiceCompleter))]
     public IpvsService Service { get; set; } = null!;
 
+    /// <summary>
+    /// Complete checker definitions, such as the HealthCheck property of ConvertFrom-KeepalivedConfig's real servers
+    /// (bound by property name: a keepalived real_server with its TCP_CHECK/HTTP_GET/SSL_GET/MISC_CHECK checkers);
+    /// the check settings come from the definition, -Name and -MonitorOnly from the command line.
+    /// </summary>
+    [Parameter(ParameterSetName = "Definition", Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    public HealthCheckDefinition[] HealthCheck { get; set; } = null!;
+
     [Parameter]
     public string? Name { get; set; }
 
@@ -162,6 +170,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     [Parameter]
     public SwitchParameter MonitorOnly { get; set; }
 
+    private readonly List<HealthCheckDefinition> _definitions = new();
     private readonly List<IpvsRealServer> _servers = new();
     private readonly List<IpvsService> _services = new();
     private HealthCheckDefinition _template = null!;
@@ -229,6 +238,7 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
     protected override void ProcessRecord()
     {
         if (ParameterSetName == "Service") _services.Add(Service);
+        else if (ParameterSetName == "Definition") _definitions.AddRange(HealthCheck.Where(d => d is not null));
         else _servers.AddRange(RealServer.Where(r => r is not null));
     }
 
@@ -252,6 +262,13 @@ public sealed class StartIpvsHealthCheckCommand : HealthCmdlet
             string name = Name ?? HealthCheckDefinition.DefaultName(service);
             if (Name is not null && _services.Count + (_servers.Count > 0 ? 1 : 0) > 1) name = $"{Name} ({service})";
             PerItem(service, () => StartOne(_template with { Name = name, Service = service, RealServers = servers }));
+        }
+        foreach (var d in _definitions)
+        {
+            string name = Name is null ? d.Name : _definitions.Count > 1 ? $"{Name} ({d.Name})" : Name;
+            var policy = d.Policy.Copy();
+            policy.MonitorOnly |= MonitorOnly;
+            PerItem(d.Service, () => StartOne(d with { Name = name, Policy = policy }));
         }
     }
 

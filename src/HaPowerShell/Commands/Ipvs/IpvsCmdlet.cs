@@ -41,8 +41,12 @@ public sealed class IpvsServiceTransformationAttribute : ArgumentTransformationA
             IpvsService s => s,
             string text => IpvsServiceId.TryParse(text, out var s, out var error)
                 ? s : throw new ArgumentTransformationMetadataException(error),
-            _ => throw new ArgumentTransformationMetadataException(
-                $"Cannot use a {value?.GetType().Name ?? "null"} as a virtual service; pass an IpvsService (from Get-IpvsService) or a string such as 'TCP 192.0.2.1:80'."),
+            // Objects that convert themselves (ConvertFrom-KeepalivedConfig's virtual servers) are converted; any other
+            // object is left to the binder, so that from the pipeline it can bind another parameter by property name
+            // (a keepalived real server's HealthCheck) instead of failing here.
+            null => throw new ArgumentTransformationMetadataException(
+                "Cannot use null as a virtual service; pass an IpvsService (from Get-IpvsService) or a string such as 'TCP 192.0.2.1:80'."),
+            _ => LanguagePrimitives.TryConvertTo(value, out IpvsService converted) ? converted : inputData,
         };
     }
 }

@@ -4,7 +4,7 @@ using HaPowerShell.Core.Keepalived;
 using HaPowerShell.Native.Processes;
 using HaPowerShell.Native.Rtnl;
 
-namespace HaPowerShell.Keepalived;
+namespace HaPowerShell.Hosting.Keepalived;
 
 /// <summary>
 /// This host, as keepalived -t sees it: the interfaces of this network namespace (rtnetlink), users and

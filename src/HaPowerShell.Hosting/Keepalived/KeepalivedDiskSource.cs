@@ -1,6 +1,6 @@
 using HaPowerShell.Core.Keepalived;
 
-namespace HaPowerShell.Keepalived;
+namespace HaPowerShell.Hosting.Keepalived;
 
 /// <summary>
 /// The real file system for the keepalived.conf parser: glob(3)'s matching for includes, what a path is,
