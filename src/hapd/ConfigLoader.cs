@@ -1,7 +1,7 @@
 using HaPowerShell.Core.Keepalived;
 using HaPowerShell.Core.Keepalived.Runtime;
 using HaPowerShell.Hosting;
-using HaPowerShell.Keepalived;
+using HaPowerShell.Hosting.Keepalived;
 
 namespace HaPowerShell.Daemon;
 
@@ -44,7 +44,7 @@ public static class ConfigLoader
     {
         string path = System.IO.Path.GetFullPath(o.ConfigFile);
         var parse = Parse(o, checkEnvironment: false);
-        var plan = parse.IsValid ? KeepalivedRuntimePlan.From(parse.Configuration, vrrp: !o.CheckersOnly) : null;
+        var plan = parse.IsValid ? KeepalivedRuntimePlan.From(parse.Configuration, vrrp: !o.CheckersOnly, checkers: !o.VrrpOnly) : null;
         return new LoadedConfig(path, parse, plan);
     }
 }

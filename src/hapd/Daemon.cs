@@ -3,7 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using HaPowerShell.Core.Health;
+using HaPowerShell.Core.Ipvs;
+using HaPowerShell.Core.Keepalived.Runtime;
 using HaPowerShell.Core.Vrrp;
+using HaPowerShell.Hosting.Keepalived;
 using HaPowerShell.Hosting.Vrrp;
 using HaPowerShell.Native.Daemon;
 
@@ -23,6 +27,12 @@ public sealed class Daemon
     private DaemonLog _log = null!;
     private SystemdNotifier _notify = null!;
     private VrrpHost? _vrrp;
+    private KeepalivedIpvsHost? _ipvs;
+    private DaemonSink _sink = null!;
+    private readonly ConcurrentQueue<Action> _work = new();
+
+    /// <summary>A queue item that is not a signal: work posted by a host's thread (<see cref="Post"/>), run on the main thread.</summary>
+    private const int WorkItem = -1;
     private LoadedConfig? _config;
     private long _reloads, _failedReloads;
     private string? _lastReloadError;
@@ -51,6 +61,7 @@ public sealed class Daemon
         {
             _log.Error($"Stopping after an unexpected failure: {e}");
             try { _vrrp?.Dispose(); } catch (Exception) { }
+            try { _ipvs?.Dispose(); } catch (Exception) { }
             return Program.ExitFailure;
         }
         finally
@@ -97,9 +108,11 @@ public sealed class Daemon
         ReportFindings(loaded);
         ReportIgnored(loaded);
         if (_o.DumpConfig) DumpConfig(loaded);
+        _sink = new DaemonSink(_log) { VrrpState = c => Post(() => _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master)) };
+        if (!StartIpvs(loaded.Plan!.Ipvs)) return Program.ExitConfig;
         if (!_o.CheckersOnly)
         {
-            _vrrp = new VrrpHost(new DaemonSink(_log));
+            _vrrp = new VrrpHost(_sink);
             try
             {
                 var result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances);
@@ -113,10 +126,40 @@ public sealed class Daemon
             }
         }
         _config = loaded;
-        string status = $"{loaded.Plan!.VrrpInstances.Count} VRRP instance(s) from {loaded.Path}";
+        string status = Status(loaded);
         _log.Info($"Running {status}");
         _notify.Ready(status);
         return Program.ExitOk;
+    }
+
+    private string Status(LoadedConfig c)
+        => $"{c.Plan!.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
+
+    /// <summary>Runs <paramref name="action"/> on the main thread (between signals): hosts' threads post here.</summary>
+    private void Post(Action action)
+    {
+        _work.Enqueue(action);
+        _signals.Add(WorkItem);
+    }
+
+    /// <summary>Programs IPVS and starts the checkers (not with -P, nor when the configuration has no virtual server or sync daemon).</summary>
+    private bool StartIpvs(KeepalivedIpvsPlan plan)
+    {
+        if (_o.VrrpOnly || (plan.Services.Count == 0 && plan.SyncDaemon is null)) return true;
+        _ipvs = new KeepalivedIpvsHost(_sink, TimeSpan.FromSeconds(_o.DrainTimeoutSeconds));
+        try
+        {
+            var r = _ipvs.Start(plan, _o.Reconcile);
+            _log.Info($"IPVS programmed in {r.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {r.Sent} change(s) sent{(_o.Reconcile ? " (reconciled with the kernel's table)" : "")}, {r.Failed} refused; {plan.HealthChecks.Count} checker(s) started");
+            return true;
+        }
+        catch (Exception e) when (e is HealthCheckException or IpvsOperationException or HaPowerShell.Native.HaException)
+        {
+            _log.Error($"The IPVS and checker configuration cannot run: {e.Message}; not starting.");
+            _ipvs.Dispose();
+            _ipvs = null;
+            return false;
+        }
     }
 
     private LoadedConfig Load()
@@ -180,6 +223,13 @@ public sealed class Daemon
             int s = _signals.Take();
             switch (s)
             {
+                case WorkItem:
+                    while (_work.TryDequeue(out var work))
+                    {
+                        try { work(); }
+                        catch (Exception e) { _log.Error($"A host's request failed: {e.Message}"); }
+                    }
+                    break;
                 case Signals.Term:
                 case Signals.Int:
                     _log.Info($"Received {(s == Signals.Term ? "SIGTERM" : "SIGINT")}: stopping");
@@ -241,6 +291,12 @@ public sealed class Daemon
             }
             ReportIgnored(loaded);
             if (_o.DumpConfig) DumpConfig(loaded);
+            // The checkers of the new configuration are validated before anything changes.
+            if (_ipvs is not null)
+            {
+                try { _ipvs.Validate(loaded.Plan!.Ipvs); }
+                catch (HealthCheckException e) { Refuse("a checker was refused", new[] { e.Message }); return; }
+            }
             if (_vrrp is not null)
             {
                 VrrpReconfigureResult result;
@@ -255,14 +311,32 @@ public sealed class Daemon
                 foreach (var f in result.Failures) _log.Error($"({f.Name}) reload step {f.Change} failed: {f.Error.Message}");
                 foreach (var item in result.Plan.Items.Where(i => i.Change != VrrpInstanceChange.Unchanged))
                     _log.Info($"({item.Name}) {item.Change}{(item.ChangedFields.Count > 0 ? ": " + string.Join(", ", item.ChangedFields.Select(VrrpFields.KeepalivedKeyword)) : "")}");
-                _log.Info($"Reloaded in {sw.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: VRRP {Count(VrrpInstanceChange.Unchanged)} unchanged, {Count(VrrpInstanceChange.Updated)} updated in place, {Count(VrrpInstanceChange.Replaced)} replaced, {Count(VrrpInstanceChange.Added)} added, {Count(VrrpInstanceChange.Removed)} removed");
+                _log.Info($"Reloaded VRRP in {sw.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {Count(VrrpInstanceChange.Unchanged)} unchanged, {Count(VrrpInstanceChange.Updated)} updated in place, {Count(VrrpInstanceChange.Replaced)} replaced, {Count(VrrpInstanceChange.Added)} added, {Count(VrrpInstanceChange.Removed)} removed");
+            }
+            if (_ipvs is not null)
+            {
+                try
+                {
+                    var (diff, r) = _ipvs.Reload(loaded.Plan!.Ipvs, _o.Reconcile);
+                    foreach (var op in diff.Operations.Take(_o.LogDetail ? int.MaxValue : 20)) _log.Info($"IPVS: {op.Description}");
+                    _log.Info($"Reloaded IPVS in {r.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {r.Sent} change(s) sent, {r.Failed} refused; {diff.Summary()}");
+                }
+                catch (Exception e) when (e is HealthCheckException or IpvsOperationException or HaPowerShell.Native.HaException)
+                {
+                    _log.Error($"The IPVS reload failed part way: {e.Message}");
+                }
+            }
+            else if (!StartIpvs(loaded.Plan!.Ipvs))
+            {
+                Refuse("the IPVS and checker configuration cannot run", Array.Empty<string>());
+                return;
             }
             _config = loaded;
             _reloads++;
         }
         finally
         {
-            _notify.Ready($"{_vrrp?.Instances.Count ?? 0} VRRP instance(s) from {_config?.Path}");
+            _notify.Ready(_config is null ? "" : Status(_config));
         }
     }
 
@@ -279,6 +353,7 @@ public sealed class Daemon
         _notify.Stopping();
         var running = _vrrp?.Instances.Where(i => i.IsRunning).Select(i => $"{i.Name} ({i.State})").ToList() ?? new List<string>();
         _vrrp?.Dispose();
+        _ipvs?.Dispose();
         _log.Info(running.Count == 0 ? "Stopped" : $"Stopped {string.Join(", ", running)}: a Master sent priority 0 and removed its virtual addresses");
     }
 
@@ -296,8 +371,41 @@ public sealed class Daemon
         ResidentBytes = Environment.WorkingSet,
         Gc = GC.GetConfigurationVariables().ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, CultureInfo.InvariantCulture) ?? ""),
         VrrpInstances = _vrrp?.Instances.Select(StateDump.Instance).ToList() ?? new List<HapdInstanceState>(),
+        Ipvs = _ipvs is null ? null : IpvsState(_ipvs),
         NotActedOn = _config?.Plan?.Ignored.Select(i => i.ToString()).ToList() ?? new List<string>(),
     };
+
+    private static HapdIpvsState IpvsState(KeepalivedIpvsHost h)
+    {
+        var st = h.Status();
+        return new HapdIpvsState
+        {
+            Services = st.Services,
+            RealServers = st.RealServers,
+            Draining = st.Draining.ToList(),
+            SyncDaemon = st.SyncDaemon,
+            OperationsSent = st.OperationsSent,
+            OperationsFailed = st.OperationsFailed,
+            Reconciled = st.Reconciled,
+            Checkers = h.Checks.Checks.Select(c =>
+            {
+                var i = c.Info();
+                var servers = i.RealServers.Where(r => r.CheckIndex == 0).ToList();
+                return new HapdCheckerState
+                {
+                    Name = c.Name,
+                    Service = i.Service.ToString(),
+                    Status = i.Status.ToString(),
+                    QuorumUp = i.QuorumUp,
+                    SorryServerActive = i.SorryServerActive,
+                    Checks = i.Checks,
+                    Failures = i.Failures,
+                    Up = servers.Where(r => r.State == RealServerHealthState.Up).Select(r => r.Endpoint).ToList(),
+                    Down = servers.Where(r => r.State != RealServerHealthState.Up).Select(r => r.Endpoint).ToList(),
+                };
+            }).ToList(),
+        };
+    }
 
     private void WriteDump(string path, string text)
     {

@@ -15,7 +15,16 @@ public sealed class DaemonSink : IHostEventSink
 
     public DaemonSink(DaemonLog log) => _log = log;
 
+    /// <summary>Called after a VRRP state change is logged (the daemon posts it to its main thread: lvs_sync_daemon follows).</summary>
+    public Action<VrrpStateChangedEventArgs>? VrrpState { get; init; }
+
     public void VrrpStateChanged(VrrpStateChangedEventArgs change)
+    {
+        try { Log(change); }
+        finally { VrrpState?.Invoke(change); }
+    }
+
+    private void Log(VrrpStateChangedEventArgs change)
     {
         string state = change.State.ToString().ToUpperInvariant();
         _log.Write(LogSeverity.Info, $"({change.Name}) Entering {state} STATE ({change.Reason}, priority {change.Priority})", new KeyValuePair<string, string>[]

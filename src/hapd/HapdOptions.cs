@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace HaPowerShell.Daemon;
 
 /// <summary>keepalived's command line, as hapd reads it (the same short and long options, the same defaults).</summary>
@@ -24,6 +25,12 @@ public sealed class HapdOptions
     public string VrrpPidFile { get; private set; } = DefaultVrrpPidFile;
     public string CheckersPidFile { get; private set; } = DefaultCheckersPidFile;
     public string? ConfigId { get; private set; }
+
+    /// <summary>--drain-timeout=SECONDS: a real server removed on reload keeps weight 0 until its connections end, at most this long (0: removed at once, as keepalived).</summary>
+    public double DrainTimeoutSeconds { get; private set; }
+
+    /// <summary>--reconcile: at start and on every reload, read the kernel's IPVS table and repair the configuration's services in it.</summary>
+    public bool Reconcile { get; private set; }
     public bool ConfigTest { get; private set; }
 
     /// <summary>-t=FILE: where the test writes its findings (stderr when null).</summary>
@@ -74,6 +81,20 @@ public sealed class HapdOptions
                     if (value is null && i + 1 < args.Count) value = args[++i];
                     if (string.IsNullOrEmpty(value)) error = "option '--signum' requires an argument";
                     o.SignalNumberOf = value;
+                    continue;
+                }
+                if (name == "reconcile")
+                {
+                    if (value is not null) error = "option '--reconcile' doesn't allow an argument";
+                    o.Reconcile = true;
+                    continue;
+                }
+                if (name == "drain-timeout")
+                {
+                    if (value is null && i + 1 < args.Count) value = args[++i];
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || seconds < 0 || seconds > 86400 || double.IsNaN(seconds))
+                        error = $"invalid drain timeout '{value}': give seconds from 0 to 86400";
+                    else o.DrainTimeoutSeconds = seconds;
                     continue;
                 }
                 if (!LongNames.TryGetValue(name, out char c)) { error = $"unrecognized option '--{name}'"; break; }
@@ -187,6 +208,10 @@ public sealed class HapdOptions
               --signum=SIGFUNC         Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
           -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
                                         stderr by default
+              --drain-timeout=SECONDS  hapd: a real server removed on reload keeps weight 0 until its
+                                        active connections end, at most SECONDS (default 0: removed at once)
+              --reconcile              hapd: read the kernel's IPVS table at start and on reload and repair
+                                        the configuration's services (manual ipvsadm changes are undone)
           -v, --version                Display the version number
           -h, --help                   Display this help message
 

@@ -68,10 +68,10 @@ public static class Program
         {
             foreach (var f in result.Findings) output.WriteLine(f.ToString());
             bool ok = result.IsValid;
-            if (ok && !o.CheckersOnly)
+            if (ok)
             {
                 // What the engines' own checks refuse (the daemon would refuse to start on it) fails the test too.
-                var plan = Core.Keepalived.Runtime.KeepalivedRuntimePlan.From(result.Configuration);
+                var plan = Core.Keepalived.Runtime.KeepalivedRuntimePlan.From(result.Configuration, vrrp: !o.CheckersOnly, checkers: !o.VrrpOnly);
                 foreach (var e in plan.Errors) output.WriteLine("Error: " + e);
                 ok = plan.CanRun;
             }

@@ -23,7 +23,35 @@ public sealed class HapdState
     /// <summary>The GC's settings as the runtime took them (GC.GetConfigurationVariables: the gen0 cap among them).</summary>
     public Dictionary<string, string> Gc { get; init; } = new();
     public List<HapdInstanceState> VrrpInstances { get; init; } = new();
+
+    /// <summary>The IPVS and checker half (null with -P or when the configuration has no virtual server).</summary>
+    public HapdIpvsState? Ipvs { get; init; }
     public List<string> NotActedOn { get; init; } = new();
+}
+
+public sealed class HapdIpvsState
+{
+    public int Services { get; init; }
+    public int RealServers { get; init; }
+    public List<string> Draining { get; init; } = new();
+    public string? SyncDaemon { get; init; }
+    public long OperationsSent { get; init; }
+    public long OperationsFailed { get; init; }
+    public long Reconciled { get; init; }
+    public List<HapdCheckerState> Checkers { get; init; } = new();
+}
+
+public sealed class HapdCheckerState
+{
+    public string Name { get; init; } = "";
+    public string Service { get; init; } = "";
+    public string Status { get; init; } = "";
+    public bool QuorumUp { get; init; }
+    public bool SorryServerActive { get; init; }
+    public long Checks { get; init; }
+    public long Failures { get; init; }
+    public List<string> Up { get; init; } = new();
+    public List<string> Down { get; init; } = new();
 }
 
 public sealed class HapdInstanceState
@@ -142,6 +170,18 @@ public static class StateDump
             foreach (var r in i.FaultReasons) sb.Append("   Fault = ").Append(r).Append('\n');
             if (i.LastTransition is { } t) sb.Append(CultureInfo.InvariantCulture, $"   Last transition = {t:u} ({i.Transitions} in all)\n");
         }
+        if (s.Ipvs is { } v)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"------< IPVS Topology >------\n Services = {v.Services}\n Real servers = {v.RealServers}\n");
+            if (v.SyncDaemon is not null) sb.Append(" Sync daemon = ").Append(v.SyncDaemon).Append('\n');
+            foreach (var d in v.Draining) sb.Append(" Draining = ").Append(d).Append('\n');
+            foreach (var c in v.Checkers)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" Checker = {c.Name}\n   Status = {c.Status}\n   Quorum = {(c.QuorumUp ? "up" : "down")}{(c.SorryServerActive ? ", sorry server in" : "")}\n");
+                foreach (var u in c.Up) sb.Append("   Real server UP = ").Append(u).Append('\n');
+                foreach (var d in c.Down) sb.Append("   Real server DOWN = ").Append(d).Append('\n');
+            }
+        }
         if (s.NotActedOn.Count > 0)
         {
             sb.Append("------< Not acted on >------\n");
@@ -165,6 +205,12 @@ public static class StateDump
                 sb.Append(CultureInfo.InvariantCulture, $"    {kv.Key}: {kv.Value}\n");
             sb.Append(CultureInfo.InvariantCulture, $"  Priority Zero:\n    Received: {c.PriorityZeroReceived}\n    Sent: {c.PriorityZeroSent}\n");
             sb.Append(CultureInfo.InvariantCulture, $"  Gratuitous ARP bursts: {c.GratuitousArpBursts}\n  Send errors: {c.SendErrors}\n  Action errors: {c.ActionErrors}\n");
+        }
+        if (s.Ipvs is { } v)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"IPVS:\n  Operations sent: {v.OperationsSent}\n  Operations failed: {v.OperationsFailed}\n  Reconciled: {v.Reconciled}\n");
+            foreach (var c in v.Checkers)
+                sb.Append(CultureInfo.InvariantCulture, $"Checker: {c.Name}\n  Checks: {c.Checks}\n  Failures: {c.Failures}\n  Up: {c.Up.Count}\n  Down: {c.Down.Count}\n");
         }
         return sb.ToString();
     }

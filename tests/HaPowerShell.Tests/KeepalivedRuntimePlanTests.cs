@@ -112,7 +112,9 @@ public class KeepalivedRuntimePlanTests
         Assert.Contains(plan.Ignored, i => i.Block == "global_defs" && i.Keyword == "notification_email" && i.Line == 3 && i.File == "/k.conf");
         Assert.Contains(plan.Ignored, i => i.Block == "vrrp_instance VI_1" && i.Keyword == "use_vmac" && i.Line == 12);
         Assert.Contains(plan.Ignored, i => i.Keyword.StartsWith("state MASTER", StringComparison.Ordinal) && i.Line == 8);
-        Assert.Contains(plan.Ignored, i => i.Block.StartsWith("virtual_server", StringComparison.Ordinal) && i.Line == 17);
+        // The virtual server is run (IPVS and its checker), not listed.
+        Assert.DoesNotContain(plan.Ignored, i => i.Block.StartsWith("virtual_server", StringComparison.Ordinal) && i.Line == 17);
+        Assert.Single(plan.Ipvs.Services);
         Assert.DoesNotContain(plan.Ignored, i => i.Keyword == "router_id");
     }
 

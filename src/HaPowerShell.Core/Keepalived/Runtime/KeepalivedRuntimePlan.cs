@@ -23,15 +23,19 @@ public sealed record KeepalivedRuntimeError(string? File, int Line, string Error
 /// </summary>
 public sealed class KeepalivedRuntimePlan
 {
-    private KeepalivedRuntimePlan(IReadOnlyList<VrrpInstanceConfig> vrrp, IReadOnlyList<KeepalivedIgnored> ignored, IReadOnlyList<KeepalivedRuntimeError> errors)
+    private KeepalivedRuntimePlan(IReadOnlyList<VrrpInstanceConfig> vrrp, KeepalivedIpvsPlan ipvs, IReadOnlyList<KeepalivedIgnored> ignored, IReadOnlyList<KeepalivedRuntimeError> errors)
     {
         VrrpInstances = vrrp;
+        Ipvs = ipvs;
         Ignored = ignored;
         Errors = errors;
     }
 
     /// <summary>The VRRP instances, in the order of the file.</summary>
     public IReadOnlyList<VrrpInstanceConfig> VrrpInstances { get; }
+
+    /// <summary>The IPVS and checker half: services, real servers, checkers, timeouts, the sync daemon (empty with -P).</summary>
+    public KeepalivedIpvsPlan Ipvs { get; }
 
     /// <summary>Sections and keywords given that the daemon does not act on.</summary>
     public IReadOnlyList<KeepalivedIgnored> Ignored { get; }
@@ -56,13 +60,15 @@ public sealed class KeepalivedRuntimePlan
     {
         "router_id", "vrrp_version", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
         "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_check_unicast_src", "vrrp_strict",
+        "lvs_timeouts", "lvs_flush", "lvs_sync_daemon",
     };
 
     /// <summary>
     /// Maps <paramref name="config"/> (a parse whose verdict allows running) to what the daemon runs.
-    /// <paramref name="vrrp"/> false leaves the VRRP half out (keepalived -C); the checker half is not mapped here.
+    /// <paramref name="vrrp"/> false leaves the VRRP half out (keepalived -C), <paramref name="checkers"/> false the
+    /// IPVS and checker half (keepalived -P).
     /// </summary>
-    public static KeepalivedRuntimePlan From(KeepalivedConfiguration config, bool vrrp = true)
+    public static KeepalivedRuntimePlan From(KeepalivedConfiguration config, bool vrrp = true, bool checkers = true)
     {
         ArgumentNullException.ThrowIfNull(config);
         var ignored = new List<KeepalivedIgnored>();
@@ -82,18 +88,22 @@ public sealed class KeepalivedRuntimePlan
         Lines(ignored, config.LinkbeatInterfaces, "linkbeat_interfaces");
         foreach (var s in config.RootSettings)
             ignored.Add(new KeepalivedIgnored(s.File, s.Line, "(top level)", s.Keyword));
-        foreach (var vs in config.VirtualServers)
-            ignored.Add(new KeepalivedIgnored(vs.File, vs.Line, "virtual_server " + vs, "virtual_server (IPVS and checkers are not run by this hapd)"));
-        foreach (var g in config.VirtualServerGroups)
-            ignored.Add(new KeepalivedIgnored(g.File, g.Line, "virtual_server_group " + g.Name, "virtual_server_group"));
-        if (config.Global.LvsSyncDaemon is not null)
-            ignored.Add(new KeepalivedIgnored(config.Global.File, config.Global.Line, "global_defs", "lvs_sync_daemon"));
+        var ipvs = KeepalivedIpvsPlan.Empty;
+        if (checkers)
+            ipvs = KeepalivedIpvsPlan.From(config, ignored, errors);
+        else
+        {
+            foreach (var vs in config.VirtualServers)
+                ignored.Add(new KeepalivedIgnored(vs.File, vs.Line, "virtual_server " + vs, "virtual_server (-P: VRRP only)"));
+            if (config.Global.LvsSyncDaemon is not null)
+                ignored.Add(new KeepalivedIgnored(config.Global.File, config.Global.Line, "global_defs", "lvs_sync_daemon (-P: VRRP only)"));
+        }
 
         if (!vrrp)
         {
             foreach (var v in config.VrrpInstances)
                 ignored.Add(new KeepalivedIgnored(v.File, v.Line, "vrrp_instance " + v.Name, "vrrp_instance (-C: checkers only)"));
-            return new KeepalivedRuntimePlan(instances, ignored, errors);
+            return new KeepalivedRuntimePlan(instances, ipvs, ignored, errors);
         }
 
         var scripts = config.VrrpScripts.ToDictionary(s => s.Name, ToTrackScript, StringComparer.Ordinal);
@@ -114,7 +124,7 @@ public sealed class KeepalivedRuntimePlan
             var c = ToInstance(v, config, scripts, groups.FirstOrDefault(g => g.Name == v.SyncGroup), errors);
             if (c is not null) instances.Add(c);
         }
-        return new KeepalivedRuntimePlan(instances, ignored, errors);
+        return new KeepalivedRuntimePlan(instances, ipvs, ignored, errors);
     }
 
     private static void Section(List<KeepalivedIgnored> ignored, IEnumerable<KeepalivedBlock> blocks, string keyword)
