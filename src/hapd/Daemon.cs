@@ -30,6 +30,8 @@ public sealed class Daemon
     private KeepalivedIpvsHost? _ipvs;
     private DaemonSink _sink = null!;
     private readonly ConcurrentQueue<Action> _work = new();
+    private ControlServer? _control;
+    private IReadOnlyList<VrrpInstanceConfig> _vrrpRunning = Array.Empty<VrrpInstanceConfig>();
 
     /// <summary>A queue item that is not a signal: work posted by a host's thread (<see cref="Post"/>), run on the main thread.</summary>
     private const int WorkItem = -1;
@@ -62,6 +64,7 @@ public sealed class Daemon
             _log.Error($"Stopping after an unexpected failure: {e}");
             try { _vrrp?.Dispose(); } catch (Exception) { }
             try { _ipvs?.Dispose(); } catch (Exception) { }
+            try { _control?.Dispose(); } catch (Exception) { }
             return Program.ExitFailure;
         }
         finally
@@ -109,6 +112,7 @@ public sealed class Daemon
         ReportIgnored(loaded);
         if (_o.DumpConfig) DumpConfig(loaded);
         _sink = new DaemonSink(_log) { VrrpState = c => Post(() => _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master)) };
+        ApplyStatic(loaded.Plan!.StaticAddresses, add: true);
         if (!StartIpvs(loaded.Plan!.Ipvs)) return Program.ExitConfig;
         if (!_o.CheckersOnly)
         {
@@ -116,6 +120,7 @@ public sealed class Daemon
             try
             {
                 var result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances);
+                _vrrpRunning = loaded.Plan.VrrpInstances;
                 foreach (var f in result.Failures) _log.Error($"({f.Name}) could not start: {f.Error.Message}");
             }
             catch (VrrpConfigurationException e)
@@ -128,12 +133,29 @@ public sealed class Daemon
         _config = loaded;
         string status = Status(loaded);
         _log.Info($"Running {status}");
+        if (_o.ControlSocketPath is { } sock)
+        {
+            _control = ControlServer.Open(sock, _o.ControlGroup, Control, _log);
+            if (_control is not null) _log.Info($"Control socket {sock} (root may change{(_o.ControlGroup is null ? "" : $", group {_o.ControlGroup} may read")})");
+        }
         _notify.Ready(status);
         return Program.ExitOk;
     }
 
     private string Status(LoadedConfig c)
         => $"{c.Plan!.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
+
+    /// <summary>static_ipaddress: added at start and on reload (new ones), removed at stop and on reload (dropped ones).</summary>
+    private void ApplyStatic(IEnumerable<VrrpVirtualAddress> addresses, bool add)
+    {
+        var list = addresses.ToList();
+        if (list.Count == 0) return;
+        IReadOnlyList<string> problems;
+        try { problems = StaticAddresses.Apply(list, add); }
+        catch (HaPowerShell.Native.HaException e) { problems = new[] { e.Message }; }
+        foreach (var p in problems) _log.Error(p);
+        _log.Info($"static_ipaddress: {list.Count - problems.Count} address(es) {(add ? "added" : "removed")}");
+    }
 
     /// <summary>Runs <paramref name="action"/> on the main thread (between signals): hosts' threads post here.</summary>
     private void Post(Action action)
@@ -300,7 +322,7 @@ public sealed class Daemon
             if (_vrrp is not null)
             {
                 VrrpReconfigureResult result;
-                try { result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances); }
+                try { result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances); _vrrpRunning = loaded.Plan.VrrpInstances; }
                 catch (VrrpConfigurationException e)
                 {
                     Refuse("the VRRP engine refused it", e.NamedBy(VrrpFields.KeepalivedKeyword).Problems.Select(p => p.Message).ToList());
@@ -311,8 +333,11 @@ public sealed class Daemon
                 foreach (var f in result.Failures) _log.Error($"({f.Name}) reload step {f.Change} failed: {f.Error.Message}");
                 foreach (var item in result.Plan.Items.Where(i => i.Change != VrrpInstanceChange.Unchanged))
                     _log.Info($"({item.Name}) {item.Change}{(item.ChangedFields.Count > 0 ? ": " + string.Join(", ", item.ChangedFields.Select(VrrpFields.KeepalivedKeyword)) : "")}");
-                _log.Info($"Reloaded VRRP in {sw.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {Count(VrrpInstanceChange.Unchanged)} unchanged, {Count(VrrpInstanceChange.Updated)} updated in place, {Count(VrrpInstanceChange.Replaced)} replaced, {Count(VrrpInstanceChange.Added)} added, {Count(VrrpInstanceChange.Removed)} removed");
+                _log.Info($"Reloaded in {sw.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: VRRP {Count(VrrpInstanceChange.Unchanged)} unchanged, {Count(VrrpInstanceChange.Updated)} updated in place, {Count(VrrpInstanceChange.Replaced)} replaced, {Count(VrrpInstanceChange.Added)} added, {Count(VrrpInstanceChange.Removed)} removed");
             }
+            var oldStatic = _config?.Plan?.StaticAddresses ?? Array.Empty<VrrpVirtualAddress>();
+            ApplyStatic(oldStatic.Where(a => !loaded.Plan!.StaticAddresses.Contains(a)), add: false);
+            ApplyStatic(loaded.Plan!.StaticAddresses.Where(a => !oldStatic.Contains(a)), add: true);
             if (_ipvs is not null)
             {
                 try
@@ -348,12 +373,82 @@ public sealed class Daemon
         _log.Error($"Reload refused: {why}; the running configuration stays as it was.");
     }
 
+    /// <summary>A control socket request: run on the main thread (between signals), answered within 60 s.</summary>
+    private HapdResponse Control(HapdRequest r)
+    {
+        var done = new TaskCompletionSource<HapdResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try { done.SetResult(ControlOnMain(r)); }
+            catch (Exception e) { done.SetResult(ControlServer.Error("HapdRequestFailed", "InvalidOperation", e.Message)); }
+        });
+        return done.Task.Wait(TimeSpan.FromSeconds(60)) ? done.Task.Result
+            : ControlServer.Error("HapdBusy", "OperationTimeout", "hapd did not get to the request within 60 s (a reload may be running); try again.");
+    }
+
+    private HapdResponse ControlOnMain(HapdRequest r)
+    {
+        switch (r.Command)
+        {
+            case HapdCommands.Reload:
+            {
+                long refused = _failedReloads;
+                Reload(0);
+                return _failedReloads == refused ? Ok()
+                    : ControlServer.Error("HapdReloadRefused", "InvalidOperation", $"The reload was refused: {_lastReloadError}; the running configuration stays (the log has the errors; hapd -t -f {_config?.Path} lists them).");
+            }
+            case HapdCommands.SetPriority:
+            {
+                if (_vrrp is null) return ControlServer.Error("HapdNoVrrp", "InvalidOperation", "hapd runs no VRRP instance (-C).");
+                var i = _vrrpRunning.FirstOrDefault(x => x.Name == r.Instance);
+                if (i is null)
+                    return ControlServer.Error("HapdInstanceNotFound", "ObjectNotFound", $"No vrrp_instance '{r.Instance}'; hapd runs {string.Join(", ", _vrrpRunning.Select(x => x.Name))}.");
+                if (r.Priority is not (>= 1 and <= 254))
+                    return ControlServer.Error("HapdInvalidPriority", "InvalidArgument", $"Priority {r.Priority} is outside 1-254 (255 is the address owner's, set in the configuration).");
+                var list = _vrrpRunning.Select(x => x.Name == i.Name ? x with { Priority = r.Priority.Value } : x).ToList();
+                try { _vrrp.Reconfigure(list); }
+                catch (VrrpConfigurationException e)
+                {
+                    return ControlServer.Error("HapdInvalidPriority", "InvalidArgument", string.Join("; ", e.NamedBy(VrrpFields.KeepalivedKeyword).Problems.Select(p => p.Message)));
+                }
+                _vrrpRunning = list;
+                _log.Info($"({i.Name}) priority set to {r.Priority} over the control socket (until the next reload)");
+                return Ok();
+            }
+            case HapdCommands.SuspendRealServer:
+            case HapdCommands.ResumeRealServer:
+            {
+                if (_ipvs is null) return ControlServer.Error("HapdNoIpvs", "InvalidOperation", "hapd runs no virtual server (-P, or none in the configuration).");
+                var s = _ipvs.Plan.Services.FirstOrDefault(x => string.Equals(x.ToString(), r.Service, StringComparison.OrdinalIgnoreCase));
+                if (s is null)
+                    return ControlServer.Error("HapdServiceNotFound", "ObjectNotFound", $"No virtual service '{r.Service}'; hapd runs {string.Join(", ", _ipvs.Plan.Services.Select(x => x.ToString()).Take(10))}.");
+                var rs = s.RealServers?.FirstOrDefault(x => x.Address.ToString() == r.Address && (r.Port is null || (x.Port == 0 ? s.Port : x.Port) == r.Port));
+                if (rs is null)
+                    return ControlServer.Error("HapdRealServerNotFound", "ObjectNotFound", $"Service {s} has no real server {r.Address}{(r.Port is null ? "" : ":" + r.Port)} in the configuration.");
+                bool suspend = r.Command == HapdCommands.SuspendRealServer;
+                try { _ipvs.SetWeight(s, rs, suspend ? 0 : rs.Weight); }
+                catch (Exception e) when (e is IpvsOperationException or HaPowerShell.Native.HaException)
+                {
+                    return ControlServer.Error("HapdIpvsFailed", "InvalidOperation", e.Message);
+                }
+                _log.Info($"{s} -> {rs.Endpoint}: {(suspend ? "suspended (weight 0: new connections go elsewhere, live ones go on)" : $"resumed (weight {rs.Weight})")} over the control socket");
+                return Ok();
+            }
+            default:
+                return Ok();
+        }
+    }
+
+    private HapdResponse Ok() => new() { Ok = true, State = Snapshot() };
+
     private void Stop()
     {
         _notify.Stopping();
+        _control?.Dispose();
         var running = _vrrp?.Instances.Where(i => i.IsRunning).Select(i => $"{i.Name} ({i.State})").ToList() ?? new List<string>();
         _vrrp?.Dispose();
         _ipvs?.Dispose();
+        if (_config?.Plan is { } plan) ApplyStatic(plan.StaticAddresses, add: false);
         _log.Info(running.Count == 0 ? "Stopped" : $"Stopped {string.Join(", ", running)}: a Master sent priority 0 and removed its virtual addresses");
     }
 

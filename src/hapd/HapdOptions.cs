@@ -29,6 +29,16 @@ public sealed class HapdOptions
     /// <summary>--drain-timeout=SECONDS: a real server removed on reload keeps weight 0 until its connections end, at most this long (0: removed at once, as keepalived).</summary>
     public double DrainTimeoutSeconds { get; private set; }
 
+    /// <summary>--control-socket=PATH: the control socket (default: hapd.sock in the pid file's directory, /run/hapd.sock); "none": no socket.</summary>
+    public string? ControlSocket { get; private set; }
+
+    /// <summary>--control-group=GROUP: members may read the status over the control socket (root may do everything).</summary>
+    public string? ControlGroup { get; private set; }
+
+    /// <summary>The control socket's path, or null with --control-socket=none.</summary>
+    public string? ControlSocketPath => ControlSocket == "none" ? null
+        : ControlSocket ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(PidFile)) ?? "/run", "hapd.sock");
+
     /// <summary>--reconcile: at start and on every reload, read the kernel's IPVS table and repair the configuration's services in it.</summary>
     public bool Reconcile { get; private set; }
     public bool ConfigTest { get; private set; }
@@ -87,6 +97,14 @@ public sealed class HapdOptions
                 {
                     if (value is not null) error = "option '--reconcile' doesn't allow an argument";
                     o.Reconcile = true;
+                    continue;
+                }
+                if (name is "control-socket" or "control-group")
+                {
+                    if (value is null && i + 1 < args.Count) value = args[++i];
+                    if (string.IsNullOrEmpty(value)) { error = $"option '--{name}' requires an argument"; break; }
+                    if (name == "control-socket") o.ControlSocket = value;
+                    else o.ControlGroup = value;
                     continue;
                 }
                 if (name == "drain-timeout")
@@ -210,6 +228,9 @@ public sealed class HapdOptions
                                         stderr by default
               --drain-timeout=SECONDS  hapd: a real server removed on reload keeps weight 0 until its
                                         active connections end, at most SECONDS (default 0: removed at once)
+              --control-socket=PATH    hapd: the control socket for the module's Hapd cmdlets (default
+                                        hapd.sock next to the pid file: /run/hapd.sock; 'none': no socket)
+              --control-group=GROUP    hapd: members of GROUP may read the status over it (root may change)
               --reconcile              hapd: read the kernel's IPVS table at start and on reload and repair
                                         the configuration's services (manual ipvsadm changes are undone)
           -v, --version                Display the version number

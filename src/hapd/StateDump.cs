@@ -2,101 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HaPowerShell.Core.Keepalived.Runtime;
 using HaPowerShell.Hosting.Vrrp;
 
 namespace HaPowerShell.Daemon;
-
-/// <summary>The daemon's state as the JSON dump writes it (SIGRTMIN+2 → /tmp/keepalived.json).</summary>
-public sealed class HapdState
-{
-    public string Version { get; init; } = "";
-    public int Pid { get; init; }
-    public string ConfigFile { get; init; } = "";
-    public DateTime Started { get; init; }
-    public DateTime Written { get; init; }
-    public long Reloads { get; init; }
-    public long FailedReloads { get; init; }
-    public string? LastReloadError { get; init; }
-    public long LostLogLines { get; init; }
-    public long ResidentBytes { get; init; }
-
-    /// <summary>The GC's settings as the runtime took them (GC.GetConfigurationVariables: the gen0 cap among them).</summary>
-    public Dictionary<string, string> Gc { get; init; } = new();
-    public List<HapdInstanceState> VrrpInstances { get; init; } = new();
-
-    /// <summary>The IPVS and checker half (null with -P or when the configuration has no virtual server).</summary>
-    public HapdIpvsState? Ipvs { get; init; }
-    public List<string> NotActedOn { get; init; } = new();
-}
-
-public sealed class HapdIpvsState
-{
-    public int Services { get; init; }
-    public int RealServers { get; init; }
-    public List<string> Draining { get; init; } = new();
-    public string? SyncDaemon { get; init; }
-    public long OperationsSent { get; init; }
-    public long OperationsFailed { get; init; }
-    public long Reconciled { get; init; }
-    public List<HapdCheckerState> Checkers { get; init; } = new();
-}
-
-public sealed class HapdCheckerState
-{
-    public string Name { get; init; } = "";
-    public string Service { get; init; } = "";
-    public string Status { get; init; } = "";
-    public bool QuorumUp { get; init; }
-    public bool SorryServerActive { get; init; }
-    public long Checks { get; init; }
-    public long Failures { get; init; }
-    public List<string> Up { get; init; } = new();
-    public List<string> Down { get; init; } = new();
-}
-
-public sealed class HapdInstanceState
-{
-    public string Name { get; init; } = "";
-    public string Interface { get; init; } = "";
-    public int VirtualRouterId { get; init; }
-    public int Version { get; init; }
-    public string State { get; init; } = "";
-    public int Priority { get; init; }
-    public int EffectivePriority { get; init; }
-    public string? MasterAddress { get; init; }
-    public int? MasterPriority { get; init; }
-    public double AdvertisementIntervalSeconds { get; init; }
-    public List<string> VirtualAddresses { get; init; } = new();
-    public List<string> UnicastPeers { get; init; } = new();
-    public string? SyncGroup { get; init; }
-    public bool NoPreempt { get; init; }
-    public bool VirtualAddressesInstalled { get; init; }
-    public List<string> FaultReasons { get; init; } = new();
-    public DateTime? LastTransition { get; init; }
-    public long Transitions { get; init; }
-    public HapdInstanceCounters Counters { get; init; } = new();
-}
-
-public sealed class HapdInstanceCounters
-{
-    public long AdvertisementsSent { get; init; }
-    public long AdvertisementsReceived { get; init; }
-    public long PriorityZeroSent { get; init; }
-    public long PriorityZeroReceived { get; init; }
-    public long BecameMaster { get; init; }
-    public long ReleasedMaster { get; init; }
-    public long GratuitousArpBursts { get; init; }
-    public long Rejected { get; init; }
-    public Dictionary<string, long> RejectedByReason { get; init; } = new();
-    public long SendErrors { get; init; }
-    public long ActionErrors { get; init; }
-}
-
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(HapdState))]
-internal sealed partial class HapdJsonContext : JsonSerializerContext
-{
-}
 
 /// <summary>The three dumps keepalived writes on signals, from the same snapshot: data (USR1), stats (USR2), JSON.</summary>
 public static class StateDump

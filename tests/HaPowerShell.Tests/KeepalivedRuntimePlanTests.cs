@@ -111,7 +111,9 @@ public class KeepalivedRuntimePlanTests
         Assert.True(plan.CanRun);
         Assert.Contains(plan.Ignored, i => i.Block == "global_defs" && i.Keyword == "notification_email" && i.Line == 3 && i.File == "/k.conf");
         Assert.Contains(plan.Ignored, i => i.Block == "vrrp_instance VI_1" && i.Keyword == "use_vmac" && i.Line == 12);
-        Assert.Contains(plan.Ignored, i => i.Keyword.StartsWith("state MASTER", StringComparison.Ordinal) && i.Line == 8);
+        // state MASTER is acted on: the instance starts with its Master_Down_Timer expired, as keepalived.
+        Assert.DoesNotContain(plan.Ignored, i => i.Keyword.StartsWith("state", StringComparison.Ordinal));
+        Assert.True(Assert.Single(plan.VrrpInstances).StartAsMaster);
         // The virtual server is run (IPVS and its checker), not listed.
         Assert.DoesNotContain(plan.Ignored, i => i.Block.StartsWith("virtual_server", StringComparison.Ordinal) && i.Line == 17);
         Assert.Single(plan.Ipvs.Services);
@@ -173,5 +175,26 @@ public class KeepalivedRuntimePlanTests
             Assert.Equal("G", c.SyncGroup);
             Assert.Equal(new VrrpTrackInterface("eth9", 0), Assert.Single(c.TrackInterfaces));
         });
+    }
+
+    [Fact]
+    public void StaticAddressesAreMappedWithTheirDeviceAndOneWithoutIsAnError()
+    {
+        var plan = Plan("""
+            static_ipaddress {
+                198.51.100.7/32 dev eth0 label eth0:st
+                2001:db8::7/64 dev eth1
+            }
+            """);
+        Assert.True(plan.CanRun, string.Join("; ", plan.Errors));
+        Assert.Equal(2, plan.StaticAddresses.Count);
+        Assert.Equal("eth0", plan.StaticAddresses[0].Device);
+        Assert.Equal("eth0:st", plan.StaticAddresses[0].Label);
+        Assert.Equal(64, plan.StaticAddresses[1].PrefixLength);
+        Assert.DoesNotContain(plan.Ignored, i => i.Block.StartsWith("static_ipaddress", StringComparison.Ordinal));
+
+        var parse = KeepalivedParser.ParseText("static_ipaddress {\n    198.51.100.8/32\n}\n", "/k.conf");
+        var bad = KeepalivedRuntimePlan.From(parse.Configuration);
+        Assert.Contains(bad.Errors, e => e.ErrorId == "StaticAddressWithoutDevice" && e.Line == 2);
     }
 }

@@ -12,6 +12,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../lab/NetnsLab.psm1" -Force
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     Import-Module $env:HAPS_MODULE_PATH -Force
     $script:Hapd = Join-Path $env:HAPS_MODULE_PATH 'hapd/hapd'
     $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) ("haps-hapd-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
@@ -35,16 +36,6 @@ BeforeAll {
         $path
     }
 
-    function Read-ProcessText($P) {
-        $t = ''
-        foreach ($f in $P.StdOutPath, $P.StdErrPath) {
-            if (Test-Path $f) {
-                $fs = [System.IO.FileStream]::new($f, 'Open', 'Read', 'ReadWrite')
-                try { $t += [System.IO.StreamReader]::new($fs).ReadToEnd() } finally { $fs.Dispose() }
-            }
-        }
-        $t
-    }
 
     function Wait-Text($P, [string]$Pattern, [double]$TimeoutSeconds = 15) {
         $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
@@ -497,5 +488,90 @@ exec env NOTIFY_SOCKET="$W/notify.sock" JOURNAL_STREAM=8:12345 "$HAPD" --dont-fo
         Wait-Datagram notify '(?m)^STOPPING=1$' | Should -Not -BeNullOrEmpty
         $H.Process.WaitForExit(10000) | Should -BeTrue
         $H.Process.ExitCode | Should -Be 0
+    }
+}
+
+Describe 'hapd control socket and the Hapd cmdlets' -Tag 'Root' -Skip:(-not ($canRun -and (Test-Path /usr/bin/python3) -and (Get-Command setpriv -ErrorAction SilentlyContinue))) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1'
+        $script:Sock = Join-Path $Work 'ctl-hapd.sock'
+        $script:CtlDir = Join-Path $Work 'ctl'
+        $null = New-Item -ItemType Directory -Path $CtlDir -Force
+        $script:CtlConf = Join-Path $CtlDir 'keepalived.conf'
+        $script:Body = "global_defs {`n    router_id lb1`n}`nstatic_ipaddress {`n    198.51.100.7/32 dev eth0`n}`n" + (New-InstanceBlock VI_71 71 100 2 1 '192.0.2.120/24' '')
+        function Test-StaticAddress { (Invoke-LabCommand -Topology $Topo -HostName lb1 -Command ip -ArgumentList '-o', '-4', 'addr', 'show', 'dev', 'eth0').StdOut -match 'inet 198\.51\.100\.7/32' }
+        Set-Content -Path $CtlConf -Value $Body
+        $script:C = Start-LabProcess -Topology $Topo -HostName lb1 -Command env -ArgumentList @("TMPDIR=$CtlDir", $Hapd, '--dont-fork', '--log-console', '--no-syslog',
+            '--control-socket', $Sock, '--control-group', 'nogroup', '-f', $CtlConf, '-p', (Join-Path $CtlDir 'k.pid'), '-r', (Join-Path $CtlDir 'v.pid'), '-c', (Join-Path $CtlDir 'c.pid'))
+        # A client that is not root: uid and gid nobody/nogroup, no supplementary groups, speaking the protocol itself.
+        function Invoke-AsNobody([string]$Json) {
+            $py = "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b'\n'); print(s.makefile().readline())"
+            (& setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c $py $Sock $Json 2>&1) -join "`n"
+        }
+    }
+    AfterAll {
+        if ($script:C) { $null = Stop-LabProcess $script:C -TimeoutSeconds 5 }
+        Remove-LabTopology -Topology $script:Topo
+    }
+
+    It 'opens the socket mode 0660, group nogroup, and Get-HapdStatus reads the state' {
+        Wait-Text $C 'Control socket .*ctl-hapd\.sock' 20 | Should -BeTrue -Because (Read-ProcessText $C)
+        $st = (& stat -c '%a %G' $Sock)
+        $st | Should -Be '660 nogroup'
+        $s = Get-HapdStatus -SocketPath $Sock
+        $s | Should -BeOfType ([HaPowerShell.Core.Keepalived.Runtime.HapdState])
+        $s.Pid | Should -Be $C.Pid
+        $s.VrrpInstances[0].Name | Should -Be 'VI_71'
+        $s.VrrpInstances[0].Priority | Should -Be 100
+        # static_ipaddress is on eth0 from the start
+        Test-StaticAddress | Should -BeTrue
+    }
+
+    It 'Set-HapdPriority changes the running priority; a wrong name is ObjectNotFound' {
+        $i = Set-HapdPriority -SocketPath $Sock -Name VI_71 -Priority 180 -PassThru
+        $i.Priority | Should -Be 180
+        (Get-HapdStatus -SocketPath $Sock).VrrpInstances[0].Priority | Should -Be 180
+        $e = { Set-HapdPriority -SocketPath $Sock -Name VI_99 -Priority 50 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'HapdInstanceNotFound*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Set-HapdPriority -SocketPath $Sock VI_71 60 -WhatIf
+        (Get-HapdStatus -SocketPath $Sock).VrrpInstances[0].Priority | Should -Be 180
+    }
+
+    It 'Invoke-HapdReload takes the file again (the priority back to 100) and reports a refused reload' {
+        $before = (Get-HapdStatus -SocketPath $Sock).Reloads
+        $s = Invoke-HapdReload -SocketPath $Sock -PassThru
+        $s.Reloads | Should -Be ($before + 1)
+        $s.VrrpInstances[0].Priority | Should -Be 100
+        Set-Content -Path $CtlConf -Value ($Body -replace 'priority 100', 'priority 300')
+        $e = { Invoke-HapdReload -SocketPath $Sock -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'HapdReloadRefused*'
+        (Get-HapdStatus -SocketPath $Sock).FailedReloads | Should -Be 1
+        Set-Content -Path $CtlConf -Value $Body
+    }
+
+    It 'lets the control group read and refuses it every change (SO_PEERCRED)' {
+        $read = Invoke-AsNobody '{"command":"status"}' | ConvertFrom-Json
+        $read.ok | Should -BeTrue -Because ($read | ConvertTo-Json -Depth 3)
+        $read.state.vrrpInstances[0].name | Should -Be 'VI_71'
+        $change = Invoke-AsNobody '{"command":"set-priority","instance":"VI_71","priority":10}' | ConvertFrom-Json
+        $change.ok | Should -BeFalse
+        $change.errorId | Should -Be 'HapdAccessDenied'
+        (Get-HapdStatus -SocketPath $Sock).VrrpInstances[0].Priority | Should -Be 100
+        Read-ProcessText $C | Should -Match 'set-priority refused to pid \d+, uid 65534'
+    }
+
+    It 'says HapdNotRunning for a socket nobody serves' {
+        $e = { Get-HapdStatus -SocketPath (Join-Path $Work 'none.sock') -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'HapdNotRunning*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'removes the socket when it stops' {
+        & kill -TERM $C.Pid
+        Wait-Text $C 'Stopped' 15 | Should -BeTrue
+        Test-Path $Sock | Should -BeFalse
+        Test-StaticAddress | Should -BeFalse
+        $script:C = $null
     }
 }

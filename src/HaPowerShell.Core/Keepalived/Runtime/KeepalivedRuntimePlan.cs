@@ -23,9 +23,11 @@ public sealed record KeepalivedRuntimeError(string? File, int Line, string Error
 /// </summary>
 public sealed class KeepalivedRuntimePlan
 {
-    private KeepalivedRuntimePlan(IReadOnlyList<VrrpInstanceConfig> vrrp, KeepalivedIpvsPlan ipvs, IReadOnlyList<KeepalivedIgnored> ignored, IReadOnlyList<KeepalivedRuntimeError> errors)
+    private KeepalivedRuntimePlan(IReadOnlyList<VrrpInstanceConfig> vrrp, KeepalivedIpvsPlan ipvs, IReadOnlyList<VrrpVirtualAddress> statics,
+        IReadOnlyList<KeepalivedIgnored> ignored, IReadOnlyList<KeepalivedRuntimeError> errors)
     {
         VrrpInstances = vrrp;
+        StaticAddresses = statics;
         Ipvs = ipvs;
         Ignored = ignored;
         Errors = errors;
@@ -33,6 +35,9 @@ public sealed class KeepalivedRuntimePlan
 
     /// <summary>The VRRP instances, in the order of the file.</summary>
     public IReadOnlyList<VrrpInstanceConfig> VrrpInstances { get; }
+
+    /// <summary>static_ipaddress: addresses added at start (each with its dev) and removed at stop, not moved by VRRP.</summary>
+    public IReadOnlyList<VrrpVirtualAddress> StaticAddresses { get; }
 
     /// <summary>The IPVS and checker half: services, real servers, checkers, timeouts, the sync daemon (empty with -P).</summary>
     public KeepalivedIpvsPlan Ipvs { get; }
@@ -52,7 +57,7 @@ public sealed class KeepalivedRuntimePlan
         "authentication", "auth_type", "auth_pass", "virtual_ipaddress", "unicast_peer", "unicast_src_ip", "mcast_src_ip",
         "track_interface", "track_script", "notify", "notify_master", "notify_backup", "notify_fault", "notify_stop",
         "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat", "no_accept", "accept",
-        "strict_mode", "check_unicast_src",
+        "strict_mode", "check_unicast_src", "state",
     };
 
     /// <summary>What the daemon acts on in global_defs.</summary>
@@ -82,7 +87,6 @@ public sealed class KeepalivedRuntimePlan
         Section(ignored, config.TrackGroups, "track_group");
         Section(ignored, config.GarpGroups, "garp_group");
         Section(ignored, config.BfdInstances, "bfd_instance");
-        Lines(ignored, config.StaticAddresses, "static_ipaddress");
         Lines(ignored, config.StaticRoutes, "static_routes");
         Lines(ignored, config.StaticRules, "static_rules");
         Lines(ignored, config.LinkbeatInterfaces, "linkbeat_interfaces");
@@ -103,7 +107,20 @@ public sealed class KeepalivedRuntimePlan
         {
             foreach (var v in config.VrrpInstances)
                 ignored.Add(new KeepalivedIgnored(v.File, v.Line, "vrrp_instance " + v.Name, "vrrp_instance (-C: checkers only)"));
-            return new KeepalivedRuntimePlan(instances, ipvs, ignored, errors);
+            Lines(ignored, config.StaticAddresses, "static_ipaddress (-C: checkers only)");
+            return new KeepalivedRuntimePlan(instances, ipvs, Array.Empty<VrrpVirtualAddress>(), ignored, errors);
+        }
+        var statics = new List<VrrpVirtualAddress>();
+        foreach (var l in config.StaticAddresses)
+        {
+            var problems = new List<VrrpConfigError>();
+            var a = VrrpTextForms.ParseVirtualAddress(l.Text, statics.Count, problems);
+            foreach (var p in problems)
+                errors.Add(new KeepalivedRuntimeError(l.File, l.Line, p.ErrorId, $"(static_ipaddress) {p.Render(VrrpFields.KeepalivedKeyword)}"));
+            if (a is null) continue;
+            if (string.IsNullOrEmpty(a.Device))
+                errors.Add(new KeepalivedRuntimeError(l.File, l.Line, "StaticAddressWithoutDevice", $"(static_ipaddress) '{l.Text}' names no interface; add 'dev IFACE'."));
+            else statics.Add(a);
         }
 
         var scripts = config.VrrpScripts.ToDictionary(s => s.Name, ToTrackScript, StringComparer.Ordinal);
@@ -119,12 +136,10 @@ public sealed class KeepalivedRuntimePlan
                 ignored.Add(new KeepalivedIgnored(s.File, s.Line, "vrrp_instance " + v.Name, s.Keyword));
             if (v.AuthenticationType == "AH")
                 ignored.Add(new KeepalivedIgnored(v.Setting("auth_type")?.File ?? v.File, v.Setting("auth_type")?.Line ?? v.Line, "vrrp_instance " + v.Name, "auth_type AH (adverts are sent without authentication)"));
-            if (v.State == "MASTER" && v.Priority != 255)
-                ignored.Add(new KeepalivedIgnored(v.Setting("state")?.File ?? v.File, v.Setting("state")?.Line ?? v.Line, "vrrp_instance " + v.Name, "state MASTER (starts as BACKUP; the election by priority decides)"));
             var c = ToInstance(v, config, scripts, groups.FirstOrDefault(g => g.Name == v.SyncGroup), errors);
             if (c is not null) instances.Add(c);
         }
-        return new KeepalivedRuntimePlan(instances, ipvs, ignored, errors);
+        return new KeepalivedRuntimePlan(instances, ipvs, statics, ignored, errors);
     }
 
     private static void Section(List<KeepalivedIgnored> ignored, IEnumerable<KeepalivedBlock> blocks, string keyword)
@@ -181,6 +196,7 @@ public sealed class KeepalivedRuntimePlan
             UnicastPeers = peers,
             SourceAddress = source,
             NoPreempt = v.NoPreempt,
+            StartAsMaster = v.State == "MASTER" && v.Priority != 255,
             PreemptDelay = preemptDelay,
             TrackInterfaces = tracks,
             TrackScripts = trackScripts,
