@@ -71,7 +71,7 @@ public sealed class KeepalivedIpvsHost : IDisposable
         var running = _checks.Checks.ToDictionary(c => c.Name, c => c.Definition, StringComparer.Ordinal);
         foreach (var d in plan.HealthChecks)
             if (!running.TryGetValue(d.Name, out var r) || r.Differences(d).Count > 0)
-                _checks.Prepare(d);
+                _checks.Validate(d);
     }
 
     /// <summary>
