@@ -3,7 +3,9 @@
     The one build entry point of HaPowerShell.
 .DESCRIPTION
     Build    lays the importable module out under out/HaPowerShell (dlls, manifest, format and type
-             files, MAML help generated from docs/cmdlets).
+             files, MAML help generated from docs/cmdlets) and the hapd daemon (NativeAOT, linux-x64)
+             under out/HaPowerShell/hapd with its systemd unit; the native toolchain it needs
+             (clang, zlib1g-dev) is installed with apt-get when root, named in the error otherwise.
     Test     installs what the tests need (Debian packages when root, Pester from NuGet), builds,
              runs xunit and Pester (on the host, and the Kernel-tagged tests inside the kernel-lab
              VM when the host kernel has no IPVS) and ends with one line "N passed, N failed, N skipped".
@@ -96,6 +98,32 @@ function Get-NuGetPackageRoot {
     return ($line -replace '^global-packages:\s*', '').Trim()
 }
 
+function Install-NativeToolchain {
+    # NativeAOT links with clang against zlib; apt-get installs them when root, otherwise the build stops and says what to install.
+    $needed = @('clang', 'zlib1g-dev')
+    $missing = @($needed | Where-Object { -not (Test-DebianPackage $_) })
+    if (-not $missing) { return }
+    if (-not (Test-IsRoot)) {
+        throw "hapd is compiled ahead of time and needs the Debian packages $($missing -join ' and '), which are not installed. Run 'sudo apt-get install $($missing -join ' ')' (or run this build as root, which installs them), then build again."
+    }
+    $still = @(Install-DebianPackage $missing)
+    if ($still) { throw "apt-get could not install $($still -join ', '), which hapd's NativeAOT build needs." }
+}
+
+function Invoke-HapdBuild {
+    # The daemon: NativeAOT for linux-x64 (the SDK picks the ILCompiler version), laid out in the module folder with its unit file.
+    Install-NativeToolchain
+    Write-Step "dotnet publish hapd (NativeAOT, $Configuration)"
+    $publish = Join-Path $Out 'hapd'
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/hapd/hapd.csproj'), '-c', $Configuration, '-r', 'linux-x64', '-o', $publish, '--nologo', '-v', 'quiet')
+    $target = Join-Path $ModuleOut 'hapd'
+    New-Item -ItemType Directory -Force -Path $target | Out-Null
+    Copy-Item (Join-Path $publish 'hapd') -Destination $target
+    Copy-Item (Join-Path $Root 'src/hapd/hapd.service') -Destination $target
+    & chmod 755 (Join-Path $target 'hapd')
+}
+
 function Invoke-Build {
     Write-Step "dotnet publish ($Configuration)"
     $publish = Join-Path $Out 'publish'
@@ -119,7 +147,8 @@ Import-Module '$ModuleOut'
 New-MamlHelp -ModuleName HaPowerShell -DocsPath '$Root/docs/cmdlets' -OutFile '$ModuleOut/en-US/HaPowerShell.dll-Help.xml' -OnlineBaseUri "`$project/blob/main/docs/cmdlets"
 "@
     Invoke-ChildPwsh -ArgumentList @('-Command', $helpScript)
-    Write-Host "Module laid out in $ModuleOut"
+    Invoke-HapdBuild
+    Write-Host "Module laid out in $ModuleOut (hapd in $(Join-Path $ModuleOut 'hapd'))"
 }
 
 function Read-TrxCounts([string]$Path) {
@@ -181,7 +210,7 @@ dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterP
 function Invoke-Test {
     $isRoot = Test-IsRoot
     Write-Step 'prerequisites'
-    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'iputils-ping', 'tcpdump', 'nftables', 'procps', 'kmod', 'busybox-static', 'python3', 'ansible-core'))
+    $missing = @(Install-DebianPackage @('iproute2', 'ipvsadm', 'keepalived', 'iputils-arping', 'iputils-ping', 'tcpdump', 'nftables', 'procps', 'kmod', 'busybox-static', 'python3', 'ansible-core', 'rsyslog'))
     if ($missing) { Write-Warning "Missing Debian packages: $($missing -join ', ')" }
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/Tools/Tools.csproj'), '--nologo', '-v', 'quiet')
     $pester = Join-Path (Get-NuGetPackageRoot) 'pester/5.7.1/tools/Pester.psd1'

@@ -46,6 +46,8 @@
         'Start-VrrpInstance', 'Get-VrrpInstance', 'Set-VrrpInstance', 'Stop-VrrpInstance', 'Wait-VrrpInstance'
         # keepalived configs
         'Test-KeepalivedConfig', 'ConvertFrom-KeepalivedConfig', 'ConvertTo-KeepalivedConfig'
+        # hapd
+        'Get-HapdStatus', 'Invoke-HapdReload', 'Set-HapdPriority', 'Suspend-HapdRealServer', 'Resume-HapdRealServer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

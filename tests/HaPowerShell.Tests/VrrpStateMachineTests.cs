@@ -245,6 +245,23 @@ public class VrrpStateMachineTests
         Assert.Equal(VrrpState.Backup, other.State);
     }
 
+    [Fact]
+    public void State_master_becomes_master_at_once_and_yields_to_a_higher_priority()
+    {
+        var (lan, a, b) = Pair();
+        var eager = a.Add(Vrrp.V2(100) with { StartAsMaster = true });
+        a.Engine.Start();
+        lan.RunFor(10 * Ms);
+        // Not after Master_Down_Interval (3 s + skew): at the first timer pass.
+        Assert.Equal(VrrpState.Master, eager.State);
+        Assert.Equal(VrrpTransitionReason.MasterDown, a.Actions.Changes.Last().Reason);
+        var high = b.Add(Vrrp.V2(200));
+        b.Engine.Start();
+        lan.RunFor(10 * S);
+        Assert.Equal(VrrpState.Master, high.State);
+        Assert.Equal(VrrpState.Backup, eager.State);
+    }
+
     // ---- election -----------------------------------------------------------------------
 
     [Fact]

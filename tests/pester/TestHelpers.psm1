@@ -28,4 +28,16 @@ function Invoke-ChildPwsh {
     }
 }
 
-Export-ModuleMember -Function Invoke-ChildPwsh
+# The text a lab process (Start-LabProcess) has written to its stdout and stderr so far, read while it runs.
+function Read-ProcessText($P) {
+    $t = ''
+    foreach ($f in $P.StdOutPath, $P.StdErrPath) {
+        if (Test-Path $f) {
+            $fs = [System.IO.FileStream]::new($f, 'Open', 'Read', 'ReadWrite')
+            try { $t += [System.IO.StreamReader]::new($fs).ReadToEnd() } finally { $fs.Dispose() }
+        }
+    }
+    $t
+}
+
+Export-ModuleMember -Function Invoke-ChildPwsh, Read-ProcessText

@@ -426,7 +426,8 @@ public sealed partial class IpvsAdmin
         UpperThreshold = r.UpperThreshold, LowerThreshold = r.LowerThreshold,
     };
 
-    private static IpvsChange ToChange(IpvsOperation op) => op.Kind switch
+    /// <summary>The kernel change that carries out one planned operation.</summary>
+    public static IpvsChange ToChange(IpvsOperation op) => op.Kind switch
     {
         IpvsOperationKind.AddService => new IpvsChange(IpvsChangeKind.NewService, IpvsMapping.ToEntry(op.Service)),
         IpvsOperationKind.UpdateService => new IpvsChange(IpvsChangeKind.SetService, IpvsMapping.ToEntry(op.Service)),

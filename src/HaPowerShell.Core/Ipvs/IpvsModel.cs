@@ -194,6 +194,21 @@ public sealed class IpvsRealServer
     /// <summary>"192.0.2.10:80" or "[2001:db8::10]:80".</summary>
     public string Endpoint => IpvsText.Endpoint(Address, Port);
 
+    /// <summary>A copy with another weight (settings only: the counters are not copied).</summary>
+    public IpvsRealServer WithWeight(int weight) => new()
+    {
+        Service = Service,
+        Address = Address,
+        Port = Port,
+        ForwardingMethod = ForwardingMethod,
+        Weight = weight,
+        UpperThreshold = UpperThreshold,
+        LowerThreshold = LowerThreshold,
+        TunnelType = TunnelType,
+        TunnelPort = TunnelPort,
+        TunnelChecksum = TunnelChecksum,
+    };
+
     public override string ToString() => Service is null ? Endpoint : $"{Service} -> {Endpoint}";
 }
 

@@ -222,6 +222,13 @@ public sealed record VrrpInstanceConfig
     /// <summary>-NoPreempt</summary>
     public bool NoPreempt { get; init; }
 
+    /// <summary>
+    /// keepalived's <c>state MASTER</c>: at start the instance enters Backup with its Master_Down_Timer already
+    /// expired, so it becomes Master at once (sending adverts) instead of after Master_Down_Interval; a router that
+    /// advertises a higher priority takes it back to Backup by the usual rules. Only the start is affected.
+    /// </summary>
+    public bool StartAsMaster { get; init; }
+
     /// <summary>-PreemptDelay (0-1000 s), keepalived's semantics: lower-priority adverts are still accepted for this long after the first one.</summary>
     public TimeSpan PreemptDelay { get; init; } = TimeSpan.Zero;
 

@@ -133,7 +133,7 @@ public sealed class VrrpEngine
         foreach (var i in _instances.ToList()) Start(i.Name);
     }
 
-    /// <summary>RFC Startup event: the owner becomes Master at once, others become Backup with Master_Down_Timer = Master_Down_Interval; Fault when a tracker says so.</summary>
+    /// <summary>RFC Startup event: the owner becomes Master at once, others become Backup with Master_Down_Timer = Master_Down_Interval (expired at once with <see cref="VrrpInstanceConfig.StartAsMaster"/>); Fault when a tracker says so.</summary>
     public void Start(string name)
     {
         var inst = Find(name) ?? throw new ArgumentException($"No VRRP instance named '{name}'.", nameof(name));
@@ -151,7 +151,12 @@ public sealed class VrrpEngine
             return;
         }
         if (inst.IsAddressOwner) TryBecomeMaster(inst, VrrpTransitionReason.AddressOwner);
-        else inst.EnterBackup(VrrpTransitionReason.Startup);
+        else
+        {
+            inst.EnterBackup(VrrpTransitionReason.Startup);
+            // keepalived's "state MASTER": Backup with the timer expired, so the next timer pass makes it Master.
+            if (inst.Config.StartAsMaster) inst.ExpireMasterDown();
+        }
     }
 
     /// <summary>Stops every instance (Shutdown event): a Master sends a priority-0 advert and removes its VIPs.</summary>

@@ -205,6 +205,9 @@ public sealed class VrrpInstance
 
     internal void RearmMasterDown() => MasterDownTimerDue = Now + MasterDownIntervalMicroseconds;
 
+    /// <summary>Makes the Master_Down_Timer expire now (a Backup started with <see cref="VrrpInstanceConfig.StartAsMaster"/>).</summary>
+    internal void ExpireMasterDown() => MasterDownTimerDue = Now;
+
     private void ReleaseMaster(bool sendPriorityZero)
     {
         if (sendPriorityZero) SendAdvertisement(0);

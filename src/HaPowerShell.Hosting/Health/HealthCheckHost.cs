@@ -100,6 +100,19 @@ public sealed class HealthCheckHost : IDisposable
     /// </summary>
     public PreparedHealthCheck Prepare(HealthCheckDefinition definition) => Prepare(definition, replacing: null);
 
+    /// <summary>
+    /// Validates and builds <paramref name="definition"/> as <see cref="Reconfigure"/> would (a running checker of the
+    /// same name is the one it would replace, not a conflict) and starts nothing: a front end checks a whole new
+    /// configuration with it before changing anything.
+    /// </summary>
+    public void Validate(HealthCheckDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        HostedHealthCheck? running;
+        lock (_sync) running = _checks.FirstOrDefault(e => e.Name == definition.Name);
+        _ = Prepare(definition, running);
+    }
+
     private PreparedHealthCheck Prepare(HealthCheckDefinition definition, HostedHealthCheck? replacing)
     {
         ArgumentNullException.ThrowIfNull(definition);

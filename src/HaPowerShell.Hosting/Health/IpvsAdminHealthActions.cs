@@ -20,7 +20,7 @@ public sealed class IpvsAdminHealthActions : IIpvsHealthActions
     // every setting, which costs a dump of the whole service per change (10,000 real servers).
     public void SetRealServer(IpvsService service, IpvsRealServer server, int weight)
     {
-        var r = WithWeight(server, weight);
+        var r = server.WithWeight(weight);
         IpvsAdmin.ValidateRealServer(service, r);
         var id = IpvsMapping.ToIdentity(service);
         var dest = IpvsMapping.ToDestEntry(service, r);
@@ -60,17 +60,4 @@ public sealed class IpvsAdminHealthActions : IIpvsHealthActions
         catch (NetlinkException e) { throw IpvsAdmin.Explain(e, service, what, r) ?? (Exception)e; }
     }
 
-    private static IpvsRealServer WithWeight(IpvsRealServer r, int weight) => new()
-    {
-        Service = r.Service,
-        Address = r.Address,
-        Port = r.Port,
-        ForwardingMethod = r.ForwardingMethod,
-        Weight = weight,
-        UpperThreshold = r.UpperThreshold,
-        LowerThreshold = r.LowerThreshold,
-        TunnelType = r.TunnelType,
-        TunnelPort = r.TunnelPort,
-        TunnelChecksum = r.TunnelChecksum,
-    };
 }

@@ -22,9 +22,16 @@ public sealed partial class KeepalivedRealServer
     {
         var vs = VirtualServer;
         if (vs is null || vs.Group is not null) return null;
+        return ToHealthCheckDefinition(vs.MakeService(vs.Address, vs.Port, vs.FirewallMark, vs.AddressFamily, withRealServers: false));
+    }
+
+    /// <summary>The definition for one IPVS service of the virtual server (a virtual_server_group member's, for a daemon).</summary>
+    public HealthCheckDefinition? ToHealthCheckDefinition(IpvsService service)
+    {
+        var vs = VirtualServer;
+        if (vs is null) return null;
         var checkers = Checkers.Where(c => IsRunnableChecker(c.Type)).ToList();
         if (checkers.Count == 0) return null;
-        var service = vs.MakeService(vs.Address, vs.Port, vs.FirewallMark, vs.AddressFamily, withRealServers: false);
         var types = new List<HealthCheckType>();
         foreach (var c in checkers)
         {

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using HaPowerShell.Core.Keepalived;
-using HaPowerShell.Hosting.Keepalived;
 using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Keepalived;
 
 namespace HaPowerShell.Commands.Keepalived;
 

@@ -1,0 +1,158 @@
+# hapd benchmark: the daemon side by side with keepalived (Debian 2.2.7, --vrrp) on the same keepalived.conf, in
+# network namespaces. Not a test. Needs root, keepalived, tcpdump, iproute2. Run from the repository root:
+#   dotnet pwsh ./build.ps1 Build
+#   dotnet pwsh -c './bench/Hapd.Bench.ps1 -Trials 5 [-Series Memory,FirstAdvert,Cpu]'
+#
+#   Memory       resident memory (VmRSS; keepalived: its parent and VRRP child summed) of 1 instance (v2, 1 s) and of
+#                50 instances (v3, 100 ms), all Master (no peer), after -SettleSeconds.
+#   FirstAdvert  from just before exec (this host's clock) to the first advert the client's capture receives (kernel
+#                timestamp, same clock), for an address owner (priority 255 and state MASTER: both sides advertise
+#                at once, no Master_Down wait). The exec goes through sh and 'ip netns exec' for both sides alike.
+#   Cpu          50 instances at 100 ms (v3), all Master: CPU (utime + stime, all processes) over -CpuSeconds.
+# Each figure is the median over -Trials; the load average (/proc/loadavg) is printed with each series: other work on
+# the machine disturbs the figures. Not measured here yet (hapd does not run them yet): 500 checked real servers, IPVS.
+[CmdletBinding()]
+param(
+    [int]$Trials = 5,
+    [ValidateSet('Memory', 'FirstAdvert', 'Cpu')][string[]]$Series = @('Memory', 'FirstAdvert', 'Cpu'),
+    [int]$SettleSeconds = 5,
+    [int]$CpuSeconds = 20,
+    [string]$ModulePath = (Join-Path $PSScriptRoot '../out/HaPowerShell')
+)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../tests/lab/NetnsLab.psm1') -Force
+if (-not (Test-LabEnvironment)) { throw 'Needs root and the NetnsLab tools.' }
+$Hapd = (Resolve-Path (Join-Path $ModulePath 'hapd/hapd')).Path
+$Work = Join-Path ([IO.Path]::GetTempPath()) ("haps-hapdbench-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+$null = New-Item -ItemType Directory -Path $Work
+$results = [System.Collections.Generic.List[object]]::new()
+
+function Get-UnixNs { ([DateTimeOffset]::UtcNow.UtcTicks - [DateTime]::UnixEpoch.Ticks) * 100L }
+function Get-LoadAverage { ([IO.File]::ReadAllText('/proc/loadavg').Split(' ')[0..2]) -join ' ' }
+function Get-Median([double[]]$Values) {
+    $s = @($Values | Sort-Object)
+    if ($s.Count -eq 0) { return [double]::NaN }
+    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
+}
+
+# A keepalived.conf with $Count instances (VRID 1..Count), no peer.
+function New-Config([int]$Count, [int]$Version, [string]$Interval, [int]$Priority) {
+    $blocks = for ($i = 1; $i -le $Count; $i++) {
+        "vrrp_instance VI_$i {`n    state $(if ($Priority -eq 255) { 'MASTER' } else { 'BACKUP' })`n    interface eth0`n    version $Version`n    virtual_router_id $i`n    priority $Priority`n    advert_int $Interval`n    virtual_ipaddress {`n        198.51.100.$i/24`n    }`n}"
+    }
+    $path = Join-Path $Work "c-$Count-$Version-$Priority-$([guid]::NewGuid().ToString('n').Substring(0, 4)).conf"
+    Set-Content -Path $path -Value ("global_defs {`n    router_id bench`n    vrrp_garp_master_delay 0`n}`n" + ($blocks -join "`n"))
+    $path
+}
+
+function Start-Side($Topo, [string]$Side, [string]$Config) {
+    $dir = Join-Path $Work "$($Topo.Id)-$Side-$([guid]::NewGuid().ToString('n').Substring(0, 4))"
+    $null = New-Item -ItemType Directory -Path $dir
+    $pids = @('-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'check.pid'))
+    if ($Side -eq 'hapd') {
+        Start-LabProcess -Topology $Topo -HostName lb1 -Command $Hapd -ArgumentList (@('--dont-fork', '--no-syslog', '-f', $Config) + $pids)
+    } else {
+        Start-LabProcess -Topology $Topo -HostName lb1 -Command keepalived -ArgumentList (@('--dont-fork', '--no-syslog', '--vrrp', '-f', $Config) + $pids)
+    }
+}
+
+# The process and its children (keepalived's VRRP child).
+function Get-Family([int]$ProcessId) {
+    @($ProcessId) + @(Get-ChildItem /proc -Directory | Where-Object { $_.Name -match '^\d+$' } | ForEach-Object {
+            try {
+                $s = [IO.File]::ReadAllText("/proc/$($_.Name)/stat")
+                if ([int]$s.Substring($s.LastIndexOf(')') + 2).Split(' ')[1] -eq $ProcessId) { [int]$_.Name }
+            } catch { }
+        })
+}
+
+function Get-Sample([int[]]$Pids) {
+    $ticks = 0L; $rss = 0L
+    foreach ($p in $Pids) {
+        $s = [IO.File]::ReadAllText("/proc/$p/stat")
+        $f = $s.Substring($s.LastIndexOf(')') + 2).Split(' ')
+        $ticks += [long]$f[11] + [long]$f[12]
+        $rss += [long][regex]::Match([IO.File]::ReadAllText("/proc/$p/status"), 'VmRSS:\s+(\d+)').Groups[1].Value
+    }
+    [pscustomobject]@{ Ticks = $ticks; RssKb = $rss; Ns = Get-UnixNs }
+}
+
+# The kernel receive times of IPv4 VRRP adverts in a capture.
+function Get-AdvertTimes($Capture) {
+    foreach ($f in @(Read-LabCapture $Capture)) {
+        $b = $f.Bytes
+        if ($b.Length -ge 34 -and $b[12] -eq 0x08 -and $b[13] -eq 0x00 -and $b[23] -eq 112) { $f.UnixNanoseconds }
+    }
+}
+
+function Add-Row([string]$Series, [string]$Side, [string]$Metric, [double[]]$Values, [string]$Unit, [string]$Load) {
+    $row = [pscustomobject]@{ Series = $Series; Side = $Side; Metric = $Metric; Median = [math]::Round((Get-Median $Values), 3)
+        Min = [math]::Round(($Values | Measure-Object -Minimum).Minimum, 3); Max = [math]::Round(($Values | Measure-Object -Maximum).Maximum, 3)
+        Trials = $Values.Count; Unit = $Unit; Load = $Load }
+    Write-Host ("{0,-12} {1,-10} {2,-28} median {3} {4} (min {5}, max {6}, n={7}; load {8})" -f $Series, $Side, $Metric, $row.Median, $Unit, $row.Min, $row.Max, $row.Trials, $Load)
+    $results.Add($row)
+}
+
+$topo = New-LabTopology -Hosts 'lb1', 'client'
+try {
+    if ('Memory' -in $Series) {
+        foreach ($case in @(@{ Count = 1; Version = 2; Interval = '1' }, @{ Count = 50; Version = 3; Interval = '0.1' })) {
+            $conf = New-Config $case.Count $case.Version $case.Interval 100
+            foreach ($side in 'hapd', 'keepalived') {
+                $load = Get-LoadAverage
+                $rss = for ($t = 0; $t -lt $Trials; $t++) {
+                    $p = Start-Side $topo $side $conf
+                    try {
+                        Start-Sleep -Seconds $SettleSeconds
+                        (Get-Sample (Get-Family $p.Pid)).RssKb / 1024
+                    } finally { $null = Stop-LabProcess $p -TimeoutSeconds 5 }
+                }
+                Add-Row 'Memory' $side "RSS, $($case.Count) instance(s)" $rss 'MiB' "$load -> $(Get-LoadAverage)"
+            }
+        }
+    }
+    if ('FirstAdvert' -in $Series) {
+        $conf = New-Config 1 3 '1' 255
+        foreach ($side in 'hapd', 'keepalived') {
+            $load = Get-LoadAverage
+            $ms = for ($t = 0; $t -lt $Trials; $t++) {
+                $cap = Start-LabCapture -Topology $topo -HostName client -Filter 'ip proto 112'
+                Start-Sleep -Milliseconds 300
+                $t0 = Get-UnixNs
+                $p = Start-Side $topo $side $conf
+                try {
+                    $deadline = [DateTime]::UtcNow.AddSeconds(10); $first = $null
+                    do { Start-Sleep -Milliseconds 200; $first = @(Get-AdvertTimes $cap | Where-Object { $_ -gt $t0 } | Sort-Object)[0] } while (-not $first -and [DateTime]::UtcNow -lt $deadline)
+                    if (-not $first) { throw "$side sent no advert within 10 s" }
+                    ($first - $t0) / 1e6
+                } finally {
+                    $null = Stop-LabProcess $p -TimeoutSeconds 5
+                    Stop-LabCapture $cap | Out-Null
+                }
+            }
+            Add-Row 'FirstAdvert' $side 'exec to first advert' $ms 'ms' "$load -> $(Get-LoadAverage)"
+        }
+    }
+    if ('Cpu' -in $Series) {
+        $conf = New-Config 50 3 '0.1' 100
+        foreach ($side in 'hapd', 'keepalived') {
+            $load = Get-LoadAverage
+            $cores = for ($t = 0; $t -lt $Trials; $t++) {
+                $p = Start-Side $topo $side $conf
+                try {
+                    Start-Sleep -Seconds 3
+                    $family = Get-Family $p.Pid
+                    $a = Get-Sample $family
+                    Start-Sleep -Seconds $CpuSeconds
+                    $b = Get-Sample $family
+                    ($b.Ticks - $a.Ticks) / 100 / (($b.Ns - $a.Ns) / 1e9) * 100
+                } finally { $null = Stop-LabProcess $p -TimeoutSeconds 5 }
+            }
+            Add-Row 'Cpu' $side '50 instances at 100 ms' $cores '% of a core' "$load -> $(Get-LoadAverage)"
+        }
+    }
+} finally {
+    Remove-LabTopology -Topology $topo
+    Remove-Item -Recurse -Force $Work -ErrorAction Ignore
+}
+$results

@@ -1,0 +1,55 @@
+using HaPowerShell.Core.Health;
+using HaPowerShell.Hosting;
+using HaPowerShell.Hosting.Vrrp;
+
+namespace HaPowerShell.Daemon;
+
+/// <summary>
+/// The hosts' sink in the daemon: state changes, checker events and host log entries become log lines (syslog, the
+/// journal with HAPD_* fields, the console), in keepalived's words where keepalived has them
+/// ("(VI_1) Entering MASTER STATE").
+/// </summary>
+public sealed class DaemonSink : IHostEventSink
+{
+    private readonly DaemonLog _log;
+
+    public DaemonSink(DaemonLog log) => _log = log;
+
+    /// <summary>Called after a VRRP state change is logged (the daemon posts it to its main thread: lvs_sync_daemon follows).</summary>
+    public Action<VrrpStateChangedEventArgs>? VrrpState { get; init; }
+
+    public void VrrpStateChanged(VrrpStateChangedEventArgs change)
+    {
+        try { Log(change); }
+        finally { VrrpState?.Invoke(change); }
+    }
+
+    private void Log(VrrpStateChangedEventArgs change)
+    {
+        string state = change.State.ToString().ToUpperInvariant();
+        _log.Write(LogSeverity.Info, $"({change.Name}) Entering {state} STATE ({change.Reason}, priority {change.Priority})", new KeyValuePair<string, string>[]
+        {
+            new("HAPD_SOURCE", "Vrrp"),
+            new("HAPD_INSTANCE", change.Name),
+            new("HAPD_STATE", state),
+            new("HAPD_PREVIOUS_STATE", change.PreviousState.ToString().ToUpperInvariant()),
+            new("HAPD_REASON", change.Reason.ToString()),
+            new("HAPD_PRIORITY", change.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        });
+    }
+
+    public void HealthCheckEvent(HealthCheckEvent e)
+        => _log.Write(LogSeverity.Info, e.ToString() ?? "health check event", new KeyValuePair<string, string>[] { new("HAPD_SOURCE", "HealthCheck") });
+
+    public void Log(HostLogEntry entry)
+    {
+        var severity = entry.Level switch
+        {
+            HostLogLevel.Error => LogSeverity.Error,
+            HostLogLevel.Warning => LogSeverity.Warning,
+            _ => LogSeverity.Info,
+        };
+        string text = entry.Subject.Length == 0 ? entry.Message : $"({entry.Subject}) {entry.Message}";
+        _log.Write(severity, text, new KeyValuePair<string, string>[] { new("HAPD_SOURCE", entry.Source), new("HAPD_INSTANCE", entry.Subject) });
+    }
+}
