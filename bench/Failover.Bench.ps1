@@ -120,7 +120,7 @@ function Start-Pair($Lab, [string]$Kind, [int]$Ver, [double]$Interval) {
     $pair = @{}
     foreach ($d in @(@('lb1', 150), @('lb2', 100))) {
         if ($Kind -eq 'ours') {
-            $auth = if ($Ver -eq 2) { '-AuthenticationPassword lvs-demo' } else { '' }
+            $auth = if ($Ver -eq 2) { '-AuthenticationPassword (ConvertTo-SecureString lvs-demo -AsPlainText -Force)' } else { '' }
             $null = Invoke-LabAgent $Lab.Agents[$d[0]] "Start-VrrpInstance -Name VI_1 -InterfaceName eth0 -VirtualRouterId 51 -Priority $($d[1]) -Version $Ver -AdvertisementInterval $Interval $auth -VirtualIPAddress '$vip/24 label eth0:0' | Out-Null"
         } else { $pair[$d[0]] = Start-KeepalivedDirector $Lab $d[0] $d[1] $Ver $Interval }
         if ($d[0] -eq 'lb1') { $null = Wait-SoleMaster $Lab $Interval 60 }

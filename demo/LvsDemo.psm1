@@ -287,7 +287,7 @@ Register-EngineEvent -SourceIdentifier HaPowerShell.Vrrp -Action {
     if (-not (Get-IpvsSyncDaemon | Where-Object State -eq `$want)) { Start-IpvsSyncDaemon `$want eth0 -SyncId $($script:SyncId) }
 } | Out-Null
 Start-IpvsSyncDaemon $SyncState eth0 -SyncId $($script:SyncId)
-Start-VrrpInstance -Name VI_1 -InterfaceName eth0 -VirtualRouterId $($script:Vrid) -Priority $Priority -AuthenticationPassword $($script:Password) -VirtualIPAddress '$vip/24 label eth0:0' -GarpMasterDelay 0 | Out-Null
+Start-VrrpInstance -Name VI_1 -InterfaceName eth0 -VirtualRouterId $($script:Vrid) -Priority $Priority -AuthenticationPassword (ConvertTo-SecureString '$($script:Password)' -AsPlainText -Force) -VirtualIPAddress '$vip/24 label eth0:0' -GarpMasterDelay 0 | Out-Null
 "@
 }
 
