@@ -211,7 +211,7 @@ try {
                     $cutCost.Add(((Get-UnixNs) - $cut) / 1e6)
                     # Parsing the capture costs this pwsh tens of milliseconds of CPU on a machine of two cores:
                     # none of it while a takeover is due (it comes at most Master_Down_Interval after the cut).
-                    Start-Sleep -Milliseconds ([int]($down * 1000) + 30 - [int](((Get-UnixNs) - $cut) / 1e6))
+                    Start-Sleep -Milliseconds ([math]::Max(0, [int]($down * 1000) + 30 - [int](((Get-UnixNs) - $cut) / 1e6)))   # a starved machine may already be past it
                     $first = Wait-Advert $cap $cut { param($a) $a | Where-Object { $_.Source -eq $lb2 -and $_.Priority -gt 0 } | Select-Object -First 1 } ($down + 2)
                     if ($first) {
                         $ms.Add(($first.Ns - $cut) / 1e6)

@@ -421,6 +421,25 @@ public class HealthMiscCheckTests
         Assert.Equal(id, e.ErrorId);
     }
 
+    [Theory]
+    [InlineData("/nonexistent", "ScriptNotFound")]
+    [InlineData("/etc/noexec arg", "ScriptNotExecutable")]
+    [InlineData("no-such-program-in-path x", "ScriptNotFound")]
+    [InlineData("   ", "ScriptNotFound")]
+    public void A_notify_command_whose_program_cannot_run_is_refused(string command, string id)
+    {
+        var e = Assert.Throws<HealthCheckException>(() => new MiscCheck(new FakeRunner(), new Fs(), Users, 0).CheckCommandProgram(command, "-NotifyUp"));
+        Assert.Equal(id, e.ErrorId);
+        Assert.StartsWith("-NotifyUp", e.Message);
+    }
+
+    [Theory]
+    [InlineData("/etc/check UP", "/etc/check")]
+    [InlineData("exit 3", "exit")]
+    [InlineData("echo down >> /tmp/log", "echo")]
+    public void A_notify_command_that_can_run_is_accepted(string command, string program)
+        => Assert.Equal(program, new MiscCheck(new FakeRunner(), new Fs(), Users, 0).CheckCommandProgram(command, "-NotifyUp"));
+
     [Fact]
     public void The_insecure_error_names_the_path()
     {

@@ -42,7 +42,7 @@ public class VrrpReconfigureTests
             TrackInterfaces = new List<VrrpTrackInterface> { new("eth1", -20) },
             TrackScripts = new List<VrrpTrackScript> { new("chk", "true") { Weight = 5 } },
             UnicastPeers = new List<IPAddress> { IPAddress.Parse("192.0.2.2") },
-            VirtualAddresses = new List<VrrpVirtualAddress> { VrrpVirtualAddress.Parse("192.0.2.100/24") },
+            VirtualAddresses = new List<VrrpVirtualAddress> { VrrpVirtualAddress.Parse("198.51.100.1/24") }, // C(_, 1)'s own address, in a list
         };
         Assert.Empty(a.Differences(b));
         Assert.Equal(VrrpInstanceChange.Unchanged, VrrpReconfigurePlan.Compute(new[] { a }, new[] { b }).Items.Single().Change);
@@ -76,7 +76,8 @@ public class VrrpReconfigureTests
     public void ANameOrAVridGivenTwiceIsRefused()
     {
         var e = Assert.Throws<VrrpConfigurationException>(() => VrrpReconfigurePlan.Compute(Array.Empty<VrrpInstanceConfig>(), new[] { C("a", 1), C("a", 2), C("b", 1) }));
-        Assert.Equal(new[] { "VrrpInstanceNameDuplicate", "VrrpInstanceDuplicate" }, e.Errors.Select(x => x.ErrorId));
+        // b repeats a's VRID and so its address too
+        Assert.Equal(new[] { "VrrpInstanceNameDuplicate", "VrrpInstanceDuplicate", "VrrpVirtualAddressShared" }, e.Errors.Select(x => x.ErrorId));
         // a VRID that moves from one name to another is fine: the old instance is removed first
         var plan = VrrpReconfigurePlan.Compute(new[] { C("old", 1) }, new[] { C("new", 1) });
         Assert.Equal(new[] { VrrpInstanceChange.Removed, VrrpInstanceChange.Added }, plan.Items.Select(i => i.Change));

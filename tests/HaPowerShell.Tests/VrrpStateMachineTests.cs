@@ -29,8 +29,14 @@ internal sealed class RecordingVrrpActions : IVrrpActions
         OnSend?.Invoke(instance, advertisement);
     }
 
-    public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
-        => Log.Add($"add {instance.Name} {string.Join(",", addresses)}");
+    /// <summary>What AddVirtualAddresses answers (false: as when the kernel refused one of them).</summary>
+    public bool AddSucceeds { get; set; } = true;
+
+    public bool AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
+    {
+        Log.Add($"add {instance.Name} {string.Join(",", addresses)}");
+        return AddSucceeds;
+    }
 
     public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
         => Log.Add($"del {instance.Name} {string.Join(",", addresses)}");
@@ -132,14 +138,17 @@ internal static class Vrrp
     {
         Name = name, InterfaceName = "eth0", VirtualRouterId = vrid, Priority = priority, Version = VrrpVersion.V2,
         AdvertisementInterval = TimeSpan.FromSeconds(1),
-        VirtualAddresses = new[] { VrrpVirtualAddress.Parse("192.0.2.100/24") },
+        VirtualAddresses = new[] { DefaultVip(vrid) },
     };
+
+    /// <summary>192.0.2.100/24 for the default VRID 51; another VRID gets an address of its own (one address belongs to one instance).</summary>
+    public static VrrpVirtualAddress DefaultVip(int vrid) => VrrpVirtualAddress.Parse(vrid == 51 ? "192.0.2.100/24" : $"198.51.100.{vrid}/24");
 
     public static VrrpInstanceConfig V3(int priority, int intervalMs = 100, string name = "VI_1", int vrid = 51) => new()
     {
         Name = name, InterfaceName = "eth0", VirtualRouterId = vrid, Priority = priority, Version = VrrpVersion.V3,
         AdvertisementInterval = TimeSpan.FromMilliseconds(intervalMs),
-        VirtualAddresses = new[] { VrrpVirtualAddress.Parse("192.0.2.100/24") },
+        VirtualAddresses = new[] { DefaultVip(vrid) },
     };
 
     /// <summary>A well-formed advert from <paramref name="source"/> for the instance configured by <paramref name="c"/>.</summary>

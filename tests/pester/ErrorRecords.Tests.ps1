@@ -34,14 +34,15 @@ Describe 'ErrorRecords' {
 
     It 'gives one record per problem of a VRRP configuration, in order' {
         $errors = [System.Collections.Generic.List[HaPowerShell.Core.Vrrp.VrrpConfigError]]::new()
-        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpInterfaceNotFound', 'no eth9', 'InterfaceName'))
-        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpPriorityOutOfRange', 'priority 0', 'Priority'))
-        $r = Get-Records ([HaPowerShell.Core.Vrrp.VrrpConfigurationException]::new($errors))
+        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpInterfaceNotFound', 'InterfaceName', 'no eth9 for {InterfaceName}', $null, $null))
+        $errors.Add([HaPowerShell.Core.Vrrp.VrrpConfigError]::new('VrrpPriorityOutOfRange', 'Priority', '{Priority} 0', '0', $null))
+        $r = Get-Records ([HaPowerShell.Core.Vrrp.VrrpConfigurationException]::new($errors, $null, $null))
         $r.FullyQualifiedErrorId | Should -Be @('VrrpInterfaceNotFound', 'VrrpPriorityOutOfRange')
         $r.CategoryInfo.Category | Should -Be @('ObjectNotFound', 'InvalidArgument')
         $r.Exception.ParamName | Should -Be @('InterfaceName', 'Priority')
-        $r.Exception.Message | Should -Be @('no eth9', 'priority 0')
+        $r.Exception.Message | Should -Be @('no eth9 for InterfaceName', 'Priority 0')
     }
+
 
     It 'unwraps an AggregateException with one inner exception' {
         $inner = [HaPowerShell.Core.Health.HealthCheckException]::new('ScriptNotFound', 'NotFound', 'no script', '/x', $null)

@@ -17,9 +17,9 @@
 #   LabOnly     (optional) $true: the row changes the machine (a mount over /lib/modules): run only in the kernel lab
 #   IgnoreChildren    (optional) child process names a Setup started (left out of the snapshots)
 #
-# Part 2 of issue 17 adds its rows here (health checks: sorry server family and port, -Name '', both
-# priority switches, -NotifyUp /nonexistent; VRRP labels longer than 15 bytes or naming another device;
-# the same VIP in two instances) with the same fields.
+# Issue 17's second part: health checks (sorry server family and port, -Name '', both priority switches,
+# -NotifyUp /nonexistent: Kernel rows, against the baseline's TCP 192.0.2.10:80), VRRP labels longer than 15
+# bytes or naming another device and the same VIP in two instances (Root rows).
 
 $w = '$env:HAPS_HOSTILE_WORK'   # in row scripts: the runner's scratch folder
 # A named pipe in the scratch folder, fed by a writer process (COMMAND > the pipe).
@@ -151,6 +151,17 @@ $brokenModuleCleanup = 'umount (''/lib/modules/'' + (uname -r) + ''/modules.dep'
     @{ Tag = 'Root'; Name = "Invoke-TcpCheck -BindAddress '1'"; Script = "Invoke-TcpCheck -Address 192.0.2.2 -Port 80 -BindAddress '1'"
        ErrorId = 'ParameterArgumentTransformationError,*' }
 
+    # ---- VRRP: what the kernel would refuse later is refused at start ----
+    @{ Tag = 'Root'; Name = 'Start-VrrpInstance with a label of 16 bytes in 11 characters'
+       Script = "Start-VrrpInstance -InterfaceName eth0 -VirtualRouterId 51 -VirtualIPAddress '192.0.2.50/24 label eth0:$([string]::new([char]0xe9, 6))'"
+       ErrorId = 'VrrpVirtualAddressLabelInvalid,*'; Message = 'bytes' }
+    @{ Tag = 'Root'; Name = 'Start-VrrpInstance with a label naming another device'
+       Script = "Start-VrrpInstance -InterfaceName eth0 -VirtualRouterId 51 -VirtualIPAddress '192.0.2.50/24 label eth9:0'"
+       ErrorId = 'VrrpVirtualAddressLabelInvalid,*' }
+    @{ Tag = 'Root'; Name = 'Start-VrrpInstance with a VIP another instance owns'
+       Script = "`$null = Start-VrrpInstance -Name A -InterfaceName eth0 -VirtualRouterId 51 -Priority 100 -VirtualIPAddress 192.0.2.50/24; try { Start-VrrpInstance -Name B -InterfaceName eth0 -VirtualRouterId 52 -VirtualIPAddress 192.0.2.50/24 } finally { Stop-VrrpInstance -Name A }"
+       ErrorId = 'VrrpVirtualAddressShared,*'; Message = "owned by instance 'A'" }
+
     # ---- the IPVS table (kernel lab): a plan checked whole, undone when the kernel refuses a step ----
     # Against the baseline (Hostile.Tests.ps1): .1 removed, .10 updated (scheduler, weight), .11 real server
     # removed and one added, .12 (SCHED) and .13 added: the refused step comes after removals and updates.
@@ -192,4 +203,15 @@ $brokenModuleCleanup = 'umount (''/lib/modules/'' + (uname -r) + ''/modules.dep'
        ErrorId = 'InterfaceDown,*'; Message = 'is down'; Cleanup = 'ip link del haps-down' }
     @{ Tag = 'Kernel'; Name = 'Start-IpvsSyncDaemon -MaxLength 1 changes nothing'; Script = 'Start-IpvsSyncDaemon -State Master -InterfaceName eth0 -MaxLength 1'
        ErrorId = 'InvalidSyncMaxLength,*' }
+    # ---- health checks (kernel lab): a checker that could never do what it says is refused at start ----
+    @{ Tag = 'Kernel'; Name = 'Start-IpvsHealthCheck -SorryServer of the other family'
+       Script = "Start-IpvsHealthCheck -Service 'TCP 192.0.2.10:80' -SorryServer 2001:db8::9"; ErrorId = 'SorryServerFamilyMismatch,*' }
+    @{ Tag = 'Kernel'; Name = 'Start-IpvsHealthCheck -SorryServerPort 70000 (not 4464)'
+       Script = "Start-IpvsHealthCheck -Service 'TCP 192.0.2.10:80' -SorryServer 198.51.100.99 -SorryServerPort 70000"; ErrorId = 'InvalidPort,*' }
+    @{ Tag = 'Kernel'; Name = "Start-IpvsHealthCheck -Name ''"
+       Script = "Start-IpvsHealthCheck -Service 'TCP 192.0.2.10:80' -Name ''"; ErrorId = 'InvalidName,*' }
+    @{ Tag = 'Kernel'; Name = 'Start-IpvsHealthCheck with both checker priority switches'
+       Script = "Start-IpvsHealthCheck -Service 'TCP 192.0.2.10:80' -CheckerPriority 5 -CheckerRealtimePriority 10"; ErrorId = 'InvalidCheckerPriority,*' }
+    @{ Tag = 'Kernel'; Name = 'Start-IpvsHealthCheck -NotifyUp /nonexistent'
+       Script = "Start-IpvsHealthCheck -Service 'TCP 192.0.2.10:80' -NotifyUp /nonexistent"; ErrorId = 'ScriptNotFound,*'; Message = 'NotifyUp' }
 )

@@ -111,6 +111,15 @@ function Invoke-HostileRow {
     Start-Sleep -Milliseconds 100 # children a failed command might have left are visible by now
     $after = Get-HaStateSnapshot @snap
     if ($Row.Cleanup) { $null = & ([scriptblock]::Create($Row.Cleanup)) }
+    # What the Setup started (the processes this row ignores) ends with the row, so it cannot come or go in the
+    # next row's snapshots.
+    if ($ignore.Count) {
+        $leftover = @(Get-ChildProcess | Where-Object Command -In $ignore)
+        foreach ($p in $leftover) { try { [System.Diagnostics.Process]::GetProcessById($p.Pid).Kill() } catch { } }
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while (@(Get-ChildProcess | Where-Object { $_.Command -in $ignore -and $_.State -ne 'Z' }).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        foreach ($p in $leftover) { try { [System.Diagnostics.Process]::GetProcessById($p.Pid).WaitForExit(1000) } catch { } }
+    }
     [pscustomobject]@{
         Name     = $Row.Name
         Ids      = @($errors | ForEach-Object { $_.FullyQualifiedErrorId })

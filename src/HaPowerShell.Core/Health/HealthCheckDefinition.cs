@@ -94,6 +94,9 @@ public sealed record HealthCheckDefinition
         if (CheckTypes.Distinct().Count() != CheckTypes.Count)
             throw new HealthCheckException("DuplicateCheckType", HealthCheckFailureKind.InvalidArgument,
                 $"-CheckType {string.Join(",", CheckTypes)} names a check type twice; give each of Tcp, Http, Misc at most once.", CheckTypes);
+        if (CheckerPriority is not null && CheckerRealtimePriority is not null)
+            throw new HealthCheckException("InvalidCheckerPriority", HealthCheckFailureKind.InvalidArgument,
+                "-CheckerPriority (a nice value) and -CheckerRealtimePriority (SCHED_RR) both set how the TCP check thread is scheduled; give one of them.", CheckerRealtimePriority);
         if (CheckerPriority is int nice)
         {
             if (nice is < -20 or > 19)
@@ -136,6 +139,19 @@ public sealed record HealthCheckDefinition
     public void Validate(bool isRoot, IReadOnlyList<IpvsRealServer> servers)
     {
         ValidateSettings(isRoot);
+        if (string.IsNullOrWhiteSpace(Name) || Name.Any(char.IsControl) || Name.Length > 256)
+            throw HealthCheckException.Argument("InvalidName",
+                $"-Name '{Name}' is not a usable checker name: give 1-256 characters without control characters, or leave -Name out for the default ('{DefaultName(Service)}').", Name);
+        if (SorryServer is { } sorry)
+        {
+            var family = Service.Address?.AddressFamily ?? Service.AddressFamily;
+            if (sorry.AddressFamily != family)
+                throw new HealthCheckException("SorryServerFamilyMismatch", HealthCheckFailureKind.InvalidArgument,
+                    $"-SorryServer {sorry} is {(sorry.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} but service {Service} is {(family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")}: IPVS cannot add it, so quorum loss would leave the service empty. Give a sorry server of the service's family.", sorry);
+            if (sorry.Equals(IPAddress.Any) || sorry.Equals(IPAddress.IPv6Any) || sorry.Equals(IPAddress.Broadcast) || sorry.IsIPv6Multicast
+                || (sorry.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (sorry.GetAddressBytes()[0] & 0xf0) == 0xe0))
+                throw HealthCheckException.Argument("InvalidAddress", $"-SorryServer {sorry} is not a unicast address; give the address of the server that answers while quorum is lost.", sorry);
+        }
         if (servers.Count == 0)
             throw new HealthCheckException("NoRealServers", HealthCheckFailureKind.InvalidArgument,
                 $"Service {Service} has no real servers to check; add them with Add-IpvsRealServer first.", Service);

@@ -224,6 +224,60 @@ public sealed class MiscCheck
         };
     }
 
+    /// <summary>
+    /// Checks the program a notify or quorum command line starts (its first word, quotes removed): it exists (found
+    /// in PATH when it has no '/') and can be run by the account scripts run as. Throws ScriptNotFound or
+    /// ScriptNotExecutable naming <paramref name="parameterName"/>, so a misspelt script is refused at start and not
+    /// found missing at the first event.
+    /// </summary>
+    public string CheckCommandProgram(string commandLine, string parameterName)
+    {
+        string word = FirstWord(commandLine);
+        if (word.Length == 0)
+            throw HealthCheckException.Argument("ScriptNotFound", $"{parameterName} is empty; give the command to run or leave it out.", commandLine);
+        // Run through /bin/sh -c: a bare word may be one of the shell's own commands.
+        if (!word.Contains('/') && ShellCommands.Contains(word)) return word;
+        string program;
+        try { program = Resolve(word, null); }
+        catch (HealthCheckException e) when (e.ErrorId == "ScriptNotFound")
+        {
+            throw new HealthCheckException("ScriptNotFound", HealthCheckFailureKind.NotFound,
+                $"{parameterName}: {e.Message}", commandLine);
+        }
+        var st = _files.Stat(program, follow: true);
+        if (st is null)
+            throw new HealthCheckException("ScriptNotFound", HealthCheckFailureKind.NotFound,
+                $"{parameterName}: the program '{program}' does not exist; give an existing script or program.", commandLine);
+        var user = DefaultUser();
+        if (!st.IsRegularFile || !CanExecute(st, user))
+            throw new HealthCheckException("ScriptNotExecutable", HealthCheckFailureKind.NotExecutable,
+                $"{parameterName}: '{program}' is not an executable file{(user is null ? "" : $" for user '{user.Name}'")}; make it so with chmod +x.", commandLine);
+        return program;
+    }
+
+    /// <summary>Commands and keywords of a POSIX shell that are not programs in PATH.</summary>
+    private static readonly HashSet<string> ShellCommands = new(StringComparer.Ordinal)
+    {
+        ":", ".", "[", "alias", "break", "case", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export", "false",
+        "for", "if", "kill", "printf", "pwd", "read", "readonly", "return", "set", "shift", "test", "times", "trap", "true",
+        "type", "ulimit", "umask", "unset", "until", "wait", "while", "{", "!",
+    };
+
+    /// <summary>The first word of a shell command line: up to the first unquoted blank, with ' and " quotes removed.</summary>
+    public static string FirstWord(string commandLine)
+    {
+        var sb = new System.Text.StringBuilder();
+        char quote = '\0';
+        foreach (char c in commandLine.TrimStart())
+        {
+            if (quote != '\0') { if (c == quote) quote = '\0'; else sb.Append(c); continue; }
+            if (c is '\'' or '"') { quote = c; continue; }
+            if (char.IsWhiteSpace(c)) break;
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
     private string Resolve(string path, IReadOnlyDictionary<string, string>? env)
     {
         if (path.Contains('/'))

@@ -79,7 +79,8 @@ public interface IVrrpActions
     /// <summary>Send one advert (priority 0 on a graceful stop or on entering Fault from Master).</summary>
     void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement);
 
-    void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses);
+    /// <summary>Puts the addresses in place; false when one of them could not be (the failure is the host's to report).</summary>
+    bool AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses);
 
     void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses);
 

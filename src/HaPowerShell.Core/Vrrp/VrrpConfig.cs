@@ -121,14 +121,18 @@ public interface IVrrpInterfaceLookup
 /// </summary>
 public sealed class VrrpConfigurationException : HaException
 {
-    public VrrpConfigurationException(IReadOnlyList<VrrpConfigError> errors, Func<VrrpField, string>? naming = null)
+    /// <param name="errors">The problems, in order.</param>
+    /// <param name="naming">How messages name a setting ("-VirtualRouterId", "virtual_router_id"); null: its <see cref="VrrpField"/> name.</param>
+    /// <param name="parameterNaming">How <see cref="ParamName"/> names it ("VirtualRouterId"); null: as <paramref name="naming"/> does.</param>
+    public VrrpConfigurationException(IReadOnlyList<VrrpConfigError> errors, Func<VrrpField, string>? naming = null, Func<VrrpField, string>? parameterNaming = null)
         : base(errors.Count > 0 ? errors[0].ErrorId : "VrrpConfigurationInvalid",
             CategoryOf(errors.Count > 0 ? errors[0].ErrorId : ""),
             string.Join(" ", errors.Select(e => naming is null ? e.Message : e.Render(naming))))
     {
         Errors = errors;
         Naming = naming;
-        ParamName = errors.Count > 0 ? (naming ?? (f => f.ToString()))(errors[0].Field) : null;
+        ParameterNaming = parameterNaming;
+        ParamName = errors.Count > 0 ? (parameterNaming ?? naming ?? (f => f.ToString()))(errors[0].Field) : null;
     }
 
     public IReadOnlyList<VrrpConfigError> Errors { get; }
@@ -139,11 +143,14 @@ public sealed class VrrpConfigurationException : HaException
     /// <summary>The first problem's setting, as <see cref="Naming"/> names it.</summary>
     public string? ParamName { get; }
 
-    /// <summary>The same problems with their settings named by <paramref name="naming"/>.</summary>
-    public VrrpConfigurationException NamedBy(Func<VrrpField, string> naming) => new(Errors, naming);
+    /// <summary>How <see cref="ParamName"/> names a setting; null: as <see cref="Naming"/> does.</summary>
+    public Func<VrrpField, string>? ParameterNaming { get; }
+
+    /// <summary>The same problems with their settings named by <paramref name="naming"/> in messages and <paramref name="parameterNaming"/> in <see cref="ParamName"/>.</summary>
+    public VrrpConfigurationException NamedBy(Func<VrrpField, string> naming, Func<VrrpField, string>? parameterNaming = null) => new(Errors, naming, parameterNaming);
 
     public override IReadOnlyList<HaException> Problems
-        => Errors.Count <= 1 ? new HaException[] { this } : Errors.Select(e => (HaException)new VrrpConfigurationException(new[] { e }, Naming)).ToList();
+        => Errors.Count <= 1 ? new HaException[] { this } : Errors.Select(e => (HaException)new VrrpConfigurationException(new[] { e }, Naming, ParameterNaming)).ToList();
 
     /// <summary>The category of a problem id: a missing interface, an instance that exists, no source address, scheduling refused, a keepalived option this module does not act on; all others are invalid arguments.</summary>
     public static HaErrorCategory CategoryOf(string errorId) => errorId switch
@@ -186,6 +193,25 @@ public sealed record VrrpInstanceConfig
 
     /// <summary>-VirtualIPAddress</summary>
     public IReadOnlyList<VrrpVirtualAddress> VirtualAddresses { get; init; } = Array.Empty<VrrpVirtualAddress>();
+
+    /// <summary>
+    /// VrrpVirtualAddressShared for every virtual address of <paramref name="config"/> that one of
+    /// <paramref name="others"/> also owns: two instances owning one address would each add and remove it, so stopping
+    /// (or demoting) one would take it from the other while that one still reports Master.
+    /// </summary>
+    public static IEnumerable<VrrpConfigError> SharedVirtualAddresses(IEnumerable<VrrpInstanceConfig> others, VrrpInstanceConfig config)
+    {
+        var list = others as IReadOnlyCollection<VrrpInstanceConfig> ?? others.ToList();
+        for (int k = 0; k < config.VirtualAddresses.Count; k++)
+        {
+            var a = config.VirtualAddresses[k].Address;
+            var owner = list.FirstOrDefault(o => o.VirtualAddresses.Any(v => v.Address.Equals(a)));
+            if (owner is not null)
+                yield return new VrrpConfigError("VrrpVirtualAddressShared", VrrpField.VirtualAddress,
+                    $"{{VirtualAddress}} {a} is already owned by instance '{owner.EffectiveName}'; one address belongs to one instance (stop that instance or give another address).",
+                    a.ToString(), k);
+        }
+    }
 
     /// <summary>-UnicastPeer: when set, adverts go to each peer instead of the multicast group.</summary>
     public IReadOnlyList<IPAddress> UnicastPeers { get; init; } = Array.Empty<IPAddress>();

@@ -56,6 +56,7 @@ public sealed class VrrpEngine
                 config.VirtualRouterId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (_instances.Any(i => i.Name == config.EffectiveName))
             errors.Add(new VrrpConfigError("VrrpInstanceNameDuplicate", VrrpField.Name, $"An instance named '{config.EffectiveName}' already exists.", config.EffectiveName));
+        errors.AddRange(VrrpInstanceConfig.SharedVirtualAddresses(_instances.Where(i => i.Name != config.EffectiveName).Select(i => i.Config), config));
 
         IPAddress? primary = config.SourceAddress;
         if (primary is null && errors.Count == 0)

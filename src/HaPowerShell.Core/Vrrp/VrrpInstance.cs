@@ -71,7 +71,11 @@ public sealed class VrrpInstance
     /// <summary>Why this instance is (or would be) in Fault; empty when healthy.</summary>
     public IReadOnlyList<string> FaultReasons { get; internal set; } = Array.Empty<string>();
 
+    /// <summary>True while Master with every virtual address in place (false when the kernel refused one: the host reports why).</summary>
     public bool VirtualAddressesInstalled { get; private set; }
+
+    // Addresses were added (some may have failed): they are removed when the instance leaves Master.
+    private bool _addressesAdded;
 
     public VrrpCounters Counters { get; } = new();
 
@@ -122,8 +126,8 @@ public sealed class VrrpInstance
         Counters.BecameMaster++;
         SendAdvertisement(EffectivePriority);
         AdverTimerDue = now + AdvertisementIntervalMicroseconds;
-        Actions.AddVirtualAddresses(this, Config.VirtualAddresses);
-        VirtualAddressesInstalled = true;
+        VirtualAddressesInstalled = Actions.AddVirtualAddresses(this, Config.VirtualAddresses);
+        _addressesAdded = true;
         SendGarp(Config.Garp.Repeat, VrrpGarpKind.BecameMaster);
         long delay = Config.Garp.Delay.Ticks / 10;
         long refresh = Config.Garp.Refresh.Ticks / 10;
@@ -183,11 +187,12 @@ public sealed class VrrpInstance
         long now = Now;
         var removed = old.VirtualAddresses.Where(v => !config.VirtualAddresses.Contains(v)).ToList();
         var added = config.VirtualAddresses.Where(v => !old.VirtualAddresses.Contains(v)).ToList();
-        if (removed.Count > 0 && VirtualAddressesInstalled) Actions.RemoveVirtualAddresses(this, removed);
+        if (removed.Count > 0 && _addressesAdded) Actions.RemoveVirtualAddresses(this, removed);
         if (added.Count > 0)
         {
-            Actions.AddVirtualAddresses(this, added);
-            VirtualAddressesInstalled = true;
+            bool all = Actions.AddVirtualAddresses(this, added);
+            VirtualAddressesInstalled = all && (VirtualAddressesInstalled || !_addressesAdded);
+            _addressesAdded = true;
             SendGarp(1, VrrpGarpKind.Refresh);
         }
         if (old.Garp != config.Garp)
@@ -205,12 +210,13 @@ public sealed class VrrpInstance
         if (sendPriorityZero) SendAdvertisement(0);
         AdverTimerDue = null;
         GarpDelayedDue = GarpRefreshDue = null;
-        if (VirtualAddressesInstalled)
+        if (_addressesAdded)
         {
             IsLeavingMaster = true;
             try { Actions.RemoveVirtualAddresses(this, Config.VirtualAddresses); }
             finally { IsLeavingMaster = false; }
             VirtualAddressesInstalled = false;
+            _addressesAdded = false;
         }
         Counters.ReleasedMaster++;
     }

@@ -72,6 +72,12 @@ public sealed class VrrpReconfigurePlan
                     $"Instances '{vrids[(c.InterfaceName, c.AddressFamily, c.VirtualRouterId)]}' and '{c.EffectiveName}' both run {{VirtualRouterId}} {c.VirtualRouterId} on '{c.InterfaceName}'.",
                     c.VirtualRouterId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
+        var seen = new List<VrrpInstanceConfig>();
+        foreach (var c in now.Values)
+        {
+            errors.AddRange(VrrpInstanceConfig.SharedVirtualAddresses(seen, c));
+            seen.Add(c);
+        }
         if (errors.Count > 0) throw new VrrpConfigurationException(errors);
 
         var items = new List<VrrpPlanItem>();

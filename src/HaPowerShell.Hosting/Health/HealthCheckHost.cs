@@ -113,6 +113,15 @@ public sealed class HealthCheckHost : IDisposable
             d = d with { Service = live };
         }
         d.Validate(_isRoot(), servers);
+        // Notify and quorum scripts are checked now (they would otherwise be found missing at the first event).
+        var scripts = new[] { (d.Policy.NotifyUp, "-NotifyUp"), (d.Policy.NotifyDown, "-NotifyDown"),
+                              (d.Policy.NotifyQuorumUp, "-NotifyQuorumUp"), (d.Policy.NotifyQuorumDown, "-NotifyQuorumDown") };
+        if (scripts.Any(x => x.Item1 is not null))
+        {
+            var scriptCheck = _misc();
+            foreach (var (command, parameter) in scripts)
+                if (command is not null) scriptCheck.CheckCommandProgram(command, parameter);
+        }
         lock (_sync)
         {
             if (_checks.FirstOrDefault(e => e != replacing && e.Name == d.Name && e.Runner.IsRunning) is { } running)

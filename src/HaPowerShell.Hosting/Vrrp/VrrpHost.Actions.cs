@@ -48,9 +48,10 @@ public sealed partial class VrrpHost
             catch (Exception e) { Handle(instance)?.CountSendError(e); }
         }
 
-        public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
+        public bool AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)
         {
-            if (!TryEntry(instance, out var entry)) return;
+            if (!TryEntry(instance, out var entry)) return false;
+            bool all = true;
             // Drop rules first, so no packet to a virtual address is accepted before they are in place.
             if (_dry is null) _h.SyncAcceptFilter(instance);
             foreach (var a in addresses)
@@ -60,8 +61,13 @@ public sealed partial class VrrpHost
                     AddressActions.Add(_h._rtnl, _dry is null ? _h.IndexOf(entry, a) : 0, a.Address, a.PrefixLength, a.Label,
                         AddressFlags(a), a.Scope, a.Broadcast);
                 }
-                catch (Exception e) { Handle(instance)?.CountActionError($"add {a.Address}", e); }
+                catch (Exception e)
+                {
+                    all = false;
+                    Handle(instance)?.CountActionError($"add {a.Address}", e);
+                }
             }
+            return all;
         }
 
         public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses)

@@ -113,7 +113,7 @@ public sealed partial class VrrpHost
     {
         public static readonly RehearsalActions Instance = new();
         public void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement) { }
-        public void AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) { }
+        public bool AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) => true;
         public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) { }
         public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind) { }
         public void RunNotify(VrrpInstance instance, VrrpNotification notification) { }

@@ -124,7 +124,7 @@ public abstract class IpvsConfigInputCmdlet : IpvsCmdlet
         try { read(); }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { throw new PipelineStoppedException(); }
         catch (FormatException e) { ThrowFailure(InputError(e), ParameterSetName == "Path" ? Path : "input"); }
-        catch (IpvsOperationException e) { ThrowFailure(e, ParameterSetName == "Path" ? Path : "input"); }
+        catch (HaException e) { ThrowFailure(e, ParameterSetName == "Path" ? Path : "input"); }
     }
 
     /// <summary>Opens -Path for reading after checking what it is: a missing file or directory, a directory, a
@@ -347,7 +347,7 @@ public sealed class SyncIpvsConfigCommand : IpvsConfigInputCmdlet
                 else
                 {
                     try { desired = IpvsRules.ToTable(input.Rules!); }
-                    catch (FormatException e) { throw InputError(e); }
+                    catch (Exception e) when (e is FormatException or IpvsRuleParseException) { throw InputError(e); }
                 }
             }
             var plan = Admin.PlanSync(desired);

@@ -49,7 +49,7 @@ public abstract class VrrpCmdlet : HaCmdlet
 
     /// <summary>A configuration refusal with its settings named as this cmdlet's parameters ("-VirtualRouterId").</summary>
     internal static Exception InParameterNames(Exception e)
-        => e is VrrpConfigurationException c ? c.NamedBy(f => "-" + ParameterName(f)) : e;
+        => e is VrrpConfigurationException c ? c.NamedBy(f => "-" + ParameterName(f), ParameterName) : e;
 
     /// <summary>Writes <paramref name="e"/> through the one mapper, configuration problems in parameter names (one record each).</summary>
     protected void WriteVrrpFailure(Exception e, object? target) => WriteFailure(InParameterNames(e), target);
