@@ -85,6 +85,17 @@ public class KeepalivedConversionTests
     }
 
     [Fact]
+    public void KeepalivedsOwnAddressNotes_AreErrorsAtTheLine()
+    {
+        var r = Parse(Instance(vip: "2001:db8::10/64 scope link\n        2001:db8::11/64 label eth0:6\n        192.0.2.12/24 peer 192.0.2.99\n        192.0.2.13 peer 192.0.2.999"));
+        Has(r, 6, "Cannot specify scope for IPv6 addresses (2001:db8::10/64) - ignoring scope");
+        Has(r, 7, "Cannot specify label for IPv6 addresses (2001:db8::11/64) - ignoring label");
+        Has(r, 8, "Cannot specify address prefix when specifying peer address - ignoring");
+        Has(r, 9, "Invalid peer address 192.0.2.999");
+        Assert.All(r.Findings.Where(f => f.Line is >= 6 and <= 9 && f.ReportedByKeepalived), f => Assert.Equal(KeepalivedSeverity.Error, f.Severity));
+    }
+
+    [Fact]
     public void ValidateErrors_OnlyTheModuleHas_AreWarningsAtTheSettingsLine()
     {
         // keepalived runs a label that is not the device's and 300 gratuitous ARPs a burst; the engine refuses both.

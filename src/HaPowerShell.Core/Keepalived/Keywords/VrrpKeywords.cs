@@ -183,8 +183,37 @@ internal sealed partial class KeepalivedParseContext
     /// line, named by <paramref name="keyword"/>.
     /// </summary>
     private VrrpVirtualAddress? AddressLine(string[] v, int index, string keyword)
-        => CoreForm(errors => VrrpTextForms.ParseVirtualAddress(string.Join(' ', v), index, errors),
+    {
+        KeepalivedAddressNotes(v);
+        return CoreForm(errors => VrrpTextForms.ParseVirtualAddress(string.Join(' ', v), index, errors),
             f => f == VrrpField.VirtualAddress ? keyword : VrrpFields.KeepalivedKeyword(f));
+    }
+
+    /// <summary>
+    /// What keepalived's address parser says about options Core's form reads without complaint or only refuses for the
+    /// engine: a scope or a label on an IPv6 address (ignored), a peer with a prefix on the address, a peer that is not
+    /// an address. keepalived -t fails on each.
+    /// </summary>
+    private void KeepalivedAddressNotes(string[] v)
+    {
+        bool v6 = v[0].Contains(':');
+        for (int i = 1; i < v.Length; i++)
+        {
+            switch (v[i])
+            {
+                case "scope" when v6:
+                    Error($"Cannot specify scope for IPv6 addresses ({v[0]}) - ignoring scope");
+                    break;
+                case "label" when v6:
+                    Error($"Cannot specify label for IPv6 addresses ({v[0]}) - ignoring label");
+                    break;
+                case "peer" when i + 1 < v.Length:
+                    if (v[0].Contains('/')) Error("Cannot specify address prefix when specifying peer address - ignoring");
+                    else if (ParseIpAddress(v[i + 1], false) is null) Error($"Invalid peer address {v[i + 1]}");
+                    break;
+            }
+        }
+    }
 
     /// <summary>
     /// Runs one of Core's VRRP text-form parsers on the current line and reports what it finds there, each
