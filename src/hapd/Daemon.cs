@@ -32,6 +32,7 @@ public sealed class Daemon
     private readonly ConcurrentQueue<Action> _work = new();
     private ControlServer? _control;
     private IReadOnlyList<VrrpInstanceConfig> _vrrpRunning = Array.Empty<VrrpInstanceConfig>();
+    private HaPowerShell.Native.Processes.UserAccount? _scriptUser;
 
     /// <summary>A queue item that is not a signal: work posted by a host's thread (<see cref="Post"/>), run on the main thread.</summary>
     private const int WorkItem = -1;
@@ -112,11 +113,16 @@ public sealed class Daemon
         ReportIgnored(loaded);
         if (_o.DumpConfig) DumpConfig(loaded);
         _sink = new DaemonSink(_log) { VrrpState = c => Post(() => _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master)) };
+        if (!ResolveScriptUser(loaded.Plan!, out _scriptUser, out string? noUser))
+        {
+            _log.Error(noUser!);
+            return Program.ExitConfig;
+        }
         ApplyStatic(loaded.Plan!.StaticAddresses, add: true);
         if (!StartIpvs(loaded.Plan!.Ipvs)) return Program.ExitConfig;
         if (!_o.CheckersOnly)
         {
-            _vrrp = new VrrpHost(_sink);
+            _vrrp = new VrrpHost(_sink) { ScriptUser = _scriptUser };
             try
             {
                 var result = _vrrp.Reconfigure(loaded.Plan!.VrrpInstances);
@@ -145,6 +151,37 @@ public sealed class Daemon
     private string Status(LoadedConfig c)
         => $"{c.Plan!.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
 
+    /// <summary>
+    /// The account notify, track and quorum scripts run as: script_user (and its group) when given, else keepalived's
+    /// default, the user keepalived_script when it exists on this host, else this process's (root). False with the
+    /// reason when script_user names no account or group here.
+    /// </summary>
+    private static bool ResolveScriptUser(KeepalivedRuntimePlan plan, out HaPowerShell.Native.Processes.UserAccount? user, out string? why)
+    {
+        why = null;
+        if (plan.ScriptUser is not { } name)
+        {
+            user = HaPowerShell.Native.Processes.UserAccount.Find("keepalived_script");
+            return true;
+        }
+        user = HaPowerShell.Native.Processes.UserAccount.Find(name);
+        if (user is null)
+        {
+            why = $"script_user {name}: there is no such user on this host; create it or name another (scripts are not run as root instead).";
+            return false;
+        }
+        if (plan.ScriptGroup is { } group)
+        {
+            if (UnixStreamServer.FindGroup(group) is not uint gid)
+            {
+                why = $"script_user {name} {group}: there is no group '{group}' on this host.";
+                return false;
+            }
+            user = user with { Gid = gid };
+        }
+        return true;
+    }
+
     /// <summary>static_ipaddress: added at start and on reload (new ones), removed at stop and on reload (dropped ones).</summary>
     private void ApplyStatic(IEnumerable<VrrpVirtualAddress> addresses, bool add)
     {
@@ -169,6 +206,7 @@ public sealed class Daemon
     {
         if (_o.VrrpOnly || (plan.Services.Count == 0 && plan.SyncDaemon is null)) return true;
         _ipvs = new KeepalivedIpvsHost(_sink, TimeSpan.FromSeconds(_o.DrainTimeoutSeconds));
+        _ipvs.Checks.ScriptUser = _scriptUser;
         try
         {
             var r = _ipvs.Start(plan, _o.Reconcile);
@@ -313,6 +351,14 @@ public sealed class Daemon
             }
             ReportIgnored(loaded);
             if (_o.DumpConfig) DumpConfig(loaded);
+            if (!ResolveScriptUser(loaded.Plan!, out var scriptUser, out string? noUser))
+            {
+                Refuse(noUser!, Array.Empty<string>());
+                return;
+            }
+            _scriptUser = scriptUser;
+            if (_vrrp is not null) _vrrp.ScriptUser = scriptUser;
+            if (_ipvs is not null) _ipvs.Checks.ScriptUser = scriptUser;
             // The checkers of the new configuration are validated before anything changes.
             if (_ipvs is not null)
             {

@@ -197,4 +197,19 @@ public class KeepalivedRuntimePlanTests
         var bad = KeepalivedRuntimePlan.From(parse.Configuration);
         Assert.Contains(bad.Errors, e => e.ErrorId == "StaticAddressWithoutDevice" && e.Line == 2);
     }
+
+    [Fact]
+    public void ScriptUserIsCarriedAndNotListedAsIgnored()
+    {
+        var parse = KeepalivedParser.ParseText("""
+            global_defs {
+                script_user nobody nogroup
+                enable_script_security
+            }
+            """, "/k.conf");
+        var plan = KeepalivedRuntimePlan.From(parse.Configuration);
+        Assert.Equal("nobody", plan.ScriptUser);
+        Assert.Equal("nogroup", plan.ScriptGroup);
+        Assert.DoesNotContain(plan.Ignored, i => i.Keyword is "script_user" or "enable_script_security");
+    }
 }

@@ -575,3 +575,38 @@ Describe 'hapd control socket and the Hapd cmdlets' -Tag 'Root' -Skip:(-not ($ca
         $script:C = $null
     }
 }
+
+Describe 'hapd runs notify scripts as script_user' -Tag 'Root' -Skip:(-not ($canRun -and (Get-Command setpriv -ErrorAction SilentlyContinue))) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1'
+        # The script sits where only root may write (script security), its output where nobody may.
+        $script:ScriptDir = "/run/haps-hapd-su-$PID"
+        $null = New-Item -ItemType Directory -Path $ScriptDir -Force
+        $script:OutDir = Join-Path $Work 'su-out'
+        $null = New-Item -ItemType Directory -Path $OutDir -Force
+        & chmod 777 $OutDir
+        $script:NotifyScript = Join-Path $ScriptDir 'notify.sh'
+        Set-Content -Path $NotifyScript -Value "#!/bin/sh`nid -u > $OutDir/uid`n"
+        & chmod 755 $NotifyScript
+        $dir = Join-Path $Work 'su'
+        $null = New-Item -ItemType Directory -Path $dir -Force
+        $conf = Join-Path $dir 'keepalived.conf'
+        Set-Content -Path $conf -Value ("global_defs {`n    router_id lb1`n    script_user nobody`n    enable_script_security`n}`n" +
+            ((New-InstanceBlock VI_81 81 100 2 1 '192.0.2.130/24' '') -replace '(?m)^}\s*$', "    notify_master $NotifyScript`n}"))
+        $script:S = Start-LabProcess -Topology $Topo -HostName lb1 -Command env -ArgumentList @("TMPDIR=$dir", $Hapd, '--dont-fork', '--log-console', '--no-syslog',
+            '--control-socket', 'none', '-f', $conf, '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'v.pid'), '-c', (Join-Path $dir 'c.pid'))
+    }
+    AfterAll {
+        if ($script:S) { $null = Stop-LabProcess $script:S -TimeoutSeconds 5 }
+        Remove-LabTopology -Topology $script:Topo
+        if ($script:ScriptDir -like '/run/haps-hapd-su-*' -and (Test-Path $script:ScriptDir)) { Remove-Item -Recurse -Force $script:ScriptDir }
+    }
+
+    It 'runs notify_master as nobody' {
+        Wait-DaemonState $S 'MASTER' 20 | Should -Be 'MASTER' -Because (Read-ProcessText $S)
+        $uidFile = Join-Path $OutDir 'uid'
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while (-not (Test-Path $uidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        (Get-Content $uidFile -ErrorAction SilentlyContinue) | Should -Be '65534' -Because (Read-ProcessText $S)
+    }
+}

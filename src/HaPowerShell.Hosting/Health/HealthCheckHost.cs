@@ -84,6 +84,9 @@ public sealed class HealthCheckHost : IDisposable
 
     public IHostEventSink Sink { get; }
 
+    /// <summary>The account notify_up/down and quorum_up/down scripts run as (keepalived's script_user); null: this process's.</summary>
+    public UserAccount? ScriptUser { get; set; }
+
     /// <summary>The checkers started and not stopped, in start order.</summary>
     public IReadOnlyList<HostedHealthCheck> Checks
     {
@@ -351,6 +354,7 @@ public sealed class HealthCheckHost : IDisposable
                     Arguments = new[] { "-c", command },
                     Timeout = timeout,
                     Environment = env,
+                    User = ScriptUser,
                 });
                 if (r.TimedOut)
                     Log(HostLogLevel.Warning, e.Checker, $"the {what} notify script '{command}' ran longer than {timeout.TotalSeconds:0.###} s; its process group was killed.");

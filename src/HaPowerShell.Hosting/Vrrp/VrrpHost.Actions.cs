@@ -160,7 +160,7 @@ public sealed partial class VrrpHost
                     {
                         var args = new List<string> { "-c", c.Command + " \"$@\"", "sh" };
                         args.AddRange(c.Arguments);
-                        var r = _h.Runner.Run(new ProcessRunRequest { FileName = "/bin/sh", Arguments = args, Timeout = timeout, KillGrace = TimeSpan.FromSeconds(1) });
+                        var r = _h.Runner.Run(new ProcessRunRequest { FileName = "/bin/sh", Arguments = args, Timeout = timeout, KillGrace = TimeSpan.FromSeconds(1), User = _h.ScriptUser });
                         if (r.TimedOut)
                             _h.Report(HostLogLevel.Warning, instance.Name, $"the notify script '{c.Command}' ran longer than {timeout.TotalSeconds:0.###} s; its process group was killed.");
                         else if (r.ExitCode != 0 || r.Signal != 0)
@@ -185,6 +185,7 @@ public sealed partial class VrrpHost
                         Arguments = new[] { "-c", script.Command },
                         Timeout = script.Timeout,
                         KillGrace = TimeSpan.FromSeconds(1),
+                        User = _h.ScriptUser,
                     });
                     ok = !r.TimedOut && !r.Killed && r.Signal == 0 && r.ExitCode == 0;
                 }

@@ -70,6 +70,9 @@ public sealed partial class VrrpHost : IDisposable
     /// <summary>How long a notify script may run before its process group is killed.</summary>
     public TimeSpan NotifyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The account notify and track scripts run as (keepalived's script_user); null: this process's.</summary>
+    public UserAccount? ScriptUser { get; set; }
+
     /// <summary>Interface names, for error messages.</summary>
     public IVrrpInterfaceLookup Interfaces => _lookup;
 

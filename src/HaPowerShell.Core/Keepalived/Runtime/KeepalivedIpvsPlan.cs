@@ -126,7 +126,7 @@ public sealed class KeepalivedIpvsPlan
                 }
             }
             foreach (var s in made)
-                checks.AddRange(Checkers(vs, s, ignored, errors));
+                checks.AddRange(Checkers(vs, s, config.Global.ScriptUser, ignored, errors));
         }
         var g = config.Global;
         IpvsTimeout? timeout = g.LvsTimeoutTcp is null && g.LvsTimeoutTcpFin is null && g.LvsTimeoutUdp is null ? null
@@ -153,7 +153,7 @@ public sealed class KeepalivedIpvsPlan
     }
 
     /// <summary>The checkers of one IPVS service of <paramref name="vs"/>.</summary>
-    private static IEnumerable<HealthCheckDefinition> Checkers(KeepalivedVirtualServer vs, IpvsService service, List<KeepalivedIgnored> ignored, List<KeepalivedRuntimeError> errors)
+    private static IEnumerable<HealthCheckDefinition> Checkers(KeepalivedVirtualServer vs, IpvsService service, string? scriptUser, List<KeepalivedIgnored> ignored, List<KeepalivedRuntimeError> errors)
     {
         var id = new IpvsService
         {
@@ -173,7 +173,8 @@ public sealed class KeepalivedIpvsPlan
                 continue;
             }
             if (d is null) continue;
-            d = d with { Name = $"{service} {rs}" };
+            // A MISC_CHECK without its own user runs as script_user, as keepalived's.
+            d = d with { Name = $"{service} {rs}", User = d.User ?? (d.CheckTypes.Contains(HealthCheckType.Misc) ? scriptUser : null) };
             each.Add((rs, d));
         }
         if (each.Count == 0) yield break;

@@ -36,6 +36,10 @@ public sealed class KeepalivedRuntimePlan
     /// <summary>The VRRP instances, in the order of the file.</summary>
     public IReadOnlyList<VrrpInstanceConfig> VrrpInstances { get; }
 
+    /// <summary>script_user's user and group: the account scripts run as (null: keepalived's default, keepalived_script when it exists, else root).</summary>
+    public string? ScriptUser { get; private init; }
+    public string? ScriptGroup { get; private init; }
+
     /// <summary>static_ipaddress: addresses added at start (each with its dev) and removed at stop, not moved by VRRP.</summary>
     public IReadOnlyList<VrrpVirtualAddress> StaticAddresses { get; }
 
@@ -65,7 +69,7 @@ public sealed class KeepalivedRuntimePlan
     {
         "router_id", "vrrp_version", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
         "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_check_unicast_src", "vrrp_strict",
-        "lvs_timeouts", "lvs_flush", "lvs_sync_daemon",
+        "lvs_timeouts", "lvs_flush", "lvs_sync_daemon", "script_user", "enable_script_security",
     };
 
     /// <summary>
@@ -108,7 +112,8 @@ public sealed class KeepalivedRuntimePlan
             foreach (var v in config.VrrpInstances)
                 ignored.Add(new KeepalivedIgnored(v.File, v.Line, "vrrp_instance " + v.Name, "vrrp_instance (-C: checkers only)"));
             Lines(ignored, config.StaticAddresses, "static_ipaddress (-C: checkers only)");
-            return new KeepalivedRuntimePlan(instances, ipvs, Array.Empty<VrrpVirtualAddress>(), ignored, errors);
+            return new KeepalivedRuntimePlan(instances, ipvs, Array.Empty<VrrpVirtualAddress>(), ignored, errors)
+                { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup };
         }
         var statics = new List<VrrpVirtualAddress>();
         foreach (var l in config.StaticAddresses)
@@ -139,7 +144,8 @@ public sealed class KeepalivedRuntimePlan
             var c = ToInstance(v, config, scripts, groups.FirstOrDefault(g => g.Name == v.SyncGroup), errors);
             if (c is not null) instances.Add(c);
         }
-        return new KeepalivedRuntimePlan(instances, ipvs, statics, ignored, errors);
+        return new KeepalivedRuntimePlan(instances, ipvs, statics, ignored, errors)
+            { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup };
     }
 
     private static void Section(List<KeepalivedIgnored> ignored, IEnumerable<KeepalivedBlock> blocks, string keyword)
