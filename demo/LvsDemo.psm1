@@ -121,13 +121,17 @@ function Get-LvsVipHolder {
     }
 }
 
-function Wait-LvsHealthEvent {
-    # Waits until the directors' checkers raised $Count events of $Kind for $Address (both checkers, both directors).
-    param([object]$Lab, [string]$Kind, [string]$Address, [int]$Count, [double]$TimeoutSeconds = 60)
+function Wait-LvsRealServerState {
+    # Waits until every checker on both directors reports $Address in $State (by state, not by counting events: a
+    # check that timed out on a starved machine may have taken the server out already, and raises no second event).
+    param([object]$Lab, [string]$Address, [string]$State, [int]$PerDirector = 2, [double]$TimeoutSeconds = 180)
     Wait-LvsCondition -TimeoutSeconds $TimeoutSeconds -Condition {
-        $n = 0
-        foreach ($h in 'lb1', 'lb2') { $n += @(Receive-LabAgentEvent $Lab.Agents[$h] -SourceIdentifier HaPowerShell.HealthCheck | Where-Object { $_.Data.Kind -eq $Kind -and $_.Data.Address -eq $Address }).Count }
-        $n -ge $Count }
+        $ok = $true
+        foreach ($h in 'lb1', 'lb2') {
+            $n = (Invoke-LvsCommand $Lab $h "@(Get-IpvsHealthCheck -RealServer | Where-Object { `$_.Address -eq '$Address' -and `"`$(`$_.State)`" -eq '$State' }).Count" -Quiet).Output[0]
+            if ([int]$n -lt $PerDirector) { $ok = $false }
+        }
+        $ok }
 }
 
 function Start-LvsRealServerApp {
@@ -416,7 +420,7 @@ function Invoke-LvsRealServerFailureStep {
     Write-LvsSay $Lab 'command' 'rs1$ kill realserver.py   (lab plumbing: rs1 stops answering on 80, 90 and 3306)'
     $null = Stop-LabProcess $Lab.Apps.rs1 -TimeoutSeconds 3
     Write-LvsSay $Lab 'progress' '  ... waiting for both checkers on both directors to mark rs1 DOWN (delay_loop 2 + 1 retry after 1 s)'
-    $down = Wait-LvsHealthEvent $Lab RealServerDown 192.0.2.11 4
+    $down = Wait-LvsRealServerState $Lab 192.0.2.11 Down
     $ev = @(Receive-LabAgentEvent $Lab.Agents.lb1 -SourceIdentifier HaPowerShell.HealthCheck | Where-Object { $_.Data.Kind -eq 'RealServerDown' })
     foreach ($e in $ev) { Write-LvsSay $Lab 'output' ("  lb1 event {0:HH:mm:ss.fff} {1} {2} {3}:{4} {5}" -f $e.TimeGenerated, $e.Data.Kind, $e.Data.Checker, $e.Data.Address, $e.Data.Port, $e.Data.Message) }
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
@@ -431,7 +435,7 @@ function Invoke-LvsRealServerFailureStep {
     Write-LvsSay $Lab 'command' 'rs1$ python3 realserver.py rs1   (lab plumbing: rs1 is back)'
     Start-LvsRealServerApp $Lab rs1
     Write-LvsSay $Lab 'progress' '  ... waiting for the checks to pass again'
-    $up = Wait-LvsHealthEvent $Lab RealServerUp 192.0.2.11 4
+    $up = Wait-LvsRealServerState $Lab 192.0.2.11 Up
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
     $weights = foreach ($h in 'lb1', 'lb2') {
         (Invoke-LvsCommand $Lab $h "Get-IpvsService | Get-IpvsRealServer -Address 192.0.2.11 | ForEach-Object { '{0}={1}' -f `$_.Service.Port, `$_.Weight }" -Quiet).Output | ForEach-Object { "${h}:$_" }
