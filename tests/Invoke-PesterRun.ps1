@@ -21,7 +21,7 @@ $env:HAPS_MODULE_PATH = $ModulePath
 $env:HAPS_REPO_ROOT = Split-Path $PSScriptRoot -Parent
 
 $files = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot 'lab') -Filter '*.Tests.ps1' -Recurse |
-    Where-Object { $_.Name -like "$Filter.Tests.ps1" -or $_.Name -like $Filter })
+    Where-Object { $name = $_.Name; @($Filter -split ',' | Where-Object { $name -like "$($_.Trim()).Tests.ps1" -or $name -like $_.Trim() }).Count -gt 0 })
 # With -Tag, only the files that name one of the tags are discovered: discovery runs every file's top-level
 # code, which in the kernel-lab VM (software emulation) costs minutes for files with no test to run there.
 if ($Tag) {
