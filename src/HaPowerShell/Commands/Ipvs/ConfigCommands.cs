@@ -124,7 +124,8 @@ public abstract class IpvsConfigInputCmdlet : IpvsCmdlet
         try { read(); }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { throw new PipelineStoppedException(); }
         catch (FormatException e) { ThrowFailure(InputError(e), ParameterSetName == "Path" ? Path : "input"); }
-        catch (IpvsOperationException e) { ThrowFailure(e, ParameterSetName == "Path" ? Path : "input"); }
+        // IpvsOperationException, and IpvsRuleParseException (InvalidConfig) from the streaming line reader
+        catch (Native.HaException e) { ThrowFailure(e, ParameterSetName == "Path" ? Path : "input"); }
     }
 
     /// <summary>Opens -Path for reading after checking what it is: a missing file or directory, a directory, a
