@@ -139,7 +139,7 @@ public class ErrorBaseTests
             new VrrpConfigError("VrrpVirtualRouterIdOutOfRange", VrrpField.VirtualRouterId, "{VirtualRouterId} 300 is outside 1-255.", "300"),
         }).NamedBy(f => "-" + f);
         Assert.Equal("-Priority 0 is outside 1-255. -VirtualRouterId 300 is outside 1-255.", e.Message);
-        Assert.Equal("-Priority", e.ParamName);
+        Assert.Equal("Priority", e.ParamName); // the bare name, as ArgumentException.ParamName; the messages say "-Priority"
         Assert.Equal(new[] { "-Priority 0 is outside 1-255.", "-VirtualRouterId 300 is outside 1-255." }, e.Problems.Select(x => x.Message));
     }
 

@@ -132,7 +132,7 @@ public sealed class VrrpConfigurationException : HaException
         Errors = errors;
         Naming = naming;
         ParameterNaming = parameterNaming;
-        ParamName = errors.Count > 0 ? (parameterNaming ?? naming ?? (f => f.ToString()))(errors[0].Field) : null;
+        ParamName = errors.Count > 0 ? (parameterNaming ?? naming ?? (f => f.ToString()))(errors[0].Field).TrimStart('-') : null; // the bare name, as ArgumentException.ParamName
     }
 
     public IReadOnlyList<VrrpConfigError> Errors { get; }
