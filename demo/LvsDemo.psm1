@@ -483,7 +483,13 @@ function Invoke-LvsFailoverStep {
     $cut = Get-LvsUnixNs
     Set-LabLink -Topology $Lab.Topology -HostName lb1 -Down
     Write-LvsSay $Lab 'progress' '  ... lb2 waits for 3 missed adverts (Master_Down_Interval 3 x 1 s + skew 0.61 s), takes the VIP and sends gratuitous ARPs'
-    $master = Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 60 -Filter { $_.Data.State -eq 'Master' }
+    $master = @(Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 60 -Filter { $_.Data.State -eq 'Master' })
+    # The state decides, not the event: on a starved machine lb2 may have gone Master (missed adverts) before the
+    # events were cleared, and then raises no new one.
+    $lb2State = Wait-LvsCondition -TimeoutSeconds 120 -Condition {
+        $s = (Invoke-LvsCommand $Lab lb2 "(Get-VrrpInstance VI_1).State.ToString()" -Quiet).Output[0]
+        if ($s -eq 'Master') { $s } }
+    $Step.Data.Lb2Master = $lb2State -eq 'Master'
     # Let traffic run on after the takeover: the long-lived connection's retransmissions back off (up to a few seconds).
     $cutTime = [DateTime]::UnixEpoch.AddTicks([long]($cut / 100))
     $resumed = Wait-LvsCondition -TimeoutSeconds 90 -Condition {
@@ -507,7 +513,11 @@ function Invoke-LvsFailoverStep {
         FailoverMs = if ($firstAdvert) { [math]::Round(($firstAdvert - $cut) / 1e6, 1) } else { $null }
         GarpMs = if ($firstGarp) { [math]::Round(($firstGarp - $cut) / 1e6, 1) } else { $null } }
 
-    Write-LvsSay $Lab 'output' ("  lb2 event: {0} -> {1} ({2}) at {3:HH:mm:ss.fff}; cut at {4:HH:mm:ss.fff}" -f $master[0].Data.PreviousState, $master[0].Data.State, $master[0].Data.Reason, $master[0].TimeGenerated.ToUniversalTime(), $cutTime)
+    if ($master.Count -gt 0) {
+        Write-LvsSay $Lab 'output' ("  lb2 event: {0} -> {1} ({2}) at {3:HH:mm:ss.fff}; cut at {4:HH:mm:ss.fff}" -f $master[0].Data.PreviousState, $master[0].Data.State, $master[0].Data.Reason, $master[0].TimeGenerated.ToUniversalTime(), $cutTime)
+    } else {
+        Write-LvsSay $Lab 'output' ("  lb2 raised no Master event after the cut; its state now: {0}" -f $(if ($Step.Data.Lb2Master) { 'Master' } else { 'not Master' }))
+    }
     Write-LvsSay $Lab 'output' ("  on the client's wire: lb2's first advert {0} ms after the cut, its first gratuitous ARP for the VIP {1} ms after it" -f $Lab.Failover.FailoverMs, $Lab.Failover.GarpMs)
     $null = Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip" -Show
     $arpAfter = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object { `"`$(`$_.LinkLayerAddress)`" }" -Quiet).Output
@@ -528,7 +538,7 @@ function Invoke-LvsFailoverStep {
 
     $Step.Data.FailoverMs = $Lab.Failover.FailoverMs
     $Step.Data.GarpMs = $Lab.Failover.GarpMs
-    $Step.Data.Lb2BecameMaster = @($master).Count -gt 0
+    $Step.Data.Lb2BecameMaster = $Step.Data.Lb2Master   # by its state (the event is narration)
     $Step.Data.SyncedBeforeCut = [bool]$synced
     $Step.Data.ClientVipMacAfter = [string]@($arpAfter)[0]
     $Step.Data.VipHolders = $holders
