@@ -89,6 +89,8 @@ public abstract class HapdRealServerCmdlet : HapdCmdlet
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNull]
+    [IPAddressTransformation]
+    [Alias("IPAddress")]
     public System.Net.IPAddress Address { get; set; } = System.Net.IPAddress.None;
 
     /// <summary>The real server's port (needed when the service has the address on several ports).</summary>
