@@ -54,12 +54,60 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE" }
 }
 
+$script:ChildPwshHome = $PSHOME
+
+function Initialize-FastPwsh {
+    <#
+        The PowerShell tool's assemblies ship as IL only, so every pwsh the tests start JITs the engine
+        again: about 1 s here and 15-20 s inside the kernel-lab VM (software emulation). This copies this
+        pwsh's folder to out/pwsh-r2r and precompiles its engine assemblies with the SDK's crossgen2
+        (ReadyToRun, the same IL), then points Invoke-ChildPwsh and the VM runs at the copy. When that cannot
+        be done it says why and the stock pwsh is used: slower, never different.
+    #>
+    if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -ne 'dotnet') { return }
+    $target = Join-Path $Out 'pwsh-r2r'
+    try {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/Tools/Crossgen/Crossgen.csproj'), '--nologo', '-v', 'quiet')
+        $packs = Join-Path (Get-NuGetPackageRoot) 'microsoft.netcore.app.crossgen2.linux-x64'
+        $runtime = [Environment]::Version.ToString()
+        $pack = Get-ChildItem $packs -Directory | Sort-Object { $_.Name -eq $runtime }, { [version]($_.Name -replace '-.*$', '') } | Select-Object -Last 1
+        $crossgen = Join-Path $pack.FullName 'tools/crossgen2'
+        if (-not (Test-Path $crossgen)) { throw "no crossgen2 under $packs" }
+        $stamp = Join-Path $target '.r2r-stamp'
+        $want = "$PSHOME`n$crossgen`n$runtime"
+        if ((Test-Path $stamp) -and (Get-Content -Raw $stamp) -eq $want) { $script:ChildPwshHome = $target; return }
+        Write-Step "precompiling PowerShell's engine (ReadyToRun) into $target"
+        if (Test-Path $target) { Remove-Item -Recurse -Force $target }
+        Copy-Item -Recurse $PSHOME $target
+        $framework = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+        $names = 'System.Management.Automation', 'Microsoft.PowerShell.Commands.Utility', 'Microsoft.PowerShell.Commands.Management',
+            'Microsoft.PowerShell.ConsoleHost', 'Microsoft.PowerShell.Security', 'Microsoft.PowerShell.CoreCLR.Eventing', 'pwsh', 'Newtonsoft.Json'
+        foreach ($n in $names) {
+            $src = Join-Path $PSHOME "$n.dll"
+            if (-not (Test-Path $src)) { continue }
+            # A response file: PowerShell would expand the reference wildcards into input files.
+            $rsp = Join-Path $target "$n.rsp"
+            Set-Content -Path $rsp -Value @($src, '-o', (Join-Path $target "$n.dll"), '-r', (Join-Path $PSHOME '*.dll'), '-r', (Join-Path $framework '*.dll'),
+                '--targetos:linux', '--targetarch:x64', '-O')
+            $log = & $crossgen "@$rsp" 2>&1
+            Remove-Item $rsp
+            if ($LASTEXITCODE -ne 0) { throw "crossgen2 failed on $n.dll: $($log | Select-Object -Last 3)" }
+        }
+        Set-Content -Path $stamp -Value $want -NoNewline
+        $script:ChildPwshHome = $target
+    } catch {
+        Write-Warning "The tests use the stock pwsh (slower, the same results): $($_.Exception.Message)"
+        if (Test-Path $target) { Remove-Item -Recurse -Force $target -ErrorAction Ignore }
+    }
+}
+
 function Invoke-ChildPwsh {
-    # Starts another pwsh like this one (a dotnet tool runs as 'dotnet pwsh.dll') with -NoProfile.
+    # Starts another pwsh like this one (a dotnet tool runs as 'dotnet pwsh.dll') with -NoProfile;
+    # after Initialize-FastPwsh, the precompiled copy of it.
     param([string[]]$ArgumentList, [switch]$NoThrow)
     $exe = [Environment]::ProcessPath
     $prefix = @()
-    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $prefix = @(Join-Path $PSHOME 'pwsh.dll') }
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $prefix = @(Join-Path $script:ChildPwshHome 'pwsh.dll') }
     $all = $prefix + @('-NoProfile', '-NonInteractive') + $ArgumentList
     if ($NoThrow) { & $exe @all } else { Invoke-Native $exe $all }
 }
@@ -196,7 +244,7 @@ function Invoke-KernelLabPester {
     $script = @"
 set -e
 cd '$Root'
-dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -ResultFile "`$LAB_OUT/pester-kernel.json" -Filter '$PesterFilter' -Tag Kernel
+'$([Environment]::ProcessPath)' '$(Join-Path $script:ChildPwshHome 'pwsh.dll')' -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -ResultFile "`$LAB_OUT/pester-kernel.json" -Filter '$PesterFilter' -Tag Kernel
 "@
     $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
     $file = Join-Path $run.OutputDirectory 'pester-kernel.json'
@@ -205,6 +253,12 @@ dotnet pwsh -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterP
         return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRunKernel = 0; NotRunRoot = 0; Failures = @('kernel lab VM run failed') }
     }
     Get-Content -Raw $file | ConvertFrom-Json
+}
+
+function Get-ResultFile($Result) {
+    # The per-file durations of a Pester result (none when the run crashed).
+    $p = $Result.PSObject.Properties['Files']
+    if ($p) { @($p.Value) }
 }
 
 function Invoke-Test {
@@ -216,12 +270,17 @@ function Invoke-Test {
     $pester = Join-Path (Get-NuGetPackageRoot) 'pester/5.7.1/tools/Pester.psd1'
     if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester" }
 
+    $clock = [Diagnostics.Stopwatch]::StartNew()
     Invoke-Package   # builds too; the package is installed by a Pester test
+    Initialize-FastPwsh
+    $buildSeconds = $clock.Elapsed.TotalSeconds
 
     $rows = [System.Collections.Generic.List[object]]::new()
+    $slowest = [System.Collections.Generic.List[object]]::new()
     if (-not $NoXunit) {
+        $clock.Restart()
         $x = Invoke-Xunit
-        $rows.Add([pscustomobject]@{ Suite = 'xunit'; Passed = $x.Passed; Failed = $x.Failed; Skipped = $x.Skipped; Note = '' })
+        $rows.Add([pscustomobject]@{ Suite = 'xunit'; Passed = $x.Passed; Failed = $x.Failed; Skipped = $x.Skipped; Seconds = [int]$clock.Elapsed.TotalSeconds; Note = '' })
     }
 
     Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
@@ -230,10 +289,12 @@ function Invoke-Test {
     if (-not $hostIpvs) { $exclude += 'Kernel' }
     if (-not $isRoot) { $exclude += 'Root' }
     Write-Step "Pester on this host (IPVS in this kernel: $hostIpvs; root: $isRoot)"
+    $clock.Restart()
     $h = Invoke-PesterRun -PesterPath $pester -ExcludeTag $exclude -ResultFile (Join-Path $Out 'test-results/pester-host.json')
+    foreach ($file in @(Get-ResultFile $h)) { if ($file) { $slowest.Add([pscustomobject]@{ Where = 'host'; File = $file.File; Tests = $file.Tests; Seconds = $file.Seconds }) } }
     $skippedHere = $h.Skipped + $h.NotRunRoot
     $deferred = $h.NotRunKernel
-    $rows.Add([pscustomobject]@{ Suite = 'pester (host)'; Passed = $h.Passed; Failed = $h.Failed; Skipped = $skippedHere
+    $rows.Add([pscustomobject]@{ Suite = 'pester (host)'; Passed = $h.Passed; Failed = $h.Failed; Skipped = $skippedHere; Seconds = [int]$clock.Elapsed.TotalSeconds
             Note = $(if ($h.NotRunRoot) { "$($h.NotRunRoot) need root" } else { '' }) })
     $failures = @($h.Failures)
 
@@ -241,9 +302,11 @@ function Invoke-Test {
         # The VM shares this machine's root read-only; only root can read all of it (tools under /root).
         $canVm = -not $NoKernelLab -and $isRoot
         if ($canVm) {
+            $clock.Restart()
             $k = Invoke-KernelLabPester -PesterPath $pester
+            foreach ($file in @(Get-ResultFile $k)) { if ($file) { $slowest.Add([pscustomobject]@{ Where = 'kernel VM'; File = $file.File; Tests = $file.Tests; Seconds = $file.Seconds }) } }
             # Tests without the Kernel tag are filtered out in the VM: they ran on the host, so they are not skipped.
-            $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = $k.Passed; Failed = $k.Failed; Skipped = $k.Skipped; Note = 'Kernel-tagged' })
+            $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = $k.Passed; Failed = $k.Failed; Skipped = $k.Skipped; Seconds = [int]$clock.Elapsed.TotalSeconds; Note = 'Kernel-tagged (VM boot included)' })
             $failures += @($k.Failures)
         } else {
             $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = 0; Failed = 0; Skipped = $deferred
@@ -252,7 +315,9 @@ function Invoke-Test {
     }
 
     Write-Host ''
-    $rows | Format-Table Suite, Passed, Failed, Skipped, Note -AutoSize -Wrap | Out-String -Width 200 | Write-Host
+    Write-Host ("Where the time went: restore, build and package {0:n0} s; the slowest test files:" -f $buildSeconds)
+    $slowest | Sort-Object Seconds -Descending | Select-Object -First 8 | Format-Table Where, File, Tests, Seconds -AutoSize | Out-String -Width 200 | Write-Host
+    $rows | Format-Table Suite, Passed, Failed, Skipped, Seconds, Note -AutoSize -Wrap | Out-String -Width 200 | Write-Host
     foreach ($f in $failures | Where-Object { $_ }) { Write-Host "FAILED: $f" -ForegroundColor Red }
     $p = ($rows | Measure-Object Passed -Sum).Sum
     $f = ($rows | Measure-Object Failed -Sum).Sum
@@ -294,6 +359,7 @@ function Invoke-Demo {
     $missing = @(Install-DebianPackage @('iproute2', 'procps', 'python3', 'tcpdump', 'kmod', 'util-linux'))
     if ($missing) { throw "Missing Debian packages: $($missing -join ', ')" }
     Invoke-Build
+    Initialize-FastPwsh
     Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
     $demo = Join-Path $Root 'demo/Demo.ps1'
     if (Test-KernelIpvs) {
@@ -305,7 +371,7 @@ function Invoke-Demo {
     Write-Step "demo inside the kernel-lab VM (this kernel has no IPVS; Linux $($lab.KernelVersion) under qemu, software emulation)"
     Write-Host 'Booting the VM (about 5 s), then PowerShell starts inside it (about 15 s: everything runs emulated) ...'
     # pwsh.dll straight from this pwsh's folder: 'dotnet pwsh' would resolve the tool and start a second runtime first.
-    $pwshDll = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { "'$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' }
+    $pwshDll = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { "'$(Join-Path $script:ChildPwshHome 'pwsh.dll')'" } else { '' }
     $script = @"
 echo "VM up after `$(cut -d' ' -f1 /proc/uptime) s; starting PowerShell in it ..."
 cd '$Root'

@@ -483,12 +483,12 @@ function Invoke-LvsFailoverStep {
     $cut = Get-LvsUnixNs
     Set-LabLink -Topology $Lab.Topology -HostName lb1 -Down
     Write-LvsSay $Lab 'progress' '  ... lb2 waits for 3 missed adverts (Master_Down_Interval 3 x 1 s + skew 0.61 s), takes the VIP and sends gratuitous ARPs'
-    $master = @(Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 60 -Filter { $_.Data.State -eq 'Master' })
     # The state decides, not the event: on a starved machine lb2 may have gone Master (missed adverts) before the
-    # events were cleared, and then raises no new one.
+    # events were cleared, and then raises no new one. The event, when there is one, narrates.
     $lb2State = Wait-LvsCondition -TimeoutSeconds 120 -Condition {
         $s = (Invoke-LvsCommand $Lab lb2 "(Get-VrrpInstance VI_1).State.ToString()" -Quiet).Output[0]
         if ($s -eq 'Master') { $s } }
+    $master = @(Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 5 -Filter { $_.Data.State -eq 'Master' })
     $Step.Data.Lb2Master = $lb2State -eq 'Master'
     # Let traffic run on after the takeover: the long-lived connection's retransmissions back off (up to a few seconds).
     $cutTime = [DateTime]::UnixEpoch.AddTicks([long]($cut / 100))
@@ -569,9 +569,17 @@ function Invoke-LvsFailbackStep {
     Write-LvsSay $Lab 'command' "(lab plumbing) Set-LabLink lb1 -Up"
     Set-LabLink -Topology $Lab.Topology -HostName lb1 -Up
     Write-LvsSay $Lab 'progress' '  ... lb1 leaves Fault, hears lb2 and preempts it'
-    $m = Receive-LabAgentEvent $Lab.Agents.lb1 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 60 -Filter { $_.Data.State -eq 'Master' }
-    $b = Receive-LabAgentEvent $Lab.Agents.lb2 -SourceIdentifier HaPowerShell.Vrrp -Wait -TimeoutSeconds 30 -Filter { $_.Data.State -eq 'Backup' }
-    Start-Sleep -Seconds 1
+    # The states decide, not the events (as in the failover step): lb1 may never have left Master if it did not see
+    # its link go, and an event raised before the clear above is not raised again.
+    $states = Wait-LvsCondition -TimeoutSeconds 120 -Condition {
+        $s = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h "(Get-VrrpInstance VI_1).State.ToString()" -Quiet).Output[0] })
+        if (($s -join ',') -eq 'Master,Backup') { $s } }
+    $Step.Data.States = @($states)
+    foreach ($h in 'lb1', 'lb2') {
+        foreach ($e in @(Receive-LabAgentEvent $Lab.Agents[$h] -SourceIdentifier HaPowerShell.Vrrp)) {
+            Write-LvsSay $Lab 'output' ("  $h event: {0} -> {1} ({2}) at {3:HH:mm:ss.fff}" -f $e.Data.PreviousState, $e.Data.State, $e.Data.Reason, $e.TimeGenerated.ToUniversalTime())
+        }
+    }
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-VrrpInstance' -Show
     $records = Invoke-LvsClient $Lab $step get 80 4
     $holders = @(Get-LvsVipHolder $Lab)
@@ -579,7 +587,7 @@ function Invoke-LvsFailbackStep {
     $Step.Data.VipHolders = $holders
     $Step.Data.ClientVipMac = [string]@($mac)[0]
     $Step.Data.Answered = @($records | Where-Object Ok).Count
-    Add-LvsCheck $Lab $step 'lb1 Master again, lb2 Backup' (@($m).Count -gt 0 -and @($b).Count -gt 0)
+    Add-LvsCheck $Lab $step 'lb1 Master again, lb2 Backup' ((@($states) -join ',') -eq 'Master,Backup') "states: $(@($states) -join ', ')"
     Add-LvsCheck $Lab $step 'exactly one director holds the VIP: lb1' (($holders -join ',') -eq 'lb1') "holders: $($holders -join ', ')"
     Add-LvsCheck $Lab $step "the client's ARP entry points at lb1 again, requests answered" ($Step.Data.ClientVipMac -eq $Lab.Topology.Hosts.lb1.MacAddress -and $Step.Data.Answered -eq 4)
     $step

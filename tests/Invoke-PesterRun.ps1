@@ -69,6 +69,9 @@ $summary = [ordered]@{
     NotRunKernel = $notRunKernel
     NotRunRoot   = $notRunRoot
     Failures     = $failures
+    # Where the time went, slowest file first (build.ps1 prints the slowest).
+    Files        = @(if ($result) { $result.Containers | Sort-Object Duration -Descending | ForEach-Object {
+                [ordered]@{ File = [IO.Path]::GetFileName("$($_.Item)"); Seconds = [math]::Round($_.Duration.TotalSeconds, 1); Tests = @($_.Blocks.Tests).Count } } })
 }
 New-Item -ItemType Directory -Force -Path (Split-Path $ResultFile) | Out-Null
 $summary | ConvertTo-Json | Set-Content -Path $ResultFile

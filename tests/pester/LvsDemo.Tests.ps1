@@ -130,6 +130,7 @@ Describe "The seed's LVS-DR cluster, end to end (the demo's runbook)" -Tag 'Kern
 
     It "lb1's link back: it preempts, and again exactly one director (lb1) holds the VIP" {
         $s = Run Invoke-LvsFailbackStep
+        $s.Data.States | Should -Be @('Master', 'Backup')
         $s.Data.VipHolders | Should -Be @('lb1')
         $s.Data.ClientVipMac | Should -Be $lab.Topology.Hosts.lb1.MacAddress
         $s.Data.Answered | Should -Be 4
