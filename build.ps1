@@ -236,23 +236,55 @@ function Invoke-PesterRun {
 }
 
 function Invoke-KernelLabPester {
-    # Boots the lab VM and runs only the Kernel-tagged tests in one pwsh process inside it.
+    <#
+        Boots the lab VM and runs only the Kernel-tagged tests inside it, in two pwsh processes at once: the
+        VM has two virtual CPUs and one Pester process keeps about one busy (its tests mostly wait on child
+        processes: ansible, agents, peers). The files of $script:KernelLabSecondGroup run in the second
+        process (its output follows the first's); tests there use their own network namespaces, so the two
+        never touch the same IPVS table. Counts and per-file times are merged.
+    #>
     param([string]$PesterPath)
     Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
     $lab = Initialize-KernelLab | Select-Object -Last 1
-    Write-Step "kernel lab VM (Linux $($lab.KernelVersion)): Kernel-tagged Pester tests"
+    Write-Step "kernel lab VM (Linux $($lab.KernelVersion)): Kernel-tagged Pester tests, two processes"
+    $pw = "'$([Environment]::ProcessPath)'" + $(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { " '$(Join-Path $script:ChildPwshHome 'pwsh.dll')'" } else { '' })
+    $runner = "$pw -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -Tag Kernel"
+    $second = $script:KernelLabSecondGroup -join ','
     $script = @"
-set -e
 cd '$Root'
-'$([Environment]::ProcessPath)' '$(Join-Path $script:ChildPwshHome 'pwsh.dll')' -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -ResultFile "`$LAB_OUT/pester-kernel.json" -Filter '$PesterFilter' -Tag Kernel
+$runner -Filter '$(Get-SecondGroupFilter)' -ResultFile "`$LAB_OUT/pester-kernel-2.json" > "`$LAB_OUT/pester-2.log" 2>&1 </dev/null &
+second=`$!
+$runner -Filter '$PesterFilter' -SkipFile '$second' -ResultFile "`$LAB_OUT/pester-kernel-1.json" </dev/null
+wait `$second
+echo
+echo '==== the second Pester process ($second) ===='
+cat "`$LAB_OUT/pester-2.log"
 "@
     $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
-    $file = Join-Path $run.OutputDirectory 'pester-kernel.json'
-    if ($run.ExitCode -ne 0 -or -not (Test-Path $file)) {
-        Write-Warning "Kernel lab run failed (exit $($run.ExitCode)); console log: $($run.ConsoleLog)"
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRunKernel = 0; NotRunRoot = 0; Failures = @('kernel lab VM run failed') }
+    $parts = foreach ($n in 1, 2) {
+        $file = Join-Path $run.OutputDirectory "pester-kernel-$n.json"
+        if ($run.ExitCode -ne 0 -or -not (Test-Path $file)) {
+            Write-Warning "Kernel lab Pester process $n gave no result (VM exit $($run.ExitCode)); console log: $($run.ConsoleLog)"
+            [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRunKernel = 0; NotRunRoot = 0; Failures = @("kernel lab VM run $n failed"); Files = @() }
+        } else { Get-Content -Raw $file | ConvertFrom-Json }
     }
-    Get-Content -Raw $file | ConvertFrom-Json
+    [pscustomobject]@{
+        Passed = ($parts | Measure-Object Passed -Sum).Sum; Failed = ($parts | Measure-Object Failed -Sum).Sum
+        Skipped = ($parts | Measure-Object Skipped -Sum).Sum; NotRunKernel = ($parts | Measure-Object NotRunKernel -Sum).Sum
+        NotRunRoot = ($parts | Measure-Object NotRunRoot -Sum).Sum
+        Failures = @($parts | ForEach-Object { @($_.Failures) } | Where-Object { $_ })
+        Files = @($parts | ForEach-Object { Get-ResultFile $_ })
+    }
+}
+
+# The Kernel-tagged files the kernel-lab VM runs in its second Pester process (see Invoke-KernelLabPester).
+$script:KernelLabSecondGroup = @('Ansible', 'KeepalivedConfig', 'IpvsInfo')
+
+function Get-SecondGroupFilter {
+    # The second group, narrowed by -PesterFilter: names both select (or a name no file has, so none runs).
+    $picked = @($script:KernelLabSecondGroup | Where-Object { $g = $_
+            @($PesterFilter -split ',' | Where-Object { "$g.Tests.ps1" -like "$($_.Trim()).Tests.ps1" -or "$g.Tests.ps1" -like $_.Trim() -or $_.Trim() -eq '*' }).Count -gt 0 })
+    if ($picked) { $picked -join ',' } else { 'NoSuchFile' }
 }
 
 function Get-ResultFile($Result) {

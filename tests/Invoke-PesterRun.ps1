@@ -12,6 +12,8 @@ param(
     [Parameter(Mandatory)][string]$ModulePath,
     [Parameter(Mandatory)][string]$ResultFile,
     [string]$Filter = '*',
+    # File names (as -Filter takes them) left out even when -Filter selects them.
+    [string]$SkipFile = '',
     [string]$Tag,
     [string]$ExcludeTag
 )
@@ -21,7 +23,8 @@ $env:HAPS_MODULE_PATH = $ModulePath
 $env:HAPS_REPO_ROOT = Split-Path $PSScriptRoot -Parent
 
 $files = @(Get-ChildItem (Join-Path $PSScriptRoot 'pester'), (Join-Path $PSScriptRoot 'lab') -Filter '*.Tests.ps1' -Recurse |
-    Where-Object { $name = $_.Name; @($Filter -split ',' | Where-Object { $name -like "$($_.Trim()).Tests.ps1" -or $name -like $_.Trim() }).Count -gt 0 })
+    Where-Object { $name = $_.Name; @($Filter -split ',' | Where-Object { $name -like "$($_.Trim()).Tests.ps1" -or $name -like $_.Trim() }).Count -gt 0 } |
+    Where-Object { $name = $_.Name; @($SkipFile -split ',' | Where-Object { $_.Trim() -and ($name -like "$($_.Trim()).Tests.ps1" -or $name -like $_.Trim()) }).Count -eq 0 })
 # With -Tag, only the files that name one of the tags are discovered: discovery runs every file's top-level
 # code, which in the kernel-lab VM (software emulation) costs minutes for files with no test to run there.
 if ($Tag) {
@@ -70,8 +73,9 @@ $summary = [ordered]@{
     NotRunRoot   = $notRunRoot
     Failures     = $failures
     # Where the time went, slowest file first (build.ps1 prints the slowest).
-    Files        = @(if ($result) { $result.Containers | Sort-Object Duration -Descending | ForEach-Object {
-                [ordered]@{ File = [IO.Path]::GetFileName("$($_.Item)"); Seconds = [math]::Round($_.Duration.TotalSeconds, 1); Tests = @($_.Blocks.Tests).Count } } })
+    Files        = @(if ($result) { $result.Containers | Sort-Object Duration -Descending | ForEach-Object { $c = $_
+                [ordered]@{ File = [IO.Path]::GetFileName("$($c.Item)"); Seconds = [math]::Round($c.Duration.TotalSeconds, 1)
+                    Tests = @($result.Tests | Where-Object { $_.Block.BlockContainer -eq $c -and $_.ShouldRun }).Count } } })
 }
 New-Item -ItemType Directory -Force -Path (Split-Path $ResultFile) | Out-Null
 $summary | ConvertTo-Json | Set-Content -Path $ResultFile
