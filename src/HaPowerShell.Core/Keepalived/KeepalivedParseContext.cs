@@ -347,10 +347,10 @@ internal sealed partial class KeepalivedParseContext
                 _openerName = savedOpener;
                 _blocks.RemoveAt(_blocks.Count - 1);
                 _kwLevel--;
-                if (!ret && active && kw.CloseHandler is not null)
+                if (!ret && active && kw.CloseHandler is { } close)
                 {
                     CurrentKeyword = str;
-                    Guard(str, () => kw.CloseHandler(this));
+                    Guard(str, static (c, h) => h(c), close);
                 }
             }
         }
@@ -380,8 +380,6 @@ internal sealed partial class KeepalivedParseContext
     /// nothing to write into is where keepalived corrupts its memory and dies.
     /// </summary>
     internal string? WritingIntoNothing;
-
-    private void Guard(string keyword, Action handler) => Guard(keyword, static (_, h) => ((Action)h!)(), handler);
 
     /// <summary>Runs a keyword handler (no closure per line: this runs for every line of every pass).</summary>
     private void Guard<T>(string keyword, Action<KeepalivedParseContext, T> handler, T argument)

@@ -943,6 +943,16 @@ internal static class KeepalivedValidation
         }
     }
 
+    /// <summary>The keywords of the block's settings not in <paramref name="acted"/>, each once, in order (a loop: this runs for every block).</summary>
     private static string[] Unacted(KeepalivedBlock b, HashSet<string> acted)
-        => b.Settings.Select(x => x.Keyword).Where(k => !acted.Contains(k)).Distinct().ToArray();
+    {
+        List<string>? result = null;
+        foreach (var setting in b.Settings)
+        {
+            string k = setting.Keyword;
+            if (acted.Contains(k) || (result is not null && result.Contains(k))) continue;
+            (result ??= new List<string>()).Add(k);
+        }
+        return result is null ? Array.Empty<string>() : result.ToArray();
+    }
 }
