@@ -464,10 +464,10 @@ internal sealed partial class KeepalivedParseContext
         return all;
     }
 
-    /// <summary>A value line kept as text with its place.</summary>
+    /// <summary>A value line kept as text with its place (its own copy of the words: a line's words are shared with lines of the same text).</summary>
     public KeepalivedTextLine TextLine(string[] words, KeepalivedLine? line) => new()
     {
-        Words = words,
+        Words = line is not null && ReferenceEquals(words, line.Words) ? (string[])words.Clone() : words,
         Text = string.Join(" ", words),
         File = _session.FileName(line?.Location ?? Current),
         Line = (line?.Location ?? Current).Line,

@@ -15,7 +15,8 @@ internal readonly record struct KeepalivedLocation(int FileIndex, int Line)
 internal sealed class KeepalivedLine
 {
     public required string Text { get; init; }
-    /// <summary>alloc_strvec(Text): words, a quoted string being one word without its quotes; empty when none.</summary>
+    /// <summary>alloc_strvec(Text): words, a quoted string being one word without its quotes; empty when none. Shared between
+    /// lines of the same text: read it, never change it (copy what is kept).</summary>
     public required string[] Words { get; init; }
     public KeepalivedLocation Location { get; init; }
 }
@@ -981,7 +982,7 @@ internal sealed class KeepalivedReader
             Current = KeepalivedLocation.None;
             return null;
         }
-        return new KeepalivedLine { Text = buf, Words = SplitWords(buf), Location = Current };
+        return new KeepalivedLine { Text = buf, Words = WordsOf(buf), Location = Current };
     }
 
     private static readonly System.Buffers.SearchValues<char> CommentChars = System.Buffers.SearchValues.Create("!#\"\\");
@@ -993,15 +994,33 @@ internal sealed class KeepalivedReader
     // distinct short text, so a large configuration does not make (and keep) a string per line and per word.
     private const int MaxPooled = 64;
     private readonly string?[] _pool = new string?[16384];
+    // The words of a pooled line text, split once (lines hold them read-only; what the model keeps is copied).
+    private readonly string[]?[] _poolWords = new string[]?[16384];
+
+    private int PoolSlot(ReadOnlySpan<char> span) => (int)((uint)string.GetHashCode(span) % (uint)_pool.Length);
 
     private string Pool(ReadOnlySpan<char> span)
     {
         if (span.Length == 0) return "";
         if (span.Length > MaxPooled) return span.ToString();
-        int slot = (int)((uint)string.GetHashCode(span) % (uint)_pool.Length);
+        int slot = PoolSlot(span);
         var pooled = _pool[slot];
         if (pooled is not null && span.SequenceEqual(pooled)) return pooled;
+        _poolWords[slot] = null;
         return _pool[slot] = span.ToString();
+    }
+
+    /// <summary><see cref="SplitWords"/> of a line, shared between lines of the same pooled text.</summary>
+    private string[] WordsOf(string text)
+    {
+        if (text.Length == 0 || text.Length > MaxPooled) return SplitWords(text);
+        int slot = PoolSlot(text);
+        if (!ReferenceEquals(_pool[slot], text)) return SplitWords(text);
+        if (_poolWords[slot] is { } cached) return cached;
+        var words = SplitWords(text);
+        // Splitting pools the words, which may have taken the slot; a quoted text may report an unmatched quote each time.
+        if (ReferenceEquals(_pool[slot], text) && text.IndexOf('"') < 0) _poolWords[slot] = words;
+        return words;
     }
 
     private string Word(string s, int start, int length) => Pool(s.AsSpan(start, length));
