@@ -18,7 +18,7 @@ internal sealed partial class KeepalivedParseContext
 {
     private readonly KeepalivedParseSession _session;
     private readonly KeepalivedReader? _reader;
-    private readonly List<KeepalivedLine> _lines;
+    private readonly KeepalivedLineStore _lines;
     private int _replay;
     private int _skipSublevel;
     private int _kwLevel;
@@ -67,7 +67,7 @@ internal sealed partial class KeepalivedParseContext
         if (_reader is not null)
         {
             var l = _reader.ReadLine();
-            if (l is not null) _lines.Add(l);
+            if (l is not null) _lines.Add(l, _reader.Current);
             return l;
         }
         if (_replay >= _lines.Count)
@@ -75,8 +75,8 @@ internal sealed partial class KeepalivedParseContext
             _replayLocation = KeepalivedLocation.None;
             return null;
         }
-        var line = _lines[_replay++];
-        _replayLocation = line.Location;
+        var (line, location) = _lines[_replay++];
+        _replayLocation = location;
         return line;
     }
 
@@ -330,7 +330,7 @@ internal sealed partial class KeepalivedParseContext
                     owner.Settings.Add(new KeepalivedSetting
                     {
                         Keyword = str, Values = words.Length > 1 ? words[1..] : Array.Empty<string>(), Text = line.Text,
-                        File = _session.FileName(line.Location), Line = line.Location.Line,
+                        File = _session.FileName(Current), Line = Current.Line,
                     });
                 if (kw.Handler is { } handler) Guard(str, static (c, a) => a.Handler(c, a.Words), (Handler: handler, Words: words));
             }
@@ -464,13 +464,13 @@ internal sealed partial class KeepalivedParseContext
         return all;
     }
 
-    /// <summary>A value line kept as text with its place (its own copy of the words: a line's words are shared with lines of the same text).</summary>
+    /// <summary>A value line kept as text with its place (the line just read; its own copy of the words: a line's words are shared with lines of the same text).</summary>
     public KeepalivedTextLine TextLine(string[] words, KeepalivedLine? line) => new()
     {
         Words = line is not null && ReferenceEquals(words, line.Words) ? (string[])words.Clone() : words,
         Text = string.Join(" ", words),
-        File = _session.FileName(line?.Location ?? Current),
-        Line = (line?.Location ?? Current).Line,
+        File = _session.FileName(Current),
+        Line = Current.Line,
     };
 
     public void SetBlockLocation(KeepalivedBlock block)

@@ -11,14 +11,36 @@ internal readonly record struct KeepalivedLocation(int FileIndex, int Line)
 }
 
 /// <summary>One logical line as keepalived's read_line() returns it: comments gone, conditionals and
-/// parameters applied, braces split onto lines of their own.</summary>
+/// parameters applied, braces split onto lines of their own. Lines of the same text share one object (where a line
+/// stands is kept beside it: <see cref="KeepalivedReader.Current"/> and <see cref="KeepalivedLineStore"/>).</summary>
 internal sealed class KeepalivedLine
 {
     public required string Text { get; init; }
     /// <summary>alloc_strvec(Text): words, a quoted string being one word without its quotes; empty when none. Shared between
     /// lines of the same text: read it, never change it (copy what is kept).</summary>
     public required string[] Words { get; init; }
-    public KeepalivedLocation Location { get; init; }
+}
+
+/// <summary>
+/// The logical lines of the first read and where each stands, kept for the checker, VRRP and BFD reads: fixed-size
+/// chunks (no copying as it grows, nothing on the large object heap).
+/// </summary>
+internal sealed class KeepalivedLineStore
+{
+    private const int ChunkBits = 12, ChunkSize = 1 << ChunkBits;
+    private readonly List<(KeepalivedLine Line, KeepalivedLocation Location)[]> _chunks = new();
+
+    public int Count { get; private set; }
+
+    public void Add(KeepalivedLine line, KeepalivedLocation location)
+    {
+        int i = Count & (ChunkSize - 1);
+        if (i == 0) _chunks.Add(new (KeepalivedLine, KeepalivedLocation)[ChunkSize]);
+        _chunks[^1][i] = (line, location);
+        Count++;
+    }
+
+    public (KeepalivedLine Line, KeepalivedLocation Location) this[int index] => _chunks[index >> ChunkBits][index & (ChunkSize - 1)];
 }
 
 /// <summary>
@@ -982,7 +1004,7 @@ internal sealed class KeepalivedReader
             Current = KeepalivedLocation.None;
             return null;
         }
-        return new KeepalivedLine { Text = buf, Words = WordsOf(buf), Location = Current };
+        return LineOf(buf);
     }
 
     private static readonly System.Buffers.SearchValues<char> CommentChars = System.Buffers.SearchValues.Create("!#\"\\");
@@ -994,8 +1016,8 @@ internal sealed class KeepalivedReader
     // distinct short text, so a large configuration does not make (and keep) a string per line and per word.
     private const int MaxPooled = 64;
     private readonly string?[] _pool = new string?[16384];
-    // The words of a pooled line text, split once (lines hold them read-only; what the model keeps is copied).
-    private readonly string[]?[] _poolWords = new string[]?[16384];
+    // The line of a pooled text, its words split once (lines hold them read-only; what the model keeps is copied).
+    private readonly KeepalivedLine?[] _poolLines = new KeepalivedLine?[16384];
 
     private int PoolSlot(ReadOnlySpan<char> span) => (int)((uint)string.GetHashCode(span) % (uint)_pool.Length);
 
@@ -1006,21 +1028,21 @@ internal sealed class KeepalivedReader
         int slot = PoolSlot(span);
         var pooled = _pool[slot];
         if (pooled is not null && span.SequenceEqual(pooled)) return pooled;
-        _poolWords[slot] = null;
+        _poolLines[slot] = null;
         return _pool[slot] = span.ToString();
     }
 
-    /// <summary><see cref="SplitWords"/> of a line, shared between lines of the same pooled text.</summary>
-    private string[] WordsOf(string text)
+    /// <summary>The line of <paramref name="text"/> with its <see cref="SplitWords"/>, shared between lines of the same pooled text.</summary>
+    private KeepalivedLine LineOf(string text)
     {
-        if (text.Length == 0 || text.Length > MaxPooled) return SplitWords(text);
+        if (text.Length == 0 || text.Length > MaxPooled) return new KeepalivedLine { Text = text, Words = SplitWords(text) };
         int slot = PoolSlot(text);
-        if (!ReferenceEquals(_pool[slot], text)) return SplitWords(text);
-        if (_poolWords[slot] is { } cached) return cached;
-        var words = SplitWords(text);
+        if (!ReferenceEquals(_pool[slot], text)) return new KeepalivedLine { Text = text, Words = SplitWords(text) };
+        if (_poolLines[slot] is { } cached) return cached;
+        var line = new KeepalivedLine { Text = text, Words = SplitWords(text) };
         // Splitting pools the words, which may have taken the slot; a quoted text may report an unmatched quote each time.
-        if (ReferenceEquals(_pool[slot], text) && text.IndexOf('"') < 0) _poolWords[slot] = words;
-        return words;
+        if (ReferenceEquals(_pool[slot], text) && text.IndexOf('"') < 0) _poolLines[slot] = line;
+        return line;
     }
 
     private string Word(string s, int start, int length) => Pool(s.AsSpan(start, length));
