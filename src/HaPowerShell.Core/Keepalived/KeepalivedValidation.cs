@@ -159,7 +159,7 @@ internal static class KeepalivedValidation
             var kept = new List<KeepalivedRealServer>();
             foreach (var rs in vs.RealServers.ToList())
             {
-                if (kept.Any(o => o.Address.Equals(rs.Address) && o.Port == rs.Port))
+                if (IsDuplicate(kept, rs))
                 {
                     Err(s, $"VS {name}: real server {FmtRs(rs, vs)} is duplicated - removing second rs", rs, KeepalivedFindingCategory.Duplicate);
                     vs.RealServers.Remove(rs);
@@ -314,6 +314,14 @@ internal static class KeepalivedValidation
             Err(s, "SECURITY VIOLATION - check scripts are being executed but script_security not enabled." +
                    ((flags & ScriptFlags.Insecure) != 0 ? " There are insecure scripts." : ""),
                 null, KeepalivedFindingCategory.Security, KeepalivedErrorLevel.Security);
+    }
+
+    /// <summary>Whether <paramref name="rs"/> has the address and port of one kept before it (a loop: no closure per real server).</summary>
+    private static bool IsDuplicate(List<KeepalivedRealServer> kept, KeepalivedRealServer rs)
+    {
+        foreach (var o in kept)
+            if (o.Address.Equals(rs.Address) && o.Port == rs.Port) return true;
+        return false;
     }
 
     private static string FormatVsge(KeepalivedVirtualServerGroupEntry e)
