@@ -5,7 +5,9 @@
     Two measurements, medians over -Trials runs each, with the ratio keepalived / ours:
       1. one large configuration (-SizeMB, default 10 MB: 200 VRRP instances and as many virtual servers with three
          TCP_CHECK real servers each as fit, from tests/HaPowerShell.Tests/KeepalivedCorpusGenerator.cs):
-         - Test-KeepalivedConfig in a warm session (the module loaded and the parser run once before timing);
+         - Test-KeepalivedConfig in a warm session (the module loaded and the parser run once before timing), with the
+           bytes the session's thread allocated for it (OursAllocatedMB: the parse runs on that thread; a figure the load
+           does not move);
          - `keepalived -t -f FILE` started from bash (its own process: what a user runs).
       2. the whole generated corpus (-Valid valid configurations and their mutants, the scoring corpus):
          - one pipeline: Get-ChildItem | Test-KeepalivedConfig, in the warm session;
@@ -50,10 +52,14 @@ try {
     [IO.File]::WriteAllText($big, [HaPowerShell.Tests.KeepalivedCorpusGenerator]::Large([long]$SizeMB * 1MB, $Seed))
     $bytes = (Get-Item $big).Length
     $null = Test-KeepalivedConfig -LiteralPath $big -MaxSize ([long]$SizeMB * 2MB)    # warm-up: JIT, keyword tables
+    $allocated = [System.Collections.Generic.List[double]]::new()
     $ours = foreach ($t in 1..$Trials) {
+        $a0 = [GC]::GetAllocatedBytesForCurrentThread()
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $verdict = Test-KeepalivedConfig -LiteralPath $big -MaxSize ([long]$SizeMB * 2MB)
-        $sw.Stop(); $sw.Elapsed.TotalMilliseconds
+        $sw.Stop()
+        $allocated.Add(([GC]::GetAllocatedBytesForCurrentThread() - $a0) / 1MB)
+        $sw.Elapsed.TotalMilliseconds
     }
     $theirs = foreach ($t in 1..$Trials) { Measure-Bash "keepalived -t -n -l -f '$big'" }
     $large = [pscustomobject]@{
@@ -61,6 +67,7 @@ try {
         OursMs = [math]::Round((Get-Median $ours), 1); KeepalivedMs = [math]::Round((Get-Median $theirs), 1)
         Ratio = [math]::Round((Get-Median $theirs) / (Get-Median $ours), 2)
         OursAll = ($ours | ForEach-Object { [math]::Round($_, 0) }) -join ' '; KeepalivedAll = ($theirs | ForEach-Object { [math]::Round($_, 0) }) -join ' '
+        OursAllocatedMB = [math]::Round((Get-Median $allocated.ToArray()), 1)
     }
 
     # ---- 2. the corpus: one pipeline against one keepalived -t per file
@@ -80,7 +87,7 @@ try {
         OursAll = ($ours | ForEach-Object { [math]::Round($_, 0) }) -join ' '; KeepalivedAll = ($theirs | ForEach-Object { [math]::Round($_, 0) }) -join ' '
     }
     $result = @($large, $all)
-    $result | Format-Table Measure, OursMs, KeepalivedMs, Ratio -AutoSize | Out-String -Width 160 | Write-Host
+    $result | Format-Table Measure, OursMs, KeepalivedMs, Ratio, OursAllocatedMB -AutoSize | Out-String -Width 160 | Write-Host
     "trials: $Trials (medians; ratio = keepalived / Test-KeepalivedConfig)  load average before: $loadBefore  after: $(Get-Load)  cores: $([Environment]::ProcessorCount)  $((keepalived --version 2>&1 | Select-Object -First 1))" | Write-Host
     if ($ResultFile) { $result | ConvertTo-Json | Set-Content $ResultFile }
     $result
