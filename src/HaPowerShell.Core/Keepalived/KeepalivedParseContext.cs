@@ -190,8 +190,14 @@ internal sealed partial class KeepalivedParseContext
             roundUp = param[dp + shift + 1] >= '5';
             numDp = shift;
         }
-        string updated = dp >= 0 ? param.Substring(0, dp) + param.Substring(dp + 1, numDp) : param;
-        updated += new string('0', shift - numDp);
+        // The digits without the point, padded with zeros to 'shift' places (built on the stack: this runs for every timer).
+        int integral = dp >= 0 ? dp : param.Length;
+        int length = integral + numDp + (shift - numDp);
+        Span<char> updated = length <= 128 ? stackalloc char[128] : new char[length];
+        updated = updated.Slice(0, length);
+        param.AsSpan(0, integral).CopyTo(updated);
+        if (dp >= 0) param.AsSpan(dp + 1, numDp).CopyTo(updated.Slice(integral));
+        updated.Slice(integral + numDp).Fill('0');
         int end = StrToULong(updated, 0, 10, out ulong val, out bool overflow, out _);
         if (roundUp) val = unchecked(val + 1);
         result = val;

@@ -17,8 +17,11 @@ internal static class KeepalivedValidation
         => s.AddUnplaced(level, category, message, about, environment);
 
     private static ScriptFlags SecureCheck(KeepalivedParseSession s, KeepalivedScript? script, KeepalivedBlock? about)
+        => script is null ? ScriptFlags.None : SecureCheckScript(s, script, about);
+
+    // Apart from SecureCheck: its closure would otherwise be made on every call, scripts or not (four per real server).
+    private static ScriptFlags SecureCheckScript(KeepalivedParseSession s, KeepalivedScript script, KeepalivedBlock? about)
     {
-        if (script is null) return ScriptFlags.None;
         return KeepalivedScriptSecurity.Check(script, s.Environment, s.ScriptSecurity,
             (msg, env) => s.Add(KeepalivedLocation.None, KeepalivedErrorLevel.None, env ? KeepalivedFindingCategory.Environment : KeepalivedFindingCategory.Security,
                 msg, env, null, null, about is null ? null : null, reportedByKeepalived: false));
@@ -290,7 +293,7 @@ internal static class KeepalivedValidation
         var flags = ScriptFlags.None;
         foreach (var vs in c.VirtualServers)
             foreach (var rs in vs.RealServers)
-                foreach (var ck in rs.Checkers.ToList())
+                foreach (var ck in rs.Checkers)
                 {
                     if (ck.Type != "MISC_CHECK" || ck.St.MiscScript is null) continue;
                     var f = SecureCheck(s, ck.St.MiscScript, ck);
