@@ -18,7 +18,7 @@ internal sealed partial class KeepalivedParseContext
 {
     private readonly KeepalivedParseSession _session;
     private readonly KeepalivedReader? _reader;
-    private readonly List<KeepalivedLine> _lines;
+    private readonly KeepalivedLineStore _lines;
     private int _replay;
     private int _skipSublevel;
     private int _kwLevel;
@@ -67,7 +67,7 @@ internal sealed partial class KeepalivedParseContext
         if (_reader is not null)
         {
             var l = _reader.ReadLine();
-            if (l is not null) _lines.Add(l);
+            if (l is not null) _lines.Add(l, _reader.Current);
             return l;
         }
         if (_replay >= _lines.Count)
@@ -75,8 +75,8 @@ internal sealed partial class KeepalivedParseContext
             _replayLocation = KeepalivedLocation.None;
             return null;
         }
-        var line = _lines[_replay++];
-        _replayLocation = line.Location;
+        var (line, location) = _lines[_replay++];
+        _replayLocation = location;
         return line;
     }
 
@@ -190,8 +190,14 @@ internal sealed partial class KeepalivedParseContext
             roundUp = param[dp + shift + 1] >= '5';
             numDp = shift;
         }
-        string updated = dp >= 0 ? param.Substring(0, dp) + param.Substring(dp + 1, numDp) : param;
-        updated += new string('0', shift - numDp);
+        // The digits without the point, padded with zeros to 'shift' places (built on the stack: this runs for every timer).
+        int integral = dp >= 0 ? dp : param.Length;
+        int length = integral + numDp + (shift - numDp);
+        Span<char> updated = length <= 128 ? stackalloc char[128] : new char[length];
+        updated = updated.Slice(0, length);
+        param.AsSpan(0, integral).CopyTo(updated);
+        if (dp >= 0) param.AsSpan(dp + 1, numDp).CopyTo(updated.Slice(integral));
+        updated.Slice(integral + numDp).Fill('0');
         int end = StrToULong(updated, 0, 10, out ulong val, out bool overflow, out _);
         if (roundUp) val = unchecked(val + 1);
         result = val;
@@ -330,7 +336,7 @@ internal sealed partial class KeepalivedParseContext
                     owner.Settings.Add(new KeepalivedSetting
                     {
                         Keyword = str, Values = words.Length > 1 ? words[1..] : Array.Empty<string>(), Text = line.Text,
-                        File = _session.FileName(line.Location), Line = line.Location.Line,
+                        File = _session.FileName(Current), Line = Current.Line,
                     });
                 if (kw.Handler is { } handler) Guard(str, static (c, a) => a.Handler(c, a.Words), (Handler: handler, Words: words));
             }
@@ -347,10 +353,10 @@ internal sealed partial class KeepalivedParseContext
                 _openerName = savedOpener;
                 _blocks.RemoveAt(_blocks.Count - 1);
                 _kwLevel--;
-                if (!ret && active && kw.CloseHandler is not null)
+                if (!ret && active && kw.CloseHandler is { } close)
                 {
                     CurrentKeyword = str;
-                    Guard(str, () => kw.CloseHandler(this));
+                    Guard(str, static (c, h) => h(c), close);
                 }
             }
         }
@@ -380,8 +386,6 @@ internal sealed partial class KeepalivedParseContext
     /// nothing to write into is where keepalived corrupts its memory and dies.
     /// </summary>
     internal string? WritingIntoNothing;
-
-    private void Guard(string keyword, Action handler) => Guard(keyword, static (_, h) => ((Action)h!)(), handler);
 
     /// <summary>Runs a keyword handler (no closure per line: this runs for every line of every pass).</summary>
     private void Guard<T>(string keyword, Action<KeepalivedParseContext, T> handler, T argument)
@@ -466,13 +470,13 @@ internal sealed partial class KeepalivedParseContext
         return all;
     }
 
-    /// <summary>A value line kept as text with its place.</summary>
+    /// <summary>A value line kept as text with its place (the line just read; its own copy of the words: a line's words are shared with lines of the same text).</summary>
     public KeepalivedTextLine TextLine(string[] words, KeepalivedLine? line) => new()
     {
-        Words = words,
+        Words = line is not null && ReferenceEquals(words, line.Words) ? (string[])words.Clone() : words,
         Text = string.Join(" ", words),
-        File = _session.FileName(line?.Location ?? Current),
-        Line = (line?.Location ?? Current).Line,
+        File = _session.FileName(Current),
+        Line = Current.Line,
     };
 
     public void SetBlockLocation(KeepalivedBlock block)

@@ -27,7 +27,7 @@ internal sealed class KeepalivedParseSession
     public KeepalivedParseOptions Options { get; }
     public IKeepalivedEnvironment Environment { get; }
     public KeepalivedConfiguration Config { get; }
-    public List<KeepalivedLine> Lines { get; } = new();
+    public KeepalivedLineStore Lines { get; } = new();
 
     /// <summary>enable_script_security (keepalived's global script_security).</summary>
     public bool ScriptSecurity { get; set; }

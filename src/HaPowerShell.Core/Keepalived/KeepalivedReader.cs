@@ -11,13 +11,36 @@ internal readonly record struct KeepalivedLocation(int FileIndex, int Line)
 }
 
 /// <summary>One logical line as keepalived's read_line() returns it: comments gone, conditionals and
-/// parameters applied, braces split onto lines of their own.</summary>
+/// parameters applied, braces split onto lines of their own. Lines of the same text share one object (where a line
+/// stands is kept beside it: <see cref="KeepalivedReader.Current"/> and <see cref="KeepalivedLineStore"/>).</summary>
 internal sealed class KeepalivedLine
 {
     public required string Text { get; init; }
-    /// <summary>alloc_strvec(Text): words, a quoted string being one word without its quotes; empty when none.</summary>
+    /// <summary>alloc_strvec(Text): words, a quoted string being one word without its quotes; empty when none. Shared between
+    /// lines of the same text: read it, never change it (copy what is kept).</summary>
     public required string[] Words { get; init; }
-    public KeepalivedLocation Location { get; init; }
+}
+
+/// <summary>
+/// The logical lines of the first read and where each stands, kept for the checker, VRRP and BFD reads: fixed-size
+/// chunks (no copying as it grows, nothing on the large object heap).
+/// </summary>
+internal sealed class KeepalivedLineStore
+{
+    private const int ChunkBits = 12, ChunkSize = 1 << ChunkBits;
+    private readonly List<(KeepalivedLine Line, KeepalivedLocation Location)[]> _chunks = new();
+
+    public int Count { get; private set; }
+
+    public void Add(KeepalivedLine line, KeepalivedLocation location)
+    {
+        int i = Count & (ChunkSize - 1);
+        if (i == 0) _chunks.Add(new (KeepalivedLine, KeepalivedLocation)[ChunkSize]);
+        _chunks[^1][i] = (line, location);
+        Count++;
+    }
+
+    public (KeepalivedLine Line, KeepalivedLocation Location) this[int index] => _chunks[index >> ChunkBits][index & (ChunkSize - 1)];
 }
 
 /// <summary>
@@ -317,12 +340,18 @@ internal sealed class KeepalivedReader
         return _stack.Count > 0;
     }
 
-    /// <summary>fgets(buf, 1024, stream) and keepalived's handling of what it read; null at the end of the current file.</summary>
-    private string? ReadPhysical(Frame f, out bool endedLine)
+    // What fgets() read, decoded: a UTF-8 chunk of at most 1023 bytes is at most 1023 UTF-16 characters.
+    private readonly char[] _chunk = new char[MaxBuf];
+
+    /// <summary>
+    /// fgets(buf, 1024, stream) and keepalived's handling of what it read, decoded into <see cref="_chunk"/>: the number of
+    /// characters, or -1 at the end of the current file. No string is made here: most lines are pooled or cut first.
+    /// </summary>
+    private int ReadPhysical(Frame f, out bool endedLine)
     {
         endedLine = false;
         var data = f.Data!;
-        if (f.Pos >= data.Length) return null;
+        if (f.Pos >= data.Length) return -1;
         int start = f.Pos;
         int max = Math.Min(data.Length, start + MaxBuf - 1);
         int end = start;
@@ -337,10 +366,26 @@ internal sealed class KeepalivedReader
         if (nul >= 0) len = nul - start;
         if (len > 0 && data[start + len - 1] == (byte)'\n') { endedLine = true; len--; }
         while (len > 0 && (data[start + len - 1] == (byte)'\n' || data[start + len - 1] == (byte)'\r')) len--;
-        return len == 0 ? "" : Encoding.UTF8.GetString(data, start, len);
+        if (len == 0) return 0;
+        var bytes = data.AsSpan(start, len);
+        return Ascii.ToUtf16(bytes, _chunk, out int written) == System.Buffers.OperationStatus.Done
+            ? written
+            : Encoding.UTF8.GetChars(bytes, _chunk);
     }
 
     // ------------------------------------------------------------------ decomment
+
+    /// <summary>Decomment() of the chunk just read: a line without comment, quote or backslash becomes its pooled text, trimmed.</summary>
+    private string Decomment(ReadOnlySpan<char> chunk)
+    {
+        int lead = 0;
+        while (lead < chunk.Length && IsBlank(chunk[lead])) lead++;
+        var text = chunk.Slice(lead);
+        if (text.IndexOfAny(CommentChars) >= 0) return Decomment(chunk.ToString());
+        int end = text.Length;
+        while (end > 0 && IsBlank(text[end - 1])) end--;
+        return Pool(text.Slice(0, end));
+    }
 
     private string Decomment(string str)
     {
@@ -797,8 +842,8 @@ internal sealed class KeepalivedReader
                 var file = _stack[0];
                 while (true)
                 {
-                    string? raw = ReadPhysical(file, out bool endedLine);
-                    if (raw is null)
+                    int raw = ReadPhysical(file, out bool endedLine);
+                    if (raw < 0)
                     {
                         if (GetNextFile())
                         {
@@ -812,7 +857,7 @@ internal sealed class KeepalivedReader
                     }
                     if (endedLine) file.LineNo++;
                     Current = new KeepalivedLocation(file.FileIndex, file.LineNo);
-                    if (raw.Length == 0)
+                    if (raw == 0)
                     {
                         if (_multilineParamDef)
                         {
@@ -821,7 +866,7 @@ internal sealed class KeepalivedReader
                         }
                         continue;
                     }
-                    buf = Decomment(raw);
+                    buf = Decomment(_chunk.AsSpan(0, raw));
                     if (buf.Length > 0) break;
                 }
                 if (eof) { buf = ""; break; }
@@ -927,21 +972,20 @@ internal sealed class KeepalivedReader
             }
         }
         else found = true;
+        int bl = buf.Length;
         if (found)
         {
             int skip = pp == 0 ? StrSpn(buf, 1, " \t") + 1 : 0;
             if (pp + skip < buf.Length)
             {
-                string rest = buf.Substring(pp + skip);
-                int rl = rest.Length;
-                while (rl > 0 && (rest[rl - 1] == ' ' || rest[rl - 1] == '\t')) rl--;
-                _lineResidue = rest.Substring(0, rl);
-                buf = buf.Substring(0, pp + skip);
+                int rl = buf.Length;
+                while (rl > pp + skip && IsBlank(buf[rl - 1])) rl--;
+                _lineResidue = Pool(buf.AsSpan(pp + skip, rl - pp - skip));
+                bl = pp + skip;
             }
         }
-        int bl = buf.Length;
-        while (bl > 0 && (buf[bl - 1] == ' ' || buf[bl - 1] == '\t')) bl--;
-        buf = buf.Substring(0, bl);
+        while (bl > 0 && IsBlank(buf[bl - 1])) bl--;
+        if (bl < buf.Length) buf = Pool(buf.AsSpan(0, bl));
         if (buf == "{") BlockDepth++;
         else if (buf == "}")
         {
@@ -960,7 +1004,7 @@ internal sealed class KeepalivedReader
             Current = KeepalivedLocation.None;
             return null;
         }
-        return new KeepalivedLine { Text = buf, Words = SplitWords(buf), Location = Current };
+        return LineOf(buf);
     }
 
     private static readonly System.Buffers.SearchValues<char> CommentChars = System.Buffers.SearchValues.Create("!#\"\\");
@@ -968,18 +1012,40 @@ internal sealed class KeepalivedReader
 
     private readonly List<string> _words = new(16);
 
-    // Words repeat from line to line (keywords, small numbers, names): one string per distinct short word.
-    private readonly string?[] _wordPool = new string?[4096];
+    // Lines and words repeat (keywords, small numbers, names, whole lines such as "retry 2" or "}"): one string per
+    // distinct short text, so a large configuration does not make (and keep) a string per line and per word.
+    private const int MaxPooled = 64;
+    private readonly string?[] _pool = new string?[16384];
+    // The line of a pooled text, its words split once (lines hold them read-only; what the model keeps is copied).
+    private readonly KeepalivedLine?[] _poolLines = new KeepalivedLine?[16384];
 
-    private string Word(string s, int start, int length)
+    private int PoolSlot(ReadOnlySpan<char> span) => (int)((uint)string.GetHashCode(span) % (uint)_pool.Length);
+
+    private string Pool(ReadOnlySpan<char> span)
     {
-        if (length > 24) return s.Substring(start, length);
-        var span = s.AsSpan(start, length);
-        int slot = (string.GetHashCode(span) & 0x7fffffff) % _wordPool.Length;
-        var pooled = _wordPool[slot];
+        if (span.Length == 0) return "";
+        if (span.Length > MaxPooled) return span.ToString();
+        int slot = PoolSlot(span);
+        var pooled = _pool[slot];
         if (pooled is not null && span.SequenceEqual(pooled)) return pooled;
-        return _wordPool[slot] = span.ToString();
+        _poolLines[slot] = null;
+        return _pool[slot] = span.ToString();
     }
+
+    /// <summary>The line of <paramref name="text"/> with its <see cref="SplitWords"/>, shared between lines of the same pooled text.</summary>
+    private KeepalivedLine LineOf(string text)
+    {
+        if (text.Length == 0 || text.Length > MaxPooled) return new KeepalivedLine { Text = text, Words = SplitWords(text) };
+        int slot = PoolSlot(text);
+        if (!ReferenceEquals(_pool[slot], text)) return new KeepalivedLine { Text = text, Words = SplitWords(text) };
+        if (_poolLines[slot] is { } cached) return cached;
+        var line = new KeepalivedLine { Text = text, Words = SplitWords(text) };
+        // Splitting pools the words, which may have taken the slot; a quoted text may report an unmatched quote each time.
+        if (ReferenceEquals(_pool[slot], text) && text.IndexOf('"') < 0) _poolLines[slot] = line;
+        return line;
+    }
+
+    private string Word(string s, int start, int length) => Pool(s.AsSpan(start, length));
 
     /// <summary>alloc_strvec(): words separated by white space; a double-quoted string is one word without its quotes.</summary>
     internal string[] SplitWords(string s)

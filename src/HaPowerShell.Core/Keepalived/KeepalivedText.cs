@@ -42,6 +42,10 @@ internal static class KeepalivedText
 
     /// <summary>strtoull: whitespace, sign, digits in <paramref name="radix"/> (0 = C prefixes). Returns the index after the number.</summary>
     public static int StrToULong(string s, int start, int radix, out ulong value, out bool overflow, out bool negative)
+        => StrToULong(s.AsSpan(), start, radix, out value, out overflow, out negative);
+
+    /// <summary>strtoull over characters that need not be a string.</summary>
+    public static int StrToULong(ReadOnlySpan<char> s, int start, int radix, out ulong value, out bool overflow, out bool negative)
     {
         int i = start;
         value = 0; overflow = false; negative = false;

@@ -17,8 +17,11 @@ internal static class KeepalivedValidation
         => s.AddUnplaced(level, category, message, about, environment);
 
     private static ScriptFlags SecureCheck(KeepalivedParseSession s, KeepalivedScript? script, KeepalivedBlock? about)
+        => script is null ? ScriptFlags.None : SecureCheckScript(s, script, about);
+
+    // Apart from SecureCheck: its closure would otherwise be made on every call, scripts or not (four per real server).
+    private static ScriptFlags SecureCheckScript(KeepalivedParseSession s, KeepalivedScript script, KeepalivedBlock? about)
     {
-        if (script is null) return ScriptFlags.None;
         return KeepalivedScriptSecurity.Check(script, s.Environment, s.ScriptSecurity,
             (msg, env) => s.Add(KeepalivedLocation.None, KeepalivedErrorLevel.None, env ? KeepalivedFindingCategory.Environment : KeepalivedFindingCategory.Security,
                 msg, env, null, null, about is null ? null : null, reportedByKeepalived: false));
@@ -159,7 +162,7 @@ internal static class KeepalivedValidation
             var kept = new List<KeepalivedRealServer>();
             foreach (var rs in vs.RealServers.ToList())
             {
-                if (kept.Any(o => o.Address.Equals(rs.Address) && o.Port == rs.Port))
+                if (IsDuplicate(kept, rs))
                 {
                     Err(s, $"VS {name}: real server {FmtRs(rs, vs)} is duplicated - removing second rs", rs, KeepalivedFindingCategory.Duplicate);
                     vs.RealServers.Remove(rs);
@@ -290,7 +293,7 @@ internal static class KeepalivedValidation
         var flags = ScriptFlags.None;
         foreach (var vs in c.VirtualServers)
             foreach (var rs in vs.RealServers)
-                foreach (var ck in rs.Checkers.ToList())
+                foreach (var ck in rs.Checkers)
                 {
                     if (ck.Type != "MISC_CHECK" || ck.St.MiscScript is null) continue;
                     var f = SecureCheck(s, ck.St.MiscScript, ck);
@@ -314,6 +317,14 @@ internal static class KeepalivedValidation
             Err(s, "SECURITY VIOLATION - check scripts are being executed but script_security not enabled." +
                    ((flags & ScriptFlags.Insecure) != 0 ? " There are insecure scripts." : ""),
                 null, KeepalivedFindingCategory.Security, KeepalivedErrorLevel.Security);
+    }
+
+    /// <summary>Whether <paramref name="rs"/> has the address and port of one kept before it (a loop: no closure per real server).</summary>
+    private static bool IsDuplicate(List<KeepalivedRealServer> kept, KeepalivedRealServer rs)
+    {
+        foreach (var o in kept)
+            if (o.Address.Equals(rs.Address) && o.Port == rs.Port) return true;
+        return false;
     }
 
     private static string FormatVsge(KeepalivedVirtualServerGroupEntry e)
@@ -943,6 +954,16 @@ internal static class KeepalivedValidation
         }
     }
 
+    /// <summary>The keywords of the block's settings not in <paramref name="acted"/>, each once, in order (a loop: this runs for every block).</summary>
     private static string[] Unacted(KeepalivedBlock b, HashSet<string> acted)
-        => b.Settings.Select(x => x.Keyword).Where(k => !acted.Contains(k)).Distinct().ToArray();
+    {
+        List<string>? result = null;
+        foreach (var setting in b.Settings)
+        {
+            string k = setting.Keyword;
+            if (acted.Contains(k) || (result is not null && result.Contains(k))) continue;
+            (result ??= new List<string>()).Add(k);
+        }
+        return result is null ? Array.Empty<string>() : result.ToArray();
+    }
 }

@@ -35,12 +35,21 @@ public sealed class KeepalivedDiskSource : IKeepalivedConfigSource
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
             long want = maxBytes + 1;
             long length = fs.CanSeek ? fs.Length : want;
-            var buf = new byte[(int)Math.Min(Math.Min(want, length + 1), int.MaxValue - 64)];
-            int n = 0, r;
-            while (n < buf.Length && (r = fs.Read(buf, n, Math.Min(buf.Length - n, 1 << 20))) > 0)
+            int size = (int)Math.Min(Math.Min(want, length + 1), int.MaxValue - 64);
+            // A file of known size within the limit is read into an array of that size (no copy of a large file), then
+            // one more byte is asked for: a file that grew meanwhile reads on as any other, up to one byte past its size.
+            bool exact = fs.CanSeek && length < size;
+            var buf = new byte[exact ? (int)length : size];
+            int n = ReadInto(fs, buf, 0, cancel);
+            if (exact && n == buf.Length)
             {
-                n += r;
-                cancel.ThrowIfCancellationRequested();
+                Span<byte> probe = stackalloc byte[1];
+                if (fs.Read(probe) == 0) return buf;
+                var grown = new byte[size];
+                buf.CopyTo(grown);
+                grown[n++] = probe[0];
+                buf = grown;
+                n = ReadInto(fs, buf, n, cancel);
             }
             return n == buf.Length ? buf : buf.AsSpan(0, n).ToArray();
         }
@@ -48,5 +57,16 @@ public sealed class KeepalivedDiskSource : IKeepalivedConfigSource
         {
             throw new KeepalivedSourceException(e is UnauthorizedAccessException ? "Permission denied" : e.Message);
         }
+    }
+
+    private static int ReadInto(FileStream fs, byte[] buf, int n, CancellationToken cancel)
+    {
+        int r;
+        while (n < buf.Length && (r = fs.Read(buf, n, Math.Min(buf.Length - n, 1 << 20))) > 0)
+        {
+            n += r;
+            cancel.ThrowIfCancellationRequested();
+        }
+        return n;
     }
 }
