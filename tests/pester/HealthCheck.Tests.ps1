@@ -116,7 +116,7 @@ Describe 'Invoke-MiscCheck timeouts' {
         $r = Invoke-MiscCheck $stubborn -Timeout 0.5
         $r.TimedOut | Should -BeTrue
         $r.Success | Should -BeFalse
-        $r.Duration.TotalSeconds | Should -BeGreaterThan 2 -Because 'SIGKILL comes two seconds after SIGTERM'
+        $r.Duration | Should -BeGreaterThan 2 -Because 'SIGKILL comes two seconds after SIGTERM'
         @(Get-SessionProcess $r.ProcessId) | Should -BeNullOrEmpty
     }
 
