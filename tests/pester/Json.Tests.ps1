@@ -144,6 +144,22 @@ Describe 'ConvertTo-Json of the objects' {
         $null = Assert-CleanJson ([HaPowerShell.Core.Ipvs.IpvsTimeout]@{ Tcp = 900; TcpFin = 120; Udp = 300 })
     }
 
+    It 'IPVS objects'' JSON goes back in: the readers of Import-/Sync-IpvsConfig take what ConvertTo-Json wrote' {
+        $svc = [HaPowerShell.Core.Ipvs.IpvsService]@{ Protocol = 'Tcp'; Address = '192.0.2.30'; Port = 80; Scheduler = 'wrr'; PersistenceTimeout = 300; PersistenceNetmask = '255.255.255.0' }
+        $svc.RealServers = [System.Collections.Generic.List[HaPowerShell.Core.Ipvs.IpvsRealServer]]::new()
+        $svc.RealServers.Add([HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Service = $svc; Address = '198.51.100.11'; Port = 80; Weight = 3 })
+        $svc.RealServers.Add([HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Service = $svc; Address = '203.0.113.5'; ForwardingMethod = 'Tunnel'; TunnelType = 'Gre' })
+        $fwm = [HaPowerShell.Core.Ipvs.IpvsService]@{ FirewallMark = 5; AddressFamily = 'InterNetworkV6'; Scheduler = 'sh'; SchedulerFlag = @('sh-port') }
+        $json = @($svc, $fwm) | ConvertTo-Json -Depth 4 -WarningAction SilentlyContinue
+        $back = [HaPowerShell.Core.Ipvs.IpvsJson]::Deserialize($json).Item1
+        $rules = [HaPowerShell.Core.Ipvs.IpvsRules]::Format([HaPowerShell.Core.Ipvs.IpvsService[]]@($svc, $fwm))
+        [HaPowerShell.Core.Ipvs.IpvsRules]::Format($back) | Should -BeExactly $rules
+        $back[1].RealServers | Should -BeNullOrEmpty -Because 'a service object without real servers states none (Sync keeps the current ones)'
+        # one object alone is one service
+        $one = [HaPowerShell.Core.Ipvs.IpvsJson]::Deserialize(($fwm | ConvertTo-Json)).Item1
+        "$($one[0])" | Should -BeExactly "$fwm"
+    }
+
     It 'writes check results with text addresses, check types by name and durations in seconds' {
         $tcp = Invoke-TcpCheck -Address 127.0.0.1 -Port 9 -ConnectTimeout 1
         $back = Assert-CleanJson $tcp | ConvertFrom-Json
