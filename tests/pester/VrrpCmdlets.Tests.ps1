@@ -182,6 +182,9 @@ Describe 'Set-/Stop-VrrpInstance -PassThru report Changed' -Tag 'Root' -Skip:(-n
                 $r.Left = @(Get-VrrpInstance).Count
                 [pscustomobject]$r
             }).Output | Select-Object -Last 1
+        foreach ($k in 'Same', 'SameWhatIf', 'WhatIf', 'Set', 'StopWhatIf', 'Stop', 'StopJson') {
+            $out.$k | Should -BeOfType [bool] -Because "$k must be a Changed value, not missing"
+        }
         $out.Same | Should -BeFalse
         $out.SameWhatIf | Should -BeFalse
         $out.WhatIf | Should -BeTrue
