@@ -176,7 +176,7 @@ public class IpvsJsonTests
     [Theory]
     [InlineData("", "$: not valid JSON")]
     [InlineData("{", "not valid JSON")]
-    [InlineData("[]", "$: expected an object, got an array")]
+    [InlineData("42", "$: expected an object, got 42")]
     [InlineData("{\"services\": {}}", "$.services: expected an array of services, got an object")]
     [InlineData("{\"services\": [1]}", "$.services[0]: expected an object, got 1")]
     [InlineData("{\"servces\": []}", "$: unknown property \"servces\"")]

@@ -176,7 +176,7 @@ Describe 'A misc check whose descendant keeps its output open' {
         $r = Invoke-MiscCheck -Path "setsid -f sleep $marker" -UseShell -Timeout 2
         $r.TimedOut | Should -BeTrue
         $r.Success | Should -BeFalse
-        $r.Duration.TotalSeconds | Should -BeGreaterOrEqual 2 -Because 'it waited for the output that long'
+        $r.Duration | Should -BeGreaterOrEqual 2 -Because 'it waited for the output that long'
         Start-Sleep -Milliseconds 200
         @(Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | Where-Object {
                 try { ([IO.File]::ReadAllText("$($_.FullName)/cmdline")) -eq "sleep`0$marker`0" } catch { $false } }) | Should -BeNullOrEmpty

@@ -222,7 +222,14 @@ Describe 'ConvertFrom-KeepalivedConfig' {
         $v.VirtualRouterId | Should -Be 51
         $v.Priority | Should -Be 150
         $v.VirtualIPAddress | Should -Be @('192.0.2.10/24')
-        $v.AuthenticationPassword | Should -Be 's3cret'
+        # the password is masked on the object and in JSON, and binds to -AuthenticationPassword as a SecureString
+        "$($v.AuthenticationPassword)" | Should -Be '********'
+        $v | ConvertTo-Json -Depth 5 -WarningAction SilentlyContinue | Should -Not -Match 's3cret'
+        $v | Format-List * | Out-String | Should -Not -Match 's3cret'
+        $secure = [HaPowerShell.SecretTransformationAttribute]::new().Transform($null, $v.AuthenticationPassword)
+        $secure | Should -BeOfType [securestring]
+        ConvertFrom-SecureString $secure -AsPlainText | Should -BeExactly 's3cret'
+        [HaPowerShell.SecretTransformationAttribute]::new().Transform($null, 'plain') | Should -BeExactly 'plain' -Because 'a plain string is still refused by the SecureString parameter'
         $v.TrackScript[0].Weight | Should -Be -30
         $v.TrackScript[0].Script | Should -Be '/usr/bin/true'
         $r = Invoke-ChildPwsh -Script "Import-Module '$env:HAPS_MODULE_PATH'; ConvertFrom-KeepalivedConfig -Path '$vrrp' -Section VrrpInstance -WarningAction SilentlyContinue | Start-VrrpInstance -WhatIf"

@@ -144,7 +144,7 @@ Describe 'Virtual IP addresses in a namespace' -Tag 'Root' -Skip:(-not $LabSuppo
                 # the issue's case: every address of lo piped to removal; loopback needs -Force
                 Err RemoveLoopback { Get-VirtualIPAddress lo | Remove-VirtualIPAddress -Confirm:$false }
                 Err RemovePrimary { Remove-VirtualIPAddress eth0 192.0.2.11 -Confirm:$false }
-                Err RemoveLinkLocal { Get-VirtualIPAddress eth0 -AddressFamily IPv6 | Where-Object { $_.IPAddress.IsIPv6LinkLocal } | Remove-VirtualIPAddress -Confirm:$false }
+                Err RemoveLinkLocal { Get-VirtualIPAddress eth0 -AddressFamily IPv6 | Where-Object { ([ipaddress]$_.IPAddress).IsIPv6LinkLocal } | Remove-VirtualIPAddress -Confirm:$false }
                 IpAddr | Out-Key IpAfterProtected
                 Remove-VirtualIPAddress eth0 2001:db8:1::30 -WhatIf -PassThru | ForEach-Object { "$($_.Cidr) $($_.Changed)" } | Out-Key RemoveWhatIf
                 IpAddr | Out-Key IpAfterWhatIfRemove

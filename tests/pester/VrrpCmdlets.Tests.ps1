@@ -1,7 +1,14 @@
 # The VRRP cmdlets' argument checks and lookups: everything here is refused or read before any socket
-# opens, so it needs neither root nor namespaces (rtnetlink link dumps are unprivileged).
+# opens, so it needs neither root nor namespaces (rtnetlink link dumps are unprivileged). The Root-tagged
+# part at the end runs one instance in a namespace for -PassThru's Changed.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot '../lab/NetnsLab.psm1') -Force
+    $script:VrrpLabSupported = Test-LabEnvironment
+}
+
 BeforeAll {
     Import-Module $env:HAPS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot '../lab/NetnsLab.psm1') -Force
 }
 
 Describe 'Start-VrrpInstance argument checks' {
@@ -144,5 +151,50 @@ Describe 'Get/Set/Stop/Wait-VrrpInstance with nothing running' {
         $err = $null
         [pscustomobject]@{ Name = 'VI_piped' } | Stop-VrrpInstance -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].TargetObject | Should -Be 'VI_piped'
+    }
+}
+
+# Changed on -PassThru (issue 16): true exactly when something changed or, under -WhatIf, would change.
+# Root: a real instance on a namespace's interface (nothing else on the segment: it becomes Master alone).
+Describe 'Set-/Stop-VrrpInstance -PassThru report Changed' -Tag 'Root' -Skip:(-not $script:VrrpLabSupported) {
+    BeforeAll {
+        $script:T = New-LabTopology -Hosts 'lb'
+    }
+    AfterAll {
+        if ($script:T) { Remove-LabTopology -Topology $script:T }
+    }
+
+    It 'is true when the priority or the running state changes (or would), false when it already is so' {
+        $out = (Invoke-LabPwsh -Topology $T -HostName lb -ModulePath $env:HAPS_MODULE_PATH -Script {
+                $null = Start-VrrpInstance -Name VI_chg -InterfaceName eth0 -VirtualRouterId 61 -Priority 100 -VirtualIPAddress 192.0.2.161/24
+                $r = [ordered]@{}
+                $r.Same = (Set-VrrpInstance VI_chg -Priority 100 -PassThru).Changed
+                $r.SameWhatIf = @(Set-VrrpInstance VI_chg -Priority 100 -PassThru -WhatIf).Changed
+                $r.WhatIf = (Set-VrrpInstance VI_chg -Priority 120 -PassThru -WhatIf).Changed
+                $r.AfterWhatIf = (Get-VrrpInstance VI_chg).Priority
+                $r.Set = (Set-VrrpInstance VI_chg -Priority 120 -PassThru).Changed
+                $r.AfterSet = (Get-VrrpInstance VI_chg).Priority
+                $r.StopWhatIf = (Stop-VrrpInstance VI_chg -PassThru -WhatIf).Changed
+                $r.RunningAfterWhatIf = (Get-VrrpInstance VI_chg).IsRunning
+                $stopped = Stop-VrrpInstance VI_chg -PassThru
+                $r.Stop = $stopped.Changed
+                $r.StopJson = ($stopped | ConvertTo-Json -Depth 1 -WarningAction SilentlyContinue | ConvertFrom-Json).Changed
+                $r.Left = @(Get-VrrpInstance).Count
+                [pscustomobject]$r
+            }).Output | Select-Object -Last 1
+        foreach ($k in 'Same', 'SameWhatIf', 'WhatIf', 'Set', 'StopWhatIf', 'Stop', 'StopJson') {
+            $out.$k | Should -BeOfType [bool] -Because "$k must be a Changed value, not missing"
+        }
+        $out.Same | Should -BeFalse
+        $out.SameWhatIf | Should -BeFalse
+        $out.WhatIf | Should -BeTrue
+        $out.AfterWhatIf | Should -Be 100 -Because '-WhatIf changes nothing'
+        $out.Set | Should -BeTrue
+        $out.AfterSet | Should -Be 120
+        $out.StopWhatIf | Should -BeTrue
+        $out.RunningAfterWhatIf | Should -BeTrue
+        $out.Stop | Should -BeTrue
+        $out.StopJson | Should -BeTrue -Because 'Changed is in the JSON for automation'
+        $out.Left | Should -Be 0
     }
 }

@@ -69,30 +69,36 @@ public static class Mac
         => a.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddressFamily.IPv6 : IPAddressFamily.IPv4;
 }
 
-/// <summary>One neighbour-table entry (what `arp -a` and `ip neigh` show).</summary>
-public sealed class ArpEntry
+/// <summary>One neighbour-table entry (what `arp -a` and `ip neigh` show): the JSON face (text address, state name).</summary>
+public abstract class ArpEntryJson
 {
-    public ArpEntry(string interfaceName, int interfaceIndex, IPAddress ipAddress, PhysicalAddress? linkLayerAddress,
+    private protected readonly IPAddress ipAddress;
+    private protected readonly ArpEntryState state;
+
+    private protected ArpEntryJson(string interfaceName, int interfaceIndex, IPAddress ipAddress, PhysicalAddress? linkLayerAddress,
         ArpEntryState state, bool isRouter, bool isProxy)
     {
         InterfaceName = interfaceName;
         InterfaceIndex = interfaceIndex;
-        IPAddress = ipAddress;
+        this.ipAddress = ipAddress;
         LinkLayerAddress = Mac.Format(linkLayerAddress);
-        State = state;
+        this.state = state;
         IsRouter = isRouter;
         IsProxy = isProxy;
     }
 
     public string InterfaceName { get; }
     public int InterfaceIndex { get; }
-    public IPAddress IPAddress { get; }
-    public IPAddressFamily AddressFamily => Mac.Family(IPAddress);
+    public string IPAddress => ipAddress.ToString();
+
+    /// <summary>IPv4 or IPv6.</summary>
+    public string AddressFamily => Mac.Family(ipAddress).ToString();
 
     /// <summary>The neighbour's MAC ("02:00:5e:00:00:01"), or null while unresolved (INCOMPLETE, FAILED).</summary>
     public string? LinkLayerAddress { get; }
 
-    public ArpEntryState State { get; }
+    /// <summary>The neighbour state's name (<see cref="ArpEntryState"/>: Reachable, Stale, Permanent, ...).</summary>
+    public string State => state.ToString();
 
     /// <summary>The neighbour said it is a router (IPv6 NTF_ROUTER).</summary>
     public bool IsRouter { get; }
@@ -103,37 +109,53 @@ public sealed class ArpEntry
     /// <summary>The `ip neigh` line: "192.0.2.12 dev eth0 lladdr 02:00:00:00:00:02 REACHABLE".</summary>
     public override string ToString()
         => $"{IPAddress} dev {InterfaceName}" + (LinkLayerAddress is null ? "" : $" lladdr {LinkLayerAddress}") +
-           (IsRouter ? " router" : "") + $" {State.ToString().ToUpperInvariant()}";
+           (IsRouter ? " router" : "") + $" {State.ToUpperInvariant()}";
 }
 
-/// <summary>An address on an interface (a VIP such as eth0:0 or lo:0, or any other address).</summary>
-public sealed class VirtualIPAddress
+/// <summary>One neighbour-table entry; the typed values are the internal twins of the JSON face.</summary>
+public sealed class ArpEntry : ArpEntryJson
+{
+    public ArpEntry(string interfaceName, int interfaceIndex, IPAddress ipAddress, PhysicalAddress? linkLayerAddress,
+        ArpEntryState state, bool isRouter, bool isProxy)
+        : base(interfaceName, interfaceIndex, ipAddress, linkLayerAddress, state, isRouter, isProxy) { }
+
+    internal new IPAddress IPAddress => ipAddress;
+    internal new IPAddressFamily AddressFamily => Mac.Family(ipAddress);
+    internal new ArpEntryState State => state;
+}
+
+/// <summary>An address on an interface (a VIP such as eth0:0 or lo:0, or any other address): the JSON face.</summary>
+public abstract class VirtualIPAddressJson
 {
     public const uint FlagSecondary = 0x01, FlagNoDad = 0x02, FlagTentative = 0x40, FlagPermanent = 0x80, FlagDadFailed = 0x08;
 
-    public VirtualIPAddress(string interfaceName, int interfaceIndex, IPAddress ipAddress, int prefixLength, string? label,
+    private protected readonly IPAddress ipAddress;
+    private protected readonly IPAddress? broadcast;
+
+    private protected VirtualIPAddressJson(string interfaceName, int interfaceIndex, IPAddress ipAddress, int prefixLength, string? label,
         byte scope, uint flags, IPAddress? broadcast)
     {
         InterfaceName = interfaceName;
         InterfaceIndex = interfaceIndex;
-        IPAddress = ipAddress;
+        this.ipAddress = ipAddress;
         PrefixLength = prefixLength;
         Label = label;
         ScopeId = scope;
         Flags = flags;
-        Broadcast = broadcast;
+        this.broadcast = broadcast;
     }
 
     public string InterfaceName { get; }
     public int InterfaceIndex { get; }
-    public IPAddress IPAddress { get; }
+    public string IPAddress => ipAddress.ToString();
     public int PrefixLength { get; }
 
     /// <summary>The IPv4 label ("eth0:0", "lo:0"); null for IPv6 addresses, which have none.</summary>
     public string? Label { get; }
 
-    public IPAddressFamily AddressFamily => Mac.Family(IPAddress);
-    public IPAddress? Broadcast { get; }
+    /// <summary>IPv4 or IPv6.</summary>
+    public string AddressFamily => Mac.Family(ipAddress).ToString();
+    public string? Broadcast => broadcast?.ToString();
 
     /// <summary>Raw scope (0 global, 200 site, 253 link, 254 host).</summary>
     public byte ScopeId { get; }
@@ -152,8 +174,8 @@ public sealed class VirtualIPAddress
     /// <summary>The `ip addr` line: "inet 192.0.2.30/24 brd 192.0.2.255 scope global secondary eth0:0".</summary>
     public override string ToString()
     {
-        var parts = new List<string> { AddressFamily == IPAddressFamily.IPv6 ? "inet6" : "inet", Cidr };
-        if (Broadcast is not null) { parts.Add("brd"); parts.Add(Broadcast.ToString()); }
+        var parts = new List<string> { ipAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "inet6" : "inet", Cidr };
+        if (broadcast is not null) { parts.Add("brd"); parts.Add(broadcast.ToString()); }
         parts.Add("scope"); parts.Add(Scope);
         if (IsSecondary) parts.Add("secondary");
         if ((Flags & FlagNoDad) != 0) parts.Add("nodad");
@@ -163,24 +185,40 @@ public sealed class VirtualIPAddress
     }
 }
 
-/// <summary>What Send-GratuitousArp put on the wire for one address.</summary>
-public sealed class GratuitousArpResult
+/// <summary>An address on an interface; the typed values are the internal twins of the JSON face.</summary>
+public sealed class VirtualIPAddress : VirtualIPAddressJson
 {
-    public GratuitousArpResult(string interfaceName, IPAddress ipAddress, PhysicalAddress linkLayerAddress, AnnouncementKind kind)
+    public VirtualIPAddress(string interfaceName, int interfaceIndex, IPAddress ipAddress, int prefixLength, string? label,
+        byte scope, uint flags, IPAddress? broadcast)
+        : base(interfaceName, interfaceIndex, ipAddress, prefixLength, label, scope, flags, broadcast) { }
+
+    internal new IPAddress IPAddress => ipAddress;
+    internal new IPAddressFamily AddressFamily => Mac.Family(ipAddress);
+    internal new IPAddress? Broadcast => broadcast;
+}
+
+/// <summary>What Send-GratuitousArp put on the wire for one address: the JSON face.</summary>
+public abstract class GratuitousArpResultJson
+{
+    private protected readonly IPAddress ipAddress;
+    private protected readonly AnnouncementKind kind;
+
+    private protected GratuitousArpResultJson(string interfaceName, IPAddress ipAddress, PhysicalAddress linkLayerAddress, AnnouncementKind kind)
     {
         InterfaceName = interfaceName;
-        IPAddress = ipAddress;
+        this.ipAddress = ipAddress;
         LinkLayerAddress = Mac.Format(linkLayerAddress)!;
-        Kind = kind;
+        this.kind = kind;
     }
 
     public string InterfaceName { get; }
-    public IPAddress IPAddress { get; }
+    public string IPAddress => ipAddress.ToString();
 
     /// <summary>The MAC announced for the address (the interface's own).</summary>
     public string LinkLayerAddress { get; }
 
-    public AnnouncementKind Kind { get; }
+    /// <summary>ArpRequest, ArpReply or NeighborAdvertisement (<see cref="AnnouncementKind"/>).</summary>
+    public string Kind => kind.ToString();
     public int FramesSent { get; internal set; }
 
     /// <summary>UTC time the first frame was handed to the kernel.</summary>
@@ -191,18 +229,31 @@ public sealed class GratuitousArpResult
     public override string ToString() => $"{IPAddress} is-at {LinkLayerAddress} on {InterfaceName} ({Kind} x{FramesSent})";
 }
 
-/// <summary>One answer to Send-ArpRequest (one line of arping's output).</summary>
-public sealed class ArpReply
+/// <summary>What Send-GratuitousArp put on the wire for one address; typed internal twins.</summary>
+public sealed class GratuitousArpResult : GratuitousArpResultJson
 {
-    public ArpReply(string interfaceName, IPAddress ipAddress, PhysicalAddress linkLayerAddress, IPAddress sourceAddress,
+    public GratuitousArpResult(string interfaceName, IPAddress ipAddress, PhysicalAddress linkLayerAddress, AnnouncementKind kind)
+        : base(interfaceName, ipAddress, linkLayerAddress, kind) { }
+
+    internal new IPAddress IPAddress => ipAddress;
+    internal new AnnouncementKind Kind => kind;
+}
+
+/// <summary>One answer to Send-ArpRequest (one line of arping's output): the JSON face.</summary>
+public abstract class ArpReplyJson
+{
+    private protected readonly IPAddress ipAddress, sourceAddress;
+    private protected readonly TimeSpan roundTripTime;
+
+    private protected ArpReplyJson(string interfaceName, IPAddress ipAddress, PhysicalAddress linkLayerAddress, IPAddress sourceAddress,
         int sequence, TimeSpan roundTripTime, bool unicast, DateTime received)
     {
         InterfaceName = interfaceName;
-        IPAddress = ipAddress;
+        this.ipAddress = ipAddress;
         LinkLayerAddress = Mac.Format(linkLayerAddress)!;
-        SourceAddress = sourceAddress;
+        this.sourceAddress = sourceAddress;
         Sequence = sequence;
-        RoundTripTime = roundTripTime;
+        this.roundTripTime = roundTripTime;
         Unicast = unicast;
         Received = received;
     }
@@ -210,19 +261,20 @@ public sealed class ArpReply
     public string InterfaceName { get; }
 
     /// <summary>The address that answered (the one asked for).</summary>
-    public IPAddress IPAddress { get; }
+    public string IPAddress => ipAddress.ToString();
 
     /// <summary>Its MAC.</summary>
     public string LinkLayerAddress { get; }
 
     /// <summary>The sender address our request carried (what the peer learnt).</summary>
-    public IPAddress SourceAddress { get; }
+    public string SourceAddress => sourceAddress.ToString();
 
     /// <summary>Which request (1-based) was the most recent when this reply came.</summary>
     public int Sequence { get; }
 
-    public TimeSpan RoundTripTime { get; }
-    public double RoundTripMilliseconds => RoundTripTime.TotalMilliseconds;
+    /// <summary>Seconds from the request to this reply.</summary>
+    public double RoundTripTime => JsonShape.Seconds(roundTripTime);
+    public double RoundTripMilliseconds => roundTripTime.TotalMilliseconds;
 
     /// <summary>True when the reply was addressed to our MAC, false for a broadcast reply.</summary>
     public bool Unicast { get; }
@@ -234,41 +286,70 @@ public sealed class ArpReply
         => $"{(Unicast ? "Unicast" : "Broadcast")} reply from {IPAddress} [{LinkLayerAddress.ToUpperInvariant()}]  {RoundTripMilliseconds:0.000}ms";
 }
 
-/// <summary>A host that claimed an address during Test-ArpAddress.</summary>
-public sealed class ArpClaim
+/// <summary>One answer to Send-ArpRequest; typed internal twins.</summary>
+public sealed class ArpReply : ArpReplyJson
 {
-    public ArpClaim(PhysicalAddress linkLayerAddress, ArpClaimKind kind, IPAddress senderAddress, DateTime seen)
+    public ArpReply(string interfaceName, IPAddress ipAddress, PhysicalAddress linkLayerAddress, IPAddress sourceAddress,
+        int sequence, TimeSpan roundTripTime, bool unicast, DateTime received)
+        : base(interfaceName, ipAddress, linkLayerAddress, sourceAddress, sequence, roundTripTime, unicast, received) { }
+
+    internal new IPAddress IPAddress => ipAddress;
+    internal new IPAddress SourceAddress => sourceAddress;
+    internal new TimeSpan RoundTripTime => roundTripTime;
+}
+
+/// <summary>A host that claimed an address during Test-ArpAddress: the JSON face.</summary>
+public abstract class ArpClaimJson
+{
+    private protected readonly ArpClaimKind kind;
+    private protected readonly IPAddress senderAddress;
+
+    private protected ArpClaimJson(PhysicalAddress linkLayerAddress, ArpClaimKind kind, IPAddress senderAddress, DateTime seen)
     {
         LinkLayerAddress = Mac.Format(linkLayerAddress)!;
-        Kind = kind;
-        SenderAddress = senderAddress;
+        this.kind = kind;
+        this.senderAddress = senderAddress;
         Seen = seen;
     }
 
     public string LinkLayerAddress { get; }
-    public ArpClaimKind Kind { get; }
+
+    /// <summary>Reply, Announcement or Probe (<see cref="ArpClaimKind"/>).</summary>
+    public string Kind => kind.ToString();
 
     /// <summary>The sender protocol address of the frame (0.0.0.0 / :: for a probe).</summary>
-    public IPAddress SenderAddress { get; }
+    public string SenderAddress => senderAddress.ToString();
 
     public DateTime Seen { get; }
 
     public override string ToString() => $"{LinkLayerAddress} ({Kind})";
 }
 
-/// <summary>The outcome of a duplicate-address test (Test-ArpAddress -Detailed).</summary>
-public sealed class ArpAddressTestResult
+/// <summary>A host that claimed an address during Test-ArpAddress; typed internal twins.</summary>
+public sealed class ArpClaim : ArpClaimJson
 {
-    public ArpAddressTestResult(string interfaceName, IPAddress ipAddress, int probesSent, IReadOnlyList<ArpClaim> claims)
+    public ArpClaim(PhysicalAddress linkLayerAddress, ArpClaimKind kind, IPAddress senderAddress, DateTime seen)
+        : base(linkLayerAddress, kind, senderAddress, seen) { }
+
+    internal new ArpClaimKind Kind => kind;
+    internal new IPAddress SenderAddress => senderAddress;
+}
+
+/// <summary>The outcome of a duplicate-address test (Test-ArpAddress -Detailed): the JSON face.</summary>
+public abstract class ArpAddressTestResultJson
+{
+    private protected readonly IPAddress ipAddress;
+
+    private protected ArpAddressTestResultJson(string interfaceName, IPAddress ipAddress, int probesSent, IReadOnlyList<ArpClaim> claims)
     {
         InterfaceName = interfaceName;
-        IPAddress = ipAddress;
+        this.ipAddress = ipAddress;
         ProbesSent = probesSent;
         Claims = claims.ToArray();
     }
 
     public string InterfaceName { get; }
-    public IPAddress IPAddress { get; }
+    public string IPAddress => ipAddress.ToString();
 
     /// <summary>True when no other host claimed the address.</summary>
     public bool IsAvailable => Claims.Length == 0;
@@ -281,6 +362,15 @@ public sealed class ArpAddressTestResult
 
     public override string ToString()
         => IsAvailable ? $"{IPAddress} is free on {InterfaceName}" : $"{IPAddress} is in use on {InterfaceName} by {string.Join(", ", ClaimedBy)}";
+}
+
+/// <summary>The outcome of a duplicate-address test; typed internal twin.</summary>
+public sealed class ArpAddressTestResult : ArpAddressTestResultJson
+{
+    public ArpAddressTestResult(string interfaceName, IPAddress ipAddress, int probesSent, IReadOnlyList<ArpClaim> claims)
+        : base(interfaceName, ipAddress, probesSent, claims) { }
+
+    internal new IPAddress IPAddress => ipAddress;
 }
 
 /// <summary>arp_ignore and arp_announce of one interface (or of 'all' / 'default').</summary>

@@ -128,16 +128,20 @@ public sealed record IpvsHealthAction(IpvsRealServer Server, int? Weight, bool I
 /// <summary>A check that could not run at all (an exception), as a failed result.</summary>
 public sealed class CheckErrorResult : HealthCheckResult
 {
-    public HealthCheckType Type { get; init; }
+    internal HealthCheckType Type { get; init; }
     public string CheckTarget { get; init; } = "";
-    public override HealthCheckType CheckType => Type;
+    private protected override HealthCheckType TypeOfCheck => Type;
     public override string Target => CheckTarget;
 }
 
 /// <summary>A state change or notice of a checker, as PowerShell sees it (engine event 'HaPowerShell.HealthCheck').</summary>
-public sealed class HealthCheckEvent
+public abstract class HealthCheckEventJson
 {
-    public HealthCheckEventKind Kind { get; init; }
+    private protected HealthCheckEventKind kind;
+    private protected RealServerHealthState? oldState, newState;
+
+    /// <summary>The event's kind by name (<see cref="HealthCheckEventKind"/>).</summary>
+    public string Kind { get => kind.ToString(); init => kind = JsonShape.Enum<HealthCheckEventKind>(value); }
 
     /// <summary>The checker's name.</summary>
     public string Checker { get; init; } = "";
@@ -147,11 +151,11 @@ public sealed class HealthCheckEvent
     /// <summary>The real server concerned; null for quorum events.</summary>
     public IpvsRealServer? RealServer { get; init; }
 
-    public IPAddress? Address => RealServer?.Address;
+    public string? Address => RealServer?.Address.ToString();
     public int Port => RealServer?.Port ?? 0;
 
-    public RealServerHealthState? OldState { get; init; }
-    public RealServerHealthState? NewState { get; init; }
+    public string? OldState { get => oldState?.ToString(); init => oldState = JsonShape.EnumOrNull<RealServerHealthState>(value); }
+    public string? NewState { get => newState?.ToString(); init => newState = JsonShape.EnumOrNull<RealServerHealthState>(value); }
 
     /// <summary>The weight the real server has in the service after this event.</summary>
     public int? Weight { get; init; }
@@ -166,11 +170,20 @@ public sealed class HealthCheckEvent
 
     public DateTimeOffset Time { get; init; }
 
-    public override string ToString() => Kind switch
+    public override string ToString() => kind switch
     {
         HealthCheckEventKind.QuorumUp or HealthCheckEventKind.QuorumDown => $"{Checker}: {Kind} (weight sum {WeightSum})",
         _ => $"{Checker}: {RealServer?.Endpoint} {Kind}{(Message is null ? "" : " (" + Message + ")")}",
     };
+}
+
+/// <summary>A checker's event; typed internal twins of the JSON face.</summary>
+public sealed class HealthCheckEvent : HealthCheckEventJson
+{
+    internal new HealthCheckEventKind Kind { get => kind; init => kind = value; }
+    internal new IPAddress? Address => RealServer?.Address;
+    internal new RealServerHealthState? OldState { get => oldState; init => oldState = value; }
+    internal new RealServerHealthState? NewState { get => newState; init => newState = value; }
 }
 
 /// <summary>
@@ -180,7 +193,7 @@ public sealed class HealthCheckEvent
 /// <see cref="IpvsWeight"/>, <see cref="LastChange"/>), which is UP only while every check is UP
 /// (<see cref="CheckState"/>).
 /// </summary>
-public sealed class RealServerHealth
+public abstract class RealServerHealthJson
 {
     /// <summary>What the checks of one real server share.</summary>
     internal sealed class ServerState
@@ -194,7 +207,7 @@ public sealed class RealServerHealth
         public ServerState Clone() => (ServerState)MemberwiseClone();
     }
 
-    internal RealServerHealth(IpvsRealServer server, int configuredWeight, int index, ServerState shared, int checkIndex, HealthCheckType? checkType)
+    private protected RealServerHealthJson(IpvsRealServer server, int configuredWeight, int index, ServerState shared, int checkIndex, HealthCheckType? checkType)
     {
         RealServer = server;
         ConfiguredWeight = configuredWeight;
@@ -202,30 +215,35 @@ public sealed class RealServerHealth
         Shared.Weight = configuredWeight;
         Index = index;
         CheckIndex = checkIndex;
-        CheckType = checkType;
+        this.checkType = checkType;
     }
 
+    private protected readonly HealthCheckType? checkType;
+    private protected RealServerHealthState checkState;
+    private protected TimeSpan lastLateness, maxLateness;
+
     internal int Index { get; }
-    internal ServerState Shared { get; private set; }
+    internal ServerState Shared { get; private protected set; }
 
     /// <summary>Whether this is the first check of its real server (the one that stands for the server in IPVS changes and counts).</summary>
     internal bool IsPrimary => CheckIndex == 0;
 
     public IpvsRealServer RealServer { get; }
-    public IPAddress Address => RealServer.Address;
+    public string Address => RealServer.Address.ToString();
     public int Port => RealServer.Port;
     public string Endpoint => RealServer.Endpoint;
 
     /// <summary>Which check of the real server this is (0 for the first), and its type.</summary>
     public int CheckIndex { get; }
 
-    public HealthCheckType? CheckType { get; }
+    /// <summary>Misc, Tcp or Http; null when the real server has a single check.</summary>
+    public string? CheckType => checkType?.ToString();
 
-    /// <summary>The real server's state: UP only while all its checks are UP.</summary>
-    public RealServerHealthState State { get => Shared.State; internal set => Shared.State = value; }
+    /// <summary>The real server's state (Up or Down): UP only while all its checks are UP.</summary>
+    public string State => Shared.State.ToString();
 
     /// <summary>This check's own state (the same as <see cref="State"/> when the real server has one check).</summary>
-    public RealServerHealthState CheckState { get; internal set; }
+    public string CheckState => checkState.ToString();
 
     /// <summary>The weight the real server was configured with; restored when it comes back UP.</summary>
     public int ConfiguredWeight { get; }
@@ -261,13 +279,29 @@ public sealed class RealServerHealth
     public long Checks { get; internal set; }
     public long Failures { get; internal set; }
 
-    /// <summary>How late the last check started after its due time, and the worst so far.</summary>
-    public TimeSpan LastLateness { get; internal set; }
+    /// <summary>How late the last check started after its due time, and the worst so far, in seconds.</summary>
+    public double LastLateness => JsonShape.Seconds(lastLateness);
 
-    public TimeSpan MaxLateness { get; internal set; }
+    public double MaxLateness => JsonShape.Seconds(maxLateness);
 
     /// <summary>The real server this state is about (its service is the checker's).</summary>
     public IpvsService? Service => RealServer.Service;
+
+    public override string ToString() => CheckType is null ? $"{Endpoint} {State}" : $"{Endpoint} {State} ({CheckType} {CheckState})";
+}
+
+/// <summary>The live state of one check of one real server; typed internal twins of the JSON face.</summary>
+public sealed class RealServerHealth : RealServerHealthJson
+{
+    internal RealServerHealth(IpvsRealServer server, int configuredWeight, int index, ServerState shared, int checkIndex, HealthCheckType? checkType)
+        : base(server, configuredWeight, index, shared, checkIndex, checkType) { }
+
+    internal new IPAddress Address => RealServer.Address;
+    internal new HealthCheckType? CheckType => checkType;
+    internal new RealServerHealthState State { get => Shared.State; set => Shared.State = value; }
+    internal new RealServerHealthState CheckState { get => checkState; set => checkState = value; }
+    internal new TimeSpan LastLateness { get => lastLateness; set => lastLateness = value; }
+    internal new TimeSpan MaxLateness { get => maxLateness; set => maxLateness = value; }
 
     internal RealServerHealth Copy()
     {
@@ -275,8 +309,6 @@ public sealed class RealServerHealth
         c.Shared = Shared.Clone();
         return c;
     }
-
-    public override string ToString() => CheckType is null ? $"{Endpoint} {State}" : $"{Endpoint} {State} ({CheckType} {CheckState})";
 }
 
 /// <summary>What one step of the checker decided: IPVS changes to make (in order) and events to publish.</summary>

@@ -4,13 +4,42 @@ using HaPowerShell.Core.Ipvs;
 
 namespace HaPowerShell.Core.Health;
 
+/// <summary>The JSON face of a <see cref="HealthCheckDefinition"/>: check types, addresses and the sorry server's method as text.</summary>
+public abstract record HealthCheckDefinitionJson
+{
+    private protected IReadOnlyList<HealthCheckType> checkTypes = new[] { HealthCheckType.Tcp };
+    private protected IPAddress? bindAddress, sorryServer;
+    private protected IpvsForwardingMethod? sorryServerForwardingMethod;
+
+    /// <summary>The checks of each real server (Tcp, Http, Misc); several = a real server is UP only while all pass.</summary>
+    public string[] CheckTypes { get => checkTypes.Select(t => t.ToString()).ToArray(); init => checkTypes = value.Select(JsonShape.Enum<HealthCheckType>).ToArray(); }
+
+    public string? BindAddress { get => bindAddress?.ToString(); init => bindAddress = JsonShape.Address(value); }
+
+    /// <summary>sorry_server: its address.</summary>
+    public string? SorryServer { get => sorryServer?.ToString(); init => sorryServer = JsonShape.Address(value); }
+
+    /// <summary>sorry_server_lvs_method; null = the first real server's forwarding method.</summary>
+    public string? SorryServerForwardingMethod { get => sorryServerForwardingMethod?.ToString(); init => sorryServerForwardingMethod = JsonShape.EnumOrNull<IpvsForwardingMethod>(value); }
+}
+
 /// <summary>
 /// One checker as configured (keepalived: the checkers of one virtual_server): what to check, how, and
 /// what to do with IPVS. Pure data with its validation; a host (Start-IpvsHealthCheck, the daemon) builds
 /// and runs the checker from it, and <see cref="HealthCheckReconfigurePlan"/> compares two sets of them.
 /// </summary>
-public sealed record HealthCheckDefinition
+public sealed record HealthCheckDefinition : HealthCheckDefinitionJson
 {
+    /// <summary>The checks of each real server; several = a real server is UP only while all pass.</summary>
+    internal new IReadOnlyList<HealthCheckType> CheckTypes { get => checkTypes; init => checkTypes = value; }
+    internal new IPAddress? BindAddress { get => bindAddress; init => bindAddress = value; }
+
+    /// <summary>sorry_server: its address; the host builds <see cref="CheckerPolicy.SorryServer"/> from it and the first real server.</summary>
+    internal new IPAddress? SorryServer { get => sorryServer; init => sorryServer = value; }
+
+    /// <summary>sorry_server_lvs_method; null = the first real server's forwarding method.</summary>
+    internal new IpvsForwardingMethod? SorryServerForwardingMethod { get => sorryServerForwardingMethod; init => sorryServerForwardingMethod = value; }
+
     /// <summary>The checker's name, unique among the running ones.</summary>
     public string Name { get; init; } = "";
 
@@ -20,14 +49,10 @@ public sealed record HealthCheckDefinition
     /// <summary>The real servers to check; empty: the service's real servers as IPVS holds them when the checker starts.</summary>
     public IReadOnlyList<IpvsRealServer> RealServers { get; init; } = Array.Empty<IpvsRealServer>();
 
-    /// <summary>The checks of each real server; several = a real server is UP only while all pass.</summary>
-    public IReadOnlyList<HealthCheckType> CheckTypes { get; init; } = new[] { HealthCheckType.Tcp };
-
     /// <summary>connect_port: the port to check instead of each real server's.</summary>
     public int? Port { get; init; }
 
     public double ConnectTimeoutSeconds { get; init; } = 5;
-    public IPAddress? BindAddress { get; init; }
 
     // HTTP_GET / SSL_GET
     public string Path { get; init; } = "/";
@@ -55,16 +80,10 @@ public sealed record HealthCheckDefinition
     /// <summary>delay_loop, retry, alpha/omega, quorum, sorry server, notify scripts, monitor-only.</summary>
     public CheckerPolicy Policy { get; init; } = new();
 
-    /// <summary>sorry_server: its address; the host builds <see cref="CheckerPolicy.SorryServer"/> from it and the first real server.</summary>
-    public IPAddress? SorryServer { get; init; }
-
     /// <summary>The sorry server's port; null = the first real server's.</summary>
     public int? SorryServerPort { get; init; }
 
     public int SorryServerWeight { get; init; } = 1;
-
-    /// <summary>sorry_server_lvs_method; null = the first real server's forwarding method.</summary>
-    public IpvsForwardingMethod? SorryServerForwardingMethod { get; init; }
 
     /// <summary>checker_priority: the nice value of the TCP loop's thread.</summary>
     public int? CheckerPriority { get; init; }

@@ -15,9 +15,13 @@ public enum HealthCheckType
 /// exactly this: <see cref="Success"/> decides UP/DOWN, <see cref="Weight"/> (when not null)
 /// replaces the real server's weight, <see cref="Target"/> names what was checked.
 /// </summary>
-public abstract class HealthCheckResult
+public abstract class HealthCheckResultJson
 {
-    public abstract HealthCheckType CheckType { get; }
+    private protected TimeSpan duration;
+    private protected abstract HealthCheckType TypeOfCheck { get; }
+
+    /// <summary>Misc, Tcp or Http.</summary>
+    public string CheckType => TypeOfCheck.ToString();
 
     /// <summary>What was checked, as text: "192.0.2.10:80", "http://192.0.2.10:80/health", "/usr/local/bin/check".</summary>
     public abstract string Target { get; }
@@ -33,8 +37,8 @@ public abstract class HealthCheckResult
     /// <summary>Tries made (1 + retries used).</summary>
     public int Attempts { get; init; } = 1;
 
-    /// <summary>Time of the last attempt (retry delays excluded).</summary>
-    public TimeSpan Duration { get; init; }
+    /// <summary>Seconds the last attempt took (retry delays excluded).</summary>
+    public double Duration { get => JsonShape.Seconds(duration); init => duration = JsonShape.Duration(value); }
 
     /// <summary>When the check started.</summary>
     public DateTimeOffset Timestamp { get; init; }
@@ -45,10 +49,17 @@ public abstract class HealthCheckResult
     public override string ToString() => $"{CheckType} {Target}: {(Success ? "UP" : "DOWN")}{(Message is null ? "" : " (" + Message + ")")}";
 }
 
+/// <summary>The outcome of one check; the check type and duration typed (internal twins of the JSON face).</summary>
+public abstract class HealthCheckResult : HealthCheckResultJson
+{
+    internal new HealthCheckType CheckType => TypeOfCheck;
+    internal new TimeSpan Duration { get => duration; init => duration = value; }
+}
+
 /// <summary>Result of Invoke-MiscCheck: the program's exit status read the keepalived MISC_CHECK way.</summary>
 public sealed class MiscCheckResult : HealthCheckResult
 {
-    public override HealthCheckType CheckType => HealthCheckType.Misc;
+    private protected override HealthCheckType TypeOfCheck => HealthCheckType.Misc;
     public override string Target => Path;
 
     public string Path { get; init; } = "";
@@ -76,27 +87,39 @@ public sealed class MiscCheckResult : HealthCheckResult
     public string ErrorOutput { get; init; } = "";
 }
 
-/// <summary>Result of Invoke-TcpCheck: whether a TCP connection could be opened (keepalived TCP_CHECK).</summary>
-public sealed class TcpCheckResult : HealthCheckResult
+/// <summary>Result of Invoke-TcpCheck (JSON face): whether a TCP connection could be opened (keepalived TCP_CHECK).</summary>
+public abstract class TcpCheckResultJson : HealthCheckResult
 {
-    public override HealthCheckType CheckType => HealthCheckType.Tcp;
-    public override string Target => IpvsText.Endpoint(Address, (ushort)Port);
+    private protected IPAddress address = IPAddress.None;
+    private protected IPAddress? bindAddress;
 
-    public IPAddress Address { get; init; } = IPAddress.None;
+    private protected override HealthCheckType TypeOfCheck => HealthCheckType.Tcp;
+    public override string Target => IpvsText.Endpoint(address, (ushort)Port);
+
+    public string Address { get => address.ToString(); init => address = JsonShape.AddressOrNone(value); }
     public int Port { get; init; }
-    public IPAddress? BindAddress { get; init; }
+    public string? BindAddress { get => bindAddress?.ToString(); init => bindAddress = JsonShape.Address(value); }
 
     /// <summary>The socket error of the last failed attempt ("ConnectionRefused", "TimedOut", ...).</summary>
     public string? SocketError { get; init; }
 }
 
-/// <summary>Result of Invoke-HttpCheck (keepalived HTTP_GET / SSL_GET).</summary>
-public sealed class HttpCheckResult : HealthCheckResult
+/// <summary>Result of Invoke-TcpCheck; typed internal twins.</summary>
+public sealed class TcpCheckResult : TcpCheckResultJson
 {
-    public override HealthCheckType CheckType => HealthCheckType.Http;
+    internal new IPAddress Address { get => address; init => address = value; }
+    internal new IPAddress? BindAddress { get => bindAddress; init => bindAddress = value; }
+}
+
+/// <summary>Result of Invoke-HttpCheck (JSON face; keepalived HTTP_GET / SSL_GET).</summary>
+public abstract class HttpCheckResultJson : HealthCheckResult
+{
+    private protected IPAddress address = IPAddress.None;
+
+    private protected override HealthCheckType TypeOfCheck => HealthCheckType.Http;
     public override string Target => Url;
 
-    public IPAddress Address { get; init; } = IPAddress.None;
+    public string Address { get => address.ToString(); init => address = JsonShape.AddressOrNone(value); }
     public int Port { get; init; }
     public string Url { get; init; } = "";
     public string? VirtualHost { get; init; }
@@ -128,4 +151,10 @@ public sealed class HttpCheckResult : HealthCheckResult
     public string? TlsProtocol { get; init; }
 
     public string? CertificateSubject { get; init; }
+}
+
+/// <summary>Result of Invoke-HttpCheck; typed internal twin.</summary>
+public sealed class HttpCheckResult : HttpCheckResultJson
+{
+    internal new IPAddress Address { get => address; init => address = value; }
 }

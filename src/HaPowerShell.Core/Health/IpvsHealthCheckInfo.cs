@@ -9,15 +9,21 @@ public enum HealthCheckerStatus
     Failed,
 }
 
-/// <summary>A snapshot of a running (or stopped) checker: what Get-IpvsHealthCheck returns.</summary>
-public sealed class IpvsHealthCheckInfo
+/// <summary>A snapshot of a running (or stopped) checker: what Get-IpvsHealthCheck returns (the JSON face).</summary>
+public abstract class IpvsHealthCheckInfoJson
 {
+    private protected HealthCheckType[] checkType = Array.Empty<HealthCheckType>();
+    private protected HealthCheckerStatus status;
+    private protected TimeSpan maxLateness;
+
     public int Id { get; init; }
     public string Name { get; init; } = "";
     public IpvsService Service { get; init; } = null!;
     /// <summary>The checks of each real server (keepalived: the checkers of each real_server); a real server is UP when all pass.</summary>
-    public HealthCheckType[] CheckType { get; init; } = Array.Empty<HealthCheckType>();
-    public HealthCheckerStatus Status { get; init; }
+    public string[] CheckType { get => checkType.Select(t => t.ToString()).ToArray(); init => checkType = value.Select(JsonShape.Enum<HealthCheckType>).ToArray(); }
+
+    /// <summary>Running, Stopped or Failed.</summary>
+    public string Status { get => status.ToString(); init => status = JsonShape.Enum<HealthCheckerStatus>(value); }
     public bool QuorumUp { get; init; }
     public long WeightSum { get; init; }
     public int Quorum { get; init; }
@@ -32,8 +38,8 @@ public sealed class IpvsHealthCheckInfo
     public long Checks { get; init; }
     public long Failures { get; init; }
 
-    /// <summary>Worst lateness of a check start after its due time, over all real servers.</summary>
-    public TimeSpan MaxLateness { get; init; }
+    /// <summary>Worst lateness of a check start after its due time, over all real servers, in seconds.</summary>
+    public double MaxLateness { get => JsonShape.Seconds(maxLateness); init => maxLateness = JsonShape.Duration(value); }
 
     /// <summary>Checks by lateness of their start, in ms (see <see cref="HealthChecker.LatenessHistogram"/>).</summary>
     public long[] LatenessHistogram { get; init; } = Array.Empty<long>();
@@ -46,7 +52,14 @@ public sealed class IpvsHealthCheckInfo
     public string? Error { get; init; }
 
     public override string ToString() => $"{Name} ({Service}): {Status}, {Up} up, {Down} down";
+}
 
+/// <summary>A snapshot of a checker; typed internal twins of the JSON face.</summary>
+public sealed class IpvsHealthCheckInfo : IpvsHealthCheckInfoJson
+{
+    internal new HealthCheckType[] CheckType { get => checkType; init => checkType = value; }
+    internal new HealthCheckerStatus Status { get => status; init => status = value; }
+    internal new TimeSpan MaxLateness { get => maxLateness; init => maxLateness = value; }
 
     /// <summary>
     /// The snapshot of <paramref name="checker"/> (the caller holds whatever keeps it still) with what its

@@ -15,7 +15,8 @@ public sealed class StatusCodeSet
 
     public static StatusCodeSet Default { get; } = new(new() { (200, 299) });
 
-    public IReadOnlyList<(int From, int To)> Ranges => _ranges;
+    /// <summary>The codes and ranges, merged and sorted ("200-299", "301").</summary>
+    public string[] Ranges => _ranges.Select(r => r.From == r.To ? r.From.ToString(CultureInfo.InvariantCulture) : $"{r.From}-{r.To}").ToArray();
 
     public bool Contains(int code) => _ranges.Any(r => code >= r.From && code <= r.To);
 

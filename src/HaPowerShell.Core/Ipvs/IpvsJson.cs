@@ -40,6 +40,12 @@
 // above; comments (// line and /* block */) and trailing commas are allowed; unknown or repeated properties are
 // errors, so a typo is not silently ignored; "FullNat" is refused with an explanation (FULLNAT is not in mainline
 // Linux). Statistics, rates and connection counters are never written or read.
+// The readers also take what ConvertTo-Json writes of IpvsService objects: an array of services or one service
+// (PascalCase names, "InterNetwork"/"InterNetworkV6" families), with the objects' read-only properties (name,
+// isFirewallMark, isPersistent, statistics, rate; a real server's service, addressFamily, endpoint and connection
+// counters) accepted and not used, schedulerFlag as another name of schedulerFlags, and (in that form only)
+// "realServers": null meaning that no real servers are stated (Sync-IpvsConfig then keeps the service's current
+// ones, as for such objects piped in).
 // Writing: every property is written, in the order above, services in the order given; the output is indented
 // and ends without a newline. Errors are FormatException with the JSON path, e.g.
 // "$.services[2].realServers[0].weight: expected an integer from 0 to 65535, got 70000".
@@ -171,8 +177,18 @@ public static class IpvsJson
         using (doc)
         {
             var root = doc.RootElement;
-            var props = Properties(root, "$", "services", "timeout");
             var services = new List<IpvsService>();
+            // What ConvertTo-Json writes of the objects: an array of services (Get-IpvsService | ConvertTo-Json),
+            // or one service object.
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                int n = 0;
+                foreach (var e in root.EnumerateArray()) services.Add(ReadService(e, $"$[{n++}]", objectForm: true));
+                return (services, null);
+            }
+            if (root.ValueKind == JsonValueKind.Object && root.EnumerateObject().Any(pr => ServiceProps.Contains(pr.Name, StringComparer.OrdinalIgnoreCase)))
+                return (new List<IpvsService> { ReadService(root, "$", objectForm: true) }, null);
+            var props = Properties(root, "$", "services", "timeout");
             if (props.TryGetValue("services", out var sv) && sv.ValueKind != JsonValueKind.Null)
             {
                 if (sv.ValueKind != JsonValueKind.Array) throw Bad("$.services", "expected an array of services", sv);
@@ -198,15 +214,20 @@ public static class IpvsJson
     {
         "protocol", "address", "port", "firewallMark", "addressFamily", "scheduler", "persistenceTimeout",
         "persistenceNetmask", "persistenceEngine", "onePacket", "schedulerFlags", "realServers",
+        // what ConvertTo-Json of an IpvsService object also writes: the flags under the object's name, and
+        // read-only values (identity text, counters), accepted and not used
+        "schedulerFlag", "name", "isFirewallMark", "isPersistent", "statistics", "rate",
     };
 
     private static readonly string[] RealServerProps =
     {
         "address", "port", "forwardingMethod", "weight", "upperThreshold", "lowerThreshold", "tunnelType", "tunnelPort",
         "tunnelChecksum",
+        // read-only values of an IpvsRealServer object's JSON, accepted and not used
+        "service", "addressFamily", "endpoint", "activeConnections", "inactiveConnections", "persistentConnections", "statistics", "rate",
     };
 
-    private static IpvsService ReadService(JsonElement e, string path)
+    private static IpvsService ReadService(JsonElement e, string path, bool objectForm = false)
     {
         var p = Properties(e, path, ServiceProps);
         var s = new IpvsService();
@@ -239,7 +260,9 @@ public static class IpvsJson
         s.PersistenceEngine = String(p, "persistenceEngine", path);
         s.OnePacket = Boolean(p, "onePacket", path);
         var flags = new List<string>();
-        if (p.TryGetValue("schedulerFlags", out var fl) && fl.ValueKind != JsonValueKind.Null)
+        if (p.ContainsKey("schedulerFlags") && p.ContainsKey("schedulerFlag"))
+            throw new FormatException($"{path}: give the flags once, as schedulerFlags (or schedulerFlag, the object's name), not both");
+        if ((p.TryGetValue("schedulerFlags", out var fl) || p.TryGetValue("schedulerFlag", out fl)) && fl.ValueKind != JsonValueKind.Null)
         {
             if (fl.ValueKind != JsonValueKind.Array) throw Bad($"{path}.schedulerFlags", "expected an array of strings", fl);
             int i = 0;
@@ -251,8 +274,11 @@ public static class IpvsJson
             }
         }
         s.SchedulerFlag = flags.ToArray();
-        s.RealServers = new List<IpvsRealServer>();
-        if (p.TryGetValue("realServers", out var rs) && rs.ValueKind != JsonValueKind.Null)
+        // In an IpvsService object's JSON (straight from Get-IpvsService), "RealServers": null states no real servers, as
+        // such an object does: Sync-IpvsConfig keeps the ones the service has. In the configuration document null or
+        // omitted is none, as documented.
+        s.RealServers = objectForm && p.TryGetValue("realServers", out var rs) && rs.ValueKind == JsonValueKind.Null ? null : new List<IpvsRealServer>();
+        if (s.RealServers is not null && p.TryGetValue("realServers", out rs) && rs.ValueKind != JsonValueKind.Null)
         {
             if (rs.ValueKind != JsonValueKind.Array) throw Bad($"{path}.realServers", "expected an array of real servers", rs);
             int i = 0;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Af = System.Net.Sockets.AddressFamily;
 
 namespace HaPowerShell.Core.Ipvs;
 
@@ -68,17 +69,23 @@ public sealed class IpvsRate
 
 /// <summary>
 /// A virtual service: either protocol + address + port, or a firewall mark (with an address
-/// family). Property names match the parameters of the cmdlets it pipes into.
+/// family). Property names match the parameters of the cmdlets it pipes into. This is its JSON face:
+/// the protocol, address and family as text (settable, so ConvertFrom-Json output and hashtables convert);
+/// <see cref="IpvsService"/> holds the typed twins code uses.
 /// </summary>
-public sealed class IpvsService
+public abstract class IpvsServiceJson
 {
     public const string DefaultScheduler = "wlc";
 
+    private protected IpvsProtocol? protocol;
+    private protected IPAddress? address;
+    private protected Af addressFamily = Af.InterNetwork;
+
     /// <summary>Tcp, Udp or Sctp; null for a firewall-mark service.</summary>
-    public IpvsProtocol? Protocol { get; set; }
+    public string? Protocol { get => protocol?.ToString(); set => protocol = JsonShape.EnumOrNull<IpvsProtocol>(value); }
 
     /// <summary>Virtual address; null for a firewall-mark service.</summary>
-    public IPAddress? Address { get; set; }
+    public string? Address { get => address?.ToString(); set => address = JsonShape.Address(value); }
 
     /// <summary>Virtual port (0 = all ports, persistent services only).</summary>
     public ushort Port { get; set; }
@@ -86,7 +93,8 @@ public sealed class IpvsService
     /// <summary>Firewall mark (0 = not a firewall-mark service).</summary>
     public uint FirewallMark { get; set; }
 
-    public AddressFamily AddressFamily { get; set; } = AddressFamily.InterNetwork;
+    /// <summary>InterNetwork (IPv4) or InterNetworkV6.</summary>
+    public string AddressFamily { get => addressFamily.ToString(); set => addressFamily = JsonShape.Enum<Af>(value); }
 
     public string Scheduler { get; set; } = DefaultScheduler;
 
@@ -120,20 +128,8 @@ public sealed class IpvsService
 
     /// <summary>The identity as ipvsadm lists it: "TCP  192.0.2.1:80", "FWM  5", "UDP  [2001:db8::1]:53".</summary>
     public string Name => IsFirewallMark
-        ? (AddressFamily == AddressFamily.InterNetworkV6 ? $"FWM  {FirewallMark} IPv6" : $"FWM  {FirewallMark}")
-        : $"{ProtocolName(Protocol)} {IpvsText.Endpoint(Address, Port)}";
-
-    /// <summary>True when the two describe the same virtual service (same identity).</summary>
-    public bool SameIdentity(IpvsService other)
-        => FirewallMark == other.FirewallMark && AddressFamily == other.AddressFamily
-           && (IsFirewallMark || (Protocol == other.Protocol && Port == other.Port && Equals(Address, other.Address)));
-
-    /// <summary>A copy with only the identity fields, for lookups.</summary>
-    public IpvsService IdentityOnly() => new()
-    {
-        Protocol = Protocol, Address = Address, Port = Port, FirewallMark = FirewallMark, AddressFamily = AddressFamily,
-        Scheduler = Scheduler,
-    };
+        ? (addressFamily == Af.InterNetworkV6 ? $"FWM  {FirewallMark} IPv6" : $"FWM  {FirewallMark}")
+        : $"{ProtocolName(protocol)} {IpvsText.Endpoint(address, Port)}";
 
     public override string ToString() => Name.Replace("  ", " ");
 
@@ -154,21 +150,47 @@ public sealed class IpvsService
     };
 }
 
-/// <summary>A real server (destination) of a virtual service.</summary>
-public sealed class IpvsRealServer
+/// <summary>A virtual service; the typed values are the internal twins of its JSON face.</summary>
+public sealed class IpvsService : IpvsServiceJson
 {
+    internal new IpvsProtocol? Protocol { get => protocol; set => protocol = value; }
+    internal new IPAddress? Address { get => address; set => address = value; }
+    internal new Af AddressFamily { get => addressFamily; set => addressFamily = value; }
+
+    /// <summary>True when the two describe the same virtual service (same identity).</summary>
+    public bool SameIdentity(IpvsService other)
+        => FirewallMark == other.FirewallMark && AddressFamily == other.AddressFamily
+           && (IsFirewallMark || (Protocol == other.Protocol && Port == other.Port && Equals(Address, other.Address)));
+
+    /// <summary>A copy with only the identity fields, for lookups.</summary>
+    public IpvsService IdentityOnly() => new()
+    {
+        Protocol = Protocol, Address = Address, Port = Port, FirewallMark = FirewallMark, AddressFamily = AddressFamily,
+        Scheduler = Scheduler,
+    };
+}
+
+/// <summary>A real server (destination) of a virtual service: the JSON face (address, forwarding method, tunnel settings as text).</summary>
+public abstract class IpvsRealServerJson
+{
+    private protected IPAddress address = IPAddress.None;
+    private protected IpvsForwardingMethod forwardingMethod = IpvsForwardingMethod.DirectRouting;
+    private protected IpvsTunnelType? tunnelType;
+    private protected IpvsTunnelChecksum tunnelChecksum;
+
     /// <summary>The service this real server belongs to.</summary>
     public IpvsService? Service { get; set; }
 
-    public IPAddress Address { get; set; } = IPAddress.None;
+    public string Address { get => address.ToString(); set => address = JsonShape.AddressOrNone(value); }
 
     /// <summary>Real port; 0 means "the service's port" (firewall-mark services: the client's port).</summary>
     public ushort Port { get; set; }
 
-    /// <summary>The family of <see cref="Address"/>.</summary>
-    public AddressFamily AddressFamily => Address.AddressFamily;
+    /// <summary>The family of <see cref="Address"/>: InterNetwork or InterNetworkV6.</summary>
+    public string AddressFamily => address.AddressFamily.ToString();
 
-    public IpvsForwardingMethod ForwardingMethod { get; set; } = IpvsForwardingMethod.DirectRouting;
+    /// <summary>DirectRouting, Tunnel or Masquerade (Local when the kernel says the real server is this host).</summary>
+    public string ForwardingMethod { get => forwardingMethod.ToString(); set => forwardingMethod = JsonShape.Enum<IpvsForwardingMethod>(value); }
     public int Weight { get; set; } = 1;
     public uint UpperThreshold { get; set; }
     public uint LowerThreshold { get; set; }
@@ -176,14 +198,14 @@ public sealed class IpvsRealServer
     public uint InactiveConnections { get; set; }
     public uint PersistentConnections { get; set; }
 
-    /// <summary>Tunnel encapsulation (tunnel mode only).</summary>
-    public IpvsTunnelType? TunnelType { get; set; }
+    /// <summary>Tunnel encapsulation (tunnel mode only): IpIp, Gue or Gre.</summary>
+    public string? TunnelType { get => tunnelType?.ToString(); set => tunnelType = JsonShape.EnumOrNull<IpvsTunnelType>(value); }
 
     /// <summary>GUE destination port (tunnel type Gue only).</summary>
     public ushort TunnelPort { get; set; }
 
-    /// <summary>GUE/GRE checksum option.</summary>
-    public IpvsTunnelChecksum TunnelChecksum { get; set; }
+    /// <summary>GUE/GRE checksum option: NoChecksum, Checksum or RemoteChecksum.</summary>
+    public string TunnelChecksum { get => tunnelChecksum.ToString(); set => tunnelChecksum = JsonShape.Enum<IpvsTunnelChecksum>(value); }
 
     // Made on first read: a parsed or desired-state object (tens of thousands in a large Import) never needs them.
     public IpvsStatistics Statistics { get => _statistics ??= new(); set => _statistics = value; }
@@ -192,7 +214,19 @@ public sealed class IpvsRealServer
     private IpvsRate? _rate;
 
     /// <summary>"192.0.2.10:80" or "[2001:db8::10]:80".</summary>
-    public string Endpoint => IpvsText.Endpoint(Address, Port);
+    public string Endpoint => IpvsText.Endpoint(address, Port);
+
+    public override string ToString() => Service is null ? Endpoint : $"{Service} -> {Endpoint}";
+}
+
+/// <summary>A real server; the typed values are the internal twins of its JSON face.</summary>
+public sealed class IpvsRealServer : IpvsRealServerJson
+{
+    internal new IPAddress Address { get => address; set => address = value; }
+    internal new Af AddressFamily => address.AddressFamily;
+    internal new IpvsForwardingMethod ForwardingMethod { get => forwardingMethod; set => forwardingMethod = value; }
+    internal new IpvsTunnelType? TunnelType { get => tunnelType; set => tunnelType = value; }
+    internal new IpvsTunnelChecksum TunnelChecksum { get => tunnelChecksum; set => tunnelChecksum = value; }
 
     /// <summary>A copy with another weight (settings only: the counters are not copied).</summary>
     public IpvsRealServer WithWeight(int weight) => new()
@@ -208,8 +242,6 @@ public sealed class IpvsRealServer
         TunnelPort = TunnelPort,
         TunnelChecksum = TunnelChecksum,
     };
-
-    public override string ToString() => Service is null ? Endpoint : $"{Service} -> {Endpoint}";
 }
 
 /// <summary>IPVS connection timeouts in seconds (0 in a Set means "leave unchanged").</summary>
@@ -229,16 +261,20 @@ public enum IpvsSyncDaemonState
     Backup = 2,
 }
 
-/// <summary>A connection-synchronisation daemon (`ipvsadm --start-daemon`).</summary>
-public sealed class IpvsSyncDaemon
+/// <summary>A connection-synchronisation daemon (`ipvsadm --start-daemon`): the JSON face (state and group as text).</summary>
+public abstract class IpvsSyncDaemonJson
 {
-    public IpvsSyncDaemonState State { get; set; }
+    private protected IpvsSyncDaemonState state;
+    private protected IPAddress? group;
+
+    /// <summary>Master or Backup.</summary>
+    public string State { get => state.ToString(); set => state = JsonShape.Enum<IpvsSyncDaemonState>(value); }
     public string InterfaceName { get; set; } = "";
     public uint SyncId { get; set; }
     /// <summary>Maximum sync message payload (0 = kernel default).</summary>
     public ushort MaxLength { get; set; }
     /// <summary>Multicast group (null = the default 224.0.0.81).</summary>
-    public IPAddress? Group { get; set; }
+    public string? Group { get => group?.ToString(); set => group = JsonShape.Address(value); }
     /// <summary>UDP port (0 = default 8848).</summary>
     public ushort Port { get; set; }
     /// <summary>Multicast TTL (0 = default 1).</summary>
@@ -248,7 +284,7 @@ public sealed class IpvsSyncDaemon
     public override string ToString()
     {
         var s = new System.Text.StringBuilder();
-        s.Append(State == IpvsSyncDaemonState.Master ? "master" : "backup");
+        s.Append(state == IpvsSyncDaemonState.Master ? "master" : "backup");
         s.Append($" sync daemon (mcast={InterfaceName}, syncid={SyncId}");
         if (MaxLength != 0) s.Append($", maxlen={MaxLength}");
         if (Group != null) s.Append($", group={Group}");
@@ -258,23 +294,44 @@ public sealed class IpvsSyncDaemon
     }
 }
 
-/// <summary>An entry of the IPVS connection table (/proc/net/ip_vs_conn, `ipvsadm -Lnc`).</summary>
-public sealed class IpvsConnection
+/// <summary>A connection-synchronisation daemon; typed internal twins.</summary>
+public sealed class IpvsSyncDaemon : IpvsSyncDaemonJson
 {
+    internal new IpvsSyncDaemonState State { get => state; set => state = value; }
+    internal new IPAddress? Group { get => group; set => group = value; }
+}
+
+/// <summary>An entry of the IPVS connection table (/proc/net/ip_vs_conn, `ipvsadm -Lnc`): the JSON face.</summary>
+public abstract class IpvsConnectionJson
+{
+    private protected IPAddress sourceAddress = IPAddress.None, virtualAddress = IPAddress.None, destinationAddress = IPAddress.None;
+    private protected TimeSpan expires;
+
     public string Protocol { get; set; } = "";
-    public IPAddress SourceAddress { get; set; } = IPAddress.None;
+    public string SourceAddress { get => sourceAddress.ToString(); set => sourceAddress = JsonShape.AddressOrNone(value); }
     public ushort SourcePort { get; set; }
-    public IPAddress VirtualAddress { get; set; } = IPAddress.None;
+    public string VirtualAddress { get => virtualAddress.ToString(); set => virtualAddress = JsonShape.AddressOrNone(value); }
     public ushort VirtualPort { get; set; }
-    public IPAddress DestinationAddress { get; set; } = IPAddress.None;
+    public string DestinationAddress { get => destinationAddress.ToString(); set => destinationAddress = JsonShape.AddressOrNone(value); }
     public ushort DestinationPort { get; set; }
     public string State { get; set; } = "";
-    public TimeSpan Expires { get; set; }
+
+    /// <summary>Seconds until the entry expires.</summary>
+    public double Expires { get => JsonShape.Seconds(expires); set => expires = JsonShape.Duration(value); }
     public string? PersistenceEngine { get; set; }
     public string? PersistenceData { get; set; }
 
     public override string ToString()
-        => $"{Protocol} {IpvsText.Endpoint(SourceAddress, SourcePort)} -> {IpvsText.Endpoint(VirtualAddress, VirtualPort)} -> {IpvsText.Endpoint(DestinationAddress, DestinationPort)} {State}";
+        => $"{Protocol} {IpvsText.Endpoint(sourceAddress, SourcePort)} -> {IpvsText.Endpoint(virtualAddress, VirtualPort)} -> {IpvsText.Endpoint(destinationAddress, DestinationPort)} {State}";
+}
+
+/// <summary>An entry of the IPVS connection table; typed internal twins.</summary>
+public sealed class IpvsConnection : IpvsConnectionJson
+{
+    internal new IPAddress SourceAddress { get => sourceAddress; set => sourceAddress = value; }
+    internal new IPAddress VirtualAddress { get => virtualAddress; set => virtualAddress = value; }
+    internal new IPAddress DestinationAddress { get => destinationAddress; set => destinationAddress = value; }
+    internal new TimeSpan Expires { get => expires; set => expires = value; }
 }
 
 /// <summary>Text helpers shared by formatters.</summary>

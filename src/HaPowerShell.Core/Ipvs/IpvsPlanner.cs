@@ -15,13 +15,15 @@ public enum IpvsOperationKind
     RemoveRealServer,
 }
 
-/// <summary>One change to the kernel's IPVS table.</summary>
-public sealed class IpvsOperation
+/// <summary>One change to the kernel's IPVS table: the JSON face (the kind by name).</summary>
+public abstract class IpvsOperationJson
 {
-    public IpvsOperation(IpvsOperationKind kind, IpvsService service, IpvsRealServer? realServer, string description,
-        IpvsService? previousService = null, IpvsRealServer? previousRealServer = null)
+    private protected readonly IpvsOperationKind kind;
+
+    private protected IpvsOperationJson(IpvsOperationKind kind, IpvsService service, IpvsRealServer? realServer, string description,
+        IpvsService? previousService, IpvsRealServer? previousRealServer)
     {
-        Kind = kind;
+        this.kind = kind;
         Service = service;
         RealServer = realServer;
         Description = description;
@@ -29,7 +31,8 @@ public sealed class IpvsOperation
         PreviousRealServer = previousRealServer;
     }
 
-    public IpvsOperationKind Kind { get; }
+    /// <summary>AddService, UpdateService, RemoveService, AddRealServer, UpdateRealServer or RemoveRealServer.</summary>
+    public string Kind => kind.ToString();
 
     /// <summary>The service: the desired one for Add/Update operations, the current one for removals.</summary>
     public IpvsService Service { get; }
@@ -47,6 +50,16 @@ public sealed class IpvsOperation
     public IpvsRealServer? PreviousRealServer { get; }
 
     public override string ToString() => Description;
+}
+
+/// <summary>One change to the kernel's IPVS table; the typed kind is the internal twin.</summary>
+public sealed class IpvsOperation : IpvsOperationJson
+{
+    public IpvsOperation(IpvsOperationKind kind, IpvsService service, IpvsRealServer? realServer, string description,
+        IpvsService? previousService = null, IpvsRealServer? previousRealServer = null)
+        : base(kind, service, realServer, description, previousService, previousRealServer) { }
+
+    internal new IpvsOperationKind Kind => kind;
 }
 
 /// <summary>The ordered operations that turn the current IPVS table into the desired one.</summary>

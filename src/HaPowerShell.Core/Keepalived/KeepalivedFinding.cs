@@ -66,18 +66,24 @@ public enum KeepalivedErrorLevel
     Security,
 }
 
-/// <summary>One finding about a keepalived configuration: where, how bad, what, and what to do.</summary>
-public sealed class KeepalivedFinding
+/// <summary>One finding about a keepalived configuration: where, how bad, what, and what to do (the JSON face: severity, category and level by name).</summary>
+public abstract class KeepalivedFindingJson
 {
+    private protected KeepalivedSeverity severity;
+    private protected KeepalivedFindingCategory category;
+    private protected KeepalivedErrorLevel level;
+
     /// <summary>The file keepalived names (full path); null when keepalived reports it without a place (checks after the whole file is read).</summary>
     public string? File { get; init; }
 
     /// <summary>The line keepalived names; null when it names none.</summary>
     public int? Line { get; init; }
 
-    public KeepalivedSeverity Severity { get; set; }
+    /// <summary>The severity's name (<see cref="KeepalivedSeverity"/>).</summary>
+    public string Severity { get => severity.ToString(); set => severity = JsonShape.Enum<KeepalivedSeverity>(value); }
 
-    public KeepalivedFindingCategory Category { get; init; }
+    /// <summary>The category's name (<see cref="KeepalivedFindingCategory"/>).</summary>
+    public string Category { get => category.ToString(); init => category = JsonShape.Enum<KeepalivedFindingCategory>(value); }
 
     /// <summary>The keyword the finding is about (the first word of the line, or the block's keyword).</summary>
     public string? Keyword { get; init; }
@@ -89,7 +95,7 @@ public sealed class KeepalivedFinding
     public string? Suggestion { get; init; }
 
     /// <summary>The level keepalived reports it with; <see cref="KeepalivedErrorLevel.None"/> = it does not fail the test.</summary>
-    public KeepalivedErrorLevel Level { get; init; }
+    public string Level { get => level.ToString(); init => level = JsonShape.Enum<KeepalivedErrorLevel>(value); }
 
     /// <summary>True when the finding depends on this host (interfaces, files, users, DNS) rather than on the text.</summary>
     public bool IsEnvironment { get; init; }
@@ -105,4 +111,12 @@ public sealed class KeepalivedFinding
         string where = File is null ? "" : Line is null ? $"({File}) " : $"({File}: Line {Line}) ";
         return $"{Severity}: {where}{Message}" + (Suggestion is null ? "" : $" (did you mean {Suggestion}?)");
     }
+}
+
+/// <summary>One finding about a keepalived configuration; typed internal twins of the face.</summary>
+public sealed class KeepalivedFinding : KeepalivedFindingJson
+{
+    internal new KeepalivedSeverity Severity { get => severity; set => severity = value; }
+    internal new KeepalivedFindingCategory Category { get => category; init => category = value; }
+    internal new KeepalivedErrorLevel Level { get => level; init => level = value; }
 }

@@ -424,7 +424,7 @@ public static class KeepalivedWriter
     private static void WriteSsl(W w, KeepalivedSsl s)
     {
         w.Open("SSL");
-        if (s.Password is not null) w.Line("password", s.Password);
+        if (s.PasswordText is not null) w.Line("password", s.PasswordText);
         if (s.CaFile is not null) w.Line("ca", s.CaFile);
         if (s.CertificateFile is not null) w.Line("certificate", s.CertificateFile);
         if (s.KeyFile is not null) w.Line("key", s.KeyFile);

@@ -5,21 +5,44 @@ using HaPowerShell.Native;
 
 namespace HaPowerShell.Core.Vrrp;
 
+/// <summary>The JSON face of a <see cref="VrrpVirtualAddress"/>: the addresses as text.</summary>
+public abstract record VrrpVirtualAddressJson
+{
+    private protected IPAddress address = IPAddress.None;
+    private protected IPAddress? broadcast;
+
+    public string Address { get => address.ToString(); init => address = JsonShape.AddressOrNone(value); }
+    public int PrefixLength { get; init; }
+
+    /// <summary>label (IPv4): the address's label ("eth0:1"); null = none.</summary>
+    public string? Label { get; init; }
+
+    /// <summary>dev: the interface the address goes on; null = the instance's interface.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>brd (IPv4): the broadcast address; null = the subnet's (none for /31 and /32).</summary>
+    public string? Broadcast { get => broadcast?.ToString(); init => broadcast = JsonShape.Address(value); }
+}
+
 /// <summary>
 /// A virtual address with its prefix and what keepalived's <c>virtual_ipaddress</c> line can add to it
 /// (<c>192.0.2.10/24 brd 192.0.2.255 dev eth1 scope link label eth1:1 noprefixroute</c>; parsed by
 /// <see cref="VrrpTextForms.ParseVirtualAddress"/>). Every virtual address travels in the adverts; it is put on
 /// <see cref="Device"/>, or on the instance's interface when that is null.
 /// </summary>
-public sealed record VrrpVirtualAddress(IPAddress Address, int PrefixLength, string? Label = null)
+public sealed record VrrpVirtualAddress : VrrpVirtualAddressJson
 {
+    public VrrpVirtualAddress(IPAddress address, int prefixLength, string? label = null)
+    {
+        this.address = address;
+        PrefixLength = prefixLength;
+        Label = label;
+    }
+
     public VrrpVirtualAddress(IPAddress address) : this(address, address.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32) { }
 
-    /// <summary>dev: the interface the address goes on; null = the instance's interface.</summary>
-    public string? Device { get; init; }
-
-    /// <summary>brd (IPv4): the broadcast address; null = the subnet's (none for /31 and /32).</summary>
-    public IPAddress? Broadcast { get; init; }
+    internal new IPAddress Address { get => address; init => address = value; }
+    internal new IPAddress? Broadcast { get => broadcast; init => broadcast = value; }
 
     /// <summary>scope (IPv4): 0 global (the default), 200 site, 253 link, 254 host, 255 nowhere, or another number.</summary>
     public byte Scope { get; init; }
@@ -56,8 +79,8 @@ public sealed record VrrpVirtualAddress(IPAddress Address, int PrefixLength, str
     /// <summary>The keepalived form: <c>192.0.2.10/24 brd 192.0.2.255 dev eth1 scope link label eth1:1 noprefixroute</c> (only what is set).</summary>
     public override string ToString()
     {
-        var sb = new System.Text.StringBuilder().Append(Address).Append('/').Append(PrefixLength);
-        if (Broadcast is not null) sb.Append(" brd ").Append(Broadcast);
+        var sb = new System.Text.StringBuilder().Append(address).Append('/').Append(PrefixLength);
+        if (broadcast is not null) sb.Append(" brd ").Append(broadcast);
         if (Device is not null) sb.Append(" dev ").Append(Device);
         if (Scope != 0) sb.Append(" scope ").Append(VrrpTextForms.ScopeName(Scope));
         if (Label is not null) sb.Append(" label ").Append(Label);
@@ -76,10 +99,11 @@ public sealed record VrrpTrackInterface(string InterfaceName, int Weight = 0);
 /// <see cref="Timeout"/> (a failure); <see cref="Fall"/> consecutive failures mark it failed, <see cref="Rise"/>
 /// consecutive successes mark it good again. Weight as for <see cref="VrrpTrackInterface"/>.
 /// </summary>
-public sealed record VrrpTrackScript(string Name, string Command)
+public sealed record VrrpTrackScript(string Name, string Command) : VrrpTrackScriptJson
 {
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+    internal new TimeSpan Interval { get => interval; init => interval = value; }
+    internal new TimeSpan Timeout { get => timeout; init => timeout = value; }
+
     public int Weight { get; init; }
     public int Rise { get; init; } = 1;
     public int Fall { get; init; } = 1;
@@ -88,19 +112,76 @@ public sealed record VrrpTrackScript(string Name, string Command)
     public bool InitiallyFailed { get; init; }
 }
 
+/// <summary>The JSON face of a <see cref="VrrpTrackScript"/>: interval and timeout in seconds.</summary>
+public abstract record VrrpTrackScriptJson
+{
+    private protected TimeSpan interval = TimeSpan.FromSeconds(1), timeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Seconds between runs.</summary>
+    public double Interval { get => JsonShape.Seconds(interval); init => interval = JsonShape.Duration(value); }
+
+    /// <summary>Seconds a run may take.</summary>
+    public double Timeout { get => JsonShape.Seconds(timeout); init => timeout = JsonShape.Duration(value); }
+}
+
+/// <summary>The JSON face of <see cref="VrrpGarpSettings"/>: the times in seconds.</summary>
+public abstract record VrrpGarpSettingsJson
+{
+    private protected TimeSpan delay = TimeSpan.FromSeconds(5), refresh = TimeSpan.Zero, interval = TimeSpan.Zero;
+
+    /// <summary>Seconds before the second burst (0: none).</summary>
+    public double Delay { get => JsonShape.Seconds(delay); init => delay = JsonShape.Duration(value); }
+    public int Repeat { get; init; } = 5;
+
+    /// <summary>Seconds between refresh bursts (0: never).</summary>
+    public double Refresh { get => JsonShape.Seconds(refresh); init => refresh = JsonShape.Duration(value); }
+    public int RefreshRepeat { get; init; } = 1;
+
+    /// <summary>Seconds between frames inside a burst.</summary>
+    public double Interval { get => JsonShape.Seconds(interval); init => interval = JsonShape.Duration(value); }
+}
+
+/// <summary>The JSON face of a <see cref="VrrpInstanceConfig"/>: version and checksum mode by name, intervals in seconds, addresses as text.</summary>
+public abstract record VrrpInstanceConfigJson
+{
+    private protected VrrpVersion version = VrrpVersion.V2;
+    private protected TimeSpan advertisementInterval = TimeSpan.FromSeconds(1), preemptDelay = TimeSpan.Zero;
+    private protected IReadOnlyList<IPAddress> unicastPeers = Array.Empty<IPAddress>();
+    private protected IPAddress? sourceAddress;
+    private protected VrrpChecksumMode checksumMode = VrrpChecksumMode.PseudoHeader;
+
+    /// <summary>-Version: V2 or V3.</summary>
+    public string Version { get => version.ToString(); init => version = JsonShape.Enum<VrrpVersion>(value); }
+
+    /// <summary>-AdvertisementInterval in seconds.</summary>
+    public double AdvertisementInterval { get => JsonShape.Seconds(advertisementInterval); init => advertisementInterval = JsonShape.Duration(value); }
+
+    public string[] UnicastPeers { get => JsonShape.Texts(unicastPeers); init => unicastPeers = value.Select(JsonShape.AddressOrNone).ToArray(); }
+    public string? SourceAddress { get => sourceAddress?.ToString(); init => sourceAddress = JsonShape.Address(value); }
+
+    /// <summary>-PreemptDelay in seconds.</summary>
+    public double PreemptDelay { get => JsonShape.Seconds(preemptDelay); init => preemptDelay = JsonShape.Duration(value); }
+
+    /// <summary>The VRRPv3 IPv4 checksum's coverage, by name.</summary>
+    public string ChecksumMode { get => checksumMode.ToString(); init => checksumMode = JsonShape.Enum<VrrpChecksumMode>(value); }
+
+    /// <summary>InterNetwork or InterNetworkV6: the virtual addresses' family.</summary>
+    public string AddressFamily => FamilyOfAddresses().ToString();
+
+    private protected abstract System.Net.Sockets.AddressFamily FamilyOfAddresses();
+}
+
 /// <summary>
 /// Gratuitous ARP / unsolicited NA on becoming Master (keepalived's defaults): a burst of <see cref="Repeat"/>
 /// at once, another burst of <see cref="Repeat"/> after <see cref="Delay"/> (zero: none), then every
 /// <see cref="Refresh"/> (zero: never) a burst of <see cref="RefreshRepeat"/>. <see cref="Interval"/> paces
 /// frames inside a burst (the driver applies it).
 /// </summary>
-public sealed record VrrpGarpSettings
+public sealed record VrrpGarpSettings : VrrpGarpSettingsJson
 {
-    public TimeSpan Delay { get; init; } = TimeSpan.FromSeconds(5);
-    public int Repeat { get; init; } = 5;
-    public TimeSpan Refresh { get; init; } = TimeSpan.Zero;
-    public int RefreshRepeat { get; init; } = 1;
-    public TimeSpan Interval { get; init; } = TimeSpan.Zero;
+    internal new TimeSpan Delay { get => delay; init => delay = value; }
+    internal new TimeSpan Refresh { get => refresh; init => refresh = value; }
+    internal new TimeSpan Interval { get => interval; init => interval = value; }
 }
 
 /// <summary>A network interface as the engine needs to know it (filled in by the Native layer).</summary>
@@ -168,8 +249,22 @@ public sealed class VrrpConfigurationException : HaException
 /// One VRRP instance as configured, in keepalived's vocabulary (PowerShell parameter names in comments).
 /// <see cref="Validate"/> lists every problem; <see cref="VrrpEngine.Add"/> refuses an invalid one.
 /// </summary>
-public sealed record VrrpInstanceConfig
+public sealed record VrrpInstanceConfig : VrrpInstanceConfigJson
 {
+    /// <summary>-Version (keepalived's default is 2).</summary>
+    internal new VrrpVersion Version { get => version; init => version = value; }
+
+    /// <summary>-AdvertisementInterval: v2 whole seconds 1-255; v3 multiples of 10 ms from 10 ms to 40.95 s.</summary>
+    internal new TimeSpan AdvertisementInterval { get => advertisementInterval; init => advertisementInterval = value; }
+
+    internal new IReadOnlyList<IPAddress> UnicastPeers { get => unicastPeers; init => unicastPeers = value; }
+    internal new IPAddress? SourceAddress { get => sourceAddress; init => sourceAddress = value; }
+    internal new TimeSpan PreemptDelay { get => preemptDelay; init => preemptDelay = value; }
+    internal new VrrpChecksumMode ChecksumMode { get => checksumMode; init => checksumMode = value; }
+    internal new AddressFamily AddressFamily
+        => VirtualAddresses.Count > 0 ? VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork;
+    private protected override AddressFamily FamilyOfAddresses() => AddressFamily;
+
     /// <summary>Instance name (keepalived <c>vrrp_instance NAME</c>); defaults to <c>VI_&lt;interface&gt;_&lt;vrid&gt;</c>.</summary>
     public string? Name { get; init; }
 
@@ -181,12 +276,6 @@ public sealed record VrrpInstanceConfig
 
     /// <summary>-Priority, 1-255 (255 = address owner).</summary>
     public int Priority { get; init; } = 100;
-
-    /// <summary>-Version (keepalived's default is 2).</summary>
-    public VrrpVersion Version { get; init; } = VrrpVersion.V2;
-
-    /// <summary>-AdvertisementInterval: v2 whole seconds 1-255; v3 multiples of 10 ms from 10 ms to 40.95 s.</summary>
-    public TimeSpan AdvertisementInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>-AuthenticationPassword: v2 PASS, at most 8 ASCII characters (never shown nor serialised: <see cref="VrrpPassword"/>).</summary>
     public VrrpPassword? AuthenticationPassword { get; init; }
@@ -214,10 +303,8 @@ public sealed record VrrpInstanceConfig
     }
 
     /// <summary>-UnicastPeer: when set, adverts go to each peer instead of the multicast group.</summary>
-    public IReadOnlyList<IPAddress> UnicastPeers { get; init; } = Array.Empty<IPAddress>();
 
     /// <summary>Source address (keepalived <c>unicast_src_ip</c> / <c>mcast_src_ip</c>); default: the interface's primary IPv4 or link-local IPv6 address.</summary>
-    public IPAddress? SourceAddress { get; init; }
 
     /// <summary>-NoPreempt</summary>
     public bool NoPreempt { get; init; }
@@ -230,7 +317,6 @@ public sealed record VrrpInstanceConfig
     public bool StartAsMaster { get; init; }
 
     /// <summary>-PreemptDelay (0-1000 s), keepalived's semantics: lower-priority adverts are still accepted for this long after the first one.</summary>
-    public TimeSpan PreemptDelay { get; init; } = TimeSpan.Zero;
 
     /// <summary>
     /// Accept mode (RFC 5798 §6.1): a non-owner Master accepts packets addressed to the VIPs. On by default, as in
@@ -251,7 +337,6 @@ public sealed record VrrpInstanceConfig
     public string? SyncGroup { get; init; }
 
     /// <summary>VRRPv3 over IPv4: checksum form (default as RFC 5798 and keepalived).</summary>
-    public VrrpChecksumMode ChecksumMode { get; init; } = VrrpChecksumMode.PseudoHeader;
 
     /// <summary>Unicast: drop adverts whose source is not a configured peer.</summary>
     public bool CheckUnicastSource { get; init; } = true;
@@ -266,8 +351,6 @@ public sealed record VrrpInstanceConfig
     // ---- derived ---------------------------------------------------------------------------
 
     /// <summary>The family of the VIPs (IPv4 when there are none).</summary>
-    public AddressFamily AddressFamily
-        => VirtualAddresses.Count > 0 ? VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork;
 
     public string EffectiveName => string.IsNullOrEmpty(Name) ? $"VI_{InterfaceName}_{VirtualRouterId}" : Name!;
 

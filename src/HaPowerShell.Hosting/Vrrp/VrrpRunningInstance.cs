@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using HaPowerShell.Core;
 using HaPowerShell.Core.Vrrp;
 
 namespace HaPowerShell.Hosting.Vrrp;
@@ -23,14 +24,18 @@ internal sealed record VrrpInstanceSnapshot(
 
 /// <summary>
 /// A VRRP instance run by a <see cref="VrrpHost"/>, as users see it: a live view (every property reads
-/// the state the host published last, so a variable holding it keeps showing the current state).
+/// the state the host published last, so a variable holding it keeps showing the current state). This is its
+/// JSON face: addresses as text, states by name, intervals in seconds; <see cref="VrrpRunningInstance"/> holds
+/// the typed twins.
 /// </summary>
-public sealed class VrrpRunningInstance
+public abstract class VrrpRunningInstanceJson
 {
-    private volatile VrrpInstanceSnapshot _snapshot;
+    private protected volatile VrrpInstanceSnapshot _snapshot;
+    private protected VrrpTransitionReason? lastTransitionReason;
+    private protected VrrpState? previousState;
     private long _sendErrors, _actionErrors;
 
-    internal VrrpRunningInstance(VrrpHost host, VrrpInstanceConfig config, VrrpInstanceSnapshot first)
+    private protected VrrpRunningInstanceJson(VrrpHost host, VrrpInstanceConfig config, VrrpInstanceSnapshot first)
     {
         Host = host;
         Config = config;
@@ -50,8 +55,11 @@ public sealed class VrrpRunningInstance
     public string InterfaceName => Config.InterfaceName;
     public int VirtualRouterId => Config.VirtualRouterId;
     public int Version => (int)Config.Version;
-    public AddressFamily AddressFamily => Config.AddressFamily;
-    public VrrpState State => _snapshot.State;
+    /// <summary>InterNetwork (IPv4) or InterNetworkV6.</summary>
+    public string AddressFamily => Config.AddressFamily.ToString();
+
+    /// <summary>Initialize, Backup, Master, Fault or Stopped.</summary>
+    public string State => _snapshot.State.ToString();
 
     /// <summary>False once the instance was stopped.</summary>
     public bool IsRunning => _snapshot.IsRunning;
@@ -63,19 +71,21 @@ public sealed class VrrpRunningInstance
     public int EffectivePriority => _snapshot.EffectivePriority;
 
     /// <summary>The address adverts are sent from.</summary>
-    public IPAddress PrimaryAddress => _snapshot.PrimaryAddress;
+    public string PrimaryAddress => _snapshot.PrimaryAddress.ToString();
 
     /// <summary>The current master: this router when Master, else the last master heard.</summary>
-    public IPAddress? MasterAddress => _snapshot.MasterAddress;
+    public string? MasterAddress => _snapshot.MasterAddress?.ToString();
     public int? MasterPriority => _snapshot.MasterPriority;
 
-    public TimeSpan AdvertisementInterval => Config.AdvertisementInterval;
+    /// <summary>Seconds between adverts.</summary>
+    public double AdvertisementInterval => JsonShape.Seconds(Config.AdvertisementInterval);
 
-    /// <summary>v3: the interval learnt from the master; v2: the configured one.</summary>
-    public TimeSpan MasterAdvertisementInterval => TimeSpan.FromTicks(_snapshot.MasterAdverIntervalMicroseconds * 10);
+    /// <summary>v3: the interval learnt from the master; v2: the configured one (seconds).</summary>
+    public double MasterAdvertisementInterval => JsonShape.Seconds(TimeSpan.FromTicks(_snapshot.MasterAdverIntervalMicroseconds * 10));
 
-    public IReadOnlyList<VrrpVirtualAddress> VirtualIPAddress => Config.VirtualAddresses;
-    public IReadOnlyList<IPAddress> UnicastPeer => Config.UnicastPeers;
+    /// <summary>The virtual addresses as keepalived writes them ("192.0.2.10/24 dev eth0 label eth0:1").</summary>
+    public string[] VirtualIPAddress => Config.VirtualAddresses.Select(a => a.ToString()).ToArray();
+    public string[] UnicastPeer => JsonShape.Texts(Config.UnicastPeers);
     public bool NoPreempt => Config.NoPreempt;
 
     /// <summary>Whether a non-owner Master accepts packets addressed to the virtual addresses (false with -NoAccept).</summary>
@@ -86,7 +96,8 @@ public sealed class VrrpRunningInstance
 
     /// <summary>Whether the nf_tables rules that drop packets to the virtual addresses are in place now (non-owner Master with -NoAccept).</summary>
     public bool AcceptFilterActive => Host.IsAcceptFilterInstalled(Name);
-    public TimeSpan PreemptDelay => Config.PreemptDelay;
+    /// <summary>Seconds a Backup waits before it preempts a lower-priority Master.</summary>
+    public double PreemptDelay => JsonShape.Seconds(Config.PreemptDelay);
 
     /// <summary>Whether the virtual addresses are on the interface now.</summary>
     public bool VirtualAddressesInstalled => _snapshot.VirtualAddressesInstalled;
@@ -101,8 +112,8 @@ public sealed class VrrpRunningInstance
 
     /// <summary>When the last state change happened (local time), and why.</summary>
     public DateTime? LastTransition { get; internal set; }
-    public VrrpTransitionReason? LastTransitionReason { get; internal set; }
-    public VrrpState? PreviousState { get; internal set; }
+    public string? LastTransitionReason => lastTransitionReason?.ToString();
+    public string? PreviousState => previousState?.ToString();
     public long TransitionCount { get; internal set; }
 
     public long AdvertisementsSent => _snapshot.AdvertisementsSent;
@@ -115,7 +126,7 @@ public sealed class VrrpRunningInstance
 
     /// <summary>Received packets dropped by the receive checks, in total and by reason.</summary>
     public long Rejected => _snapshot.Rejected;
-    public IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason => _snapshot.RejectedByReason;
+    public IReadOnlyDictionary<string, long> RejectedByReason => _snapshot.RejectedByReason.ToDictionary(p => p.Key.ToString(), p => p.Value);
 
     /// <summary>Adverts the kernel refused to send (link down, for example).</summary>
     public long SendErrors => Interlocked.Read(ref _sendErrors);
@@ -147,6 +158,25 @@ public sealed class VrrpRunningInstance
     }
 
     public override string ToString() => $"{Name} VRID {VirtualRouterId} on {InterfaceName}: {State} (priority {EffectivePriority})";
+}
+
+/// <summary>A VRRP instance run by a <see cref="VrrpHost"/>; typed internal twins of its JSON face.</summary>
+public sealed class VrrpRunningInstance : VrrpRunningInstanceJson
+{
+    internal VrrpRunningInstance(VrrpHost host, VrrpInstanceConfig config, VrrpInstanceSnapshot first) : base(host, config, first) { }
+
+    internal new AddressFamily AddressFamily => Config.AddressFamily;
+    internal new VrrpState State => _snapshot.State;
+    internal new IPAddress PrimaryAddress => _snapshot.PrimaryAddress;
+    internal new IPAddress? MasterAddress => _snapshot.MasterAddress;
+    internal new TimeSpan AdvertisementInterval => Config.AdvertisementInterval;
+    internal new TimeSpan MasterAdvertisementInterval => TimeSpan.FromTicks(_snapshot.MasterAdverIntervalMicroseconds * 10);
+    internal new IReadOnlyList<VrrpVirtualAddress> VirtualIPAddress => Config.VirtualAddresses;
+    internal new IReadOnlyList<IPAddress> UnicastPeer => Config.UnicastPeers;
+    internal new TimeSpan PreemptDelay => Config.PreemptDelay;
+    internal new VrrpTransitionReason? LastTransitionReason { get => lastTransitionReason; set => lastTransitionReason = value; }
+    internal new VrrpState? PreviousState { get => previousState; set => previousState = value; }
+    internal new IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason => _snapshot.RejectedByReason;
 }
 
 /// <summary>A state change of a hosted instance (the data of the 'HaPowerShell.Vrrp' engine event).</summary>

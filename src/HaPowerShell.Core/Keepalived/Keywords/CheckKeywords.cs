@@ -71,7 +71,7 @@ internal sealed partial class KeepalivedParseContext
         return w[1];
     }
 
-    internal void SslPassword(string[] w) => Config.Ssl!.Password = SslFile(w, "password", Config.Ssl.Password);
+    internal void SslPassword(string[] w) => Config.Ssl!.PasswordText = SslFile(w, "password", Config.Ssl.PasswordText);
     internal void SslCa(string[] w) => Config.Ssl!.CaFile = SslFile(w, "cafile", Config.Ssl.CaFile);
     internal void SslCertificate(string[] w) => Config.Ssl!.CertificateFile = SslFile(w, "certfile", Config.Ssl.CertificateFile);
     internal void SslKey(string[] w) => Config.Ssl!.KeyFile = SslFile(w, "keyfile", Config.Ssl.KeyFile);

@@ -1,17 +1,32 @@
 namespace HaPowerShell.Core.Keepalived;
 
 /// <summary>One keyword line as written in a block: the keyword, its values, where it stands.</summary>
-public sealed class KeepalivedSetting
+public abstract class KeepalivedSettingJson
 {
+    private protected string[] values = Array.Empty<string>();
+    private protected string text = "";
+
+    /// <summary>The keywords whose values are secrets (auth_pass, an SSL key's password): masked on the face.</summary>
+    internal static bool IsSecret(string keyword) => keyword is "auth_pass" or "password";
+
     public string Keyword { get; init; } = "";
-    public string[] Values { get; init; } = Array.Empty<string>();
+
+    /// <summary>The values; "********" for a secret (auth_pass, password).</summary>
+    public string[] Values { get => IsSecret(Keyword) ? values.Select(_ => "********").ToArray() : values; init => values = value; }
     public string? File { get; init; }
     public int Line { get; init; }
 
-    /// <summary>The line as keepalived read it (comments, conditionals and parameters already applied).</summary>
-    public string Text { get; init; } = "";
+    /// <summary>The line as keepalived read it (comments, conditionals and parameters already applied); a secret's value masked.</summary>
+    public string Text { get => IsSecret(Keyword) && values.Length > 0 ? Keyword + " ********" : text; init => text = value; }
 
     public override string ToString() => Values.Length == 0 ? Keyword : Keyword + " " + string.Join(" ", Values);
+}
+
+/// <summary>One keyword line of a block; the clear values are the internal twins of the (masked) face.</summary>
+public sealed class KeepalivedSetting : KeepalivedSettingJson
+{
+    internal new string[] Values { get => values; init => values = value; }
+    internal new string Text { get => text; init => text = value; }
 }
 
 /// <summary>A line of a value block (virtual_ipaddress, track_interface, static_routes, ...), kept as text with its place.</summary>

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using HaPowerShell.Core.Ipvs;
 
+using HaPowerShell.Core.Vrrp;
+
 namespace HaPowerShell.Core.Keepalived;
 
 /// <summary>
@@ -176,8 +178,20 @@ public sealed class KeepalivedTrackReference
     public override string ToString() => Text;
 }
 
+/// <summary>The JSON face of a vrrp_instance: its auth_pass masked (a <see cref="VrrpPassword"/>: "********" as text, {} in JSON).</summary>
+public abstract class KeepalivedVrrpInstanceJson : KeepalivedBlock
+{
+    private protected string? authenticationPassword, authenticationData;
+
+    /// <summary>auth_pass (PASS only: Start-VrrpInstance does simple password authentication; AH is listed in NotActedOn). Binds to Start-VrrpInstance -AuthenticationPassword.</summary>
+    public VrrpPassword? AuthenticationPassword { get => authenticationPassword; set => authenticationPassword = value?.Reveal(); }
+
+    /// <summary>auth_pass whatever the auth_type (the AH key too, which <see cref="AuthenticationPassword"/> leaves out as Start-VrrpInstance speaks PASS only).</summary>
+    public VrrpPassword? AuthenticationData { get => authenticationData; set => authenticationData = value?.Reveal(); }
+}
+
 /// <summary>vrrp_instance: one VRRP router. Its properties are named after Start-VrrpInstance's parameters.</summary>
-public sealed partial class KeepalivedVrrpInstance : KeepalivedBlock
+public sealed partial class KeepalivedVrrpInstance : KeepalivedVrrpInstanceJson
 {
     public string Name { get; set; } = "";
     /// <summary>MASTER or BACKUP (keepalived derives it from the priority when not given).</summary>
@@ -197,10 +211,10 @@ public sealed partial class KeepalivedVrrpInstance : KeepalivedBlock
     public double PreemptDelay { get; set; }
     /// <summary>None, PASS or AH.</summary>
     public string AuthenticationType { get; set; } = "None";
-    /// <summary>auth_pass (PASS only: Start-VrrpInstance does simple password authentication; AH is listed in NotActedOn).</summary>
-    public string? AuthenticationPassword { get; set; }
-    /// <summary>auth_pass whatever the auth_type (the AH key too, which <see cref="AuthenticationPassword"/> leaves out as Start-VrrpInstance speaks PASS only).</summary>
-    public string? AuthenticationData { get; set; }
+    /// <summary>auth_pass (PASS only), in clear for the code that writes keepalived.conf; users see the masked face.</summary>
+    internal new string? AuthenticationPassword { get => authenticationPassword; set => authenticationPassword = value; }
+    /// <summary>auth_pass whatever the auth_type, in clear (internal twin).</summary>
+    internal new string? AuthenticationData { get => authenticationData; set => authenticationData = value; }
     /// <summary>virtual_ipaddress lines as written ("192.0.2.1/24 dev eth0 label eth0:1").</summary>
     public string[] VirtualIPAddress { get; set; } = Array.Empty<string>();
     public List<KeepalivedTextLine> VirtualIPAddressLines { get; } = new();
@@ -333,15 +347,29 @@ public sealed class KeepalivedVirtualServerGroup : KeepalivedBlock
     internal bool Have4, Have6, FwmarkNoFamily;
 }
 
-public sealed class KeepalivedVirtualServerGroupEntry
+/// <summary>A member of a virtual_server_group: the JSON face (addresses and family as text).</summary>
+public abstract class KeepalivedVirtualServerGroupEntryJson
 {
-    public IPAddress? Address { get; set; }
-    public IPAddress? AddressEnd { get; set; }
+    private protected IPAddress? address, addressEnd;
+    private protected AddressFamily? family;
+
+    public string? Address { get => address?.ToString(); set => address = JsonShape.Address(value); }
+    public string? AddressEnd { get => addressEnd?.ToString(); set => addressEnd = JsonShape.Address(value); }
     public int Port { get; set; }
     public uint FirewallMark { get; set; }
     public bool IsFirewallMark { get; set; }
-    public AddressFamily? Family { get; set; }
+
+    /// <summary>InterNetwork or InterNetworkV6; null for a firewall mark without a family.</summary>
+    public string? Family { get => family?.ToString(); set => family = JsonShape.EnumOrNull<System.Net.Sockets.AddressFamily>(value); }
     public string Text { get; set; } = "";
+}
+
+/// <summary>A member of a virtual_server_group; typed internal twins.</summary>
+public sealed class KeepalivedVirtualServerGroupEntry : KeepalivedVirtualServerGroupEntryJson
+{
+    internal new IPAddress? Address { get => address; set => address = value; }
+    internal new IPAddress? AddressEnd { get => addressEnd; set => addressEnd = value; }
+    internal new AddressFamily? Family { get => family; set => family = value; }
 }
 
 /// <summary>The forwarding methods keepalived's lb_kind/lvs_method name.</summary>
@@ -352,26 +380,46 @@ public enum KeepalivedForwardingMethod
     TUN,
 }
 
-/// <summary>virtual_server: an IPVS service with its real servers and checkers. Properties are named after New-IpvsService's parameters.</summary>
-public sealed class KeepalivedVirtualServer : KeepalivedBlock
+/// <summary>The JSON face of a virtual_server: its address, protocol, family and lb_kind as text.</summary>
+public abstract class KeepalivedVirtualServerJson : KeepalivedBlock
 {
+    private protected IPAddress? address;
+    private protected IpvsProtocol protocol = IpvsProtocol.Tcp;
+    private protected System.Net.Sockets.AddressFamily addressFamily = System.Net.Sockets.AddressFamily.InterNetwork;
+    private protected KeepalivedForwardingMethod forwardingMethod = KeepalivedForwardingMethod.NAT;
+
     /// <summary>The address (null for fwmark and group services).</summary>
-    public IPAddress? Address { get; set; }
+    public string? Address { get => address?.ToString(); set => address = JsonShape.Address(value); }
+
+    /// <summary>Tcp, Udp or Sctp.</summary>
+    public string Protocol { get => protocol.ToString(); set => protocol = JsonShape.Enum<IpvsProtocol>(value); }
+
+    /// <summary>InterNetwork or InterNetworkV6.</summary>
+    public string AddressFamily { get => addressFamily.ToString(); set => addressFamily = JsonShape.Enum<System.Net.Sockets.AddressFamily>(value); }
+
+    /// <summary>lb_kind: NAT (when not given, as keepalived), DR or TUN.</summary>
+    public string ForwardingMethod { get => forwardingMethod.ToString(); set => forwardingMethod = JsonShape.Enum<KeepalivedForwardingMethod>(value); }
+}
+
+/// <summary>virtual_server: an IPVS service with its real servers and checkers. Properties are named after New-IpvsService's parameters; typed internal twins of the face.</summary>
+public sealed class KeepalivedVirtualServer : KeepalivedVirtualServerJson
+{
+    internal new IPAddress? Address { get => address; set => address = value; }
+    internal new IpvsProtocol Protocol { get => protocol; set => protocol = value; }
+    internal new AddressFamily AddressFamily { get => addressFamily; set => addressFamily = value; }
+    internal new KeepalivedForwardingMethod ForwardingMethod { get => forwardingMethod; set => forwardingMethod = value; }
+
     public ushort Port { get; set; }
     public uint FirewallMark { get; set; }
     public bool IsFirewallMark { get; set; }
     /// <summary>The virtual_server_group the block applies to ("virtual_server group NAME").</summary>
     public string? Group { get; set; }
-    public IpvsProtocol Protocol { get; set; } = IpvsProtocol.Tcp;
-    public AddressFamily AddressFamily { get; set; } = AddressFamily.InterNetwork;
     public string Scheduler { get; set; } = "wlc";
     public uint PersistenceTimeout { get; set; }
     public string? PersistenceNetmask { get; set; }
     public string? PersistenceEngine { get; set; }
     public bool OnePacket { get; set; }
     public string[] SchedulerFlag { get; set; } = Array.Empty<string>();
-    /// <summary>lb_kind (NAT when not given, as keepalived).</summary>
-    public KeepalivedForwardingMethod ForwardingMethod { get; set; } = KeepalivedForwardingMethod.NAT;
     public string? TunnelType { get; set; }
     public int TunnelPort { get; set; }
     public string? TunnelChecksum { get; set; }
@@ -475,13 +523,26 @@ public sealed class KeepalivedVirtualServer : KeepalivedBlock
     }
 }
 
-/// <summary>real_server (or sorry_server): a server behind a virtual server, with its checkers.</summary>
-public sealed partial class KeepalivedRealServer : KeepalivedBlock
+/// <summary>The JSON face of a real_server (or sorry_server): its address and lb_kind as text.</summary>
+public abstract class KeepalivedRealServerJson : KeepalivedBlock
 {
-    public IPAddress Address { get; set; } = IPAddress.Any;
+    private protected IPAddress address = IPAddress.Any;
+    private protected KeepalivedForwardingMethod forwardingMethod = KeepalivedForwardingMethod.NAT;
+
+    public string Address { get => address.ToString(); set => address = JsonShape.Address(value) ?? IPAddress.Any; }
+
+    /// <summary>NAT, DR or TUN (the virtual server's unless given).</summary>
+    public string ForwardingMethod { get => forwardingMethod.ToString(); set => forwardingMethod = JsonShape.Enum<KeepalivedForwardingMethod>(value); }
+}
+
+/// <summary>real_server (or sorry_server): a server behind a virtual server, with its checkers; typed internal twins of the face.</summary>
+public sealed partial class KeepalivedRealServer : KeepalivedRealServerJson
+{
+    internal new IPAddress Address { get => address; set => address = value; }
+    internal new KeepalivedForwardingMethod ForwardingMethod { get => forwardingMethod; set => forwardingMethod = value; }
+
     public ushort Port { get; set; }
     public int Weight { get; set; } = 1;
-    public KeepalivedForwardingMethod ForwardingMethod { get; set; } = KeepalivedForwardingMethod.NAT;
     public string? TunnelType { get; set; }
     public int TunnelPort { get; set; }
     public string? TunnelChecksum { get; set; }
@@ -620,7 +681,9 @@ internal sealed class BfdState
 /// <summary>The SSL block (client certificate for SSL_GET).</summary>
 public sealed class KeepalivedSsl : KeepalivedBlock
 {
-    public string? Password { get; set; }
+    /// <summary>The key file's password, masked ("********" as text, {} in JSON); <c>PasswordText</c> is the clear internal twin.</summary>
+    public VrrpPassword? Password { get => PasswordText; set => PasswordText = value?.Reveal(); }
+    internal string? PasswordText { get; set; }
     public string? CaFile { get; set; }
     public string? CertificateFile { get; set; }
     public string? KeyFile { get; set; }

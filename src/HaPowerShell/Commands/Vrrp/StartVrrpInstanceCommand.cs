@@ -59,6 +59,7 @@ public sealed class StartVrrpInstanceCommand : VrrpCmdlet
 
     /// <summary>The VRRPv2 PASS password (auth_pass), as a SecureString so it never sits in history or logs in clear.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [SecretTransformation]
     public SecureString? AuthenticationPassword { get; set; }
 
     /// <summary>The password as a credential (Get-Credential, SecretManagement's Get-Secret); the user name is not used.</summary>

@@ -61,11 +61,22 @@ public sealed class SetVrrpInstanceCommand : VrrpCmdlet
     {
         foreach (var i in Name.SelectMany(Resolve).Distinct())
         {
-            if (!ShouldProcess($"VRRP instance '{i.Name}' (priority {i.Priority})", $"Set priority to {Priority}")) continue;
+            // Changed: true exactly when the priority differs (under -WhatIf: when it would be set).
+            if (i.Priority == Priority)
+            {
+                WriteVerbose($"VRRP instance '{i.Name}' already has priority {Priority}; nothing to change.");
+                if (PassThru) WriteChanged(i, false);
+                continue;
+            }
+            if (!ShouldProcess($"VRRP instance '{i.Name}' (priority {i.Priority})", $"Set priority to {Priority}", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(i, true);
+                continue;
+            }
             try
             {
                 i.GetHost().SetPriority(i.Name, Priority);
-                if (PassThru) WriteObject(i);
+                if (PassThru) WriteChanged(i, true);
             }
             catch (Exception e) { WriteVrrpFailure(e, i); }
         }
@@ -90,11 +101,17 @@ public sealed class StopVrrpInstanceCommand : VrrpCmdlet
     {
         foreach (var i in Name.SelectMany(Resolve).Distinct())
         {
-            if (!ShouldProcess($"VRRP instance '{i.Name}' ({i.State}, VRID {i.VirtualRouterId} on {i.InterfaceName})", "Stop")) continue;
+            // Changed: true when this call stopped it (under -WhatIf: it runs, so it would); false when it had stopped meanwhile.
+            if (!ShouldProcess($"VRRP instance '{i.Name}' ({i.State}, VRID {i.VirtualRouterId} on {i.InterfaceName})", "Stop", out bool whatIf))
+            {
+                if (whatIf && PassThru) WriteChanged(i, true);
+                continue;
+            }
             try
             {
-                i.GetHost().Stop(i.Name);
-                if (PassThru) WriteObject(i);
+                bool stopped = i.GetHost().Stop(i.Name);
+                if (!stopped) WriteVerbose($"VRRP instance '{i.Name}' had stopped meanwhile; nothing to stop.");
+                if (PassThru) WriteChanged(i, stopped);
             }
             catch (Exception e) { WriteVrrpFailure(e, i); }
         }
