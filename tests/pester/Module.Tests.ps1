@@ -211,6 +211,15 @@ Describe 'Default tables' {
             Invoke-TcpCheck -Address 127.0.0.1 -Port 9 -ConnectTimeout 1
             Invoke-MiscCheck -Path /bin/true
         )
+        # A real server's health (Get-IpvsHealthCheck -RealServer), from a monitor-only checker on loopback.
+        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0); $listener.Start()
+        try {
+            $rs = [HaPowerShell.Core.Ipvs.IpvsRealServer]@{ Address = '127.0.0.1'; Port = $listener.LocalEndpoint.Port; Weight = 1 }
+            $null = $rs | Start-IpvsHealthCheck -MonitorOnly -Name width-test -DelayLoop 0.2
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while (-not (Get-IpvsHealthCheck width-test -RealServer).LastChange -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $objects += @(Get-IpvsHealthCheck width-test -RealServer)
+        } finally { Stop-IpvsHealthCheck -Name width-test -ErrorAction Ignore | Out-Null; $listener.Stop() }
         foreach ($o in $objects) {
             $lines = ($o | Format-Table | Out-String -Width 300) -split "`n"
             ($lines | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80 -Because ($lines -join "`n")
