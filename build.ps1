@@ -269,9 +269,9 @@ cat "`$LAB_OUT/pester-2.log"
         } else { Get-Content -Raw $file | ConvertFrom-Json }
     }
     [pscustomobject]@{
-        Passed = ($parts | Measure-Object Passed -Sum).Sum; Failed = ($parts | Measure-Object Failed -Sum).Sum
-        Skipped = ($parts | Measure-Object Skipped -Sum).Sum; NotRunKernel = ($parts | Measure-Object NotRunKernel -Sum).Sum
-        NotRunRoot = ($parts | Measure-Object NotRunRoot -Sum).Sum
+        Passed = [int]($parts | Measure-Object Passed -Sum).Sum; Failed = [int]($parts | Measure-Object Failed -Sum).Sum
+        Skipped = [int]($parts | Measure-Object Skipped -Sum).Sum; NotRunKernel = [int]($parts | Measure-Object NotRunKernel -Sum).Sum
+        NotRunRoot = [int]($parts | Measure-Object NotRunRoot -Sum).Sum
         Failures = @($parts | ForEach-Object { @($_.Failures) } | Where-Object { $_ })
         Files = @($parts | ForEach-Object { Get-ResultFile $_ })
     }

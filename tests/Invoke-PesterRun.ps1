@@ -65,6 +65,13 @@ if ($result) {
         if (-not ($result.Tests | Where-Object { $_.Block.BlockContainer -eq $c -and $_.Result -eq 'Failed' })) { $failures += "container: $($c.Item)" }
     }
 }
+function Get-RunTestCount($Blocks) {
+    # The tests of these blocks and their children that ran (not filtered out).
+    $n = 0
+    foreach ($b in @($Blocks)) { if ($b) { $n += @($b.Tests | Where-Object { $_.Result -ne 'NotRun' }).Count + (Get-RunTestCount $b.Blocks) } }
+    $n
+}
+
 $summary = [ordered]@{
     Passed       = if ($result) { $result.PassedCount } else { 0 }
     Failed       = if ($result) { $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } else { 0 }
@@ -75,7 +82,7 @@ $summary = [ordered]@{
     # Where the time went, slowest file first (build.ps1 prints the slowest).
     Files        = @(if ($result) { $result.Containers | Sort-Object Duration -Descending | ForEach-Object { $c = $_
                 [ordered]@{ File = [IO.Path]::GetFileName("$($c.Item)"); Seconds = [math]::Round($c.Duration.TotalSeconds, 1)
-                    Tests = @($result.Tests | Where-Object { $_.Block.BlockContainer -eq $c -and $_.ShouldRun }).Count } } })
+                    Tests = (Get-RunTestCount $c.Blocks) } } })
 }
 New-Item -ItemType Directory -Force -Path (Split-Path $ResultFile) | Out-Null
 $summary | ConvertTo-Json | Set-Content -Path $ResultFile
