@@ -101,13 +101,20 @@ function Initialize-FastPwsh {
     }
 }
 
+function Get-ChildPwshCommand {
+    # The program and first arguments of another pwsh like this one (a dotnet tool runs as 'dotnet pwsh.dll');
+    # after Initialize-FastPwsh, the precompiled copy of it. -Bash: as one line of single-quoted words for a script.
+    param([switch]$Bash)
+    $command = @([Environment]::ProcessPath)
+    if ([IO.Path]::GetFileNameWithoutExtension($command[0]) -eq 'dotnet') { $command += Join-Path $script:ChildPwshHome 'pwsh.dll' }
+    if ($Bash) { ($command | ForEach-Object { "'$_'" }) -join ' ' } else { $command }
+}
+
 function Invoke-ChildPwsh {
-    # Starts another pwsh like this one (a dotnet tool runs as 'dotnet pwsh.dll') with -NoProfile;
-    # after Initialize-FastPwsh, the precompiled copy of it.
+    # Starts another pwsh like this one (Get-ChildPwshCommand) with -NoProfile.
     param([string[]]$ArgumentList, [switch]$NoThrow)
-    $exe = [Environment]::ProcessPath
-    $prefix = @()
-    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $prefix = @(Join-Path $script:ChildPwshHome 'pwsh.dll') }
+    $exe, $prefix = Get-ChildPwshCommand
+    $prefix = @($prefix | Where-Object { $_ })
     $all = $prefix + @('-NoProfile', '-NonInteractive') + $ArgumentList
     if ($NoThrow) { & $exe @all } else { Invoke-Native $exe $all }
 }
@@ -240,15 +247,15 @@ function Invoke-KernelLabPester {
         Boots the lab VM and runs only the Kernel-tagged tests inside it, in two pwsh processes at once: the
         VM has two virtual CPUs and one Pester process keeps about one busy (its tests mostly wait on child
         processes: ansible, agents, peers). The files of $script:KernelLabSecondGroup run in the second
-        process (its output follows the first's); tests there use their own network namespaces, so the two
-        never touch the same IPVS table. Counts and per-file times are merged.
+        process (its output follows the first's); tests there use their own network namespaces or only read
+        the root namespace's IPVS facts, so the two never change the same IPVS table. Counts and per-file times
+        are merged.
     #>
     param([string]$PesterPath)
     Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
     $lab = Initialize-KernelLab | Select-Object -Last 1
     Write-Step "kernel lab VM (Linux $($lab.KernelVersion)): Kernel-tagged Pester tests, two processes"
-    $pw = "'$([Environment]::ProcessPath)'" + $(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { " '$(Join-Path $script:ChildPwshHome 'pwsh.dll')'" } else { '' })
-    $runner = "$pw -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -Tag Kernel"
+    $runner = "$(Get-ChildPwshCommand -Bash) -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -Tag Kernel"
     $second = $script:KernelLabSecondGroup -join ','
     $script = @"
 cd '$Root'
@@ -278,12 +285,14 @@ cat "`$LAB_OUT/pester-2.log"
 }
 
 # The Kernel-tagged files the kernel-lab VM runs in its second Pester process (see Invoke-KernelLabPester).
-$script:KernelLabSecondGroup = @('Ansible', 'KeepalivedConfig', 'IpvsInfo')
+# Their tests use their own namespaces (Ansible) or only read the root namespace's IPVS facts (IpvsInfo); the files
+# that change or expect the root namespace's IPVS table (Ipvs, KeepalivedConfig, ...) stay together in the first.
+$script:KernelLabSecondGroup = @('Ansible', 'IpvsInfo')
 
 function Get-SecondGroupFilter {
     # The second group, narrowed by -PesterFilter: names both select (or a name no file has, so none runs).
     $picked = @($script:KernelLabSecondGroup | Where-Object { $g = $_
-            @($PesterFilter -split ',' | Where-Object { "$g.Tests.ps1" -like "$($_.Trim()).Tests.ps1" -or "$g.Tests.ps1" -like $_.Trim() -or $_.Trim() -eq '*' }).Count -gt 0 })
+            @($PesterFilter -split ',' | Where-Object { "$g.Tests.ps1" -like "$($_.Trim()).Tests.ps1" -or "$g.Tests.ps1" -like $_.Trim() }).Count -gt 0 })
     if ($picked) { $picked -join ',' } else { 'NoSuchFile' }
 }
 
@@ -403,11 +412,10 @@ function Invoke-Demo {
     Write-Step "demo inside the kernel-lab VM (this kernel has no IPVS; Linux $($lab.KernelVersion) under qemu, software emulation)"
     Write-Host 'Booting the VM (about 5 s), then PowerShell starts inside it (about 15 s: everything runs emulated) ...'
     # pwsh.dll straight from this pwsh's folder: 'dotnet pwsh' would resolve the tool and start a second runtime first.
-    $pwshDll = if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { "'$(Join-Path $script:ChildPwshHome 'pwsh.dll')'" } else { '' }
     $script = @"
 echo "VM up after `$(cut -d' ' -f1 /proc/uptime) s; starting PowerShell in it ..."
 cd '$Root'
-'$([Environment]::ProcessPath)' $pwshDll -NoProfile -NonInteractive -File demo/Demo.ps1 -ModulePath '$ModuleOut'
+$(Get-ChildPwshCommand -Bash) -NoProfile -NonInteractive -File demo/Demo.ps1 -ModulePath '$ModuleOut'
 "@
     $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
     if ($run.ExitCode -ne 0 -and $run.Message) { Write-Host $run.Message }

@@ -605,13 +605,12 @@ function Invoke-LvsTeardownStep {
     # The sync daemon follows VRRP through an event action in each agent, which may still run after the stop
     # (event actions run between commands): clear again until nothing is left, for up to 15 s.
     $count = '@(Get-IpvsService).Count + @(Get-IpvsSyncDaemon).Count + @(Get-VrrpInstance).Count'
-    $left = Wait-LvsCondition -TimeoutSeconds 15 -IntervalSeconds 1 -Condition {
-        $l = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h $count -Quiet).Output[0] })
-        if (($l -join ',') -eq '0,0') { return , $l }
+    for ($try = 0; $try -lt 15; $try++) {
+        $left = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h $count -Quiet).Output[0] })
+        if (($left -join ',') -eq '0,0') { break }
+        Start-Sleep -Seconds 1
         $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State }' -Quiet
-        $script:lastLeft = $l
-        $null }
-    if (-not $left) { $left = $script:lastLeft }
+    }
     $Step.Data.Left = $left
     Add-LvsCheck $Lab $step 'no service, sync daemon or VRRP instance left on either director' (($left -join ',') -eq '0,0')
     $step
