@@ -226,6 +226,30 @@ public class HealthCheckerTests
     }
 
     [Fact]
+    public void ASorryServerTheKernelRefusedIsNotReportedActiveUntilARetryGetsItIn()
+    {
+        var sorry = new IpvsRealServer { Service = Svc, Address = IPAddress.Parse("192.0.2.99"), Port = 8080, Weight = 1 };
+        var (c, ipvs) = Make(new CheckerPolicy { DelayLoopSeconds = 5, Retry = 0, Quorum = 2, SorryServer = sorry }, Rs(1), Rs(2));
+        HealthCheckEvent? refused = null;
+        foreach (var s in c.TakeDue(At(0)))
+        {
+            var step = c.Complete(s, s.Index == 0 ? Fail() : Ok(), At(0));
+            foreach (var a in step.Actions)
+                if (a.IsSorryServer) refused = c.ActionFailed(a, new InvalidOperationException("Address family not supported"), At(0));
+                else ipvs.Apply(new CheckerStep { Actions = { a } });
+        }
+        Assert.NotNull(refused);
+        Assert.Equal(HealthCheckEventKind.IpvsError, refused!.Kind);
+        Assert.False(c.QuorumUp);
+        Assert.False(c.SorryServerActive); // asked for, refused: not in
+        var retry = c.Retry();
+        Assert.Contains(retry.Actions, a => a.IsSorryServer && a.Weight == 1);
+        ipvs.Apply(retry);
+        Assert.True(c.SorryServerActive);
+        Assert.True(ipvs.Table.ContainsKey("192.0.2.99:8080"));
+    }
+
+    [Fact]
     public void HysteresisKeepsTheQuorumStateBetweenTheBounds()
     {
         var sorry = new IpvsRealServer { Service = Svc, Address = IPAddress.Parse("192.0.2.99"), Port = 8080, Weight = 1 };

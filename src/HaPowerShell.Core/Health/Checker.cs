@@ -80,7 +80,11 @@ public sealed class HealthChecker
     public long WeightSum => _weightSum;
 
     /// <summary>Whether the sorry server is (as far as the checker knows) in the service.</summary>
-    public bool SorryServerActive => _sorryApplied is not null;
+    /// <summary>
+    /// The sorry server is in IPVS as far as this checker knows: it asked for it and no refusal of that change came
+    /// back (<see cref="ActionFailed"/>). A refused add reads false until a retry gets it in.
+    /// </summary>
+    public bool SorryServerActive => _sorryApplied is not null && _sorryKnown;
 
     /// <summary>
     /// The caller keeps the due times itself (the TCP loop's timer heap): the checker only sets
