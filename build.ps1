@@ -45,6 +45,12 @@ $ModuleOut = Join-Path $Out 'HaPowerShell'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
 
+# The builds, tests and demo start many pwsh processes: none of them sends PowerShell's start-up telemetry or
+# looks for a newer PowerShell (both network calls; the tests' traffic stays in their namespaces and on loopback).
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+$env:POWERSHELL_UPDATECHECK = 'Off'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+
 function Write-Step([string]$Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
 
 function Invoke-Native {
@@ -242,19 +248,20 @@ function Invoke-PesterRun {
     Get-Content -Raw $ResultFile | ConvertFrom-Json
 }
 
-function Invoke-KernelLabPester {
+function Start-KernelLabPester {
     <#
-        Boots the lab VM and runs only the Kernel-tagged tests inside it, in two pwsh processes at once: the
-        VM has two virtual CPUs and one Pester process keeps about one busy (its tests mostly wait on child
-        processes: ansible, agents, peers). The files of $script:KernelLabSecondGroup run in the second
-        process (its output follows the first's); tests there use their own network namespaces or only read
-        the root namespace's IPVS facts, so the two never change the same IPVS table. Counts and per-file times
-        are merged.
+        Boots the lab VM in a thread job and runs only the Kernel-tagged tests inside it, in two pwsh processes at
+        once: the VM has two virtual CPUs and one Pester process keeps about one busy (its tests mostly wait on child
+        processes: ansible, agents, peers). The files of $script:KernelLabSecondGroup run in the second process (its
+        output follows the first's); tests there use their own network namespaces or only read the root namespace's
+        IPVS facts, so the two never change the same IPVS table. Started before the host's tests, which run meanwhile
+        (the VM leaves part of this machine idle while its tests wait); Complete-KernelLabPester collects it.
     #>
     param([string]$PesterPath)
-    Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
+    $labModule = Join-Path $Root 'tests/lab/KernelLab.psm1'
+    Import-Module $labModule -Force
     $lab = Initialize-KernelLab | Select-Object -Last 1
-    Write-Step "kernel lab VM (Linux $($lab.KernelVersion)): Kernel-tagged Pester tests, two processes"
+    Write-Step "kernel lab VM (Linux $($lab.KernelVersion)): Kernel-tagged Pester tests in two processes, started now; its output follows the host's tests"
     $runner = "$(Get-ChildPwshCommand -Bash) -NoProfile -NonInteractive -File tests/Invoke-PesterRun.ps1 -PesterPath '$PesterPath' -ModulePath '$ModuleOut' -Tag Kernel"
     $second = $script:KernelLabSecondGroup -join ','
     $script = @"
@@ -267,7 +274,22 @@ echo
 echo '==== the second Pester process ($second) ===='
 cat "`$LAB_OUT/pester-2.log"
 "@
-    $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
+    $job = Start-ThreadJob -Name 'kernel-lab' -ArgumentList $labModule, $script, $Root -ScriptBlock {
+        param($LabModule, $Script, $WorkingDirectory)
+        Import-Module $LabModule -Force
+        Invoke-KernelLab -Script $Script -WorkingDirectory $WorkingDirectory -TimeoutSeconds 3600
+    }
+    [pscustomobject]@{ Job = $job; Clock = [Diagnostics.Stopwatch]::StartNew() }
+}
+
+function Complete-KernelLabPester($Started) {
+    # Waits for Start-KernelLabPester's VM, prints what it printed, and merges the two processes' counts and file times.
+    Write-Step 'kernel lab VM: waiting for its tests (its output below)'
+    $run = Receive-Job -Job $Started.Job -Wait -AutoRemoveJob | Where-Object { $_ -and $_.PSObject.Properties['OutputDirectory'] } | Select-Object -Last 1
+    if (-not $run) {
+        Write-Warning 'The kernel lab VM run ended without a result.'
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRunKernel = 0; NotRunRoot = 0; Failures = @('kernel lab VM run failed'); Files = @(); Seconds = $Started.Clock.Elapsed.TotalSeconds }
+    }
     $parts = foreach ($n in 1, 2) {
         $file = Join-Path $run.OutputDirectory "pester-kernel-$n.json"
         if ($run.ExitCode -ne 0 -or -not (Test-Path $file)) {
@@ -281,7 +303,15 @@ cat "`$LAB_OUT/pester-2.log"
         NotRunRoot = [int]($parts | Measure-Object NotRunRoot -Sum).Sum
         Failures = @($parts | ForEach-Object { @($_.Failures) } | Where-Object { $_ })
         Files = @($parts | ForEach-Object { Get-ResultFile $_ })
+        Seconds = $Started.Clock.Elapsed.TotalSeconds
     }
+}
+
+function Test-KernelTestSelected {
+    # Whether -PesterFilter selects a test file with Kernel-tagged tests (a filtered run that has none boots no VM).
+    @(Get-ChildItem (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | Where-Object { $f = $_.Name
+            @($PesterFilter -split ',' | Where-Object { $f -like "$($_.Trim()).Tests.ps1" -or $f -like $_.Trim() }).Count -gt 0 } |
+        Where-Object { Select-String -Path $_.FullName -SimpleMatch "'Kernel'" -Quiet }).Count -gt 0
 }
 
 # The Kernel-tagged files the kernel-lab VM runs in its second Pester process (see Invoke-KernelLabPester).
@@ -318,41 +348,45 @@ function Invoke-Test {
 
     $rows = [System.Collections.Generic.List[object]]::new()
     $slowest = [System.Collections.Generic.List[object]]::new()
-    if (-not $NoXunit) {
-        $clock.Restart()
-        $x = Invoke-Xunit
-        $rows.Add([pscustomobject]@{ Suite = 'xunit'; Passed = $x.Passed; Failed = $x.Failed; Skipped = $x.Skipped; Seconds = [int]$clock.Elapsed.TotalSeconds; Note = '' })
-    }
-
     Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
     $hostIpvs = Test-KernelIpvs
-    $exclude = @()
-    if (-not $hostIpvs) { $exclude += 'Kernel' }
-    if (-not $isRoot) { $exclude += 'Root' }
-    Write-Step "Pester on this host (IPVS in this kernel: $hostIpvs; root: $isRoot)"
-    $clock.Restart()
-    $h = Invoke-PesterRun -PesterPath $pester -ExcludeTag $exclude -ResultFile (Join-Path $Out 'test-results/pester-host.json')
-    foreach ($file in @(Get-ResultFile $h)) { if ($file) { $slowest.Add([pscustomobject]@{ Where = 'host'; File = $file.File; Tests = $file.Tests; Seconds = $file.Seconds }) } }
-    $skippedHere = $h.Skipped + $h.NotRunRoot
-    $deferred = $h.NotRunKernel
-    $rows.Add([pscustomobject]@{ Suite = 'pester (host)'; Passed = $h.Passed; Failed = $h.Failed; Skipped = $skippedHere; Seconds = [int]$clock.Elapsed.TotalSeconds
-            Note = $(if ($h.NotRunRoot) { "$($h.NotRunRoot) need root" } else { '' }) })
-    $failures = @($h.Failures)
+    # The VM shares this machine's root read-only; only root can read all of it (tools under /root).
+    $canVm = -not $hostIpvs -and -not $NoKernelLab -and $isRoot
+    $vm = if ($canVm -and (Test-KernelTestSelected)) { Start-KernelLabPester -PesterPath $pester }
 
-    if ($deferred -gt 0) {
-        # The VM shares this machine's root read-only; only root can read all of it (tools under /root).
-        $canVm = -not $NoKernelLab -and $isRoot
-        if ($canVm) {
+    try {
+        if (-not $NoXunit) {
             $clock.Restart()
-            $k = Invoke-KernelLabPester -PesterPath $pester
+            $x = Invoke-Xunit
+            $rows.Add([pscustomobject]@{ Suite = 'xunit'; Passed = $x.Passed; Failed = $x.Failed; Skipped = $x.Skipped; Seconds = [int]$clock.Elapsed.TotalSeconds; Note = '' })
+        }
+
+        $exclude = @()
+        if (-not $hostIpvs) { $exclude += 'Kernel' }
+        if (-not $isRoot) { $exclude += 'Root' }
+        Write-Step "Pester on this host (IPVS in this kernel: $hostIpvs; root: $isRoot)"
+        $clock.Restart()
+        $h = Invoke-PesterRun -PesterPath $pester -ExcludeTag $exclude -ResultFile (Join-Path $Out 'test-results/pester-host.json')
+        foreach ($file in @(Get-ResultFile $h)) { if ($file) { $slowest.Add([pscustomobject]@{ Where = 'host'; File = $file.File; Tests = $file.Tests; Seconds = $file.Seconds }) } }
+        $skippedHere = $h.Skipped + $h.NotRunRoot
+        $deferred = $h.NotRunKernel
+        $rows.Add([pscustomobject]@{ Suite = 'pester (host)'; Passed = $h.Passed; Failed = $h.Failed; Skipped = $skippedHere; Seconds = [int]$clock.Elapsed.TotalSeconds
+                Note = $(if ($h.NotRunRoot) { "$($h.NotRunRoot) need root" } else { '' }) })
+        $failures = @($h.Failures)
+
+        if ($vm) {
+            $k = Complete-KernelLabPester $vm
             foreach ($file in @(Get-ResultFile $k)) { if ($file) { $slowest.Add([pscustomobject]@{ Where = 'kernel VM'; File = $file.File; Tests = $file.Tests; Seconds = $file.Seconds }) } }
             # Tests without the Kernel tag are filtered out in the VM: they ran on the host, so they are not skipped.
-            $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = $k.Passed; Failed = $k.Failed; Skipped = $k.Skipped; Seconds = [int]$clock.Elapsed.TotalSeconds; Note = 'Kernel-tagged (VM boot included)' })
+            $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = $k.Passed; Failed = $k.Failed; Skipped = $k.Skipped; Seconds = [int]$k.Seconds; Note = 'Kernel-tagged (VM boot included; ran alongside the host''s tests)' })
             $failures += @($k.Failures)
-        } else {
+        } elseif ($deferred -gt 0) {
             $rows.Add([pscustomobject]@{ Suite = 'pester (kernel VM)'; Passed = 0; Failed = 0; Skipped = $deferred
                     Note = $(if ($NoKernelLab) { 'not run: -NoKernelLab' } else { 'not run: no IPVS here, and the kernel-lab VM needs root' }) })
         }
+    } finally {
+        # Ctrl+C or a failure on the host: the VM's job is stopped (Invoke-KernelLab then ends qemu).
+        if ($vm -and $vm.Job.State -eq 'Running') { Stop-Job -Job $vm.Job; Remove-Job -Job $vm.Job -Force }
     }
 
     Write-Host ''
@@ -415,9 +449,12 @@ function Invoke-Demo {
     $script = @"
 echo "VM up after `$(cut -d' ' -f1 /proc/uptime) s; starting PowerShell in it ..."
 cd '$Root'
+$(if ($env:HAPS_LAB_TRACE) { 'export HAPS_LAB_TRACE="$LAB_OUT/lab-trace.txt"' })
 $(Get-ChildPwshCommand -Bash) -NoProfile -NonInteractive -File demo/Demo.ps1 -ModulePath '$ModuleOut'
 "@
     $run = Invoke-KernelLab -Script $script -WorkingDirectory $Root -TimeoutSeconds 3600
+    # HAPS_LAB_TRACE=<file>: each agent command's time (tests/lab/NetnsLab.psm1), copied out of the VM.
+    if ($env:HAPS_LAB_TRACE -and (Test-Path (Join-Path $run.OutputDirectory 'lab-trace.txt'))) { Copy-Item (Join-Path $run.OutputDirectory 'lab-trace.txt') $env:HAPS_LAB_TRACE }
     if ($run.ExitCode -ne 0 -and $run.Message) { Write-Host $run.Message }
     exit $run.ExitCode
 }

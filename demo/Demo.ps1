@@ -39,7 +39,7 @@ $acts = [ordered]@{
 
 function Write-Say([string]$Kind, [string]$Text) {
     switch ($Kind) {
-        'title' { $script:stepNo++; Write-Host ''; Write-Host ("== {0}. {1} " -f $script:stepNo, $Text).PadRight(100, '=') -ForegroundColor Cyan }
+        'title' { $script:stepNo++; Write-Host ''; Write-Host (("== {0}. {1} " -f $script:stepNo, $Text).PadRight(92, '=') + (" {0:m\:ss} in" -f $started.Elapsed)) -ForegroundColor Cyan }
         'seed' { Write-Host "   seed | $Text" -ForegroundColor DarkYellow }
         'command' {
             $lines = $Text -split "`r?`n"

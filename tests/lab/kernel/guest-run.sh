@@ -79,6 +79,7 @@ env -i \
     HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
     LANG=C.UTF-8 TERM=dumb \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+    POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
     LAB_OUT="$LAB_IO/out" HAPS_KERNEL_LAB=1 LAB_WORKDIR="$workdir" \
     /bin/bash --noprofile --norc -c '
         . /run/lab/env.sh || { echo "kernel-lab: cannot read env.sh" >&2; exit 125; }
