@@ -317,7 +317,7 @@ function Test-KernelTestSelected {
 # The Kernel-tagged files the kernel-lab VM runs in its second Pester process (see Invoke-KernelLabPester).
 # Their tests use their own namespaces (Ansible) or only read the root namespace's IPVS facts (IpvsInfo); the files
 # that change or expect the root namespace's IPVS table (Ipvs, KeepalivedConfig, ...) stay together in the first.
-$script:KernelLabSecondGroup = @('Ansible', 'IpvsInfo')
+$script:KernelLabSecondGroup = @('Ansible', 'IpvsInfo', 'Hapd.Ipvs')
 
 function Get-SecondGroupFilter {
     # The second group, narrowed by -PesterFilter: names both select (or a name no file has, so none runs).

@@ -71,23 +71,18 @@ AfterAll {
     if ($script:Work -and (Test-Path $script:Work)) { Remove-Item -Recurse -Force $script:Work }
 }
 
-# SKIPPED on purpose until it is debugged (issue 15): its one run in the kernel-lab VM (6 December) passed 1 of 9;
-# every failure saw hapd's log empty and `kill` without a pid, which points at how the test starts hapd and reads
-# its log inside the VM, not yet proven. hapd's IPVS half is therefore NOT verified against a kernel: the skip
-# keeps that visible in every run's skipped count instead of a red suite. Remove -Skip when it passes.
-$hapdIpvsDebugged = $false
-Describe 'hapd runs virtual_server and its checkers into IPVS' -Tag 'Kernel', 'Root' -Skip:(-not $canRun -or -not $hapdIpvsDebugged) {
+Describe 'hapd runs virtual_server and its checkers into IPVS' -Tag 'Kernel', 'Root' -Skip:(-not $canRun) {
     BeforeAll {
         $script:Topo = New-LabTopology -Hosts 'lb1', 'rs1', 'rs2', 'rs3'
         $script:Rs1 = $Topo.Hosts['rs1'].IPv4Address
         $script:Rs2 = $Topo.Hosts['rs2'].IPv4Address
         $script:Rs3 = $Topo.Hosts['rs3'].IPv4Address
-        foreach ($h in 'rs1', 'rs2', 'rs3') { Set-Content -Path (Join-Path $Work "$h.html") -Value $h }
+        foreach ($rsName in 'rs1', 'rs2', 'rs3') { Set-Content -Path (Join-Path $Work "$rsName.html") -Value $rsName }
         $script:Web = @{}
         function Start-Web([string]$HostName) {
             $script:Web[$HostName] = Start-LabProcess -Topology $Topo -HostName $HostName -Command busybox -ArgumentList 'httpd', '-f', '-p', '8080', '-h', $Work
         }
-        foreach ($h in 'rs1', 'rs2', 'rs3') { Start-Web $h }
+        foreach ($rsName in 'rs1', 'rs2', 'rs3') { Start-Web $rsName }
         $script:Conf = Join-Path $Work 'keepalived.conf'
         Write-Config $Conf @((Checked $Rs1 2), (Checked $Rs2 3))
         $script:H = Start-LabProcess -Topology $Topo -HostName lb1 -Command env -ArgumentList @("TMPDIR=$Work", $Hapd, '--dont-fork', '--log-console', '--no-syslog', '--log-detail',
