@@ -47,7 +47,8 @@
         # keepalived configs
         'Test-KeepalivedConfig', 'ConvertFrom-KeepalivedConfig', 'ConvertTo-KeepalivedConfig'
         # hapd
-        'Get-HapdStatus', 'Invoke-HapdReload', 'Set-HapdPriority', 'Suspend-HapdRealServer', 'Resume-HapdRealServer'
+        'Get-HapdStatus', 'Invoke-HapdReload', 'Set-HapdPriority', 'Suspend-HapdRealServer', 'Resume-HapdRealServer',
+        'Register-HapdEvent', 'Unregister-HapdEvent'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

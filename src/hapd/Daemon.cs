@@ -142,7 +142,11 @@ public sealed class Daemon
         if (_o.ControlSocketPath is { } sock)
         {
             _control = ControlServer.Open(sock, _o.ControlGroup, Control, _log);
-            if (_control is not null) _log.Info($"Control socket {sock} (root may change{(_o.ControlGroup is null ? "" : $", group {_o.ControlGroup} may read")})");
+            if (_control is not null)
+            {
+                _sink.Publish = _control.Publish;
+                _log.Info($"Control socket {sock} (root may change{(_o.ControlGroup is null ? "" : $", group {_o.ControlGroup} may read")})");
+            }
         }
         _notify.Ready(status);
         return Program.ExitOk;

@@ -1,4 +1,5 @@
 using HaPowerShell.Core.Health;
+using HaPowerShell.Core.Keepalived.Runtime;
 using HaPowerShell.Hosting;
 using HaPowerShell.Hosting.Vrrp;
 
@@ -18,9 +19,21 @@ public sealed class DaemonSink : IHostEventSink
     /// <summary>Called after a VRRP state change is logged (the daemon posts it to its main thread: lvs_sync_daemon follows).</summary>
     public Action<VrrpStateChangedEventArgs>? VrrpState { get; init; }
 
+    /// <summary>Where events go besides the log: the control socket's event readers (set once the socket is open).</summary>
+    public Action<HapdEvent>? Publish { get; set; }
+
     public void VrrpStateChanged(VrrpStateChangedEventArgs change)
     {
-        try { Log(change); }
+        try
+        {
+            Log(change);
+            Publish?.Invoke(new HapdEvent
+            {
+                Time = change.Time.ToUniversalTime(), Source = "Vrrp", Subject = change.Name, Kind = change.State.ToString().ToUpperInvariant(),
+                PreviousState = change.PreviousState.ToString().ToUpperInvariant(), Reason = change.Reason.ToString(), Priority = change.Priority,
+                Message = $"({change.Name}) Entering {change.State.ToString().ToUpperInvariant()} STATE ({change.Reason}, priority {change.Priority})",
+            });
+        }
         finally { VrrpState?.Invoke(change); }
     }
 
@@ -39,7 +52,14 @@ public sealed class DaemonSink : IHostEventSink
     }
 
     public void HealthCheckEvent(HealthCheckEvent e)
-        => _log.Write(LogSeverity.Info, e.ToString() ?? "health check event", new KeyValuePair<string, string>[] { new("HAPD_SOURCE", "HealthCheck") });
+    {
+        string text = e.ToString() ?? "health check event";
+        _log.Write(LogSeverity.Info, text, new KeyValuePair<string, string>[] { new("HAPD_SOURCE", "HealthCheck") });
+        Publish?.Invoke(new HapdEvent
+        {
+            Time = e.Time.UtcDateTime, Source = "HealthCheck", Subject = e.Checker, Kind = e.Kind.ToString(), RealServer = e.RealServer?.Endpoint, Message = text,
+        });
+    }
 
     public void Log(HostLogEntry entry)
     {
@@ -51,5 +71,6 @@ public sealed class DaemonSink : IHostEventSink
         };
         string text = entry.Subject.Length == 0 ? entry.Message : $"({entry.Subject}) {entry.Message}";
         _log.Write(severity, text, new KeyValuePair<string, string>[] { new("HAPD_SOURCE", entry.Source), new("HAPD_INSTANCE", entry.Subject) });
+        Publish?.Invoke(new HapdEvent { Time = entry.Time.UtcDateTime, Source = "Log", Subject = entry.Subject, Kind = entry.Level.ToString(), Message = $"{entry.Source}: {text}" });
     }
 }

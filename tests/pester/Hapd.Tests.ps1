@@ -561,15 +561,56 @@ Describe 'hapd control socket and the Hapd cmdlets' -Tag 'Root' -Skip:(-not ($ca
         Read-ProcessText $C | Should -Match 'set-priority refused to pid \d+, uid 65534'
     }
 
+    It 'Register-HapdEvent raises hapd''s VRRP events as PowerShell events (link down: FAULT; up: MASTER again)' {
+        function Wait-HapdTestEvent([string]$Kind, [double]$Seconds, [datetime]$After = [datetime]::MinValue) {
+            $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+            do {
+                $e = @(Get-Event -SourceIdentifier HapdTest -ErrorAction Ignore | Where-Object { $_.SourceArgs[0].Source -eq 'Vrrp' -and $_.SourceArgs[0].Kind -eq $Kind -and $_.SourceArgs[0].Time -gt $After })
+                if ($e) { return $e[0] }
+                $null = Wait-Event -SourceIdentifier HapdTest -Timeout 1
+            } while ([DateTime]::UtcNow -lt $deadline)
+        }
+        Get-Event -SourceIdentifier HapdTest -ErrorAction Ignore | Remove-Event
+        $sub = Register-HapdEvent -SocketPath $Sock -SourceIdentifier HapdTest
+        $sub | Should -BeOfType ([HaPowerShell.Commands.Hapd.HapdEventSubscription])
+        $sub.State | Should -Be 'Running'
+        # Master first (no peer: after Master_Down_Interval, about 3.6 s from the start)
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ((Get-HapdStatus -SocketPath $Sock).VrrpInstances[0].State -ne 'MASTER' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        $null = Invoke-LabCommand -Topology $Topo -HostName lb1 -Command ip -ArgumentList 'link', 'set', 'eth0', 'down'
+        $fault = Wait-HapdTestEvent 'FAULT' 20
+        $null = Invoke-LabCommand -Topology $Topo -HostName lb1 -Command ip -ArgumentList 'link', 'set', 'eth0', 'up'
+        $fault | Should -Not -BeNullOrEmpty -Because (Read-ProcessText $C)
+        $master = Wait-HapdTestEvent 'MASTER' 30 -After $fault.SourceArgs[0].Time
+        $fault.SourceArgs[0].Subject | Should -Be 'VI_71'
+        $fault.SourceArgs[0].PreviousState | Should -Be 'MASTER'
+        $master | Should -Not -BeNullOrEmpty -Because (Read-ProcessText $C)
+        $master.SourceArgs[0].PreviousState | Should -BeIn 'BACKUP', 'FAULT'
+        $master.MessageData.Message | Should -Match '\(VI_71\) Entering MASTER STATE'
+        $master.Sender.Id | Should -Be $sub.Id
+        $sub.EventsReceived | Should -BeGreaterOrEqual 2
+        Unregister-HapdEvent $sub
+        $sub.State | Should -Be 'Stopped'
+        Get-Event -SourceIdentifier HapdTest -ErrorAction Ignore | Remove-Event
+        # the control group may read the events too (uid nobody, gid nogroup)
+        $read = Invoke-AsNobody '{"command":"events"}' | ConvertFrom-Json
+        $read.ok | Should -BeTrue
+    }
+
     It 'says HapdNotRunning for a socket nobody serves' {
         $e = { Get-HapdStatus -SocketPath (Join-Path $Work 'none.sock') -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'HapdNotRunning*'
         $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
-    It 'removes the socket when it stops' {
+    It 'removes the socket when it stops, and ends the event stream' {
+        $sub = Register-HapdEvent -SocketPath $Sock -SourceIdentifier HapdStop
         & kill -TERM $C.Pid
         Wait-Text $C 'Stopped' 15 | Should -BeTrue
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ($sub.State -eq 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $sub.State | Should -Be 'Closed'
+        Get-Event -SourceIdentifier HapdStop -ErrorAction Ignore | Remove-Event
         Test-Path $Sock | Should -BeFalse
         Test-StaticAddress | Should -BeFalse
         $script:C = $null

@@ -169,20 +169,64 @@ public static class UnixStreamClient
     /// <exception cref="HaException">ControlSocketNotFound, ControlSocketDenied, ControlSocketFailed.</exception>
     public static string Exchange(string path, string request, TimeSpan timeout)
     {
-        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var s = Connect(path, timeout);
+        using var stream = new NetworkStream(s, ownsSocket: false);
+        return Ask(stream, path, request, timeout);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and reads the answer line like <see cref="Exchange"/>, then keeps the connection
+    /// for the lines the server goes on writing (hapd's event stream): read them with
+    /// <see cref="UnixStreamSubscription.ReadLine"/>, which waits without a timeout until a line comes or either side closes.
+    /// </summary>
+    public static UnixStreamSubscription Subscribe(string path, string request, TimeSpan timeout, out string answer)
+    {
+        var s = Connect(path, timeout);
+        var stream = new NetworkStream(s, ownsSocket: true);
+        var subscription = new UnixStreamSubscription(s, stream);
+        try
+        {
+            // The answer through the subscription's own reader: lines that follow it in the same read are kept.
+            try { UnixStreamLines.WriteLine(stream, request); }
+            catch (IOException e) { throw new HaException("HapdNoAnswer", HaErrorCategory.OperationTimeout, $"hapd on {path} did not take the request ({e.Message}).", path, e); }
+            answer = subscription.ReadLine()
+                ?? throw new HaException("HapdNoAnswer", HaErrorCategory.ProtocolError, $"hapd on {path} gave no answer within {timeout.TotalSeconds:0} s, or closed the connection.", path);
+            s.ReceiveTimeout = 0;
+            return subscription;
+        }
+        catch
+        {
+            subscription.Dispose();
+            throw;
+        }
+    }
+
+    private static Socket Connect(string path, TimeSpan timeout)
+    {
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         s.ReceiveTimeout = s.SendTimeout = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue);
-        try { s.Connect(new UnixDomainSocketEndPoint(path)); }
+        try { s.Connect(new UnixDomainSocketEndPoint(path)); return s; }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused || !File.Exists(path))
         {
+            s.Dispose();
             throw new HaException("HapdNotRunning", HaErrorCategory.ObjectNotFound,
                 $"No hapd answers on {path} ({e.Message}): start hapd (systemctl start hapd), or give the path it was started with (--control-socket) as -SocketPath.", path, e);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
+            s.Dispose();
             throw new HaException("HapdAccessDenied", HaErrorCategory.PermissionDenied,
                 $"Permission denied on {path}: run as root, or as a member of the group hapd was started with (--control-group).", path, e);
         }
-        using var stream = new NetworkStream(s, ownsSocket: false);
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+    }
+
+    private static string Ask(NetworkStream stream, string path, string request, TimeSpan timeout)
+    {
         try
         {
             UnixStreamLines.WriteLine(stream, request);
@@ -193,6 +237,54 @@ public static class UnixStreamClient
         {
             throw new HaException("HapdNoAnswer", HaErrorCategory.OperationTimeout, $"hapd on {path} did not answer within {timeout.TotalSeconds:0} s ({e.Message}).", path, e);
         }
+    }
+}
+
+/// <summary>A kept client connection (<see cref="UnixStreamClient.Subscribe"/>): lines as the server writes them.</summary>
+public sealed class UnixStreamSubscription : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly byte[] _buffer = new byte[4096];
+    private readonly MemoryStream _line = new();
+    private int _start, _end;
+
+    internal UnixStreamSubscription(Socket socket, NetworkStream stream)
+    {
+        _socket = socket;
+        _stream = stream;
+    }
+
+    /// <summary>The next line (at most 1 MiB); null when either side closed the connection (<see cref="Dispose"/> from another thread ends a waiting read).</summary>
+    public string? ReadLine()
+    {
+        _line.SetLength(0);
+        while (true)
+        {
+            if (_start == _end)
+            {
+                try { _end = _stream.Read(_buffer, 0, _buffer.Length); }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { return null; }
+                _start = 0;
+                if (_end == 0) return null;
+            }
+            int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (nl >= 0)
+            {
+                _line.Write(_buffer, _start, nl - _start);
+                _start = nl + 1;
+                return Encoding.UTF8.GetString(_line.GetBuffer(), 0, (int)_line.Length);
+            }
+            _line.Write(_buffer, _start, _end - _start);
+            _start = _end;
+            if (_line.Length > 1024 * 1024) return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        _stream.Dispose();
     }
 }
 

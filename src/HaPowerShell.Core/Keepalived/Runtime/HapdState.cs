@@ -124,12 +124,49 @@ public sealed class HapdResponse
 public static class HapdCommands
 {
     public const string Status = "status", Reload = "reload", SetPriority = "set-priority",
-        SuspendRealServer = "suspend-real-server", ResumeRealServer = "resume-real-server";
+        SuspendRealServer = "suspend-real-server", ResumeRealServer = "resume-real-server", Events = "events";
 
-    /// <summary>True for a request that changes the daemon (root only).</summary>
-    public static bool Changes(string command) => command != Status;
+    /// <summary>True for a request that changes the daemon (root only); status and events only read.</summary>
+    public static bool Changes(string command) => command is not (Status or Events);
 
-    public static bool IsKnown(string command) => command is Status or Reload or SetPriority or SuspendRealServer or ResumeRealServer;
+    public static bool IsKnown(string command) => command is Status or Reload or SetPriority or SuspendRealServer or ResumeRealServer or Events;
+}
+
+/// <summary>
+/// One of hapd's events on its control socket's event stream (request "events": an answer line, then one line per
+/// event until either side closes): a VRRP state change, a checker event, or a log entry of the engines or the daemon.
+/// Register-HapdEvent raises them as PowerShell engine events.
+/// </summary>
+public sealed class HapdEvent
+{
+    /// <summary>When hapd saw it (UTC).</summary>
+    public DateTime Time { get; init; }
+
+    /// <summary>Vrrp, HealthCheck, Log, or Hapd (the stream itself: events lost to a slow reader).</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>The vrrp_instance or checker it is about ("" for the daemon).</summary>
+    public string Subject { get; init; } = "";
+
+    /// <summary>Vrrp: the new state (MASTER, BACKUP, FAULT, INIT, STOPPED); HealthCheck: the event kind (RealServerUp, QuorumDown, ...); Log: the level.</summary>
+    public string Kind { get; init; } = "";
+
+    /// <summary>Vrrp: the state before.</summary>
+    public string? PreviousState { get; init; }
+
+    /// <summary>Vrrp: why (MasterDown, PreemptedBy, ...).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Vrrp: the priority it had then.</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>HealthCheck: the real server (address:port).</summary>
+    public string? RealServer { get; init; }
+
+    /// <summary>What hapd logged for it.</summary>
+    public string Message { get; init; } = "";
+
+    public override string ToString() => $"{Time:HH:mm:ss.fff} {Source} {Subject} {Kind}: {Message}";
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -142,6 +179,7 @@ public sealed partial class HapdJsonContext : JsonSerializerContext
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(HapdRequest))]
 [JsonSerializable(typeof(HapdResponse))]
+[JsonSerializable(typeof(HapdEvent))]
 public sealed partial class HapdControlJsonContext : JsonSerializerContext
 {
 }

@@ -125,3 +125,109 @@ public sealed class ResumeHapdRealServerCommand : HapdRealServerCmdlet
 {
     protected override void ProcessRecord() => Run(HapdCommands.ResumeRealServer, "Restore the configured weight");
 }
+
+/// <summary>
+/// A running forward of hapd's events into a PowerShell session (Register-HapdEvent): each event hapd sends is
+/// raised as an engine event with <see cref="SourceIdentifier"/> (SourceArgs[0] and MessageData: the
+/// <see cref="HapdEvent"/>; sender: this object). <see cref="State"/> is Running, Closed (hapd ended the stream:
+/// it stopped) or Stopped (Unregister-HapdEvent).
+/// </summary>
+public sealed class HapdEventSubscription
+{
+    private static int _lastId;
+    private readonly HapdEventStream _stream;
+    private long _received;
+
+    internal HapdEventSubscription(HapdEventStream stream, string sourceIdentifier)
+    {
+        _stream = stream;
+        Id = Interlocked.Increment(ref _lastId);
+        SourceIdentifier = sourceIdentifier;
+        Started = DateTime.Now;
+    }
+
+    public int Id { get; }
+    public string SocketPath => _stream.SocketPath;
+    public string SourceIdentifier { get; }
+    public string State { get; private set; } = "Running";
+    public long EventsReceived => Interlocked.Read(ref _received);
+    public DateTime Started { get; }
+    public DateTime? LastEvent { get; private set; }
+
+    internal static readonly List<HapdEventSubscription> Active = new();
+
+    /// <summary>Reads the stream on a background thread and raises each event in <paramref name="events"/>.</summary>
+    internal void Start(PSEventManager events)
+    {
+        lock (Active) Active.Add(this);
+        var thread = new Thread(() =>
+        {
+            while (_stream.Next() is { } e)
+            {
+                Interlocked.Increment(ref _received);
+                LastEvent = DateTime.Now;
+                try { events.GenerateEvent(SourceIdentifier, this, new object[] { e }, new PSObject(e)); }
+                catch (Exception) { break; } // the runspace is gone
+            }
+            lock (Active) Active.Remove(this);
+            if (State == "Running") State = "Closed";
+            _stream.Dispose();
+        })
+        { IsBackground = true, Name = $"hapd events {Id}" };
+        thread.Start();
+    }
+
+    internal void Stop()
+    {
+        State = "Stopped";
+        _stream.Dispose();
+    }
+
+    public override string ToString() => $"{Id} {SourceIdentifier} {SocketPath} {State}";
+}
+
+/// <summary>Register-HapdEvent: raises hapd's events (VRRP state changes, checker events, engine log entries) as PowerShell engine events.</summary>
+[Cmdlet(VerbsLifecycle.Register, "HapdEvent")]
+[OutputType(typeof(HapdEventSubscription))]
+public sealed class RegisterHapdEventCommand : HapdCmdlet
+{
+    public const string DefaultSourceIdentifier = "HaPowerShell.Hapd";
+
+    /// <summary>The engine events' source identifier (Register-EngineEvent, Wait-Event and Get-Event select by it).</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string SourceIdentifier { get; set; } = DefaultSourceIdentifier;
+
+    protected override void EndProcessing()
+    {
+        HapdEventStream stream;
+        try { stream = HapdControlClient.OpenEvents(ResolvedSocketPath, TimeSpan.FromSeconds(TimeoutSeconds)); }
+        catch (HaPowerShell.Native.HaException e)
+        {
+            ThrowFailure(e, SocketPath);
+            throw; // not reached
+        }
+        var subscription = new HapdEventSubscription(stream, SourceIdentifier);
+        subscription.Start(Events);
+        WriteObject(subscription);
+    }
+}
+
+/// <summary>Unregister-HapdEvent: ends forwards started by Register-HapdEvent (its objects from the pipeline, or -All).</summary>
+[Cmdlet(VerbsLifecycle.Unregister, "HapdEvent", DefaultParameterSetName = "Object")]
+public sealed class UnregisterHapdEventCommand : HaCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Object")]
+    public HapdEventSubscription[] InputObject { get; set; } = Array.Empty<HapdEventSubscription>();
+
+    [Parameter(Mandatory = true, ParameterSetName = "All")]
+    public SwitchParameter All { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        IEnumerable<HapdEventSubscription> which;
+        if (All) { lock (HapdEventSubscription.Active) which = HapdEventSubscription.Active.ToList(); }
+        else which = InputObject;
+        foreach (var s in which) s.Stop();
+    }
+}
