@@ -266,6 +266,9 @@ function Start-KernelLabPester {
     $second = $script:KernelLabSecondGroup -join ','
     $script = @"
 cd '$Root'
+# Code compiled once, optimised, at first use: under emulation the runtime's background re-compilation of hot
+# methods (tiered compilation) costs more CPU than it saves in these short-lived processes.
+export DOTNET_TieredCompilation=0
 $runner -Filter '$(Get-SecondGroupFilter)' -ResultFile "`$LAB_OUT/pester-kernel-2.json" > "`$LAB_OUT/pester-2.log" 2>&1 </dev/null &
 second=`$!
 $runner -Filter '$PesterFilter' -SkipFile '$second' -ResultFile "`$LAB_OUT/pester-kernel-1.json" </dev/null

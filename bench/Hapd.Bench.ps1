@@ -9,17 +9,42 @@
 #                timestamp, same clock), for an address owner (priority 255 and state MASTER: both sides advertise
 #                at once, no Master_Down wait). The exec goes through sh and 'ip netns exec' for both sides alike.
 #   Cpu          50 instances at 100 ms (v3), all Master: CPU (utime + stime, all processes) over -CpuSeconds.
+#   Ipvs         a keepalived.conf of -Services virtual servers (TCP, rr, NAT, 2 real servers each, no checkers) started
+#                with hapd -C in a fresh namespace: the time hapd reports for programming IPVS (and exec to that line)
+#                against `ipvsadm -R` of the same table (timed inside bash, from an empty table); then a SIGHUP reload
+#                of the same file with 1% of the services' first real server at weight 2: hapd's reported time and
+#                changes sent. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
 # Each figure is the median over -Trials; the load average (/proc/loadavg) is printed with each series: other work on
 # the machine disturbs the figures. Not measured here yet (hapd does not run them yet): 500 checked real servers, IPVS.
 [CmdletBinding()]
 param(
     [int]$Trials = 5,
-    [ValidateSet('Memory', 'FirstAdvert', 'Cpu')][string[]]$Series = @('Memory', 'FirstAdvert', 'Cpu'),
+    [ValidateSet('Memory', 'FirstAdvert', 'Cpu', 'Ipvs')][string[]]$Series = @('Memory', 'FirstAdvert', 'Cpu'),
+    [int]$Services = 10000,
+    [switch]$InGuest,
+    [string]$ResultFile,
     [int]$SettleSeconds = 5,
     [int]$CpuSeconds = 20,
     [string]$ModulePath = (Join-Path $PSScriptRoot '../out/HaPowerShell')
 )
 $ErrorActionPreference = 'Stop'
+$Series = @($Series -split ',' | Where-Object { $_ })
+if ('Ipvs' -in $Series -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
+    Import-Module (Join-Path $PSScriptRoot '../tests/lab/KernelLab.psm1') -Force
+    if (-not (Test-KernelIpvs)) {
+        # This kernel has no IPVS: the Ipvs series runs in the kernel-lab VM; the others here.
+        $root = Split-Path $PSScriptRoot -Parent
+        $pw = "'$([Environment]::ProcessPath)'" + $(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { " '$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' })
+        $run = Invoke-KernelLab -WorkingDirectory $root -TimeoutSeconds 3600 -Script @"
+cd '$root'
+$pw -NoProfile -NonInteractive -File bench/Hapd.Bench.ps1 -InGuest -Series Ipvs -Services $Services -Trials $Trials -ModulePath '$([IO.Path]::GetFullPath($ModulePath))' -ResultFile "`$LAB_OUT/hapd-ipvs.json"
+"@
+        if ($run.ExitCode -ne 0) { throw "the Ipvs series in the VM failed (exit $($run.ExitCode)); console: $($run.ConsoleLog)" }
+        $guestRows = Get-Content -Raw (Join-Path $run.OutputDirectory 'hapd-ipvs.json') | ConvertFrom-Json
+        $Series = @($Series | Where-Object { $_ -ne 'Ipvs' })
+        if (-not $Series) { if ($ResultFile) { $guestRows | ConvertTo-Json -Depth 4 | Set-Content $ResultFile }; return $guestRows }
+    }
+}
 Import-Module (Join-Path $PSScriptRoot '../tests/lab/NetnsLab.psm1') -Force
 if (-not (Test-LabEnvironment)) { throw 'Needs root and the NetnsLab tools.' }
 $Hapd = (Resolve-Path (Join-Path $ModulePath 'hapd/hapd')).Path
@@ -151,8 +176,63 @@ try {
             Add-Row 'Cpu' $side '50 instances at 100 ms' $cores '% of a core' "$load -> $(Get-LoadAverage)"
         }
     }
+    if ('Ipvs' -in $Series) {
+        # The same table as a keepalived.conf and as ipvsadm -R input; services 10.x.y.z:80, real servers in 172.16/12.
+        $svc = for ($i = 0; $i -lt $Services; $i++) { '10.{0}.{1}.{2}' -f (1 + [math]::Floor($i / 65536)), ([math]::Floor($i / 256) % 256), ($i % 256) }
+        $rs = for ($i = 0; $i -lt $Services; $i++) { , @(('172.16.{0}.{1}' -f ([math]::Floor($i / 256) % 256), ($i % 256)), ('172.17.{0}.{1}' -f ([math]::Floor($i / 256) % 256), ($i % 256))) }
+        function New-IpvsConfig([int]$ChangedEvery) {
+            $sb = [Text.StringBuilder]::new("global_defs {`n    router_id bench`n}`n")
+            for ($i = 0; $i -lt $Services; $i++) {
+                $w = if ($ChangedEvery -gt 0 -and $i % $ChangedEvery -eq 0) { 2 } else { 1 }
+                $null = $sb.Append("virtual_server $($svc[$i]) 80 {`n    lb_algo rr`n    lb_kind NAT`n    protocol TCP`n    real_server $($rs[$i][0]) 8080 {`n        weight $w`n    }`n    real_server $($rs[$i][1]) 8080 {`n        weight 1`n    }`n}`n")
+            }
+            $sb.ToString()
+        }
+        $conf = Join-Path $Work 'ipvs.conf'
+        $rules = Join-Path $Work 'ipvs.rules'
+        Set-Content -Path $rules -Value (@(for ($i = 0; $i -lt $Services; $i++) { "-A -t $($svc[$i]):80 -s rr"; "-a -t $($svc[$i]):80 -r $($rs[$i][0]):8080 -m -w 1"; "-a -t $($svc[$i]):80 -r $($rs[$i][1]):8080 -m -w 1" }) -join "`n")
+        $load = Get-LoadAverage
+        $ipvsadm = [Collections.Generic.List[double]]::new(); $program = [Collections.Generic.List[double]]::new(); $execTo = [Collections.Generic.List[double]]::new()
+        $reload = [Collections.Generic.List[double]]::new(); $sent = [Collections.Generic.List[double]]::new()
+        for ($t = 0; $t -lt $Trials; $t++) {
+            $r = Invoke-LabCommand -Topology $topo -HostName lb1 -Command bash -ArgumentList '-c', "ipvsadm -C; s=`$(date +%s%N); ipvsadm -R < '$rules' || exit 9; e=`$(date +%s%N); echo `$(( (e - s) / 1000 )); ipvsadm -C"
+            if ($r.ExitCode -ne 0) { throw "ipvsadm -R failed: $($r.StdErr)" }
+            $ipvsadm.Add([double]($r.StdOut.Trim()) / 1000)
+            Set-Content -Path $conf -Value (New-IpvsConfig 0)
+            $dir = Join-Path $Work "ipvs-$t"
+            $null = New-Item -ItemType Directory -Path $dir
+            $t0 = Get-UnixNs
+            $p = Start-LabProcess -Topology $topo -HostName lb1 -Command $Hapd -ArgumentList @('--dont-fork', '--log-console', '--no-syslog', '-C', '-f', $conf,
+                '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'v.pid'), '-c', (Join-Path $dir 'c.pid'))
+            try {
+                $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
+                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'IPVS programmed in ([\d.]+) ms: (\d+) change') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
+                if (-not $m.Success) { throw "hapd did not program IPVS within 600 s: $(Get-Content -Raw $p.StdOutPath, $p.StdErrPath)" }
+                $execTo.Add(((Get-UnixNs) - $t0) / 1e6)
+                $program.Add([double]$m.Groups[1].Value)
+                Set-Content -Path $conf -Value (New-IpvsConfig 100)
+                & kill -HUP $p.Pid
+                $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
+                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'Reloaded IPVS in ([\d.]+) ms: (\d+) change') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
+                if (-not $m.Success) { throw "hapd did not reload within 600 s: $(Get-Content -Raw $p.StdOutPath, $p.StdErrPath)" }
+                $reload.Add([double]$m.Groups[1].Value)
+                $sent.Add([double]$m.Groups[2].Value)
+            } finally {
+                $null = Stop-LabProcess $p -TimeoutSeconds 30
+                $null = Invoke-LabCommand -Topology $topo -HostName lb1 -Command ipvsadm -ArgumentList '-C'
+            }
+        }
+        $l = "$load -> $(Get-LoadAverage)"
+        Add-Row 'Ipvs' 'ipvsadm' "ipvsadm -R, $Services services" $ipvsadm 'ms' $l
+        Add-Row 'Ipvs' 'hapd' "IPVS programmed (hapd's time)" $program 'ms' $l
+        Add-Row 'Ipvs' 'hapd' 'exec to programmed (scraped)' $execTo 'ms' $l
+        Add-Row 'Ipvs' 'hapd' 'reload, 1% changed' $reload 'ms' $l
+        Add-Row 'Ipvs' 'hapd' 'reload: changes sent' $sent 'changes' $l
+    }
 } finally {
     Remove-LabTopology -Topology $topo
     Remove-Item -Recurse -Force $Work -ErrorAction Ignore
 }
+if ($guestRows) { foreach ($g in $guestRows) { $results.Add($g) } }
+if ($ResultFile) { $results | ConvertTo-Json -Depth 4 | Set-Content $ResultFile }
 $results
