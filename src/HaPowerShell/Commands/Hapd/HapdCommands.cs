@@ -215,6 +215,7 @@ public sealed class RegisterHapdEventCommand : HapdCmdlet
 
 /// <summary>Unregister-HapdEvent: ends forwards started by Register-HapdEvent (its objects from the pipeline, or -All).</summary>
 [Cmdlet(VerbsLifecycle.Unregister, "HapdEvent", DefaultParameterSetName = "Object")]
+[OutputType(typeof(void))]
 public sealed class UnregisterHapdEventCommand : HaCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Object")]
