@@ -647,7 +647,8 @@ Describe 'hapd runs notify scripts as script_user' -Tag 'Root' -Skip:(-not ($can
         Wait-DaemonState $S 'MASTER' 20 | Should -Be 'MASTER' -Because (Read-ProcessText $S)
         $uidFile = Join-Path $OutDir 'uid'
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while (-not (Test-Path $uidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        # Until the line is there: the shell creates the file (the redirection) before id writes to it.
+        while (-not ("$(Get-Content $uidFile -ErrorAction SilentlyContinue)" -match '\d') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
         (Get-Content $uidFile -ErrorAction SilentlyContinue) | Should -Be '65534' -Because (Read-ProcessText $S)
     }
 }
