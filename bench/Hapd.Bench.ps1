@@ -15,7 +15,7 @@
 #                of the same file with 1% of the services' first real server at weight 2: hapd's reported time and
 #                changes sent. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
 # Each figure is the median over -Trials; the load average (/proc/loadavg) is printed with each series: other work on
-# the machine disturbs the figures. Not measured here yet (hapd does not run them yet): 500 checked real servers, IPVS.
+# the machine disturbs the figures. Not measured here yet: 500 checked real servers.
 [CmdletBinding()]
 param(
     [int]$Trials = 5,

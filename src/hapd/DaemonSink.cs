@@ -24,30 +24,28 @@ public sealed class DaemonSink : IHostEventSink
 
     public void VrrpStateChanged(VrrpStateChangedEventArgs change)
     {
-        try
-        {
-            Log(change);
-            Publish?.Invoke(new HapdEvent
-            {
-                Time = change.Time.ToUniversalTime(), Source = "Vrrp", Subject = change.Name, Kind = change.State.ToString().ToUpperInvariant(),
-                PreviousState = change.PreviousState.ToString().ToUpperInvariant(), Reason = change.Reason.ToString(), Priority = change.Priority,
-                Message = $"({change.Name}) Entering {change.State.ToString().ToUpperInvariant()} STATE ({change.Reason}, priority {change.Priority})",
-            });
-        }
+        try { LogAndPublish(change); }
         finally { VrrpState?.Invoke(change); }
     }
 
-    private void Log(VrrpStateChangedEventArgs change)
+    private void LogAndPublish(VrrpStateChangedEventArgs change)
     {
         string state = change.State.ToString().ToUpperInvariant();
-        _log.Write(LogSeverity.Info, $"({change.Name}) Entering {state} STATE ({change.Reason}, priority {change.Priority})", new KeyValuePair<string, string>[]
+        string previous = change.PreviousState.ToString().ToUpperInvariant();
+        string text = $"({change.Name}) Entering {state} STATE ({change.Reason}, priority {change.Priority})";
+        _log.Write(LogSeverity.Info, text, new KeyValuePair<string, string>[]
         {
             new("HAPD_SOURCE", "Vrrp"),
             new("HAPD_INSTANCE", change.Name),
             new("HAPD_STATE", state),
-            new("HAPD_PREVIOUS_STATE", change.PreviousState.ToString().ToUpperInvariant()),
+            new("HAPD_PREVIOUS_STATE", previous),
             new("HAPD_REASON", change.Reason.ToString()),
             new("HAPD_PRIORITY", change.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        });
+        Publish?.Invoke(new HapdEvent
+        {
+            Time = change.Time.ToUniversalTime(), Source = "Vrrp", Subject = change.Name, Kind = state,
+            PreviousState = previous, Reason = change.Reason.ToString(), Priority = change.Priority, Message = text,
         });
     }
 

@@ -1196,6 +1196,7 @@ function Invoke-LabAgent {
     $Agent.Process.StandardInput.WriteLine($line)
     $Agent.Process.StandardInput.Flush()
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    $roundTrip = [Diagnostics.Stopwatch]::StartNew()
     while (-not $Agent.Results.ContainsKey($id)) {
         Read-LabAgentOutput -Agent $Agent -WaitMilliseconds 100
         if ($Agent.Results.ContainsKey($id)) { break }
@@ -1208,7 +1209,7 @@ function Invoke-LabAgent {
         # Where a lab's time goes: one line per command (host, seconds in the agent, seconds round trip, its first line).
         $first = ([string]$Script).Trim() -split "`n" | Select-Object -First 1
         Add-Content -Path $env:HAPS_LAB_TRACE -Value ('{0:HH:mm:ss.fff} {1,-8} agent {2,7:n2} s  total {3,7:n2} s  {4}' -f [DateTime]::Now, $Agent.HostName, [double]$r.Seconds,
-            ($TimeoutSeconds - ($deadline - [DateTime]::UtcNow).TotalSeconds), $first.Substring(0, [Math]::Min(90, $first.Length)))
+            $roundTrip.Elapsed.TotalSeconds, $first.Substring(0, [Math]::Min(90, $first.Length)))
     }
     $result = [pscustomobject]@{
         PSTypeName  = 'HaPowerShell.NetnsLab.AgentResult'

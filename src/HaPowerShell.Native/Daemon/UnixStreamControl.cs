@@ -245,40 +245,20 @@ public sealed class UnixStreamSubscription : IDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
-    private readonly byte[] _buffer = new byte[4096];
-    private readonly MemoryStream _line = new();
-    private int _start, _end;
+    private readonly UnixStreamLineReader _reader;
 
     internal UnixStreamSubscription(Socket socket, NetworkStream stream)
     {
         _socket = socket;
         _stream = stream;
+        _reader = new UnixStreamLineReader(stream, 1024 * 1024, partialLineAtEnd: false);
     }
 
     /// <summary>The next line (at most 1 MiB); null when either side closed the connection (<see cref="Dispose"/> from another thread ends a waiting read).</summary>
     public string? ReadLine()
     {
-        _line.SetLength(0);
-        while (true)
-        {
-            if (_start == _end)
-            {
-                try { _end = _stream.Read(_buffer, 0, _buffer.Length); }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { return null; }
-                _start = 0;
-                if (_end == 0) return null;
-            }
-            int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            if (nl >= 0)
-            {
-                _line.Write(_buffer, _start, nl - _start);
-                _start = nl + 1;
-                return Encoding.UTF8.GetString(_line.GetBuffer(), 0, (int)_line.Length);
-            }
-            _line.Write(_buffer, _start, _end - _start);
-            _start = _end;
-            if (_line.Length > 1024 * 1024) return null;
-        }
+        try { return _reader.ReadLine(); }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException) { return null; }
     }
 
     public void Dispose()
@@ -288,28 +268,59 @@ public sealed class UnixStreamSubscription : IDisposable
     }
 }
 
-internal static class UnixStreamLines
+/// <summary>
+/// Lines from a stream, buffered: bytes read past a line's end are kept for the next line (a server that writes more
+/// lines after an answer loses none). Null on an I/O error, a line over the limit, or the end (where
+/// <c>partialLineAtEnd</c> returns a last line that has no newline).
+/// </summary>
+internal sealed class UnixStreamLineReader
 {
-    public static string? ReadLine(Stream stream, int maxBytes)
+    private readonly Stream _stream;
+    private readonly int _maxBytes;
+    private readonly bool _partialLineAtEnd;
+    private readonly byte[] _buffer = new byte[4096];
+    private readonly MemoryStream _line = new();
+    private int _start, _end;
+
+    public UnixStreamLineReader(Stream stream, int maxBytes, bool partialLineAtEnd)
     {
-        var buffer = new MemoryStream();
-        Span<byte> one = stackalloc byte[4096];
+        _stream = stream;
+        _maxBytes = maxBytes;
+        _partialLineAtEnd = partialLineAtEnd;
+    }
+
+    public string? ReadLine()
+    {
+        _line.SetLength(0);
         while (true)
         {
-            int n;
-            try { n = stream.Read(one); }
-            catch (IOException) { return null; }
-            if (n == 0) return buffer.Length == 0 ? null : Encoding.UTF8.GetString(buffer.ToArray());
-            int nl = one[..n].IndexOf((byte)'\n');
+            if (_start == _end)
+            {
+                try { _end = _stream.Read(_buffer, 0, _buffer.Length); }
+                catch (IOException) { return null; }
+                _start = 0;
+                if (_end == 0) return _partialLineAtEnd && _line.Length > 0 ? Text() : null;
+            }
+            int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
             if (nl >= 0)
             {
-                buffer.Write(one[..nl]);
-                return Encoding.UTF8.GetString(buffer.ToArray());
+                _line.Write(_buffer, _start, nl - _start);
+                _start = nl + 1;
+                return Text();
             }
-            buffer.Write(one[..n]);
-            if (buffer.Length > maxBytes) return null;
+            _line.Write(_buffer, _start, _end - _start);
+            _start = _end;
+            if (_line.Length > _maxBytes) return null;
         }
     }
+
+    private string Text() => Encoding.UTF8.GetString(_line.GetBuffer(), 0, (int)_line.Length);
+}
+
+internal static class UnixStreamLines
+{
+    /// <summary>One line (the connection carries one each way).</summary>
+    public static string? ReadLine(Stream stream, int maxBytes) => new UnixStreamLineReader(stream, maxBytes, partialLineAtEnd: true).ReadLine();
 
     public static void WriteLine(Stream stream, string line)
     {
