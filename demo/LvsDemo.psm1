@@ -601,7 +601,7 @@ function Invoke-LvsTeardownStep {
     $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsRealServer -Service 'TCP ${vip}:3306' -Address 192.0.2.11 -Port 3306 -Confirm:`$false"
     $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsService -Service 'TCP ${vip}:3306' -Confirm:`$false"
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
-    $null = Invoke-LvsCommand $Lab lb1, lb2 'Clear-IpvsService -Confirm:$false; Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State }'
+    $null = Invoke-LvsCommand $Lab lb1, lb2 'Clear-IpvsService -Confirm:$false; Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State -ErrorAction SilentlyContinue }'
     # The sync daemon follows VRRP through an event action in each agent, which may still run after the stop
     # (event actions run between commands): clear again until nothing is left, for up to 15 s.
     $count = '@(Get-IpvsService).Count + @(Get-IpvsSyncDaemon).Count + @(Get-VrrpInstance).Count'
@@ -609,7 +609,7 @@ function Invoke-LvsTeardownStep {
         $left = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h $count -Quiet).Output[0] })
         if (($left -join ',') -eq '0,0') { break }
         Start-Sleep -Seconds 1
-        $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State }' -Quiet
+        $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State -ErrorAction SilentlyContinue }' -Quiet
     }
     $Step.Data.Left = $left
     Add-LvsCheck $Lab $step 'no service, sync daemon or VRRP instance left on either director' (($left -join ',') -eq '0,0')
