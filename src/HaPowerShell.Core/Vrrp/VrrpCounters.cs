@@ -24,11 +24,23 @@ public sealed class VrrpCounters
 
     public long Rejected(VrrpRejectReason reason) => (int)reason < _rejected.Length ? _rejected[(int)reason] : 0;
 
-    public long TotalRejected => _rejected.Sum();
+    public long TotalRejected { get; private set; }
 
-    /// <summary>Non-zero rejection counters.</summary>
+    /// <summary>Non-zero rejection counters (a new dictionary on each read: callers that poll compare <see cref="TotalRejected"/> first).</summary>
     public IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason
-        => Enum.GetValues<VrrpRejectReason>().Where(r => _rejected[(int)r] > 0).ToDictionary(r => r, r => _rejected[(int)r]);
+    {
+        get
+        {
+            var d = new Dictionary<VrrpRejectReason, long>();
+            for (int r = 0; r < _rejected.Length; r++)
+                if (_rejected[r] > 0) d[(VrrpRejectReason)r] = _rejected[r];
+            return d;
+        }
+    }
 
-    internal void Reject(VrrpRejectReason reason) => _rejected[(int)reason]++;
+    internal void Reject(VrrpRejectReason reason)
+    {
+        _rejected[(int)reason]++;
+        TotalRejected++;
+    }
 }

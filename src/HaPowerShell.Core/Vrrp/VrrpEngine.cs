@@ -259,8 +259,7 @@ public sealed class VrrpEngine
         {
             long? best = null;
             foreach (var i in _instances)
-                foreach (var (due, _) in i.DueTimers())
-                    if (best is null || due < best) best = due;
+                if (i.TryGetEarliestTimer(out long due, out _) && (best is null || due < best)) best = due;
             foreach (var s in _scripts.Values)
                 if (s.NextDue is { } d && (best is null || d < best)) best = d;
             return best;
@@ -290,8 +289,7 @@ public sealed class VrrpEngine
             int bestKind = -1;
             ScriptState? bestScript = null;
             foreach (var i in _instances)
-                foreach (var (due, kind) in i.DueTimers())
-                    if (due < bestDue) { bestDue = due; bestInst = i; bestKind = kind; bestScript = null; }
+                if (i.TryGetEarliestTimer(out long due, out int kind) && due < bestDue) { bestDue = due; bestInst = i; bestKind = kind; bestScript = null; }
             foreach (var s in _scripts.Values)
                 if (s.NextDue is { } d && d < bestDue) { bestDue = d; bestScript = s; bestInst = null; }
             if (bestDue > now) return;
@@ -369,7 +367,8 @@ public sealed class VrrpEngine
             else if (t.Weight > 0 && up) total += t.Weight;
             else if (t.Weight < 0 && !up) total += t.Weight;
         }
-        inst.FaultReasons = faults;
+        // A new list each time, never changed after: readers on other threads may keep the reference.
+        inst.FaultReasons = faults.Count == 0 ? Array.Empty<string>() : faults.ToArray();
         inst.SetEffectivePriority(inst.BasePriority == 255 ? 255 : Math.Clamp(total, 1, 254));
     }
 

@@ -327,12 +327,19 @@ public sealed class VrrpInstance
 
     // ---- timers ---------------------------------------------------------------------------
 
-    internal IEnumerable<(long Due, int Kind)> DueTimers()
+    /// <summary>
+    /// This instance's earliest pending timer (kind 0 advert, 1 Master_Down, 2 delayed GARP, 3 GARP refresh; on equal
+    /// deadlines the lower kind); false when none is pending. No allocation: the engine asks every instance on every turn.
+    /// </summary>
+    internal bool TryGetEarliestTimer(out long due, out int kind)
     {
-        if (AdverTimerDue is { } a) yield return (a, 0);
-        if (MasterDownTimerDue is { } m) yield return (m, 1);
-        if (GarpDelayedDue is { } g) yield return (g, 2);
-        if (GarpRefreshDue is { } r) yield return (r, 3);
+        due = long.MaxValue;
+        kind = -1;
+        if (AdverTimerDue is { } a) { due = a; kind = 0; }
+        if (MasterDownTimerDue is { } m && (kind < 0 || m < due)) { due = m; kind = 1; }
+        if (GarpDelayedDue is { } g && (kind < 0 || g < due)) { due = g; kind = 2; }
+        if (GarpRefreshDue is { } r && (kind < 0 || r < due)) { due = r; kind = 3; }
+        return kind >= 0;
     }
 
     /// <summary>Fires one timer. Master_Down is handled by the engine (sync groups).</summary>
@@ -373,10 +380,16 @@ public sealed class VrrpInstance
         Addresses = Config.VirtualAddresses.Select(v => v.Address).ToArray(),
     };
 
+    private IReadOnlyList<VrrpOutboundAdvertisement>? _encoded;
+    private int _encodedPriority = -1;
+    private VrrpInstanceConfig? _encodedFor;
+
     /// <summary>The adverts this instance sends at <paramref name="priority"/>: one per destination (the
-    /// multicast group, or each unicast peer), encoded with their checksums. Nothing is sent.</summary>
-    internal List<VrrpOutboundAdvertisement> EncodeAdvertisements(int priority)
+    /// multicast group, or each unicast peer), encoded with their checksums. Nothing is sent. The last encoding is
+    /// kept (the same configuration and priority give the same bytes), so a Master's adverts allocate nothing.</summary>
+    internal IReadOnlyList<VrrpOutboundAdvertisement> EncodeAdvertisements(int priority)
     {
+        if (_encoded is not null && _encodedPriority == priority && ReferenceEquals(_encodedFor, Config)) return _encoded;
         var adv = BuildAdvertisement(priority);
         IEnumerable<IPAddress> destinations = Config.IsUnicast ? Config.UnicastPeers : new[] { VrrpCodec.MulticastGroup(Config.AddressFamily) };
         var list = new List<VrrpOutboundAdvertisement>();
@@ -386,15 +399,19 @@ public sealed class VrrpInstance
             var withSum = adv with { Checksum = (ushort)(msg[6] << 8 | msg[7]) };
             list.Add(new VrrpOutboundAdvertisement(PrimaryAddress, d, !Config.IsUnicast, withSum, msg));
         }
-        return list;
+        _encoded = list.ToArray();
+        _encodedPriority = priority;
+        _encodedFor = Config;
+        return _encoded;
     }
 
     private void SendAdvertisement(int priority)
     {
         if (priority != 0) _lastAdvertSentAt = Now;
-        foreach (var a in EncodeAdvertisements(priority))
+        var adverts = EncodeAdvertisements(priority);
+        for (int k = 0; k < adverts.Count; k++)
         {
-            Actions.SendAdvertisement(this, a);
+            Actions.SendAdvertisement(this, adverts[k]);
             Counters.AdvertisementsSent++;
             if (priority == 0) Counters.PriorityZeroSent++;
         }

@@ -19,6 +19,7 @@ public sealed partial class VrrpHost
         var fds = new List<int>();
         var entries = new List<SocketEntry?>();
         var readable = new bool[64];
+        var fdArray = Array.Empty<int>();
         while (!_disposed)
         {
             try
@@ -57,7 +58,8 @@ public sealed partial class VrrpHost
                 foreach (var e in _sockets.Values) { fds.Add(e.Socket.ReceiveDescriptor); entries.Add(e); }
                 if (readable.Length < fds.Count) readable = new bool[fds.Count * 2];
                 Phase = "poll";
-                var fdArray = fds.ToArray();
+                if (fdArray.Length != fds.Count) fdArray = new int[fds.Count];
+                fds.CopyTo(fdArray);
                 DescriptorPoll.Wait(fdArray, readable, timeout);
                 Phase = "receive";
 
@@ -133,8 +135,12 @@ public sealed partial class VrrpHost
 
     private void PublishSnapshots()
     {
-        foreach (var i in _engine.Instances)
-            if (_running.TryGetValue(i.Name, out var h)) h.Publish(VrrpInstanceSnapshot.From(i));
+        var instances = _engine.Instances;
+        for (int k = 0; k < instances.Count; k++)
+        {
+            var i = instances[k];
+            if (_running.TryGetValue(i.Name, out var h)) h.Publish(i);
+        }
     }
 
     private void PublishAndRaise()

@@ -85,7 +85,7 @@ public sealed partial class VrrpHost
     internal static bool RehearseTakeover(VrrpInstance inst, IVrrpActions? actions = null)
     {
         var clock = new RehearsalClock();
-        var engine = new VrrpEngine(actions ?? RehearsalActions.Instance, clock);
+        var engine = new VrrpEngine(actions ?? VrrpNoActions.Instance, clock);
         var config = inst.Config with
         {
             Name = "rehearsal", Priority = Math.Min(inst.Config.Priority, 254), SourceAddress = inst.PrimaryAddress,
@@ -108,16 +108,17 @@ public sealed partial class VrrpHost
     {
         public long NowMicroseconds { get; set; } = 1_000_000;
     }
+}
 
-    private sealed class RehearsalActions : IVrrpActions
-    {
-        public static readonly RehearsalActions Instance = new();
-        public void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement) { }
-        public bool AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) => true;
-        public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) { }
-        public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind) { }
-        public void RunNotify(VrrpInstance instance, VrrpNotification notification) { }
-        public void RunTrackScript(VrrpTrackScript script) { }
-        public void StateChanged(VrrpStateChange change) { }
-    }
+/// <summary>Actions that do nothing: the takeover rehearsal's, and a test's that counts allocation alone.</summary>
+internal sealed class VrrpNoActions : IVrrpActions
+{
+    public static readonly VrrpNoActions Instance = new();
+    public void SendAdvertisement(VrrpInstance instance, VrrpOutboundAdvertisement advertisement) { }
+    public bool AddVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) => true;
+    public void RemoveVirtualAddresses(VrrpInstance instance, IReadOnlyList<VrrpVirtualAddress> addresses) { }
+    public void SendGratuitousArp(VrrpInstance instance, int count, VrrpGarpKind kind) { }
+    public void RunNotify(VrrpInstance instance, VrrpNotification notification) { }
+    public void RunTrackScript(VrrpTrackScript script) { }
+    public void StateChanged(VrrpStateChange change) { }
 }

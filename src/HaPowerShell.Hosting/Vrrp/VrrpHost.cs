@@ -186,7 +186,7 @@ public sealed partial class VrrpHost : IDisposable
         if (inst is not null)
         {
             _engine.Stop(name);
-            handle.Publish(VrrpInstanceSnapshot.From(inst));
+            handle.Publish(inst);
             _engine.Remove(name);
         }
         ReleaseSocket(name);
