@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 
 namespace HaPowerShell.Native.Net;
@@ -24,12 +23,13 @@ public interface ITcpConnector
     /// TLS client handshake over <paramref name="inner"/> (which the returned stream then owns).
     /// <paramref name="serverName"/> is sent as SNI when not null; the certificate is checked only
     /// with <paramref name="verifyCertificate"/> (keepalived does not check it). Fails with
-    /// <see cref="System.Security.Authentication.AuthenticationException"/> or an IOException.
+    /// <see cref="System.Security.Authentication.AuthenticationException"/> or an IOException. The protocol is named as
+    /// .NET names it (Tls12, Tls13), the subject as "CN=host, O=org".
     /// </summary>
     Task<TlsConnection> StartTlsAsync(Stream inner, string? serverName, bool verifyCertificate, CancellationToken cancellation);
 }
 
-/// <summary>.NET sockets and SslStream.</summary>
+/// <summary>.NET sockets, and OpenSSL for TLS (<see cref="OpenSslStream"/>).</summary>
 public sealed class TcpConnector : ITcpConnector
 {
     public static readonly TcpConnector Instance = new();
@@ -54,20 +54,7 @@ public sealed class TcpConnector : ITcpConnector
 
     public async Task<TlsConnection> StartTlsAsync(Stream inner, string? serverName, bool verifyCertificate, CancellationToken cancellation)
     {
-        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = serverName ?? "",
-                RemoteCertificateValidationCallback = verifyCertificate ? null : (_, _, _, _) => true,
-            }, cancellation).ConfigureAwait(false);
-            return new TlsConnection(ssl, ssl.SslProtocol.ToString(), ssl.RemoteCertificate?.Subject);
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var tls = await OpenSslStream.ConnectAsync(inner, serverName, verifyCertificate, cancellation).ConfigureAwait(false);
+        return new TlsConnection(tls, tls.Protocol, tls.CertificateSubject);
     }
 }
