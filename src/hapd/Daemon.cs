@@ -241,7 +241,7 @@ public sealed class Daemon
         try
         {
             var r = _ipvs.Start(plan, _o.Reconcile);
-            _log.Info($"IPVS programmed in {r.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {r.Sent} change(s) sent{(_o.Reconcile ? " (reconciled with the kernel's table)" : "")}, {r.Failed} refused; {plan.HealthChecks.Count} checker(s) started");
+            _log.Info($"IPVS programmed in {r.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {r.Sent} change(s) sent{(_o.Reconcile ? " (reconciled with the kernel's table)" : "")}, {r.Failed} refused; {plan.HealthChecks.Count} checker(s) started ({r.NetlinkElapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms of it building and exchanging netlink messages)");
             return true;
         }
         catch (Exception e) when (e is HealthCheckException or IpvsOperationException or HaPowerShell.Native.HaException)

@@ -9,7 +9,8 @@ using HaPowerShell.Native.Netlink;
 namespace HaPowerShell.Hosting.Keepalived;
 
 /// <summary>What one programming step of <see cref="KeepalivedIpvsHost"/> did.</summary>
-public sealed record KeepalivedIpvsApplyResult(int Sent, int Applied, int Failed, IReadOnlyList<string> Errors, TimeSpan Elapsed);
+/// <param name="NetlinkElapsed">Of <paramref name="Elapsed"/>, the time spent building the netlink messages and exchanging them with the kernel.</param>
+public sealed record KeepalivedIpvsApplyResult(int Sent, int Applied, int Failed, IReadOnlyList<string> Errors, TimeSpan Elapsed, TimeSpan NetlinkElapsed = default);
 
 /// <summary>The IPVS and checker half's state, for dumps and the control socket.</summary>
 public sealed record KeepalivedIpvsStatus(int Services, int RealServers, int Checkers, IReadOnlyList<string> Draining, string? SyncDaemon,
@@ -90,10 +91,11 @@ public sealed class KeepalivedIpvsHost : IDisposable
         else
         {
             var ops = new List<IpvsOperation>();
-            foreach (var s in plan.Services) ops.Add(new IpvsOperation(IpvsOperationKind.AddService, s, null, $"Add service {s}"));
+            foreach (var s in plan.Services) ops.Add(new IpvsOperation(IpvsOperationKind.AddService, s, null, () => $"Add service {s}"));
             foreach (var s in plan.Services)
-                foreach (var r in s.RealServers ?? new List<IpvsRealServer>())
-                    ops.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, s, r, $"Add real server {r.Endpoint} to {s}"));
+                if (s.RealServers is { } list)
+                    foreach (var r in list)
+                        ops.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, s, r, () => $"Add real server {r.Endpoint} to {s}"));
             result = Send(ops, sw);
         }
         SetTimeout(plan.Timeout);
@@ -228,7 +230,11 @@ public sealed class KeepalivedIpvsHost : IDisposable
         if (ops.Count == 0) return new KeepalivedIpvsApplyResult(0, 0, 0, Array.Empty<string>(), sw.Elapsed);
         var admin = _admin.Value;
         admin.CheckModules(ops.Where(o => o.Kind is IpvsOperationKind.AddService or IpvsOperationKind.UpdateService).Select(o => o.Service));
-        var outcome = admin.Kernel.Apply(ops.Select(IpvsAdmin.ToChange).ToList());
+        var changes = new List<IpvsChange>(ops.Count);
+        foreach (var op in ops) changes.Add(IpvsAdmin.ToChange(op));
+        long netlinkStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = admin.Kernel.Apply(changes);
+        var netlink = System.Diagnostics.Stopwatch.GetElapsedTime(netlinkStart);
         var retry = new List<(IpvsOperation Op, IpvsChange Change)>();
         var errors = new List<string>();
         int applied = 0;
@@ -253,7 +259,9 @@ public sealed class KeepalivedIpvsHost : IDisposable
         }
         if (retry.Count > 0)
         {
+            long againStart = System.Diagnostics.Stopwatch.GetTimestamp();
             var again = admin.Kernel.Apply(retry.Select(r => r.Change).ToList());
+            netlink += System.Diagnostics.Stopwatch.GetElapsedTime(againStart);
             for (int i = 0; i < again.Length; i++)
             {
                 if (again[i] is { } e) errors.Add(Describe(retry[i].Op, e));
@@ -263,7 +271,7 @@ public sealed class KeepalivedIpvsHost : IDisposable
         _sent += ops.Count;
         _failed += errors.Count;
         foreach (var e in errors) Log(HostLogLevel.Error, "", e);
-        return new KeepalivedIpvsApplyResult(ops.Count, applied, errors.Count, errors, sw.Elapsed);
+        return new KeepalivedIpvsApplyResult(ops.Count, applied, errors.Count, errors, sw.Elapsed, netlink);
     }
 
     private bool IsChecked(IpvsOperation op)
