@@ -14,34 +14,43 @@
 #                against `ipvsadm -R` of the same table (timed inside bash, from an empty table); then a SIGHUP reload
 #                of the same file with 1% of the services' first real server at weight 2: hapd's reported time and
 #                changes sent. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
+#   Checkers     -CheckedRealServers real servers (10 per virtual server, NAT) each with a TCP_CHECK every second,
+#                against a listener in the client namespace, started with hapd -C and keepalived --check: resident
+#                memory (all processes summed) after -SettleSeconds, then CPU over -CpuSeconds. Needs IPVS (the VM, as
+#                Ipvs).
 # Each figure is the median over -Trials; the load average (/proc/loadavg) is printed with each series: other work on
-# the machine disturbs the figures. Not measured here yet: 500 checked real servers.
+# the machine disturbs the figures. Memory is read after -SettleSeconds (default 15: past the start's burst and the
+# collection hapd runs when it goes quiet, so the figure is the daemon's steady state).
 [CmdletBinding()]
 param(
     [int]$Trials = 5,
-    [ValidateSet('Memory', 'FirstAdvert', 'Cpu', 'Ipvs')][string[]]$Series = @('Memory', 'FirstAdvert', 'Cpu'),
+    [string[]]$Series = @('Memory', 'FirstAdvert', 'Cpu'),
     [int]$Services = 10000,
+    [int]$CheckedRealServers = 500,
     [switch]$InGuest,
     [string]$ResultFile,
-    [int]$SettleSeconds = 5,
+    [int]$SettleSeconds = 15,
     [int]$CpuSeconds = 20,
     [string]$ModulePath = (Join-Path $PSScriptRoot '../out/HaPowerShell')
 )
 $ErrorActionPreference = 'Stop'
-$Series = @($Series -split ',' | Where-Object { $_ })
-if ('Ipvs' -in $Series -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
+$Series = @($Series -split ',' | Where-Object { $_ })  # 'A,B' arrives as one string through pwsh -File (the VM's run)
+$known = 'Memory', 'FirstAdvert', 'Cpu', 'Ipvs', 'Checkers'
+foreach ($s in $Series) { if ($s -notin $known) { throw "Unknown series '$s': the series are $($known -join ', ')." } }
+$kernelSeries = @($Series | Where-Object { $_ -in 'Ipvs', 'Checkers' })
+if ($kernelSeries -and -not $InGuest -and -not (Test-Path /proc/net/ip_vs)) {
     Import-Module (Join-Path $PSScriptRoot '../tests/lab/KernelLab.psm1') -Force
     if (-not (Test-KernelIpvs)) {
-        # This kernel has no IPVS: the Ipvs series runs in the kernel-lab VM; the others here.
+        # This kernel has no IPVS: the Ipvs and Checkers series run in the kernel-lab VM; the others here.
         $root = Split-Path $PSScriptRoot -Parent
         $pw = "'$([Environment]::ProcessPath)'" + $(if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { " '$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' })
         $run = Invoke-KernelLab -WorkingDirectory $root -TimeoutSeconds 3600 -Script @"
 cd '$root'
-$pw -NoProfile -NonInteractive -File bench/Hapd.Bench.ps1 -InGuest -Series Ipvs -Services $Services -Trials $Trials -ModulePath '$([IO.Path]::GetFullPath($ModulePath))' -ResultFile "`$LAB_OUT/hapd-ipvs.json"
+$pw -NoProfile -NonInteractive -File bench/Hapd.Bench.ps1 -InGuest -Series $($kernelSeries -join ',') -Services $Services -CheckedRealServers $CheckedRealServers -SettleSeconds $SettleSeconds -CpuSeconds $CpuSeconds -Trials $Trials -ModulePath '$([IO.Path]::GetFullPath($ModulePath))' -ResultFile "`$LAB_OUT/hapd-ipvs.json"
 "@
-        if ($run.ExitCode -ne 0) { throw "the Ipvs series in the VM failed (exit $($run.ExitCode)); console: $($run.ConsoleLog)" }
+        if ($run.ExitCode -ne 0) { throw "the $($kernelSeries -join ' and ') series in the VM failed (exit $($run.ExitCode)); console: $($run.ConsoleLog)" }
         $guestRows = Get-Content -Raw (Join-Path $run.OutputDirectory 'hapd-ipvs.json') | ConvertFrom-Json
-        $Series = @($Series | Where-Object { $_ -ne 'Ipvs' })
+        $Series = @($Series | Where-Object { $_ -notin $kernelSeries })
         if (-not $Series) { if ($ResultFile) { $guestRows | ConvertTo-Json -Depth 4 | Set-Content $ResultFile }; return $guestRows }
     }
 }
@@ -70,14 +79,14 @@ function New-Config([int]$Count, [int]$Version, [string]$Interval, [int]$Priorit
     $path
 }
 
-function Start-Side($Topo, [string]$Side, [string]$Config) {
+function Start-Side($Topo, [string]$Side, [string]$Config, [switch]$Checkers) {
     $dir = Join-Path $Work "$($Topo.Id)-$Side-$([guid]::NewGuid().ToString('n').Substring(0, 4))"
     $null = New-Item -ItemType Directory -Path $dir
     $pids = @('-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'check.pid'))
     if ($Side -eq 'hapd') {
-        Start-LabProcess -Topology $Topo -HostName lb1 -Command $Hapd -ArgumentList (@('--dont-fork', '--no-syslog', '-f', $Config) + $pids)
+        Start-LabProcess -Topology $Topo -HostName lb1 -Command $Hapd -ArgumentList (@('--dont-fork', '--no-syslog') + @(if ($Checkers) { '-C' }) + @('-f', $Config) + $pids)
     } else {
-        Start-LabProcess -Topology $Topo -HostName lb1 -Command keepalived -ArgumentList (@('--dont-fork', '--no-syslog', '--vrrp', '-f', $Config) + $pids)
+        Start-LabProcess -Topology $Topo -HostName lb1 -Command keepalived -ArgumentList (@('--dont-fork', '--no-syslog', $(if ($Checkers) { '--check' } else { '--vrrp' }), '-f', $Config) + $pids)
     }
 }
 
@@ -228,6 +237,62 @@ try {
         Add-Row 'Ipvs' 'hapd' 'exec to programmed (scraped)' $execTo 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'reload, 1% changed' $reload 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'reload: changes sent' $sent 'changes' $l
+    }
+    if ('Checkers' -in $Series) {
+        # -CheckedRealServers TCP endpoints: one listener in the client namespace on as many ports (accept, close).
+        $client = $topo.Hosts['client'].IPv4Address
+        $listener = Join-Path $Work 'listen.py'
+        Set-Content -Path $listener -Value @'
+import selectors, socket, sys
+base, count = int(sys.argv[1]), int(sys.argv[2])
+sel = selectors.DefaultSelector()
+for p in range(base, base + count):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", p)); s.listen(64); s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        try:
+            c, _ = key.fileobj.accept(); c.close()
+        except OSError:
+            pass
+'@
+        $lp = Start-LabProcess -Topology $topo -HostName client -Command python3 -ArgumentList $listener, '20000', "$CheckedRealServers"
+        try {
+            $sb = [Text.StringBuilder]::new("global_defs {`n    router_id bench`n}`n")
+            for ($v = 0; $v * 10 -lt $CheckedRealServers; $v++) {
+                $null = $sb.Append("virtual_server 10.9.$([math]::Floor($v / 256)).$($v % 256) 80 {`n    delay_loop 1`n    lb_algo rr`n    lb_kind NAT`n    protocol TCP`n")
+                for ($r = $v * 10; $r -lt [math]::Min($CheckedRealServers, $v * 10 + 10); $r++) {
+                    $null = $sb.Append("    real_server $client $(20000 + $r) {`n        weight 1`n        TCP_CHECK {`n            connect_timeout 3`n        }`n    }`n")
+                }
+                $null = $sb.Append("}`n")
+            }
+            $conf = Join-Path $Work 'checkers.conf'
+            Set-Content -Path $conf -Value $sb.ToString()
+            foreach ($side in 'hapd', 'keepalived') {
+                $load = Get-LoadAverage
+                $rss = [Collections.Generic.List[double]]::new(); $cores = [Collections.Generic.List[double]]::new()
+                for ($t = 0; $t -lt $Trials; $t++) {
+                    $p = Start-Side $topo $side $conf -Checkers
+                    try {
+                        Start-Sleep -Seconds $SettleSeconds
+                        $family = Get-Family $p.Pid
+                        $a = Get-Sample $family
+                        $rss.Add($a.RssKb / 1024)
+                        Start-Sleep -Seconds $CpuSeconds
+                        $b = Get-Sample $family
+                        $cores.Add(($b.Ticks - $a.Ticks) / 100 / (($b.Ns - $a.Ns) / 1e9) * 100)
+                        $n = (Invoke-LabCommand -Topology $topo -HostName lb1 -Command ipvsadm -ArgumentList '-Ln').StdOut -split "`n" | Where-Object { $_ -match '->\s+\d+\.\d+\.\d+\.\d+:\d+\s+Masq' }
+                        if (@($n).Count -ne $CheckedRealServers) { throw "$side had $(@($n).Count) of $CheckedRealServers real servers in IPVS after $SettleSeconds s: its checks did not all pass" }
+                    } finally {
+                        $null = Stop-LabProcess $p -TimeoutSeconds 10
+                        $null = Invoke-LabCommand -Topology $topo -HostName lb1 -Command ipvsadm -ArgumentList '-C'
+                    }
+                }
+                $l = "$load -> $(Get-LoadAverage)"
+                Add-Row 'Checkers' $side "RSS, $CheckedRealServers checked real servers" $rss 'MiB' $l
+                Add-Row 'Checkers' $side "CPU, $CheckedRealServers TCP checks/s" $cores '% of a core' $l
+            }
+        } finally { $null = Stop-LabProcess $lp -TimeoutSeconds 5 }
     }
 } finally {
     Remove-LabTopology -Topology $topo
