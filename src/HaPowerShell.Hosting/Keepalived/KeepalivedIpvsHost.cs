@@ -117,8 +117,14 @@ public sealed class KeepalivedIpvsHost : IDisposable
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var diff = KeepalivedIpvsDiff.Compute(_plan, now, drain: _drainTimeout > TimeSpan.Zero);
         // A draining real server that the new configuration has again is no longer drained (its add is sent as a set).
-        var keys = new HashSet<string>(now.Services.SelectMany(s => (s.RealServers ?? new List<IpvsRealServer>()).Select(r => Key(s, r))), StringComparer.Ordinal);
-        lock (_drainSync) _drains.RemoveAll(d => keys.Contains(Key(d.Drain.Service, d.Drain.RealServer)));
+        lock (_drainSync)
+        {
+            if (_drains.Count > 0) // the keys of every real server are built only when something is draining
+            {
+                var keys = new HashSet<string>(now.Services.SelectMany(s => (s.RealServers ?? new List<IpvsRealServer>()).Select(r => Key(s, r))), StringComparer.Ordinal);
+                _drains.RemoveAll(d => keys.Contains(Key(d.Drain.Service, d.Drain.RealServer)));
+            }
+        }
         var result = reconcile ? Reconcile(now, sw, diff.Drains) : Send(diff.Operations, sw);
         if (diff.TimeoutChanged) SetTimeout(now.Timeout);
         var old = _plan;
