@@ -3,22 +3,24 @@
 .SYNOPSIS
     The seed's LVS-DR cluster end to end, narrated: real servers, two directors sharing the VIP by
     VRRP, IPVS with health checks and the connection sync daemon, a real-server failure and a director
-    failover under traffic, all built and driven with HaPowerShell's cmdlets.
+    failover under traffic, all built and driven with HaPowerShell's cmdlets. Then the second act: the same
+    cluster from keepalived.conf files (the seed's snippet and its typo caught by Test-KeepalivedConfig first),
+    run by hapd on both directors, with a failover (hapd killed) and a failback.
 .DESCRIPTION
     Run it with `dotnet tool restore && dotnet pwsh ./build.ps1 Demo`: that builds the module and runs
     this script, inside the kernel-lab VM when this machine's kernel has no IPVS. Needs root (network
     namespaces, IPVS). Every step prints the seed's lines it replaces, the cmdlets it runs (on which
     host) and what they return, then what it checked. The last line is
-        Demo: <N> requests, <F> failed outside the failover window, failover <T> ms
+        Demo: <N> requests, <F> failed outside the failover windows, failover <T> ms, hapd failover <T2> ms
     and the exit code is 0 only when every check passed. Everything it made (namespaces, processes) is
     removed at the end, on failure and on Ctrl+C.
 
     The runbook's steps live in demo/LvsDemo.psm1 (tests/pester/LvsDemo.Tests.ps1 asserts the same
-    steps); the acts below list them, so a later act is one more entry.
+    steps); the acts below list them, so a later act is one more entry. The teardown runs after the acts chosen.
 .PARAMETER ModulePath
     The built module (default: out/HaPowerShell next to this folder).
 .PARAMETER Act
-    The acts to run (default: all, in order).
+    The acts to run (default: all, in order): lvs-dr, keepalived (which needs the lvs-dr act before it).
 #>
 [CmdletBinding()]
 param(
@@ -33,9 +35,15 @@ $acts = [ordered]@{
         Title = "the seed's LVS-DR cluster: two directors, two real servers, one VIP"
         Steps = @('Invoke-LvsRealServerStep', 'Invoke-LvsDirectorStep', 'Invoke-LvsVrrpStep', 'Invoke-LvsHealthCheckStep',
             'Invoke-LvsRequestStep', 'Invoke-LvsPersistenceStep', 'Invoke-LvsMiscDynamicStep', 'Invoke-LvsRealServerFailureStep',
-            'Invoke-LvsFailoverStep', 'Invoke-LvsFailbackStep', 'Invoke-LvsTeardownStep')
+            'Invoke-LvsFailoverStep', 'Invoke-LvsFailbackStep')
+    }
+    'keepalived' = @{
+        Title = 'the same cluster from keepalived.conf, checked, then run by hapd on both directors'
+        Steps = @('Invoke-LvsKeepalivedConfigStep', 'Invoke-LvsHapdStartStep', 'Invoke-LvsHapdFailoverStep', 'Invoke-LvsHapdFailbackStep', 'Invoke-LvsHapdStopStep')
     }
 }
+# After the acts: the seed's ipvsadm -d, -D and -C, and the check that nothing is left.
+$finale = 'Invoke-LvsTeardownStep'
 
 function Write-Say([string]$Kind, [string]$Text) {
     switch ($Kind) {
@@ -78,6 +86,10 @@ Import-Module (Join-Path $PSScriptRoot 'LvsDemo.psm1') -Force
 
 $names = @(if ($Act) { $Act } else { $acts.Keys })
 foreach ($n in $names) { if (-not $acts.Contains($n)) { throw "Unknown act '$n' (acts: $($acts.Keys -join ', '))." } }
+$iDr = [array]::IndexOf($names, 'lvs-dr'); $iK = [array]::IndexOf($names, 'keepalived')
+if ($iK -ge 0 -and ($iDr -lt 0 -or $iDr -gt $iK)) {
+    throw "The keepalived act runs the lvs-dr act's cluster again from files: run '-Act lvs-dr, keepalived'."
+}
 
 $lab = $null
 $aborted = $null
@@ -87,8 +99,12 @@ try {
     $lab = New-LvsDemo -ModulePath $ModulePath -Say ${function:Write-Say}
     foreach ($n in $names) {
         if ($names.Count -gt 1 -or $n -ne 'lvs-dr') { Write-Host ''; Write-Host "#### Act: $($acts[$n].Title)" -ForegroundColor Cyan }
+        $actClock = [Diagnostics.Stopwatch]::StartNew()
         foreach ($s in $acts[$n].Steps) { $null = & $s -Lab $lab }
+        Write-Host ''
+        Write-Host ("#### Act {0} took {1:n0} s" -f $n, $actClock.Elapsed.TotalSeconds) -ForegroundColor Cyan
     }
+    $null = & $finale -Lab $lab
 } catch {
     $aborted = $_
     Write-Host ''
@@ -113,6 +129,6 @@ $checks = if ($lab) { @($lab.Steps | ForEach-Object { $_.Checks }).Count } else 
 $uptime = [double](([IO.File]::ReadAllText('/proc/uptime') -split ' ')[0])
 $vm = if ($env:HAPS_KERNEL_LAB) { "; the kernel-lab VM had been up $([math]::Round($uptime)) s" } else { '' }
 Write-Host ("{0} of {1} checks passed; the demo ran {2:n0} s{3}." -f ($checks - $failed.Count), $checks, $started.Elapsed.TotalSeconds, $vm)
-if ($summary) { Write-Host $summary.Line } else { Write-Host 'Demo: 0 requests, 0 failed outside the failover window, failover ? ms' }
+if ($summary) { Write-Host $summary.Line } else { Write-Host 'Demo: 0 requests, 0 failed outside the failover windows, failover ? ms' }
 if ($aborted -or $failed.Count -or -not $summary -or $summary.FailedOutsideWindow -gt 0) { exit 1 }
 exit 0

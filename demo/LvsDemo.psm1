@@ -91,6 +91,18 @@ function Wait-LvsCondition {
 
 function Get-LvsUnixNs { ([DateTimeOffset]::UtcNow.UtcTicks - [DateTime]::UnixEpoch.Ticks) * 100L }
 
+function Stop-LvsProcess {
+    # SIGTERM straight from this PowerShell, SIGKILL after the timeout; returns whether it exited by itself. (Stop-LabProcess
+    # runs kill through Invoke-LabNative, with redirected streams: in one demo run under the VM's emulation each of its
+    # hapd stops took 16-19 s while hapd logged the signal only a second before it exited; this way they took 1-4 s.)
+    param([object]$Process, [double]$TimeoutSeconds = 30)
+    & kill -s TERM $Process.Pid 2>$null
+    if ($Process.Process.WaitForExit([int]($TimeoutSeconds * 1000))) { return $true }
+    try { $Process.Process.Kill($true) } catch { Write-Verbose "$_" }
+    $null = $Process.Process.WaitForExit(5000)
+    $false
+}
+
 function ConvertFrom-LvsClientLine([string]$Text, [string]$Step) {
     foreach ($line in ($Text -split "`n")) {
         $f = $line.TrimEnd("`r") -split "`t"
@@ -164,7 +176,7 @@ function New-LvsDemo {
         Topology = $null; Agents = @{}; Apps = @{}; Capture = $null; Say = $Say; ModulePath = $ModulePath
         Vip = $script:Vip; Steps = [System.Collections.Generic.List[object]]::new()
         Requests = [System.Collections.Generic.List[object]]::new(); WorkDirectory = $null
-        Failover = $null; Traffic = $null
+        Failover = $null; Traffic = $null; Hapd = @{}; HapdFailover = $null
     }
     $ok = $false
     try {
@@ -418,7 +430,7 @@ function Invoke-LvsRealServerFailureStep {
         'TCP_CHECK ... connect_port 90   (keepalived removes the real server: ipvsadm -d ...; and adds it back when the check passes)')
     foreach ($a in $Lab.Agents.Values) { $null = Receive-LabAgentEvent $a -SourceIdentifier HaPowerShell.HealthCheck -Clear }
     Write-LvsSay $Lab 'command' 'rs1$ kill realserver.py   (lab plumbing: rs1 stops answering on 80, 90 and 3306)'
-    $null = Stop-LabProcess $Lab.Apps.rs1 -TimeoutSeconds 3
+    $null = Stop-LvsProcess $Lab.Apps.rs1 3
     Write-LvsSay $Lab 'progress' '  ... waiting for both checkers on both directors to mark rs1 DOWN (delay_loop 2 + 1 retry after 1 s)'
     $down = Wait-LvsRealServerState $Lab 192.0.2.11 Down
     $ev = @(Receive-LabAgentEvent $Lab.Agents.lb1 -SourceIdentifier HaPowerShell.HealthCheck | Where-Object { $_.Data.Kind -eq 'RealServerDown' })
@@ -497,8 +509,8 @@ function Invoke-LvsFailoverStep {
         $l = @(& $read $loopLog | Where-Object { $_.Start -gt $cut + 5e9 })
         $h.Count -ge 2 -and $l.Count -ge 10 }
     Write-LvsSay $Lab 'command' 'client$ kill client.py (loop, hold)'
-    $null = Stop-LabProcess $loop -TimeoutSeconds 9
-    $null = Stop-LabProcess $hold -TimeoutSeconds 9
+    $null = Stop-LvsProcess $loop 9
+    $null = Stop-LvsProcess $hold 9
     $loopRecords = @(& $read $loopLog)
     $holdRecords = @(& $read $holdLog)
 
@@ -593,17 +605,338 @@ function Invoke-LvsFailbackStep {
     $step
 }
 
-function Invoke-LvsTeardownStep {
+#region the second act: the same cluster from keepalived.conf, run by hapd
+
+function Get-LvsKeepalivedConfig {
+    # The first act's cluster as one director's keepalived.conf: the same VIP, VRID, password and interface, both
+    # virtual servers with the checkers and timings the first act started with cmdlets, the sync daemon following
+    # VI_1, the timeouts of ipvsadm --set. lb1: MASTER, priority 150; lb2: BACKUP, priority 100.
+    param([object]$Lab, [ValidateSet('lb1', 'lb2')][string]$HostName)
+    $vip = $script:Vip
+    $check = Join-Path $Lab.WorkDirectory 'check-db.sh'
+    $state, $priority = if ($HostName -eq 'lb1') { 'MASTER', 150 } else { 'BACKUP', 100 }
+    $db = foreach ($a in '192.0.2.11', '192.0.2.12') {
+        "    real_server $a 3306 {`n        weight 1`n        MISC_CHECK {`n            misc_path `"$check $a`"`n            misc_timeout 10`n            misc_dynamic`n        }`n    }`n"
+    }
+    $web = foreach ($a in '192.0.2.11', '192.0.2.12') {
+        "    real_server $a 80 {`n        weight 1`n        TCP_CHECK {`n            connect_port 90`n            connect_timeout 2`n            retry 1`n            delay_before_retry 1`n        }`n    }`n"
+    }
+    @"
+global_defs {
+    router_id $HostName
+    script_user nobody
+    enable_script_security
+    lvs_timeouts tcp 30 tcpfin 5 udp 60
+    lvs_sync_daemon eth0 VI_1 id $($script:SyncId)
+}
+
+vrrp_instance VI_1 {
+    state $state
+    interface eth0
+    virtual_router_id $($script:Vrid)
+    priority $priority
+    advert_int 1
+    garp_master_delay 0
+    authentication {
+        auth_type PASS
+        auth_pass $($script:Password)
+    }
+    virtual_ipaddress {
+        $vip/24 dev eth0 label eth0:0
+    }
+}
+
+virtual_server $vip 3306 {
+    delay_loop 2
+    lb_algo rr
+    lb_kind DR
+    persistence_timeout 20
+    protocol TCP
+$(-join $db)}
+
+virtual_server $vip 80 {
+    delay_loop 2
+    lb_algo wrr
+    lb_kind DR
+    protocol TCP
+$(-join $web)}
+"@
+}
+
+function Get-LvsHapdPath([object]$Lab) { Join-Path $Lab.ModulePath 'hapd/hapd' }
+
+function Get-LvsHapdDirectory([object]$Lab, [string]$HostName) { Join-Path $Lab.WorkDirectory "hapd-$HostName" }
+
+function Read-LvsHapdLog([object]$Process) {
+    # What a hapd started by Start-LvsHapd has logged so far (-l: to stderr).
+    if ($Process -and (Test-Path $Process.StdErrPath)) { [IO.File]::ReadAllText($Process.StdErrPath) } else { '' }
+}
+
+function Get-LvsHapdState([object]$Process) {
+    # The last "(VI_1) Entering X STATE" the daemon logged (keepalived's words), or 'NONE'.
+    $m = [regex]::Matches((Read-LvsHapdLog $Process), '\(VI_1\) Entering (\w+) STATE')
+    if ($m.Count) { $m[$m.Count - 1].Groups[1].Value } else { 'NONE' }
+}
+
+function Start-LvsHapd {
+    # hapd in the foreground in a director's namespace (-n), logging to the console (-l, no syslog in the lab), its
+    # control socket, pid files and dumps ($TMPDIR) in the run's folder. Throws with hapd's log when it does not start.
+    param([object]$Lab, [string]$HostName)
+    $dir = Get-LvsHapdDirectory $Lab $HostName
+    $arguments = @('-n', '-l', '--no-syslog', '--control-socket', (Join-Path $dir 'hapd.sock'), '-f', (Join-Path $dir 'keepalived.conf'),
+        '-p', (Join-Path $dir 'keepalived.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'checkers.pid'))
+    Write-LvsSay $Lab 'command' ("${HostName}$ hapd {0}" -f ($arguments -join ' '))
+    $p = Start-LabProcess -Topology $Lab.Topology -HostName $HostName -Command env -ArgumentList (@("TMPDIR=$dir", (Get-LvsHapdPath $Lab)) + $arguments)
+    $Lab.Hapd[$HostName] = $p
+    $up = Wait-LvsCondition -TimeoutSeconds 60 -Condition { $p.Process.HasExited -or (Read-LvsHapdLog $p) -match 'Control socket ' }
+    if ($p.Process.HasExited -or -not $up) {
+        throw "hapd on $HostName did not start ($(if ($p.Process.HasExited) { "exit $($p.Process.ExitCode)" } else { 'no control socket after 60 s' })); its log:`n$(Read-LvsHapdLog $p)"
+    }
+    $p
+}
+
+function Wait-LvsHapdState([object]$Lab, [string]$HostName, [string]$State, [double]$TimeoutSeconds = 60) {
+    $p = $Lab.Hapd[$HostName]
+    $null = Wait-LvsCondition -TimeoutSeconds $TimeoutSeconds -Condition { (Get-LvsHapdState $p) -eq $State -or $p.Process.HasExited }
+    Get-LvsHapdState $p
+}
+
+function Invoke-LvsKeepalivedConfigStep {
+    param([Parameter(Mandatory)][object]$Lab)
+    $step = New-LvsStep $Lab 'KeepalivedConfig' "The same cluster as keepalived.conf, checked before it runs" @(
+        '#### keepalived and LVS: add below to keepalived''s conf file', 'virtaul_server 10.0.0.10 80 {   (sic)', '  ...',
+        'cp /usr/local/etc/keepalived/keepalived.conf /etc/keepalived/')
+    $hapd = Get-LvsHapdPath $Lab
+    if (-not (Test-Path $hapd)) { throw "No hapd at ${hapd}: 'dotnet pwsh ./build.ps1 Build' builds it with the module." }
+    $seed = Join-Path $Lab.WorkDirectory 'seed-lvs.conf'
+    Copy-Item (Join-Path $PSScriptRoot 'seed-lvs.conf') $seed
+    Write-LvsSay $Lab 'note' "The seed's keepalived.conf snippet, as its author wrote it (demo/seed-lvs.conf), checked as keepalived -t would:"
+    $r = Invoke-LvsCommand $Lab lb1 "`$f = @(Test-KeepalivedConfig -LiteralPath $seed -Detailed); `$f | Select-Object -First 2; '... {0} findings in all' -f `$f.Count" -Show
+    $typo = @($r.Output | Where-Object { $_.PSObject.Properties['Keyword'] -and $_.Keyword -eq 'virtaul_server' }) | Select-Object -First 1
+    Write-LvsSay $Lab 'note' "With the block's keyword misspelt, keepalived skips that line and reads the rest of the block at the top level, so every later line is a finding too; started anyway, keepalived would log them and run without the virtual server. hapd -t refuses it, as keepalived -t does:"
+    Write-LvsSay $Lab 'command' "lb1$ hapd -t -f $seed"
+    $t = Invoke-LabCommand -Topology $Lab.Topology -HostName lb1 -Command $hapd -ArgumentList '-t', '-f', $seed -AllowFailure
+    $lines = @($t.StdErr -split "`n" | Where-Object { $_ })
+    Write-LvsSay $Lab 'output' ("{0}`n... {1} more lines (exit {2})" -f $lines[0], ($lines.Count - 1), $t.ExitCode)
+    $Step.Data.SeedTypo = if ($typo) { [pscustomobject]@{ Line = $typo.Line; Keyword = $typo.Keyword; Suggestion = $typo.Suggestion } } else { $null }
+    $Step.Data.SeedHapdExit = $t.ExitCode
+    Add-LvsCheck $Lab $step "line 1's virtaul_server is caught, with the suggestion virtual_server" ($typo -and $typo.Line -eq 1 -and $typo.Suggestion -eq 'virtual_server') $(if ($typo) { $typo.Message })
+    Add-LvsCheck $Lab $step 'hapd -t refuses the seed snippet (exit 5, as keepalived -t)' ($t.ExitCode -eq 5 -and $t.StdErr -match "Unknown keyword 'virtaul_server' \(did you mean virtual_server\?\)")
+
+    foreach ($h in 'lb1', 'lb2') {
+        $dir = Get-LvsHapdDirectory $Lab $h
+        $null = New-Item -ItemType Directory -Path $dir -Force
+        Set-Content -Path (Join-Path $dir 'keepalived.conf') -Value (Get-LvsKeepalivedConfig $Lab $h)
+    }
+    $conf1 = Join-Path (Get-LvsHapdDirectory $Lab lb1) 'keepalived.conf'
+    Write-LvsSay $Lab 'note' "lb1's keepalived.conf: the first act's cluster (the VRRP instance, both virtual servers with their checkers, the sync daemon, ipvsadm --set):"
+    Write-LvsSay $Lab 'output' ("# $conf1`n" + (Get-Content -Raw $conf1))
+    Write-LvsSay $Lab 'note' "lb2's differs in three lines: router_id lb2, state BACKUP, priority 100. Both checked (on lb1: both directors have eth0 and the user nobody), then hapd -t on each:"
+    $confs = @(foreach ($h in 'lb1', 'lb2') { Join-Path (Get-LvsHapdDirectory $Lab $h) 'keepalived.conf' })
+    # One agent for both files: a PowerShell's first Test-KeepalivedConfig is compiled, slow under the VM's emulation.
+    $v = Invoke-LvsCommand $Lab lb1 ("foreach (`$c in '{0}', '{1}') {{ @(Test-KeepalivedConfig -LiteralPath `$c -CheckEnvironment -Detailed).Count; Test-KeepalivedConfig -LiteralPath `$c -CheckEnvironment }}" -f $confs[0], $confs[1]) -Show
+    $Step.Data.Findings = @($v.Output[0], $v.Output[2] | ForEach-Object { [int]$_ })
+    $Step.Data.Valid = @($v.Output[1], $v.Output[3] | ForEach-Object { $_ -eq $true })
+    $Step.Data.HapdTest = @()
+    foreach ($i in 0, 1) {
+        $h = @('lb1', 'lb2')[$i]
+        Write-LvsSay $Lab 'command' "${h}$ hapd -t -f $($confs[$i])"
+        $ht = Invoke-LabCommand -Topology $Lab.Topology -HostName $h -Command $hapd -ArgumentList '-t', '-f', $confs[$i] -AllowFailure
+        Write-LvsSay $Lab 'output' ("{0}(exit {1})" -f $ht.StdErr, $ht.ExitCode)
+        $Step.Data.HapdTest += $ht.ExitCode
+    }
+    Add-LvsCheck $Lab $step 'both directors'' files pass Test-KeepalivedConfig -CheckEnvironment with no finding' (($Step.Data.Valid -join ',') -eq 'True,True' -and ($Step.Data.Findings -join ',') -eq '0,0') "findings: $($Step.Data.Findings -join ', ')"
+    Add-LvsCheck $Lab $step 'and hapd -t (exit 0 on both)' (($Step.Data.HapdTest -join ',') -eq '0,0') "exit: $($Step.Data.HapdTest -join ', ')"
+    $step
+}
+
+function Invoke-LvsHapdStartStep {
     param([Parameter(Mandatory)][object]$Lab)
     $vip = $script:Vip
-    $step = New-LvsStep $Lab 'Teardown' "Taking it down the seed's way" @('ipvsadm -d -t 10.0.0.30:3306 -r 10.0.0.10:3306', 'ipvsadm -D -t 10.0.0.30:3306', 'ipvsadm -C')
-    $null = Invoke-LvsCommand $Lab lb1, lb2 'Stop-IpvsHealthCheck -All; Stop-VrrpInstance -Name VI_1'
-    $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsRealServer -Service 'TCP ${vip}:3306' -Address 192.0.2.11 -Port 3306 -Confirm:`$false"
-    $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsService -Service 'TCP ${vip}:3306' -Confirm:`$false"
+    $step = New-LvsStep $Lab 'HapdStart' 'hapd runs the files on both directors: lb1 Master with the VIP, IPVS and checkers from the file' @(
+        '/etc/init.d/keepalived start')
+    Write-LvsSay $Lab 'note' "First the first act's cmdlet-run VRRP instances, checkers and sync daemons stop and the IPVS tables are cleared (lb2, the Backup, first):"
+    $null = Invoke-LvsCommand $Lab lb2, lb1 'Stop-IpvsHealthCheck -All; Get-VrrpInstance | Stop-VrrpInstance'
+    $left = Clear-LvsDirector $Lab
+    Add-LvsCheck $Lab $step 'nothing of the first act left on the directors (no service, sync daemon or VRRP instance)' (($left -join ',') -eq '0,0') "left: $($left -join ', ')"
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    foreach ($h in 'lb1', 'lb2') { $null = Start-LvsHapd $Lab $h }
+    $s1 = Wait-LvsHapdState $Lab lb1 MASTER
+    $s2 = Wait-LvsHapdState $Lab lb2 BACKUP
+    $programmed = Wait-LvsCondition -TimeoutSeconds 30 -Condition { @('lb1', 'lb2' | Where-Object { (Read-LvsHapdLog $Lab.Hapd[$_]) -match 'IPVS programmed in' }).Count -eq 2 }
+    Write-LvsSay $Lab 'note' ("lb1 {0} and lb2 {1} after {2:n1} s; lb1's log:" -f $s1, $s2, $clock.Elapsed.TotalSeconds)
+    Write-LvsSay $Lab 'output' (Read-LvsHapdLog $Lab.Hapd.lb1)
+    $Step.Data.States = @($s1, $s2)
+    Add-LvsCheck $Lab $step 'lb1''s hapd entered MASTER, lb2''s BACKUP' (($Step.Data.States -join ',') -eq 'MASTER,BACKUP') $(if (($Step.Data.States -join ',') -ne 'MASTER,BACKUP') { "lb1's log:`n$(Read-LvsHapdLog $Lab.Hapd.lb1)`nlb2's log:`n$(Read-LvsHapdLog $Lab.Hapd.lb2)" })
+
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
+    $exports = Invoke-LvsCommand $Lab lb1, lb2 'Export-IpvsConfig' -Quiet
+    $first = @($Lab.Steps | Where-Object Name -eq 'Directors' | Select-Object -First 1)
+    $want = if ($first) { (@($first[0].Data.Rules[0] -split "`n" | Sort-Object) -join "`n") } else { '' }
+    $Step.Data.Rules = @($exports | ForEach-Object { (@(($_.Output -join "`n").Trim() -split "`n" | Sort-Object) -join "`n") })
+    $Step.Data.SameAsFirstAct = @($Step.Data.Rules | ForEach-Object { $want -and $_ -eq $want })
+    Add-LvsCheck $Lab $step "hapd programmed the first act's IPVS table on both directors (Export-IpvsConfig, the same rules)" ([bool]$programmed -and ($Step.Data.SameAsFirstAct -join ',') -eq 'True,True') $(if (-not $programmed) { 'no "IPVS programmed" line in a log' })
+
+    # A control socket is a file: lb1's PowerShell reaches lb2's hapd too (a first Get-HapdStatus is compiled once, not twice).
+    $sock = { param($h) Join-Path (Get-LvsHapdDirectory $Lab $h) 'hapd.sock' }
+    $st = Invoke-LvsCommand $Lab lb1 "`$s = Get-HapdStatus -SocketPath $(& $sock lb1); `$s.VrrpInstances; `$s.Ipvs.Checkers; 'sync daemon: ' + `$s.Ipvs.SyncDaemon" -Show
+    $st2 = Invoke-LvsCommand $Lab lb1 "`$s = Get-HapdStatus -SocketPath $(& $sock lb2); '{0} {1}, sync daemon: {2}' -f `$s.VrrpInstances[0].Name, `$s.VrrpInstances[0].State, `$s.Ipvs.SyncDaemon" -Show
+    $inst = @($st.Output | Where-Object { $_.PSObject.Properties['VirtualRouterId'] }) | Select-Object -First 1
+    $checkers = @($st.Output | Where-Object { $_.PSObject.Properties['Checks'] })
+    $Step.Data.Status = [pscustomobject]@{ State = $inst.State; Priority = $inst.Priority; VirtualAddressesInstalled = $inst.VirtualAddressesInstalled
+        Checkers = $checkers.Count; SyncDaemon = (@($st.Output) | Where-Object { $_ -is [string] }) -replace '^sync daemon: ', '' }
+    $Step.Data.Lb2Status = [string]@($st2.Output)[0]
+    Add-LvsCheck $Lab $step 'Get-HapdStatus over the control sockets: VI_1 MASTER (150) on lb1 with its VIP installed, BACKUP on lb2; sync daemon Master / Backup' (
+        $inst -and $inst.State -eq 'MASTER' -and $inst.Priority -eq 150 -and $inst.VirtualAddressesInstalled -and $Step.Data.Status.SyncDaemon -eq 'Master' -and $Step.Data.Lb2Status -eq 'VI_1 BACKUP, sync daemon: Backup') "lb2: $($Step.Data.Lb2Status)"
+    Add-LvsCheck $Lab $step 'four checkers on lb1, one per real server (TCP_CHECK and MISC_CHECK)' ($checkers.Count -eq 4) "$($checkers.Count)"
+
+    $records = Invoke-LvsClient $Lab $step get 80 6
+    $holders = @(Get-LvsVipHolder $Lab)
+    $Step.Data.VipHolders = $holders
+    $Step.Data.Answered = @($records | Where-Object Ok).Count
+    $Step.Data.Servers = @($records | Where-Object Ok | ForEach-Object What | Sort-Object -Unique)
+    Add-LvsCheck $Lab $step 'exactly one director holds the VIP: lb1' (($holders -join ',') -eq 'lb1') "holders: $($holders -join ', ')"
+    Add-LvsCheck $Lab $step 'all 6 requests through the VIP answered, by both real servers' ($Step.Data.Answered -eq 6 -and ($Step.Data.Servers -join ',') -eq 'rs1,rs2') ($Step.Data.Servers -join ', ')
+    $step
+}
+
+function Invoke-LvsHapdFailoverStep {
+    <#
+        hapd on the master killed under traffic (kill -9: no priority-0 advert, nothing cleaned up). Data as the first
+        act's failover step: FailoverMs (the kill to lb2's first advert on the client's wire), GarpMs, the continuous
+        client's requests before, inside and after the window (the kill to lb2's first gratuitous ARP).
+    #>
+    param([Parameter(Mandatory)][object]$Lab)
+    $vip = $script:Vip
+    $step = New-LvsStep $Lab 'HapdFailover' "hapd on lb1 dies (kill -9): lb2's hapd takes the VIP; traffic carries on" @(
+        'kill -9 $(cat /var/run/keepalived.pid)   (a crash: no priority-0 advert, nothing cleaned up)',
+        '(keepalived: the backup takes the VIP after 3 missed adverts and sends gratuitous ARPs: arping -U -I eth0 10.0.0.30)')
+    $loopLog = Join-Path $Lab.WorkDirectory 'hapd-loop.log'
+    $read = { if (Test-Path $loopLog) { @(ConvertFrom-LvsClientLine ([IO.File]::ReadAllText($loopLog)) 'HapdFailover') } else { @() } }
+    Write-LvsSay $Lab 'command' "client$ python3 client.py loop $vip 80 0.1 hapd-loop.log &   (lab plumbing: a request every 100 ms)"
+    $loop = Start-LabProcess -Topology $Lab.Topology -HostName client -Command python3 -ArgumentList @((Join-Path $PSScriptRoot 'client.py'), 'loop', $vip, '80', '0.1', $loopLog)
+    $Lab.Traffic = @($loop)
+    # A fresh capture of the client's wire (VRRP and ARP) for this failover: a short file is read quickly.
+    $null = Stop-LvsProcess $Lab.Capture.Process 5
+    $Lab.Capture = Start-LabCapture -Topology $Lab.Topology -HostName client -Filter 'ip proto 112 or arp' -TimeoutSeconds 60
+    $null = Wait-LvsCondition -TimeoutSeconds 60 -Condition { @(& $read).Count -ge 10 }
+    $victim = $Lab.Hapd.lb1
+    Write-LvsSay $Lab 'command' "lb1$ kill -9 $($victim.Pid)   (hapd)"
+    $cut = Get-LvsUnixNs
+    & kill -s KILL $victim.Pid
+    Write-LvsSay $Lab 'progress' ("  ... killed at {0:HH:mm:ss.fff}; lb2's hapd waits for 3 missed adverts (3 x 1 s + skew 0.61 s), enters MASTER and sends gratuitous ARPs" -f [DateTime]::Now)
+    $lb2 = Wait-LvsHapdState $Lab lb2 MASTER
+    $null = Wait-LvsCondition -TimeoutSeconds 60 -Condition { @(& $read | Where-Object { $_.Start -gt $cut + 5e9 }).Count -ge 5 }
+    Write-LvsSay $Lab 'command' 'client$ kill client.py (loop)'
+    $null = Stop-LvsProcess $loop 9
+    $records = @(& $read)
+
+    $adverts = @(Get-LabVrrpAdvert $Lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Source -eq $Lab.Topology.Hosts.lb2.IPv4Address -and $_.Priority -gt 0 })
+    $garps = @(Get-LabGratuitousArp $Lab.Capture -AfterNanoseconds $cut | Where-Object { $_.Mac -eq $Lab.Topology.Hosts.lb2.MacAddress -and $_.Address -eq $vip })
+    $firstAdvert = if ($adverts) { $adverts[0].Ns } else { $null }
+    $firstGarp = if ($garps) { $garps[0].Ns } else { $null }
+    $windowEnd = if ($firstGarp) { $firstGarp } elseif ($firstAdvert) { $firstAdvert } else { [long]::MaxValue }
+    foreach ($r in $records) { $r | Add-Member -NotePropertyName InWindow -NotePropertyValue ([bool]($r.Start -le $windowEnd -and $r.End -ge $cut)); $Lab.Requests.Add($r) }
+    $Lab.HapdFailover = [pscustomobject]@{ CutNs = $cut; FirstAdvertNs = $firstAdvert; FirstGarpNs = $firstGarp; WindowEndNs = $windowEnd
+        FailoverMs = if ($firstAdvert) { [math]::Round(($firstAdvert - $cut) / 1e6, 1) } else { $null }
+        GarpMs = if ($firstGarp) { [math]::Round(($firstGarp - $cut) / 1e6, 1) } else { $null } }
+    $lb2Log = @((Read-LvsHapdLog $Lab.Hapd.lb2) -split "`n" | Where-Object { $_ -match 'Entering MASTER|sync daemon' })
+    Write-LvsSay $Lab 'output' ("  lb2's log: " + ($lb2Log -join "`n  lb2's log: "))
+    Write-LvsSay $Lab 'output' ("  on the client's wire: lb2's first advert {0} ms after the kill, its first gratuitous ARP for the VIP {1} ms after it" -f $Lab.HapdFailover.FailoverMs, $Lab.HapdFailover.GarpMs)
+    $null = Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip" -Show
+    $mac = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object { `"`$(`$_.LinkLayerAddress)`" }" -Quiet).Output
+    $holders = @(Get-LvsVipHolder $Lab)
+    Write-LvsSay $Lab 'note' "lb1 still has the VIP on eth0:0: kill -9 left no process to remove it (keepalived leaves it the same way); the client follows lb2's gratuitous ARPs, and lb1's kernel would still forward what reaches it."
+
+    $failedOutside = @($records | Where-Object { -not $_.Ok -and -not $_.InWindow })
+    $failedInside = @($records | Where-Object { -not $_.Ok -and $_.InWindow })
+    $beforeOk = @($records | Where-Object { $_.End -lt $cut -and $_.Ok }).Count
+    $after = @($records | Where-Object { $_.Start -gt $windowEnd })
+    $afterOk = @($after | Where-Object Ok).Count
+    Write-LvsSay $Lab 'output' ("  continuous client: {0} requests, {1} answered before the kill, {2} of {3} after the window, {4} failed inside the window, {5} outside" -f
+        $records.Count, $beforeOk, $afterOk, $after.Count, $failedInside.Count, $failedOutside.Count)
+    $Step.Data.Lb1Exit = if ($victim.Process.HasExited) { $victim.Process.ExitCode } else { $null }
+    $Step.Data.Lb2State = $lb2
+    $Step.Data.FailoverMs = $Lab.HapdFailover.FailoverMs
+    $Step.Data.GarpMs = $Lab.HapdFailover.GarpMs
+    $Step.Data.ClientVipMac = [string]@($mac)[0]
+    $Step.Data.VipHolders = $holders
+    $Step.Data.LoopBeforeOk = $beforeOk
+    $Step.Data.LoopAfter = $after.Count
+    $Step.Data.LoopAfterOk = $afterOk
+    $Step.Data.LoopFailedOutsideWindow = $failedOutside.Count
+    Add-LvsCheck $Lab $step "lb2's hapd entered MASTER; its first advert reached the client" ($lb2 -eq 'MASTER' -and $null -ne $firstAdvert) $(if ($lb2 -eq 'MASTER') { "failover $($Step.Data.FailoverMs) ms" } else { "lb2's log:`n$(Read-LvsHapdLog $Lab.Hapd.lb2)" })
+    Add-LvsCheck $Lab $step "the client's ARP entry for the VIP moved to lb2's MAC" ($Step.Data.ClientVipMac -eq $Lab.Topology.Hosts.lb2.MacAddress) $Step.Data.ClientVipMac
+    Add-LvsCheck $Lab $step 'lb2 holds the VIP (and lb1 still does: nothing removed it)' (($holders -join ',') -eq 'lb1,lb2') "holders: $($holders -join ', ')"
+    Add-LvsCheck $Lab $step 'requests answered before the kill and after the takeover' ($beforeOk -gt 0 -and $after.Count -gt 0 -and $afterOk -eq $after.Count)
+    Add-LvsCheck $Lab $step 'no request failed outside the failover window' ($failedOutside.Count -eq 0) "$($failedInside.Count) inside it"
+    $step
+}
+
+function Invoke-LvsHapdFailbackStep {
+    param([Parameter(Mandatory)][object]$Lab)
+    $vip = $script:Vip
+    $step = New-LvsStep $Lab 'HapdFailback' "hapd on lb1 starts again: it preempts (priority 150 > 100) and takes the VIP back" @(
+        '/etc/init.d/keepalived start', '(keepalived: preempt, the default)')
+    Write-LvsSay $Lab 'note' "The killed hapd's pid files are still there; they name a process that no longer exists, so the start goes ahead."
+    $null = Start-LvsHapd $Lab lb1
+    $s1 = Wait-LvsHapdState $Lab lb1 MASTER
+    $s2 = Wait-LvsHapdState $Lab lb2 BACKUP
+    foreach ($h in 'lb1', 'lb2') {
+        $lines = @((Read-LvsHapdLog $Lab.Hapd[$h]) -split "`n" | Where-Object { $_ -match 'Entering' } | Select-Object -Last 2)
+        Write-LvsSay $Lab 'output' ("  ${h}'s log: " + ($lines -join "`n  ${h}'s log: "))
+    }
+    $records = Invoke-LvsClient $Lab $step get 80 4
+    $holders = @(Get-LvsVipHolder $Lab)
+    $mac = (Invoke-LvsCommand $Lab client "Get-ArpEntry -IPAddress $vip | ForEach-Object { `"`$(`$_.LinkLayerAddress)`" }" -Quiet).Output
+    $Step.Data.States = @($s1, $s2)
+    $Step.Data.VipHolders = $holders
+    $Step.Data.ClientVipMac = [string]@($mac)[0]
+    $Step.Data.Answered = @($records | Where-Object Ok).Count
+    Add-LvsCheck $Lab $step "lb1's new hapd MASTER, lb2's BACKUP" ((@($s1, $s2) -join ',') -eq 'MASTER,BACKUP') "states: $s1, $s2"
+    Add-LvsCheck $Lab $step 'exactly one director holds the VIP: lb1' (($holders -join ',') -eq 'lb1') "holders: $($holders -join ', ')"
+    Add-LvsCheck $Lab $step "the client's ARP entry points at lb1 again, requests answered" ($Step.Data.ClientVipMac -eq $Lab.Topology.Hosts.lb1.MacAddress -and $Step.Data.Answered -eq 4) $Step.Data.ClientVipMac
+    $step
+}
+
+function Invoke-LvsHapdStopStep {
+    param([Parameter(Mandatory)][object]$Lab)
+    $step = New-LvsStep $Lab 'HapdStop' 'hapd stops on both directors (SIGTERM): the VIP goes, the IPVS table stays' @('/etc/init.d/keepalived stop')
+    $Step.Data.Exit = @(); $Step.Data.StopSeconds = @()
+    foreach ($h in 'lb2', 'lb1') {
+        $p = $Lab.Hapd[$h]
+        Write-LvsSay $Lab 'command' "${h}$ kill -TERM $($p.Pid)   (hapd)"
+        # The signal and the wait timed apart (hapd logs when its main loop takes the signal): a slow stop shows where.
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $exited = Stop-LvsProcess $p 30
+        $Step.Data.Exit += if ($exited) { $p.Process.ExitCode } else { 'killed' }
+        $Step.Data.StopSeconds += [math]::Round($clock.Elapsed.TotalSeconds, 1)
+        $log = Read-LvsHapdLog $p
+        $lines = @($log -split "`n" | Where-Object { $_ -match 'SIGTERM|Stopped|stopped' })
+        Write-LvsSay $Lab 'output' ("  ${h}'s log: " + ($lines -join "`n  ${h}'s log: ") + ("`n  (exited {0:n1} s after the signal was sent)" -f $clock.Elapsed.TotalSeconds))
+        if ($h -eq 'lb1') { $Step.Data.Lb1RemovedVip = $log -match 'Stopped VI_1 \(Master\): a Master sent priority 0 and removed its virtual addresses' }
+    }
+    $holders = @(Get-LvsVipHolder $Lab)
+    $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
+    $left = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h "'{0} {1}' -f @(Get-IpvsService).Count, @(Get-IpvsSyncDaemon).Count" -Quiet).Output[0] })
+    Write-LvsSay $Lab 'note' "As keepalived (without lvs_flush_onstop), hapd leaves the IPVS table; the seed's ipvsadm -d, -D and -C take it down next."
+    $Step.Data.VipHolders = $holders
+    $Step.Data.ServicesAndSyncDaemons = $left
+    Add-LvsCheck $Lab $step 'both hapd exited 0 on SIGTERM' (($Step.Data.Exit -join ',') -eq '0,0') "exit: $($Step.Data.Exit -join ', ')"
+    Add-LvsCheck $Lab $step 'lb1 (Master) sent priority 0 and removed the VIP: no director holds it' ($Step.Data.Lb1RemovedVip -and $holders.Count -eq 0) "holders: $($holders -join ', ')"
+    Add-LvsCheck $Lab $step 'the sync daemons stopped; both services left in IPVS' (($left -join ',') -eq '2 0,2 0') "services and sync daemons: $($left -join '; ')"
+    $step
+}
+
+#endregion
+
+function Clear-LvsDirector {
+    # ipvsadm -C and the sync daemons stopped on both directors; returns per director what is left (services + sync
+    # daemons + VRRP instances: 0 when clean). The sync daemon follows VRRP through an event action in each agent,
+    # which may still run after its instance stopped (event actions run between commands): clear again until nothing
+    # is left, for up to 15 s.
+    param([object]$Lab)
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Clear-IpvsService -Confirm:$false; Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State -ErrorAction SilentlyContinue }'
-    # The sync daemon follows VRRP through an event action in each agent, which may still run after the stop
-    # (event actions run between commands): clear again until nothing is left, for up to 15 s.
     $count = '@(Get-IpvsService).Count + @(Get-IpvsSyncDaemon).Count + @(Get-VrrpInstance).Count'
     for ($try = 0; $try -lt 15; $try++) {
         $left = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h $count -Quiet).Output[0] })
@@ -611,22 +944,38 @@ function Invoke-LvsTeardownStep {
         Start-Sleep -Seconds 1
         $null = Invoke-LvsCommand $Lab lb1, lb2 'Get-IpvsSyncDaemon | ForEach-Object { Stop-IpvsSyncDaemon $_.State -ErrorAction SilentlyContinue }' -Quiet
     }
+    $left
+}
+
+function Invoke-LvsTeardownStep {
+    param([Parameter(Mandatory)][object]$Lab)
+    $vip = $script:Vip
+    $step = New-LvsStep $Lab 'Teardown' "Taking it down the seed's way" @('ipvsadm -d -t 10.0.0.30:3306 -r 10.0.0.10:3306', 'ipvsadm -D -t 10.0.0.30:3306', 'ipvsadm -C')
+    # After the second act hapd has stopped the VRRP instances and checkers and left the table (as keepalived does).
+    $null = Invoke-LvsCommand $Lab lb1, lb2 'Stop-IpvsHealthCheck -All; Get-VrrpInstance | Stop-VrrpInstance'
+    $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsRealServer -Service 'TCP ${vip}:3306' -Address 192.0.2.11 -Port 3306 -Confirm:`$false"
+    $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsService -Service 'TCP ${vip}:3306' -Confirm:`$false"
+    $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
+    $left = Clear-LvsDirector $Lab
     $Step.Data.Left = $left
     Add-LvsCheck $Lab $step 'no service, sync daemon or VRRP instance left on either director' (($left -join ',') -eq '0,0')
     $step
 }
 
 function Get-LvsDemoSummary {
-    <# N requests, F failed outside the failover window, T (ms from the cut to the new master's first advert). #>
+    <# N requests, F failed outside the failover windows, T (ms from the cut to the new master's first advert; and from hapd's kill when the second act ran). #>
     param([Parameter(Mandatory)][object]$Lab)
     $n = $Lab.Requests.Count
     $f = @($Lab.Requests | Where-Object { -not $_.Ok -and -not ($_.PSObject.Properties['InWindow'] -and $_.InWindow) }).Count
     $t = if ($Lab.Failover -and $null -ne $Lab.Failover.FailoverMs) { [math]::Round($Lab.Failover.FailoverMs) } else { $null }
-    [pscustomobject]@{ Requests = $n; FailedOutsideWindow = $f; FailoverMs = $t
+    $th = if ($Lab.HapdFailover -and $null -ne $Lab.HapdFailover.FailoverMs) { [math]::Round($Lab.HapdFailover.FailoverMs) } else { $null }
+    $hapd = if ($Lab.Steps | Where-Object Name -eq 'HapdFailover') { ", hapd failover $(if ($null -ne $th) { $th } else { '?' }) ms" } else { '' }
+    [pscustomobject]@{ Requests = $n; FailedOutsideWindow = $f; FailoverMs = $t; HapdFailoverMs = $th
         FailedChecks = @($Lab.Steps | ForEach-Object { $_.Checks } | Where-Object { -not $_.Ok })
-        Line = "Demo: $n requests, $f failed outside the failover window, failover $(if ($null -ne $t) { $t } else { '?' }) ms" }
+        Line = "Demo: $n requests, $f failed outside the failover windows, failover $(if ($null -ne $t) { $t } else { '?' }) ms$hapd" }
 }
 
 Export-ModuleMember -Function New-LvsDemo, Remove-LvsDemo, Invoke-LvsRealServerStep, Invoke-LvsDirectorStep, Invoke-LvsVrrpStep,
     Invoke-LvsHealthCheckStep, Invoke-LvsRequestStep, Invoke-LvsPersistenceStep, Invoke-LvsMiscDynamicStep, Invoke-LvsRealServerFailureStep,
-    Invoke-LvsFailoverStep, Invoke-LvsFailbackStep, Invoke-LvsTeardownStep, Get-LvsDemoSummary, Get-LvsVipHolder
+    Invoke-LvsFailoverStep, Invoke-LvsFailbackStep, Invoke-LvsKeepalivedConfigStep, Invoke-LvsHapdStartStep, Invoke-LvsHapdFailoverStep,
+    Invoke-LvsHapdFailbackStep, Invoke-LvsHapdStopStep, Invoke-LvsTeardownStep, Get-LvsDemoSummary, Get-LvsVipHolder

@@ -1,8 +1,10 @@
 # The demo's runbook as a test: the seed's LVS-DR cluster (demo/LvsDemo.psm1, the same steps that
 # `build.ps1 Demo` narrates) built in network namespaces with IPVS really forwarding: two real servers in
 # DR mode, two directors sharing the VIP by VRRPv2 with PASS, health checks, the connection sync daemon,
-# a real-server failure and a director failover under traffic. Every step is asserted. Tagged Kernel (it
-# needs IPVS: the Test task runs it inside the kernel-lab VM) and Root (namespaces).
+# a real-server failure and a director failover under traffic; then the second act, the same cluster from
+# keepalived.conf files run by hapd (checked first, a kill -9 failover, a failback, a graceful stop). Every
+# step is asserted. Tagged Kernel (it needs IPVS: the Test task runs it inside the kernel-lab VM) and Root
+# (namespaces).
 # The steps run in order, one per It; a step that throws fails its It and the ones after it.
 
 BeforeDiscovery {
@@ -27,6 +29,20 @@ Describe "The seed's LVS-DR cluster, end to end (the demo's runbook)" -Tag 'Kern
             $s
         }
         function Holder { @(Get-LvsVipHolder $script:lab) -join ',' }
+        # A failover step's traffic: its window measured on the client's wire, requests answered before and all after it.
+        function Assert-Takeover($Data) {
+            $Data.FailoverMs | Should -Not -BeNullOrEmpty
+            $Data.LoopBeforeOk | Should -BeGreaterThan 0
+            $Data.LoopAfter | Should -BeGreaterThan 0
+            $Data.LoopAfterOk | Should -Be $Data.LoopAfter
+        }
+        # A failback step: lb1 Master again (the engines' state names), it alone holds the VIP, the client follows.
+        function Assert-Failback($Data, [string[]]$States) {
+            $Data.States | Should -Be $States
+            $Data.VipHolders | Should -Be @('lb1')
+            $Data.ClientVipMac | Should -Be $lab.Topology.Hosts.lb1.MacAddress
+            $Data.Answered | Should -Be 4
+        }
     }
     AfterAll {
         if ($env:HAPS_DEMO_LOG) { $script:log | Set-Content $env:HAPS_DEMO_LOG }
@@ -104,10 +120,7 @@ Describe "The seed's LVS-DR cluster, end to end (the demo's runbook)" -Tag 'Kern
     It 'director failover: lb2 takes over; requests succeed before and after it' {
         $s = Run Invoke-LvsFailoverStep
         $s.Data.Lb2BecameMaster | Should -BeTrue
-        $s.Data.FailoverMs | Should -Not -BeNullOrEmpty
-        $s.Data.LoopBeforeOk | Should -BeGreaterThan 0
-        $s.Data.LoopAfter | Should -BeGreaterThan 0
-        $s.Data.LoopAfterOk | Should -Be $s.Data.LoopAfter
+        Assert-Takeover $s.Data
     }
 
     It 'director failover: the continuous client loses no request outside the failover window' {
@@ -130,10 +143,55 @@ Describe "The seed's LVS-DR cluster, end to end (the demo's runbook)" -Tag 'Kern
 
     It "lb1's link back: it preempts, and again exactly one director (lb1) holds the VIP" {
         $s = Run Invoke-LvsFailbackStep
-        $s.Data.States | Should -Be @('Master', 'Backup')
+        Assert-Failback $s.Data @('Master', 'Backup')
+    }
+
+    # The second act: the same cluster from keepalived.conf files, run by hapd.
+    It "act 2: the seed's keepalived snippet's typo is caught (virtaul_server, did you mean virtual_server?); both directors' files pass" {
+        $s = Run Invoke-LvsKeepalivedConfigStep
+        $s.Data.SeedTypo.Line | Should -Be 1
+        $s.Data.SeedTypo.Suggestion | Should -Be 'virtual_server'
+        $s.Data.SeedHapdExit | Should -Be 5
+        $s.Data.Valid | Should -Be @($true, $true)
+        $s.Data.Findings | Should -Be @(0, 0)
+        $s.Data.HapdTest | Should -Be @(0, 0)
+    }
+
+    It 'act 2: hapd on both directors: lb1 MASTER with the VIP, the first act''s IPVS table, traffic through the VIP, Get-HapdStatus' {
+        $s = Run Invoke-LvsHapdStartStep
+        $s.Data.States | Should -Be @('MASTER', 'BACKUP')
+        $s.Data.SameAsFirstAct | Should -Be @($true, $true)
+        $s.Data.Status.State | Should -Be 'MASTER'
+        $s.Data.Status.VirtualAddressesInstalled | Should -BeTrue
+        $s.Data.Status.SyncDaemon | Should -Be 'Master'
+        $s.Data.Status.Checkers | Should -Be 4
+        $s.Data.Lb2Status | Should -Be 'VI_1 BACKUP, sync daemon: Backup'
         $s.Data.VipHolders | Should -Be @('lb1')
-        $s.Data.ClientVipMac | Should -Be $lab.Topology.Hosts.lb1.MacAddress
-        $s.Data.Answered | Should -Be 4
+        $s.Data.Answered | Should -Be 6
+    }
+
+    It "act 2: kill -9 of lb1's hapd: lb2's hapd takes over; no request fails outside the failover window" {
+        $s = Run Invoke-LvsHapdFailoverStep
+        $s.Data.Lb2State | Should -Be 'MASTER'
+        Assert-Takeover $s.Data
+        $s.Data.LoopFailedOutsideWindow | Should -Be 0
+        $s.Data.ClientVipMac | Should -Be $lab.Topology.Hosts.lb2.MacAddress
+        # kill -9 leaves lb1's VIP configured (nothing is left to remove it); lb2 holds it too.
+        $s.Data.VipHolders | Should -Be @('lb1', 'lb2')
+    }
+
+    It "act 2: hapd started again on lb1 preempts: lb1 alone holds the VIP, the client follows" {
+        $s = Run Invoke-LvsHapdFailbackStep
+        Assert-Failback $s.Data @('MASTER', 'BACKUP')
+    }
+
+    It 'act 2: SIGTERM stops both hapd: exit 0, the VIP removed, the sync daemons stopped, the IPVS table left as keepalived leaves it' {
+        $s = Run Invoke-LvsHapdStopStep
+        Write-Host ("    hapd stop: lb2 {0} s, lb1 {1} s from kill -TERM to exit" -f @($s.Data.StopSeconds))
+        $s.Data.Exit | Should -Be @(0, 0)
+        $s.Data.Lb1RemovedVip | Should -BeTrue
+        $s.Data.VipHolders | Should -BeNullOrEmpty
+        $s.Data.ServicesAndSyncDaemons | Should -Be @('2 0', '2 0')
     }
 
     It "the seed's ipvsadm -d, -D and -C as cmdlets leave nothing behind" {
