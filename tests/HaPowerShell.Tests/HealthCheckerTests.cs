@@ -358,6 +358,22 @@ public class HealthCheckerTests
     }
 
     [Fact]
+    public void LatenessBucketsCoverEveryMillisecondAndOneSecondOrMore()
+    {
+        var (c, _) = Make(new CheckerPolicy { DelayLoopSeconds = 1 }, Rs(1));
+        var s = c.RealServers[0];
+        var due = s.NextCheck;
+        foreach (double ms in new[] { -5.0, 0, 63, 64, 127, 128, 999, 1000, 4000 })
+            c.Started(s, due + TimeSpan.FromMilliseconds(ms));
+        var h = c.LatenessHistogram();
+        Assert.Equal(HealthChecker.LatenessBuckets, h.Length);
+        Assert.Equal(2, h[0]); // early counts as on time
+        foreach (int b in new[] { 63, 64, 127, 128, 999 }) Assert.Equal(1, h[b]);
+        Assert.Equal(2, h[1000]); // 1 s or more
+        Assert.Equal(9, h.Sum());
+    }
+
+    [Fact]
     public void AResultForACheckNotInFlightIsIgnored()
     {
         var (c, ipvs) = Make(new CheckerPolicy { Retry = 0 }, Rs(1));

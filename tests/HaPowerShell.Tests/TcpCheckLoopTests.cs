@@ -174,7 +174,7 @@ public class TcpCheckLoopTests
         public int? Weight(string e) { lock (_t) return _t.TryGetValue(e, out var w) ? w : null; }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
@@ -183,7 +183,7 @@ public class TcpCheckLoopTests
         return p;
     }
 
-    private static void WaitFor(Func<bool> condition, string what)
+    internal static void WaitFor(Func<bool> condition, string what)
     {
         var until = DateTime.UtcNow.AddSeconds(20);
         while (!condition())
@@ -371,4 +371,115 @@ public class MultiCheckTests
         Assert.Equal(RealServerHealthState.Down, c.RealServers[1].State);
         Assert.Equal(RealServerHealthState.Up, info[1].State);
     }
+}
+
+/// <summary>One TCP loop (thread, epoll, timer heap) shared by the TCP checkers of a host.</summary>
+public class SharedTcpLoopTests
+{
+    private static readonly IpvsService Svc = new() { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("203.0.113.20"), Port = 80 };
+
+    /// <summary>Real servers on these ports, the n-th at 127.0.0.(n+1) (a checker takes each endpoint once).</summary>
+    private static IpvsRealServer[] Servers(params int[] ports)
+        => ports.Select((p, n) => new IpvsRealServer { Service = Svc, Address = IPAddress.Parse($"127.0.0.{n + 1}"), Port = (ushort)p, Weight = 1 }).ToArray();
+
+    private static HealthCheckDefinition Definition(string name, IpvsRealServer[] servers, int? nice = null) => new()
+    {
+        Name = name,
+        Service = Svc,
+        RealServers = servers,
+        ConnectTimeoutSeconds = 1,
+        CheckerPriority = nice,
+        Policy = new CheckerPolicy { DelayLoopSeconds = 0.05, Retry = 0, MonitorOnly = true },
+    };
+
+    private static HealthCheckRunner Runner(string name, IpvsRealServer[] servers)
+        => new(new HealthChecker(name, Svc, servers, new CheckerPolicy { DelayLoopSeconds = 0.05, Retry = 0, MonitorOnly = true }),
+            s => HealthChecks.Tcp(new TcpCheckOptions { Address = s.Address, Port = s.Port, ConnectTimeoutSeconds = 1, RealServer = s.RealServer }), null);
+
+    private static long Checks(HealthCheckRunner r) => r.Read(c => c.RealServers.Sum(s => s.Checks));
+
+    [Fact]
+    public void TheTcpCheckersOfAHostRunOnOneLoopThatOutlivesNone()
+    {
+        var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        int up = ((IPEndPoint)listener.LocalEndpoint).Port, refused = TcpCheckLoopTests.FreePort();
+        using var host = new HealthCheckHost(HaPowerShell.Hosting.NullHostEventSink.Instance, () => throw new InvalidOperationException("no IPVS in this test"),
+            HaPowerShell.Native.Processes.ProcessGroupRunner.Instance, LocalMiscCheck.Create, () => false);
+        try
+        {
+            var a = host.Start(Definition("a", Servers(up, refused)));
+            var b = host.Start(Definition("b", Servers(refused, up)));
+            var niced = host.Start(Definition("niced", Servers(up), nice: 0));
+            var loop = a.Runner.TcpLoop!;
+            Assert.Same(loop, b.Runner.TcpLoop);
+            Assert.NotSame(loop, niced.Runner.TcpLoop); // another thread setting, another loop
+            Assert.Equal((2, 4), (loop.RunnerCount, loop.SlotCount));
+            TcpCheckLoopTests.WaitFor(() => a.Runner.Read(c => c.RealServers[1].State) == RealServerHealthState.Down
+                && b.Runner.Read(c => c.RealServers[0].State) == RealServerHealthState.Down
+                && a.Runner.Read(c => c.RealServers[0].Checks) >= 3 && b.Runner.Read(c => c.RealServers[1].Checks) >= 3, "both checkers' results");
+            Assert.Equal(RealServerHealthState.Up, a.Runner.Read(c => c.RealServers[0].State));
+            Assert.Equal(RealServerHealthState.Up, b.Runner.Read(c => c.RealServers[1].State));
+            Assert.Equal("ConnectionRefused", b.Runner.Read(c => ((TcpCheckResult)c.RealServers[0].LastResult!).SocketError));
+
+            host.Stop(a);
+            Assert.False(a.Runner.IsRunning);
+            Assert.Equal((1, 2), (loop.RunnerCount, loop.SlotCount));
+            long stopped = Checks(a.Runner), going = Checks(b.Runner);
+            TcpCheckLoopTests.WaitFor(() => Checks(b.Runner) >= going + 4, "the other checker goes on");
+            Assert.Equal(stopped, Checks(a.Runner));
+            Assert.True(b.Runner.IsRunning);
+
+            host.Stop(b); // the last one: the loop's thread ends ...
+            Assert.Equal(0, loop.RunnerCount);
+            var c2 = host.Start(Definition("c", Servers(up, refused))); // ... and starts again with the next
+            Assert.Same(loop, c2.Runner.TcpLoop);
+            TcpCheckLoopTests.WaitFor(() => c2.Runner.Read(c => c.RealServers[1].State) == RealServerHealthState.Down && c2.Runner.Read(c => c.RealServers[0].Checks) >= 2, "checks after a restart");
+            Assert.Equal(RealServerHealthState.Up, c2.Runner.Read(c => c.RealServers[0].State));
+        }
+        finally { listener.Stop(); }
+    }
+
+    [Fact]
+    public void SlotsAStoppedCheckerFreesServeTheNextOneWithoutCrossTalk()
+    {
+        var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        int up = ((IPEndPoint)listener.LocalEndpoint).Port, refused = TcpCheckLoopTests.FreePort();
+        using var loop = new TcpCheckLoop();
+        try
+        {
+            var first = Runner("first", Servers(refused, refused, refused));
+            first.TcpLoop = loop;
+            first.Start();
+            TcpCheckLoopTests.WaitFor(() => first.Read(c => c.RealServers.All(s => s.State == RealServerHealthState.Down)), "refused servers DOWN");
+            first.Stop(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, first.InFlight);
+
+            var second = Runner("second", Servers(up, up, up, up));
+            second.TcpLoop = loop;
+            second.Start();
+            Assert.Equal(4, loop.SlotCount);
+            TcpCheckLoopTests.WaitFor(() => second.Read(c => c.RealServers.All(s => s.Checks >= 5)), "five checks of each listening server");
+            Assert.All(second.Read(c => c.RealServers.ToArray()), s =>
+            {
+                Assert.Equal(RealServerHealthState.Up, s.State);
+                Assert.Equal(0, s.Failures);
+            });
+            second.Stop(TimeSpan.FromSeconds(5));
+            Assert.Null(first.Fault);
+            Assert.Null(second.Fault);
+        }
+        finally { listener.Stop(); }
+    }
+
+    [Fact]
+    public void ALoopTakesOnlyCheckersOfItsClock()
+    {
+        using var loop = new TcpCheckLoop(time: new OtherClock());
+        var r = Runner("clock", Servers(1));
+        Assert.Throws<ArgumentException>(() => r.TcpLoop = loop);
+    }
+
+    private sealed class OtherClock : TimeProvider { }
 }

@@ -177,20 +177,31 @@ public sealed class HealthChecker
         s.LastLateness = late;
         if (late > s.MaxLateness) s.MaxLateness = late;
         long ms = (long)late.TotalMilliseconds;
-        _lateness[ms < 0 ? 0 : ms >= LatenessBuckets - 1 ? LatenessBuckets - 1 : ms]++;
+        int bucket = (int)(ms < 0 ? 0 : ms >= LatenessBuckets - 1 ? LatenessBuckets - 1 : ms);
+        (_lateness[bucket / LatenessChunk] ??= new long[LatenessChunk])[bucket % LatenessChunk]++;
     }
 
     /// <summary>Buckets of <see cref="LatenessHistogram"/>: 0-999 ms one each, the last one 1 s or more.</summary>
     public const int LatenessBuckets = 1001;
 
-    private readonly long[] _lateness = new long[LatenessBuckets];
+    // The buckets in chunks of 64, each made when a check first lands in it: checks are rarely more than a few
+    // ms late, so a checker keeps 0.5 KB of counters instead of 8 KB (500 checked real servers: 0.25 MB, not 4).
+    private const int LatenessChunk = 64;
+    private readonly long[]?[] _lateness = new long[]?[(LatenessBuckets + LatenessChunk - 1) / LatenessChunk];
 
     /// <summary>
     /// How late checks started after their due time since the checker started: element i counts
     /// the checks that were i ms late (the last element: 1 s or more). Two snapshots subtracted give
-    /// the figures for the time between them.
+    /// the figures for the time between them. Empty while no check has started (a checker just started).
     /// </summary>
-    public long[] LatenessHistogram() => (long[])_lateness.Clone();
+    public long[] LatenessHistogram()
+    {
+        if (Array.TrueForAll(_lateness, c => c is null)) return Array.Empty<long>(); // no check started yet
+        var h = new long[LatenessBuckets];
+        for (int c = 0; c < _lateness.Length; c++)
+            if (_lateness[c] is { } chunk) Array.Copy(chunk, 0, h, c * LatenessChunk, Math.Min(LatenessChunk, LatenessBuckets - c * LatenessChunk));
+        return h;
+    }
 
     /// <summary>The outcome of one attempt of a taken check: state, weight, quorum, IPVS changes, next check.</summary>
     public CheckerStep Complete(RealServerHealth s, HealthCheckResult result, DateTimeOffset now)

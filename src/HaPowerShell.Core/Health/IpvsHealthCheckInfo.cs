@@ -41,7 +41,7 @@ public abstract class IpvsHealthCheckInfoJson
     /// <summary>Worst lateness of a check start after its due time, over all real servers, in seconds.</summary>
     public double MaxLateness { get => JsonShape.Seconds(maxLateness); init => maxLateness = JsonShape.Duration(value); }
 
-    /// <summary>Checks by lateness of their start, in ms (see <see cref="HealthChecker.LatenessHistogram"/>).</summary>
+    /// <summary>Checks by lateness of their start, in ms (see <see cref="HealthChecker.LatenessHistogram"/>); empty before the first check.</summary>
     public long[] LatenessHistogram { get; init; } = Array.Empty<long>();
 
     public CheckerPolicy Policy { get; init; } = null!;

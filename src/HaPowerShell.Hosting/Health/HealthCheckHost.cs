@@ -65,6 +65,7 @@ public sealed class HealthCheckHost : IDisposable
     private readonly IProcessGroupRunner _runner;
     private readonly Func<MiscCheck> _misc;
     private readonly Func<bool> _isRoot;
+    private readonly Dictionary<(int?, int?), TcpCheckLoop> _tcpLoops = new();
     private int _nextId;
     private bool _disposed;
 
@@ -168,6 +169,21 @@ public sealed class HealthCheckHost : IDisposable
         return new PreparedHealthCheck(d, runner);
     }
 
+    /// <summary>
+    /// The TCP loop the host's TCP-only checkers with these thread settings share (made at the first): every
+    /// TCP_CHECK of the host runs on one thread, as in keepalived's checker process, not a thread per checker.
+    /// </summary>
+    private TcpCheckLoop SharedTcpLoop(int? nice, int? realtime)
+    {
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_tcpLoops.TryGetValue((nice, realtime), out var loop))
+                _tcpLoops[(nice, realtime)] = loop = new TcpCheckLoop(nice, realtime);
+            return loop;
+        }
+    }
+
     private static HealthCheckException Exists(string name, HostedHealthCheck running)
         => new("HealthCheckExists", HealthCheckFailureKind.InvalidArgument,
             $"A health check named '{name}' is already running (Id {running.Id}); stop it with Stop-IpvsHealthCheck -Name '{name}' or give -Name.", name);
@@ -187,6 +203,8 @@ public sealed class HealthCheckHost : IDisposable
             entry = new HostedHealthCheck(++_nextId, d, prepared.Runner);
             _checks.Add(entry);
         }
+        if (prepared.Runner.UsesTcpLoop && prepared.Runner.TcpLoop is null)
+            prepared.Runner.TcpLoop = SharedTcpLoop(prepared.Runner.TcpLoopNice, prepared.Runner.TcpLoopRealtimePriority);
         var policy = prepared.Runner.Checker.Policy;
         var notifyTimeout = TimeSpan.FromSeconds(d.NotifyTimeoutSeconds);
         prepared.Runner.EventSink = e =>
@@ -375,7 +393,7 @@ public sealed class HealthCheckHost : IDisposable
         catch (Exception) { /* see IHostEventSink: a sink must not throw */ }
     }
 
-    /// <summary>Stops every checker; the host takes no new ones.</summary>
+    /// <summary>Stops every checker, then the TCP loops; the host takes no new ones.</summary>
     public void Dispose()
     {
         lock (_sync)
@@ -384,5 +402,12 @@ public sealed class HealthCheckHost : IDisposable
             _disposed = true;
         }
         StopAll();
+        TcpCheckLoop[] loops;
+        lock (_sync)
+        {
+            loops = _tcpLoops.Values.ToArray();
+            _tcpLoops.Clear();
+        }
+        foreach (var loop in loops) loop.Dispose();
     }
 }

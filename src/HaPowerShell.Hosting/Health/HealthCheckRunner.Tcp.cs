@@ -5,20 +5,19 @@ using HaPowerShell.Native.Net;
 namespace HaPowerShell.Hosting.Health;
 
 /// <summary>
-/// The TCP loop of <see cref="HealthCheckRunner"/>, used when every check of a checker is a TCP_CHECK:
-/// one dedicated thread, one epoll instance, one <see cref="TimerHeap"/> holding each real server's
-/// single timer (its next due time while idle, its connect deadline while connecting), non-blocking
-/// connects that are only connected, read for SO_ERROR and closed (as keepalived's TCP_CHECK). In the
-/// steady state (a check whose outcome repeats) nothing is allocated and the checker only moves the
-/// due time (<see cref="HealthChecker.TryCompleteQuiet"/>); a result object and a full
+/// The TCP path of <see cref="HealthCheckRunner"/>, used when every check of a checker is a TCP_CHECK:
+/// the checks run on a <see cref="TcpCheckLoop"/> (one thread, one epoll instance and one timer heap,
+/// shared by the checkers of a host), as non-blocking connects that are only connected, read for
+/// SO_ERROR and closed (as keepalived's TCP_CHECK). In the steady state (a check whose outcome
+/// repeats) nothing is allocated and the checker only moves the due time
+/// (<see cref="HealthChecker.TryCompleteQuiet"/>); a result object and a full
 /// <see cref="HealthChecker.Complete"/> happen only when something changes, with the same semantics
 /// as the task path (delay_loop, retry, delay_before_retry, warmup, alpha/omega, inhibit, quorum).
+/// The methods named Tcp* are the loop's, called on its thread under the loop's gate.
 /// </summary>
 public sealed partial class HealthCheckRunner
 {
-    private sealed record TcpProbe(TcpCheckOptions Options, byte[] Remote, byte[]? Bind, long TimeoutTicks);
-
-    private const int EInProgress = HaPowerShell.Native.Errno.EINPROGRESS;
+    internal sealed record TcpProbe(TcpCheckOptions Options, byte[] Remote, byte[]? Bind, long TimeoutTicks);
 
     /// <summary>A <see cref="Read"/> the loop's thread runs for another thread.</summary>
     private sealed class ReadRequest
@@ -40,12 +39,13 @@ public sealed partial class HealthCheckRunner
     }
 
     private readonly Queue<ReadRequest> _reads = new();
-
     private readonly TcpProbe[]? _tcp;
-    private Thread? _thread;
-    private volatile bool _stopping;
+    private readonly List<HealthCheckEvent> _tcpEvents = new();
+    private TcpCheckLoop? _tcpLoop;
+    private bool _ownsTcpLoop;
+    private volatile bool _tcpAttached;
     private Exception? _threadFault;
-    private EpollConnector? _epoll;
+    private long _tcpOffset; // the loop's time at this runner's origin
 
     private static TcpProbe[]? TcpProbes(IHealthCheck[] checks)
     {
@@ -59,161 +59,135 @@ public sealed partial class HealthCheckRunner
         }).ToArray();
     }
 
+    /// <summary>
+    /// The loop the TCP checks run on (a host shares one among its checkers); null: the runner makes one of
+    /// its own at start (with <see cref="TcpLoopNice"/> and <see cref="TcpLoopRealtimePriority"/>) and ends it at stop.
+    /// Set before <see cref="Start"/>; the loop must use this runner's clock.
+    /// </summary>
+    public TcpCheckLoop? TcpLoop
+    {
+        get => _tcpLoop;
+        set
+        {
+            if (StartTime is not null) throw new InvalidOperationException("The TCP loop is chosen before the checker starts.");
+            if (value is not null && value.Time != _time) throw new ArgumentException("The TCP loop runs on another clock than this checker.", nameof(value));
+            _tcpLoop = value;
+        }
+    }
+
     /// <summary>The nice value of the TCP loop's thread (keepalived's checker_priority); null = the process's.</summary>
     public int? TcpLoopNice { get; set; }
 
     /// <summary>SCHED_RR priority (1-99) of the TCP loop's thread (keepalived's checker_realtime_priority); null = not real-time.</summary>
     public int? TcpLoopRealtimePriority { get; set; }
 
+    internal object Sync => _sync;
+    internal int[]? TcpSlots { get; set; }
+    internal bool TcpDetachPending { get; set; }
+
     private void StartTcpLoop()
     {
-        _epoll = new EpollConnector();
-        _thread = new Thread(TcpLoop) { IsBackground = true, Name = "HaPowerShell TCP checks" };
-        _thread.Start();
+        if (_tcpLoop is null)
+        {
+            _tcpLoop = new TcpCheckLoop(TcpLoopNice, TcpLoopRealtimePriority, _time);
+            _ownsTcpLoop = true;
+        }
+        _tcpOffset = _tcpLoop.KeyAt(_originTimestamp);
+        _tcpAttached = true;
+        try { _tcpLoop.Attach(this); }
+        catch
+        {
+            _tcpAttached = false;
+            throw;
+        }
     }
 
     private void StopTcpLoop(TimeSpan wait)
     {
-        _stopping = true;
-        _epoll?.Wake();
-        if (_thread is not null && !_thread.Join(wait)) { _threadFault ??= new TimeoutException("The TCP check loop did not stop in time."); return; }
-        _epoll?.Dispose();
+        if (_tcpLoop is not { } loop) return;
+        if (!loop.Detach(this, wait)) _threadFault ??= new TimeoutException("The TCP check loop did not stop in time.");
+        if (_ownsTcpLoop) loop.Dispose();
     }
 
-    private long Key(DateTimeOffset t) => (t - _origin).Ticks;
+    /// <summary>The loop's time of <paramref name="t"/> on this checker's clock.</summary>
+    private long TcpKey(DateTimeOffset t) => _tcpOffset + (t - _origin).Ticks;
 
-    private void TcpLoop()
+    /// <summary>This checker's clock at the loop's time <paramref name="key"/>.</summary>
+    internal DateTimeOffset TcpTime(long key) => _origin + TimeSpan.FromTicks(key - _tcpOffset);
+
+    /// <summary>When real server <paramref name="index"/> is due (loop time), null when it is not scheduled (under the lock).</summary>
+    internal long? TcpDue(int index)
     {
-        var probes = _tcp!;
-        var epoll = _epoll!;
-        var servers = _checker.RealServers;
-        int n = servers.Count;
-        var timers = new TimerHeap(n);
-        var fds = new int[n];
-        var began = new DateTimeOffset[n];
-        Array.Fill(fds, -1);
-        Span<uint> ready = stackalloc uint[1024];
-        var events = new List<HealthCheckEvent>();
-        long lastRetry = long.MinValue;
+        var s = _checker.RealServers[index];
+        return s.Scheduled ? TcpKey(s.NextCheck) : null;
+    }
 
-        void Done(int id, int errno, DateTimeOffset now)
+    /// <summary>The check of real server <paramref name="index"/> starts now: its probe.</summary>
+    internal TcpProbe TcpBegin(int index, DateTimeOffset now)
+    {
+        lock (_sync) _checker.Begin(_checker.RealServers[index], now);
+        return _tcp![index];
+    }
+
+    internal void TcpOpened() => Interlocked.Increment(ref _inFlight);
+    internal void TcpClosed() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>
+    /// The check of real server <paramref name="index"/> ended with <paramref name="errno"/> (0: connected).
+    /// <paramref name="due"/>: its next due time (loop time), null when it is not scheduled. True when it made events.
+    /// </summary>
+    internal bool TcpComplete(int index, int errno, DateTimeOffset now, DateTimeOffset began, out long? due)
+    {
+        lock (_sync)
         {
-            var s = servers[id];
+            var s = _checker.RealServers[index];
             bool ok = errno == 0;
+            bool events = false;
             if (!_checker.TryCompleteQuiet(s, ok, now))
             {
-                var o = probes[id].Options;
+                var o = _tcp![index].Options;
                 string? error = ok ? null : EpollConnector.ErrorName(errno);
                 var result = new TcpCheckResult
                 {
                     Address = o.Address, Port = o.Port, BindAddress = o.BindAddress, Success = ok, SocketError = error,
-                    Message = ok ? null : $"connect failed: {error}", Attempts = 1, Duration = now - began[id],
-                    Timestamp = began[id], RealServer = o.RealServer,
+                    Message = ok ? null : $"connect failed: {error}", Attempts = 1, Duration = now - began,
+                    Timestamp = began, RealServer = o.RealServer,
                 };
-                events.AddRange(Apply(_checker.Complete(s, result, now)));
+                int before = _tcpEvents.Count;
+                _tcpEvents.AddRange(Apply(_checker.Complete(s, result, now)));
+                events = _tcpEvents.Count > before;
             }
-            if (s.Scheduled) timers.Set(id, Key(s.NextCheck));
-        }
-
-        void Begin(int id, DateTimeOffset now)
-        {
-            _checker.Begin(servers[id], now);
-            began[id] = now;
-            var p = probes[id];
-            int r = epoll.Begin(p.Remote, p.Bind, (uint)id, out int fd);
-            if (r != EInProgress) { Done(id, r, now); return; }
-            fds[id] = fd;
-            Interlocked.Increment(ref _inFlight);
-            timers.Set(id, Key(now) + p.TimeoutTicks);
-        }
-
-        void Close(int id)
-        {
-            fds[id] = -1;
-            Interlocked.Decrement(ref _inFlight);
-        }
-
-        try
-        {
-            if (TcpLoopNice is int nice && HaPowerShell.Native.Processes.ThreadNice.SetCurrentThread(nice) is int err and not 0)
-                throw new HealthCheckException("CheckerPriorityDenied", HealthCheckFailureKind.InvalidArgument,
-                    $"Could not set the TCP check thread's nice value to {nice}: {HaPowerShell.Native.Errno.Describe(err)}; a negative value needs root or CAP_SYS_NICE.", nice);
-            if (TcpLoopRealtimePriority is int rt && HaPowerShell.Native.Processes.ThreadNice.SetCurrentThreadRealtime(rt) is int rterr and not 0)
-                throw new HealthCheckException("CheckerPriorityDenied", HealthCheckFailureKind.PermissionDenied,
-                    $"Could not make the TCP check thread real-time (SCHED_RR {rt}): {HaPowerShell.Native.Errno.Describe(rterr)}; it needs root or CAP_SYS_NICE.", rt);
-            lock (_sync)
-            {
-                for (int i = 0; i < n; i++)
-                    if (servers[i].Scheduled) timers.Set(i, Key(servers[i].NextCheck));
-            }
-            while (!_stopping)
-            {
-                int timeout = 1000;
-                if (timers.TryPeek(out _, out long due))
-                {
-                    long ahead = due - Key(Now());
-                    timeout = ahead <= 0 ? 0 : (int)Math.Min(1000, (ahead + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
-                }
-                int count = epoll.Wait(ready, timeout);
-                if (_stopping) break;
-                lock (_sync)
-                {
-                    var now = Now();
-                    long key = Key(now);
-                    // every finished connect first (all of them, not one buffer full), so that a connect
-                    // that completed is never taken for a timeout because the loop was slow to look
-                    while (true)
-                    {
-                        for (int k = 0; k < count; k++)
-                        {
-                            int id = (int)(ready[k] & ~EpollConnector.ErrorFlag);
-                            if (id >= n || fds[id] < 0) continue;
-                            int errno = EpollConnector.Finish(fds[id], (ready[k] & EpollConnector.ErrorFlag) != 0);
-                            Close(id);
-                            timers.Remove(id);
-                            Done(id, errno, now);
-                        }
-                        if (count < ready.Length) break;
-                        count = epoll.Wait(ready, 0);
-                    }
-                    while (timers.TryPopDue(key, out int id))
-                    {
-                        if (fds[id] >= 0)
-                        {
-                            EpollConnector.Abort(fds[id]);
-                            Close(id);
-                            Done(id, HaPowerShell.Native.Errno.ETIMEDOUT, now);
-                        }
-                        else Begin(id, now);
-                    }
-                    if (_checker.Owed && key - lastRetry >= TimeSpan.TicksPerSecond)
-                    {
-                        lastRetry = key;
-                        events.AddRange(Apply(_checker.Retry()));
-                    }
-                    RunReads();
-                }
-                if (events.Count > 0)
-                {
-                    Publish(events);
-                    events.Clear();
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            _threadFault = e;
-        }
-        finally
-        {
-            for (int i = 0; i < n; i++)
-                if (fds[i] >= 0) { EpollConnector.Abort(fds[i]); Close(i); }
-            lock (_sync) RunReads();
+            due = s.Scheduled ? TcpKey(s.NextCheck) : null;
+            return events;
         }
     }
 
+    /// <summary>Retries the IPVS changes the checker owes (once a second at most). True when it made events.</summary>
+    internal bool TcpRetry()
+    {
+        lock (_sync)
+        {
+            if (!_checker.Owed) return false;
+            int before = _tcpEvents.Count;
+            _tcpEvents.AddRange(Apply(_checker.Retry()));
+            return _tcpEvents.Count > before;
+        }
+    }
+
+    /// <summary>Hands the events the loop made for this checker to <see cref="EventSink"/>.</summary>
+    internal void TcpPublish()
+    {
+        Publish(_tcpEvents);
+        _tcpEvents.Clear();
+    }
+
+    /// <summary>The loop failed, or this checker's part in it: the checker stops running.</summary>
+    internal void TcpFaulted(Exception e) => _threadFault ??= e;
+
+    internal void TcpDetached() => _tcpAttached = false;
+
     /// <summary>Answers the pending <see cref="Read"/>s (the loop's thread, holding the lock).</summary>
-    private void RunReads()
+    internal void RunReads()
     {
         while (true)
         {

@@ -51,7 +51,7 @@ public sealed partial class HealthCheckRunner
     /// <summary>How many recent events <see cref="RecentEvents"/> keeps.</summary>
     public int EventHistory { get; set; } = 200;
 
-    public bool IsRunning => _tcp is null ? _loop is { IsCompleted: false } : _thread is { IsAlive: true };
+    public bool IsRunning => _tcp is null ? _loop is { IsCompleted: false } : _tcpAttached;
     public DateTimeOffset? StartTime { get; private set; }
     public DateTimeOffset? StopTime { get; private set; }
     public Exception? Fault => _tcp is null ? _loop?.Exception?.InnerException : _threadFault;
@@ -59,24 +59,24 @@ public sealed partial class HealthCheckRunner
     /// <summary>Checks running now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Whether the checks run on the dedicated TCP loop (one thread, epoll) rather than as tasks.</summary>
+    /// <summary>Whether the checks run on a <see cref="TcpCheckLoop"/> (one thread, epoll) rather than as tasks.</summary>
     public bool UsesTcpLoop => _tcp is not null;
 
     /// <summary>
     /// Runs <paramref name="read"/> on the checker under the lock (for consistent snapshots). While the
-    /// TCP loop runs, the loop's thread runs it between two rounds of checks, so that a snapshot of
-    /// thousands of real servers never holds the loop up from another, lower-priority thread.
+    /// checks run on a TCP loop, the loop's thread runs it between two rounds of checks, so that a snapshot
+    /// of thousands of real servers never holds the loop up from another, lower-priority thread.
     /// </summary>
     public T Read<T>(Func<HealthChecker, T> read)
     {
-        if (_tcp is not null && _thread is { IsAlive: true } t && t != Thread.CurrentThread)
+        if (_tcpAttached && _tcpLoop is { } loop && !loop.IsLoopThread)
         {
             var request = new ReadRequest(() => read(_checker));
             lock (_reads) _reads.Enqueue(request);
-            _epoll?.Wake();
-            // the loop answers within one round; if it stopped meanwhile, answer here
+            loop.RequestRead(this);
+            // the loop answers within one round; if this checker left it meanwhile, answer here
             while (!request.Done.Wait(100))
-                if (!t.IsAlive && request.TryClaim()) { lock (_sync) request.Run(); }
+                if (!_tcpAttached && request.TryClaim()) { lock (_sync) request.Run(); }
             if (request.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(request.Error);
             return (T)request.Result!;
         }
