@@ -100,15 +100,19 @@ function Get-Family([int]$ProcessId) {
         })
 }
 
+# CPU ticks and resident memory of these processes: VmRSS, and its private part (RssAnon: heap, stacks, written
+# data) apart from the file pages (RssFile: the executable's and libraries' pages mapped, shared with the page cache).
 function Get-Sample([int[]]$Pids) {
-    $ticks = 0L; $rss = 0L
+    $ticks = 0L; $rss = 0L; $anon = 0L
     foreach ($p in $Pids) {
         $s = [IO.File]::ReadAllText("/proc/$p/stat")
         $f = $s.Substring($s.LastIndexOf(')') + 2).Split(' ')
         $ticks += [long]$f[11] + [long]$f[12]
-        $rss += [long][regex]::Match([IO.File]::ReadAllText("/proc/$p/status"), 'VmRSS:\s+(\d+)').Groups[1].Value
+        $status = [IO.File]::ReadAllText("/proc/$p/status")
+        $rss += [long][regex]::Match($status, 'VmRSS:\s+(\d+)').Groups[1].Value
+        $anon += [long][regex]::Match($status, 'RssAnon:\s+(\d+)').Groups[1].Value
     }
-    [pscustomobject]@{ Ticks = $ticks; RssKb = $rss; Ns = Get-UnixNs }
+    [pscustomobject]@{ Ticks = $ticks; RssKb = $rss; AnonKb = $anon; Ns = Get-UnixNs }
 }
 
 # The kernel receive times of IPv4 VRRP adverts in a capture.
@@ -134,14 +138,16 @@ try {
             $conf = New-Config $case.Count $case.Version $case.Interval 100
             foreach ($side in 'hapd', 'keepalived') {
                 $load = Get-LoadAverage
-                $rss = for ($t = 0; $t -lt $Trials; $t++) {
+                $samples = for ($t = 0; $t -lt $Trials; $t++) {
                     $p = Start-Side $topo $side $conf
                     try {
                         Start-Sleep -Seconds $SettleSeconds
-                        (Get-Sample (Get-Family $p.Pid)).RssKb / 1024
+                        Get-Sample (Get-Family $p.Pid)
                     } finally { $null = Stop-LabProcess $p -TimeoutSeconds 5 }
                 }
-                Add-Row 'Memory' $side "RSS, $($case.Count) instance(s)" $rss 'MiB' "$load -> $(Get-LoadAverage)"
+                $l = "$load -> $(Get-LoadAverage)"
+                Add-Row 'Memory' $side "RSS, $($case.Count) instance(s)" @($samples | ForEach-Object { $_.RssKb / 1024 }) 'MiB' $l
+                Add-Row 'Memory' $side "RssAnon, $($case.Count) instance(s)" @($samples | ForEach-Object { $_.AnonKb / 1024 }) 'MiB' $l
             }
         }
     }
@@ -270,7 +276,7 @@ while True:
             Set-Content -Path $conf -Value $sb.ToString()
             foreach ($side in 'hapd', 'keepalived') {
                 $load = Get-LoadAverage
-                $rss = [Collections.Generic.List[double]]::new(); $cores = [Collections.Generic.List[double]]::new()
+                $rss = [Collections.Generic.List[double]]::new(); $anon = [Collections.Generic.List[double]]::new(); $cores = [Collections.Generic.List[double]]::new()
                 for ($t = 0; $t -lt $Trials; $t++) {
                     $p = Start-Side $topo $side $conf -Checkers
                     try {
@@ -278,6 +284,7 @@ while True:
                         $family = Get-Family $p.Pid
                         $a = Get-Sample $family
                         $rss.Add($a.RssKb / 1024)
+                        $anon.Add($a.AnonKb / 1024)
                         Start-Sleep -Seconds $CpuSeconds
                         $b = Get-Sample $family
                         $cores.Add(($b.Ticks - $a.Ticks) / 100 / (($b.Ns - $a.Ns) / 1e9) * 100)
@@ -290,6 +297,7 @@ while True:
                 }
                 $l = "$load -> $(Get-LoadAverage)"
                 Add-Row 'Checkers' $side "RSS, $CheckedRealServers checked real servers" $rss 'MiB' $l
+                Add-Row 'Checkers' $side "RssAnon, $CheckedRealServers checked" $anon 'MiB' $l
                 Add-Row 'Checkers' $side "CPU, $CheckedRealServers TCP checks/s" $cores '% of a core' $l
             }
         } finally { $null = Stop-LabProcess $lp -TimeoutSeconds 5 }
