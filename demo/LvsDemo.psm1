@@ -92,15 +92,10 @@ function Wait-LvsCondition {
 function Get-LvsUnixNs { ([DateTimeOffset]::UtcNow.UtcTicks - [DateTime]::UnixEpoch.Ticks) * 100L }
 
 function Stop-LvsProcess {
-    # SIGTERM straight from this PowerShell, SIGKILL after the timeout; returns whether it exited by itself. (Stop-LabProcess
-    # runs kill through Invoke-LabNative, with redirected streams: in one demo run under the VM's emulation each of its
-    # hapd stops took 16-19 s while hapd logged the signal only a second before it exited; this way they took 1-4 s.)
+    # SIGTERM, SIGKILL after the timeout (Stop-LabProcess); returns whether it exited by itself. (Its stops once took
+    # 16-19 s in the VM: it looked kill up with Get-Command on every stop, 6-25 s there; now once, without Get-Command.)
     param([object]$Process, [double]$TimeoutSeconds = 30)
-    & kill -s TERM $Process.Pid 2>$null
-    if ($Process.Process.WaitForExit([int]($TimeoutSeconds * 1000))) { return $true }
-    try { $Process.Process.Kill($true) } catch { Write-Verbose "$_" }
-    $null = $Process.Process.WaitForExit(5000)
-    $false
+    -not (Stop-LabProcess $Process -TimeoutSeconds $TimeoutSeconds).Killed
 }
 
 function ConvertFrom-LvsClientLine([string]$Text, [string]$Step) {
