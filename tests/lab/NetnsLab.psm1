@@ -32,7 +32,7 @@ $script:ToolPaths = @{}             # program name -> its path, as Get-LabTool f
 #region internal helpers
 
 function Get-LabTool {
-    # The program's path: the first PATH directory (then /usr/sbin, /sbin, /usr/bin, /bin) that has it, looked up
+    # The program's path: the first PATH directory (then /usr/sbin, /sbin, /usr/bin, /bin) that has it executable, looked up
     # once per module instance. Not Get-Command: in the kernel-lab VM (the host's / over 9p, every instruction
     # emulated) it took 6-25 s a call, and Stop-LabProcess asked for kill on every stop.
     param([Parameter(Mandatory)][string]$Name)
@@ -40,7 +40,7 @@ function Get-LabTool {
     $dirs = @(([string]$env:PATH).Split([IO.Path]::PathSeparator) | Where-Object { $_ }) + @('/usr/sbin', '/sbin', '/usr/bin', '/bin')
     $path = foreach ($dir in $dirs) {
         $candidate = [IO.Path]::Join($dir, $Name)
-        if ([IO.File]::Exists($candidate)) { $candidate; break }
+        if ([IO.File]::Exists($candidate) -and ([IO.File]::GetUnixFileMode($candidate) -band [IO.UnixFileMode]'UserExecute, GroupExecute, OtherExecute')) { $candidate; break }
     }
     if (-not $path) { throw "NetnsLab: required program '$Name' was not found in PATH." }
     $script:ToolPaths[$Name] = $path
