@@ -73,10 +73,10 @@ public static class ModuleHosts
         var parts = new List<string>();
         if (vrrp is not null)
         {
-            var instances = vrrp.Instances.Where(i => i.IsRunning).Select(i => $"{i.Name} ({i.State})").ToList();
+            // Said per state: a Master sends priority 0 and removes its addresses, a Backup or Fault instance just stops.
+            var running = VrrpRunningInstance.Running(vrrp.Instances);
             vrrp.Dispose();
-            if (instances.Count > 0)
-                parts.Add($"{Count(instances.Count, "VRRP instance")} {string.Join(", ", instances)} (a Master sent priority 0 and removed its virtual addresses)");
+            if (running.Count > 0) parts.Add($"{Count(running.Count, "VRRP instance")} {VrrpRunningInstance.DescribeStop(running)}");
         }
         if (health is not null)
         {

@@ -527,11 +527,12 @@ public sealed class Daemon
     {
         _notify.Stopping();
         _control?.Dispose();
-        var running = _vrrp?.Instances.Where(i => i.IsRunning).Select(i => $"{i.Name} ({i.State})").ToList() ?? new List<string>();
+        // Said per state: a Master sends priority 0 and removes its addresses, a Backup or Fault instance just stops.
+        var stopped = _vrrp is null ? null : VrrpRunningInstance.DescribeStop(VrrpRunningInstance.Running(_vrrp.Instances));
         _vrrp?.Dispose();
         _ipvs?.Dispose();
         if (_config?.Plan is { } plan) ApplyStatic(plan.StaticAddresses, add: false);
-        _log.Info(running.Count == 0 ? "Stopped" : $"Stopped {string.Join(", ", running)}: a Master sent priority 0 and removed its virtual addresses");
+        _log.Info(stopped is null ? "Stopped" : $"Stopped {stopped}");
     }
 
     private HapdState Snapshot() => new()

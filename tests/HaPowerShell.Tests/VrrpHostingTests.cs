@@ -13,6 +13,20 @@ namespace HaPowerShell.Tests;
 /// <summary>The pieces the VRRP host is made of, against this machine's kernel (loopback only).</summary>
 public class VrrpHostingTests
 {
+    // The stop line (hapd's log, the module's stop summary) says what the stop did per state: only a Master sends
+    // priority 0 and removes its virtual addresses; a stop of Backups alone claims neither.
+    [Fact]
+    public void StopDescriptionClaimsPriorityZeroOnlyForMasters()
+    {
+        Assert.Null(VrrpRunningInstance.DescribeStop(new List<(string, VrrpState)>()));
+        var backups = VrrpRunningInstance.DescribeStop(new List<(string, VrrpState)> { ("VI_1", VrrpState.Backup), ("VI_2", VrrpState.Fault) });
+        Assert.Equal("VI_1 (Backup), VI_2 (Fault)", backups);
+        Assert.Equal("VI_1 (Master): VI_1 sent priority 0 and removed its virtual addresses",
+            VrrpRunningInstance.DescribeStop(new List<(string, VrrpState)> { ("VI_1", VrrpState.Master) }));
+        Assert.Equal("VI_1 (Master), VI_2 (Backup), VI_3 (Master), VI_4 (Master): VI_1, VI_3 and VI_4 sent priority 0 and removed their virtual addresses",
+            VrrpRunningInstance.DescribeStop(new List<(string, VrrpState)> { ("VI_1", VrrpState.Master), ("VI_2", VrrpState.Backup), ("VI_3", VrrpState.Master), ("VI_4", VrrpState.Master) }));
+    }
+
     [Fact]
     public void WakeupEventMakesPollReturnAndResets()
     {

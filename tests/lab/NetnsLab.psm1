@@ -27,28 +27,27 @@ $script:NamePrefix = 'haps-'
 $script:SwitchSuffix = 'sw'
 $script:HostNamePattern = '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$'
 $script:Topologies = [ordered]@{}   # Id -> topology object created by this module instance
+$script:ToolPaths = @{}             # program name -> its path, as Get-LabTool found it
 
 #region internal helpers
 
 function Get-LabTool {
+    # The program's path: the first PATH directory (then /usr/sbin, /sbin, /usr/bin, /bin) that has it executable, looked up
+    # once per module instance. Not Get-Command: in the kernel-lab VM (the host's / over 9p, every instruction
+    # emulated) it took 6-25 s a call, and Stop-LabProcess asked for kill on every stop.
     param([Parameter(Mandatory)][string]$Name)
-    $cmd = Get-Command -Name $Name -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if (-not $cmd) {
-        foreach ($dir in '/usr/sbin', '/sbin', '/usr/bin', '/bin') {
-            $candidate = Join-Path $dir $Name
-            if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
-        }
-        throw "NetnsLab: required program '$Name' was not found in PATH."
+    if ($script:ToolPaths.ContainsKey($Name)) { return $script:ToolPaths[$Name] }
+    $dirs = @(([string]$env:PATH).Split([IO.Path]::PathSeparator) | Where-Object { $_ }) + @('/usr/sbin', '/sbin', '/usr/bin', '/bin')
+    $path = foreach ($dir in $dirs) {
+        $candidate = [IO.Path]::Join($dir, $Name)
+        if ([IO.File]::Exists($candidate) -and ([IO.File]::GetUnixFileMode($candidate) -band [IO.UnixFileMode]'UserExecute, GroupExecute, OtherExecute')) { $candidate; break }
     }
-    return $cmd.Source
+    if (-not $path) { throw "NetnsLab: required program '$Name' was not found in PATH." }
+    $script:ToolPaths[$Name] = $path
+    $path
 }
 
-function Get-IpPath {
-    if (-not (Get-Variable -Name IpPath -Scope Script -ErrorAction SilentlyContinue)) {
-        $script:IpPath = Get-LabTool -Name 'ip'
-    }
-    return $script:IpPath
-}
+function Get-IpPath { Get-LabTool -Name 'ip' }
 
 function Invoke-LabNative {
     <# Runs a program without a shell; returns ExitCode/StdOut/StdErr/TimedOut. #>

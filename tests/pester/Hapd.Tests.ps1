@@ -265,7 +265,7 @@ Describe 'hapd VRRPv2 Master against keepalived Backup: reload, refused reload, 
         Wait-DaemonState $K 'MASTER' 3 | Should -Be 'MASTER'
         $H.Process.WaitForExit(10000) | Should -BeTrue
         $H.Process.ExitCode | Should -Be 0
-        Read-ProcessText $H | Should -Match 'Stopped VI_51 \(Master\), VI_52 \(Master\)'
+        Read-ProcessText $H | Should -Match 'Stopped VI_51 \(Master\), VI_52 \(Master\): VI_51 and VI_52 sent priority 0 and removed their virtual addresses'
         Start-Sleep -Milliseconds 300
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
         @(Get-VipHolder $Topo '192.0.2.101') | Should -BeNullOrEmpty
@@ -325,6 +325,21 @@ Describe 'hapd VRRPv3 at 100 ms as Backup to keepalived: failover on kill -9 and
         }
         Wait-DaemonState $H 'BACKUP' 10 | Should -Be 'BACKUP'
         Start-Sleep -Milliseconds 500
+        @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
+    }
+
+    It 'stops as a Backup on SIGTERM: its stop line claims no priority 0 and no address removal; keepalived stays MASTER' {
+        $kBefore = [regex]::Matches((Read-ProcessText $K), 'Entering MASTER STATE').Count
+        Send-Signal $H 'TERM'
+        $H.Process.WaitForExit(10000) | Should -BeTrue
+        $H.Process.ExitCode | Should -Be 0
+        $stop = @((Read-ProcessText $H) -split "`n" | Where-Object { $_ -match 'Stopped' })
+        $stop.Count | Should -Be 1 -Because (Read-ProcessText $H)
+        $stop[0].TrimEnd() | Should -Match 'Stopped VI_61 \(Backup\)$'
+        $stop[0] | Should -Not -Match 'priority 0|removed'
+        Start-Sleep -Milliseconds 500
+        Get-DaemonState $K | Should -Be 'MASTER'
+        [regex]::Matches((Read-ProcessText $K), 'Entering MASTER STATE').Count | Should -Be $kBefore
         @(Get-VipHolder $Topo $Vip) | Should -Be @('lb2')
     }
 }
@@ -395,7 +410,7 @@ echo done
 
     It 'logs the graceful stop on SIGTERM' {
         & kill -s TERM $DaemonPid
-        Wait-Log "hapd\[$DaemonPid\]: Stopped VI_71 \(Master\)" | Should -BeTrue -Because "$(Get-Content -Raw $LogFile -ErrorAction Ignore)"
+        Wait-Log "hapd\[$DaemonPid\]: Stopped VI_71 \(Master\): VI_71 sent priority 0 and removed its virtual addresses" | Should -BeTrue -Because "$(Get-Content -Raw $LogFile -ErrorAction Ignore)"
         Wait-Text $Shell '(?m)^done' 15 | Should -BeTrue
         Test-Path $PidFile | Should -BeFalse
     }

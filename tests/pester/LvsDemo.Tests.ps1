@@ -189,6 +189,7 @@ Describe "The seed's LVS-DR cluster, end to end (the demo's runbook)" -Tag 'Kern
         $s = Run Invoke-LvsHapdStopStep
         Write-Host ("    hapd stop: lb2 {0} s, lb1 {1} s from kill -TERM to exit" -f @($s.Data.StopSeconds))
         $s.Data.Exit | Should -Be @(0, 0)
+        $s.Data.Lb1HeldVip | Should -BeTrue -Because 'lb1 (Master) holds the VIP until its own stop'
         $s.Data.Lb1RemovedVip | Should -BeTrue
         $s.Data.VipHolders | Should -BeNullOrEmpty
         $s.Data.ServicesAndSyncDaemons | Should -Be @('2 0', '2 0')

@@ -363,7 +363,7 @@ Describe 'Remove-Module with a running Master: keepalived Backup takes over at o
         Get-Addr lb1 lo | Should -Not -Match ([regex]::Escape($Vip2))
         $lb1 = $Topo.Hosts.lb1.IPv4Address
         @(Get-Advert $Cap | Where-Object { $_.Vrid -eq 61 -and $_.Source -eq $lb1 -and $_.Priority -eq 0 -and $_.Ns -ge $RemovedNs }) | Should -Not -BeNullOrEmpty
-        (Read-ProcessText $O).Substring($before) | Should -Match 'WARNING: HaPowerShell stopped VRRP instance VI_61 \(Master\)'
+        (Read-ProcessText $O).Substring($before) | Should -Match 'WARNING: HaPowerShell stopped VRRP instance VI_61 \(Master\): VI_61 sent priority 0 and removed its virtual addresses\.'
     }
 
     It 'a re-import shows no instance, and the client reaches the VIP at lb2' {

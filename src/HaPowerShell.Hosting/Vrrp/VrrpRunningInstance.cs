@@ -205,6 +205,26 @@ public sealed class VrrpRunningInstance : VrrpRunningInstanceJson
     internal new VrrpTransitionReason? LastTransitionReason { get => lastTransitionReason; set => lastTransitionReason = value; }
     internal new VrrpState? PreviousState { get => previousState; set => previousState = value; }
     internal new IReadOnlyDictionary<VrrpRejectReason, long> RejectedByReason => _snapshot.RejectedByReason;
+
+    /// <summary>
+    /// What a graceful stop of these instances (name and state when it began) did, for the stop's log line and
+    /// the module's stop summary: "VI_1 (Master), VI_2 (Backup): VI_1 sent priority 0 and removed its virtual
+    /// addresses". Only a Master sends priority 0 and holds the virtual addresses; a Backup or Fault instance just
+    /// stops, so a stop of Backups alone is the list ("VI_2 (Backup)"). Null when there is none.
+    /// </summary>
+    internal static string? DescribeStop(IReadOnlyList<(string Name, VrrpState State)> stopped)
+    {
+        if (stopped.Count == 0) return null;
+        var list = string.Join(", ", stopped.Select(i => $"{i.Name} ({i.State})"));
+        var masters = stopped.Where(i => i.State == VrrpState.Master).Select(i => i.Name).ToList();
+        if (masters.Count == 0) return list;
+        var who = masters.Count == 1 ? masters[0] : $"{string.Join(", ", masters.Take(masters.Count - 1))} and {masters[^1]}";
+        return $"{list}: {who} sent priority 0 and removed {(masters.Count == 1 ? "its" : "their")} virtual addresses";
+    }
+
+    /// <summary>The instances of <paramref name="instances"/> that run now, with their states, for <see cref="DescribeStop(IReadOnlyList{ValueTuple{string, VrrpState}})"/>.</summary>
+    internal static List<(string Name, VrrpState State)> Running(IEnumerable<VrrpRunningInstance> instances) =>
+        instances.Where(i => i.IsRunning).Select(i => (i.Name, i.State)).ToList();
 }
 
 /// <summary>A state change of a hosted instance (the data of the 'HaPowerShell.Vrrp' engine event).</summary>
