@@ -10,10 +10,11 @@
 #                at once, no Master_Down wait). The exec goes through sh and 'ip netns exec' for both sides alike.
 #   Cpu          50 instances at 100 ms (v3), all Master: CPU (utime + stime, all processes) over -CpuSeconds.
 #   Ipvs         a keepalived.conf of -Services virtual servers (TCP, rr, NAT, 2 real servers each, no checkers) started
-#                with hapd -C in a fresh namespace: the time hapd reports for programming IPVS (and exec to that line)
-#                against `ipvsadm -R` of the same table (timed inside bash, from an empty table); then a SIGHUP reload
-#                of the same file with 1% of the services' first real server at weight 2: hapd's reported time and
-#                changes sent. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
+#                with hapd -C: the time hapd reports for programming IPVS against `ipvsadm -R` of the same table (timed
+#                inside bash), twice per trial: each side in a namespace of its own whose table never held the services
+#                (a start at boot), and in one namespace after `ipvsadm -C` (a restart: the flushed real servers wait in
+#                IPVS's trash list, and every addition searches it). After the second, a SIGHUP reload of the same file
+#                with 1% of the services' first real server at weight 2: hapd's reported time and changes sent. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
 #   Checkers     -CheckedRealServers real servers (10 per virtual server, NAT) each with a TCP_CHECK every second,
 #                against a listener in the client namespace, started with hapd -C and keepalived --check: resident
 #                memory (all processes summed) after -SettleSeconds, then CPU over -CpuSeconds. Needs IPVS (the VM, as
@@ -206,30 +207,60 @@ try {
         $conf = Join-Path $Work 'ipvs.conf'
         $rules = Join-Path $Work 'ipvs.rules'
         Set-Content -Path $rules -Value (@(for ($i = 0; $i -lt $Services; $i++) { "-A -t $($svc[$i]):80 -s rr"; "-a -t $($svc[$i]):80 -r $($rs[$i][0]):8080 -m -w 1"; "-a -t $($svc[$i]):80 -r $($rs[$i][1]):8080 -m -w 1" }) -join "`n")
+        # ipvsadm -R of the table, timed inside bash; the table is flushed before and after.
+        function Measure-IpvsadmRestore($Topo) {
+            $r = Invoke-LabCommand -Topology $Topo -HostName lb1 -Command bash -ArgumentList '-c', "ipvsadm -C; s=`$(date +%s%N); ipvsadm -R < '$rules' || exit 9; e=`$(date +%s%N); echo `$(( (e - s) / 1000 )); ipvsadm -C"
+            if ($r.ExitCode -ne 0) { throw "ipvsadm -R failed: $($r.StdErr)" }
+            [double]($r.StdOut.Trim()) / 1000
+        }
+        function Wait-HapdLine($P, [string]$Pattern, [string]$What) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
+            do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $P.StdOutPath, $P.StdErrPath -ErrorAction Ignore) -join '', $Pattern) } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
+            if (-not $m.Success) { throw "hapd did not $What within 600 s: $(Get-Content -Raw $P.StdOutPath, $P.StdErrPath)" }
+            $m
+        }
+        # hapd -C on $conf in lb1 of $Topo, until its "IPVS programmed" line: the process, its figure, exec to the line.
+        function Start-HapdIpvs($Topo, [string]$Dir) {
+            $null = New-Item -ItemType Directory -Path $Dir
+            $t0 = Get-UnixNs
+            $p = Start-LabProcess -Topology $Topo -HostName lb1 -Command $Hapd -ArgumentList @('--dont-fork', '--log-console', '--no-syslog', '-C', '-f', $conf,
+                '-p', (Join-Path $Dir 'k.pid'), '-r', (Join-Path $Dir 'v.pid'), '-c', (Join-Path $Dir 'c.pid'))
+            try { $m = Wait-HapdLine $p 'IPVS programmed in ([\d.]+) ms: (\d+) change[^\r\n]*' 'program IPVS' }
+            catch { $null = Stop-LabProcess $p -TimeoutSeconds 30; throw }
+            [pscustomobject]@{ Process = $p; Programmed = [double]$m.Groups[1].Value; ExecTo = ((Get-UnixNs) - $t0) / 1e6; Line = $m.Value }
+        }
         $load = Get-LoadAverage
         $ipvsadm = [Collections.Generic.List[double]]::new(); $program = [Collections.Generic.List[double]]::new(); $execTo = [Collections.Generic.List[double]]::new()
         $reload = [Collections.Generic.List[double]]::new(); $sent = [Collections.Generic.List[double]]::new()
+        $freshIpvsadm = [Collections.Generic.List[double]]::new(); $freshProgram = [Collections.Generic.List[double]]::new()
         for ($t = 0; $t -lt $Trials; $t++) {
-            $r = Invoke-LabCommand -Topology $topo -HostName lb1 -Command bash -ArgumentList '-c', "ipvsadm -C; s=`$(date +%s%N); ipvsadm -R < '$rules' || exit 9; e=`$(date +%s%N); echo `$(( (e - s) / 1000 )); ipvsadm -C"
-            if ($r.ExitCode -ne 0) { throw "ipvsadm -R failed: $($r.StdErr)" }
-            $ipvsadm.Add([double]($r.StdOut.Trim()) / 1000)
             Set-Content -Path $conf -Value (New-IpvsConfig 0)
-            $dir = Join-Path $Work "ipvs-$t"
-            $null = New-Item -ItemType Directory -Path $dir
-            $t0 = Get-UnixNs
-            $p = Start-LabProcess -Topology $topo -HostName lb1 -Command $Hapd -ArgumentList @('--dont-fork', '--log-console', '--no-syslog', '-C', '-f', $conf,
-                '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'v.pid'), '-c', (Join-Path $dir 'c.pid'))
+            # A start at boot: each side in a namespace of its own, whose IPVS table never held the services.
+            $fresh = New-LabTopology -Hosts 'lb1'
+            try { $freshIpvsadm.Add((Measure-IpvsadmRestore $fresh)) } finally { Remove-LabTopology -Topology $fresh }
+            $fresh = New-LabTopology -Hosts 'lb1'
             try {
-                $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
-                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'IPVS programmed in ([\d.]+) ms: (\d+) change') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
-                if (-not $m.Success) { throw "hapd did not program IPVS within 600 s: $(Get-Content -Raw $p.StdOutPath, $p.StdErrPath)" }
-                $execTo.Add(((Get-UnixNs) - $t0) / 1e6)
-                $program.Add([double]$m.Groups[1].Value)
+                $h = Start-HapdIpvs $fresh (Join-Path $Work "fresh-$t")
+                Write-Host "  trial $($t + 1), fresh namespace: $($h.Line)"
+                $freshProgram.Add($h.Programmed)
+                $null = Stop-LabProcess $h.Process -TimeoutSeconds 30
+            } finally {
+                $null = Invoke-LabCommand -Topology $fresh -HostName lb1 -Command ipvsadm -ArgumentList '-C'
+                Remove-LabTopology -Topology $fresh
+            }
+            # A restart: the same namespace's table after ipvsadm -C, whose removed real servers wait in IPVS's trash
+            # list for a while (each addition searches it); then the reload.
+            $ipvsadm.Add((Measure-IpvsadmRestore $topo))
+            $h = Start-HapdIpvs $topo (Join-Path $Work "ipvs-$t")
+            $p = $h.Process
+            try {
+                Write-Host "  trial $($t + 1), after a flush: $($h.Line)"
+                $execTo.Add($h.ExecTo)
+                $program.Add($h.Programmed)
                 Set-Content -Path $conf -Value (New-IpvsConfig 100)
                 & kill -HUP $p.Pid
-                $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
-                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'Reloaded IPVS in ([\d.]+) ms: (\d+) change') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
-                if (-not $m.Success) { throw "hapd did not reload within 600 s: $(Get-Content -Raw $p.StdOutPath, $p.StdErrPath)" }
+                $m = Wait-HapdLine $p 'Reloaded IPVS in ([\d.]+) ms: (\d+) change[^\r\n]*' 'reload'
+                Write-Host "  trial $($t + 1): $($m.Value)"
                 $reload.Add([double]$m.Groups[1].Value)
                 $sent.Add([double]$m.Groups[2].Value)
             } finally {
@@ -238,9 +269,11 @@ try {
             }
         }
         $l = "$load -> $(Get-LoadAverage)"
-        Add-Row 'Ipvs' 'ipvsadm' "ipvsadm -R, $Services services" $ipvsadm 'ms' $l
-        Add-Row 'Ipvs' 'hapd' "IPVS programmed (hapd's time)" $program 'ms' $l
-        Add-Row 'Ipvs' 'hapd' 'exec to programmed (scraped)' $execTo 'ms' $l
+        Add-Row 'Ipvs' 'ipvsadm' "ipvsadm -R, fresh namespace" $freshIpvsadm 'ms' $l
+        Add-Row 'Ipvs' 'hapd' "IPVS programmed, fresh namespace" $freshProgram 'ms' $l
+        Add-Row 'Ipvs' 'ipvsadm' "ipvsadm -R, after a flush" $ipvsadm 'ms' $l
+        Add-Row 'Ipvs' 'hapd' "IPVS programmed, after a flush" $program 'ms' $l
+        Add-Row 'Ipvs' 'hapd' 'exec to programmed (after a flush)' $execTo 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'reload, 1% changed' $reload 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'reload: changes sent' $sent 'changes' $l
     }
