@@ -215,15 +215,17 @@ try {
                 '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'v.pid'), '-c', (Join-Path $dir 'c.pid'))
             try {
                 $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
-                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'IPVS programmed in ([\d.]+) ms: (\d+) change') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
+                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'IPVS programmed in ([\d.]+) ms: (\d+) change[^\r\n]*') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
                 if (-not $m.Success) { throw "hapd did not program IPVS within 600 s: $(Get-Content -Raw $p.StdOutPath, $p.StdErrPath)" }
                 $execTo.Add(((Get-UnixNs) - $t0) / 1e6)
+                Write-Host "  trial $($t + 1): $($m.Value)"
                 $program.Add([double]$m.Groups[1].Value)
                 Set-Content -Path $conf -Value (New-IpvsConfig 100)
                 & kill -HUP $p.Pid
                 $deadline = [DateTime]::UtcNow.AddSeconds(600); $m = $null
-                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'Reloaded IPVS in ([\d.]+) ms: (\d+) change') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
+                do { Start-Sleep -Milliseconds 100; $m = [regex]::Match((Get-Content -Raw $p.StdOutPath, $p.StdErrPath -ErrorAction Ignore) -join '', 'Reloaded IPVS in ([\d.]+) ms: (\d+) change[^\r\n]*') } while (-not $m.Success -and [DateTime]::UtcNow -lt $deadline)
                 if (-not $m.Success) { throw "hapd did not reload within 600 s: $(Get-Content -Raw $p.StdOutPath, $p.StdErrPath)" }
+                Write-Host "  trial $($t + 1): $($m.Value)"
                 $reload.Add([double]$m.Groups[1].Value)
                 $sent.Add([double]$m.Groups[2].Value)
             } finally {

@@ -30,6 +30,32 @@ public class IpvsPlannerTests
     }
 
     [Fact]
+    public void ToChanges_AreEachOperationsChange_WithOneIdentityPerRunOfAService()
+    {
+        var current = new List<IpvsService>
+        {
+            Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.11"), Real("192.0.2.12")),
+            Tcp("192.0.2.2", 80, Real("192.0.2.20")),
+            new() { FirewallMark = 3, RealServers = new List<IpvsRealServer> { Real("192.0.2.30", 0) } },
+        };
+        var desired = Copy(current);
+        desired[0].RealServers!.RemoveAt(2);
+        desired[0].RealServers![0].Weight = 5;
+        desired[0].RealServers!.Add(Real("192.0.2.13"));
+        desired[0].Scheduler = "wlc";
+        desired.RemoveAt(1);
+        desired[1].RealServers!.Add(Real("192.0.2.31", 0));
+        desired.Add(Tcp("192.0.2.4", 443, Real("192.0.2.40"), Real("192.0.2.41")));
+        var ops = IpvsPlanner.Plan(desired, current).Operations;
+        var changes = IpvsAdmin.ToChanges(ops);
+        Assert.Equal(ops.Select(IpvsAdmin.ToChange), changes);
+        for (int i = 1; i < ops.Count; i++)
+            if (ReferenceEquals(ops[i].Service, ops[i - 1].Service) && changes[i].Dest is not null && changes[i - 1].Dest is not null)
+                Assert.Same(changes[i - 1].Service, changes[i].Service);
+        Assert.Empty(IpvsAdmin.ToChanges(Array.Empty<IpvsOperation>()));
+    }
+
+    [Fact]
     public void EveryKind_InSafeOrder()
     {
         var current = new List<IpvsService>
