@@ -91,6 +91,31 @@ public class IpvsMessageTests
     }
 
     [Fact]
+    public void WriteChange_ReusedBuilderWritesWhatAFreshOneBuilds()
+    {
+        var tunnel = new IpvsServiceEntry { Protocol = 6, Address = IPAddress.Parse("192.0.2.1"), Port = 80, Scheduler = "wlc", PersistenceEngine = "sip" };
+        var d = new IpvsDestEntry { Address = IPAddress.Parse("192.0.2.10"), Port = 80, Weight = 1, TunnelType = 1, TunnelPort = 6080 };
+        var changes = new[]
+        {
+            new IpvsChange(IpvsChangeKind.NewDest, tunnel, d), // the longest first: what follows must not keep its tail
+            new IpvsChange(IpvsChangeKind.NewService, tunnel),
+            new IpvsChange(IpvsChangeKind.DeleteService, new IpvsServiceEntry { FirewallMark = 5 }),
+            new IpvsChange(IpvsChangeKind.SetDest, tunnel, d with { TunnelType = null }),
+            new IpvsChange(IpvsChangeKind.DeleteDest, tunnel, d),
+            new IpvsChange(IpvsChangeKind.SetService, tunnel with { PersistenceEngine = null }),
+        };
+        var builder = new NetlinkMessageBuilder(0, NetlinkFlags.Request);
+        var batch = new NetlinkRequestBatch(capacityBytes: 16, capacityRequests: 1); // both grow
+        foreach (var c in changes)
+        {
+            var written = IpvsClient.WriteChange(builder, Ipvs, c).ToArray();
+            Assert.Equal(IpvsClient.BuildChange(Ipvs, c), written);
+            batch.Add(written);
+        }
+        Assert.Equal(changes.Length, batch.Count);
+    }
+
+    [Fact]
     public void DeleteDest_IdentityOnly()
     {
         var s = new IpvsServiceEntry { Protocol = 6, Address = IPAddress.Parse("192.0.2.1"), Port = 80 };

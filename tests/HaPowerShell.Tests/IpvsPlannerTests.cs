@@ -30,6 +30,71 @@ public class IpvsPlannerTests
     }
 
     [Fact]
+    public void ToChanges_AreEachOperationsChange_WithOneIdentityPerRunOfAService()
+    {
+        var current = new List<IpvsService>
+        {
+            Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.11"), Real("192.0.2.12")),
+            Tcp("192.0.2.2", 80, Real("192.0.2.20")),
+            new() { FirewallMark = 3, RealServers = new List<IpvsRealServer> { Real("192.0.2.30", 0) } },
+        };
+        var desired = Copy(current);
+        desired[0].RealServers!.RemoveAt(2);
+        desired[0].RealServers![0].Weight = 5;
+        desired[0].RealServers!.Add(Real("192.0.2.13"));
+        desired[0].Scheduler = "wlc";
+        desired.RemoveAt(1);
+        desired[1].RealServers!.Add(Real("192.0.2.31", 0));
+        desired.Add(Tcp("192.0.2.4", 443, Real("192.0.2.40"), Real("192.0.2.41")));
+        var ops = IpvsPlanner.Plan(desired, current).Operations;
+        var changes = IpvsAdmin.ToChanges(ops);
+        Assert.Equal(ops.Select(IpvsAdmin.ToChange), changes);
+        for (int i = 1; i < ops.Count; i++)
+            if (ReferenceEquals(ops[i].Service, ops[i - 1].Service) && changes[i].Dest is not null && changes[i - 1].Dest is not null)
+                Assert.Same(changes[i - 1].Service, changes[i].Service);
+        Assert.Empty(IpvsAdmin.ToChanges(Array.Empty<IpvsOperation>()));
+    }
+
+    [Theory]
+    [InlineData(2)]  // matched by scanning
+    [InlineData(12)] // matched through indexes
+    public void RealServers_SameOperationsWhateverTheListLength(int count)
+    {
+        var current = new List<IpvsService> { Tcp("192.0.2.1", 80, Enumerable.Range(0, count).Select(i => Real($"192.0.2.{10 + i}")).ToArray()) };
+        var desired = Copy(current);
+        var rs = desired[0].RealServers!;
+        rs[count - 1].Weight = 7;
+        rs.RemoveAt(0);
+        rs.Insert(0, Real("192.0.2.200"));
+        rs.Add(new IpvsRealServer { Address = IPAddress.Parse("192.0.2.201"), Port = 0 }); // port 0: the service's
+        var ops = IpvsPlanner.Plan(desired, current).Operations;
+        Assert.Equal(new[]
+        {
+            "Remove real server 192.0.2.10:80 from TCP 192.0.2.1:80",
+            $"Update real server 192.0.2.{9 + count}:80 of TCP 192.0.2.1:80: weight 1 -> 7",
+            "Add real server 192.0.2.200:80 to TCP 192.0.2.1:80",
+            "Add real server 192.0.2.201:80 to TCP 192.0.2.1:80",
+        }, ops.Select(o => o.Description.Split(" (")[0]));
+        Assert.Empty(IpvsPlanner.Plan(Copy(desired), desired).Operations);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(12)]
+    public void RealServers_TwiceOrNull_Refused(int count)
+    {
+        List<IpvsService> Table(params IpvsRealServer[] extra)
+            => new() { Tcp("192.0.2.1", 80, Enumerable.Range(0, count).Select(i => Real($"192.0.2.{10 + i}")).Concat(extra).ToArray()) };
+        var twice = Table(Real("192.0.2.10"));
+        var e = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(twice, Table()));
+        Assert.Contains("desired configuration lists the same real server more than once: 192.0.2.10:80 (2 times)", e.Message);
+        e = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(Table(), twice));
+        Assert.Contains("current configuration lists the same real server more than once", e.Message);
+        e = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(Table(new IpvsRealServer[] { null! }), Table()));
+        Assert.Contains("has a null real server", e.Message);
+    }
+
+    [Fact]
     public void EveryKind_InSafeOrder()
     {
         var current = new List<IpvsService>

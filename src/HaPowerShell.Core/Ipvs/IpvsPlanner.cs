@@ -154,28 +154,29 @@ public sealed class IpvsPlanner
                     addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
                 continue;
             }
-            var diff = ServiceDifferences(want, have);
-            if (diff.Count > 0)
+            if (Differences(want, have) is { } diff)
                 updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}", previousService: have));
 
+            if (IsSmallAndDistinct(want) && IsSmallAndDistinct(have))
+            {
+                // A few real servers each (keepalived's usual case): matched by scanning the lists, in the order the
+                // indexes below would give, without building two dictionaries per service.
+                foreach (var r in have.RealServers ?? EmptyList)
+                    if (Find(want, IpvsRules.RealServerKey.Of(have, r)) is null)
+                        removeReal.Add(RemoveRealServer(have, r));
+                foreach (var r in want.RealServers ?? EmptyList)
+                    PlanRealServer(want, r, Find(have, IpvsRules.RealServerKey.Of(want, r)), addReal, updateReal);
+                continue;
+            }
             var wantReal = RealServersIndexed(want, nameof(desired));
             var haveReal = RealServersIndexed(have, nameof(current));
             foreach (var (key, r) in haveReal)
             {
                 if (!wantReal.ContainsKey(key))
-                    removeReal.Add(new IpvsOperation(IpvsOperationKind.RemoveRealServer, have, r, $"Remove real server {Endpoint(have, r)} from {have}"));
+                    removeReal.Add(RemoveRealServer(have, r));
             }
             foreach (var (key, r) in wantReal)
-            {
-                if (!haveReal.TryGetValue(key, out var hr))
-                    addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
-                else
-                {
-                    var rdiff = RealServerDifferences(r, hr);
-                    if (rdiff.Count > 0)
-                        updateReal.Add(new IpvsOperation(IpvsOperationKind.UpdateRealServer, want, r, $"Update real server {Endpoint(want, r)} of {want}: {string.Join(", ", rdiff)}", previousRealServer: hr));
-                }
-            }
+                PlanRealServer(want, r, haveReal.GetValueOrDefault(key), addReal, updateReal);
         }
 
         var ops = new List<IpvsOperation>(removeReal.Count + removeSvc.Count + updateSvc.Count + addSvc.Count + updateReal.Count + addReal.Count);
@@ -186,6 +187,48 @@ public sealed class IpvsPlanner
         ops.AddRange(updateReal);
         ops.AddRange(addReal);
         return new IpvsPlan(ops);
+    }
+
+    private static readonly List<IpvsRealServer> EmptyList = new();
+
+    /// <summary>The longest real-server list <see cref="Plan"/> matches by scanning instead of indexing.</summary>
+    private const int SmallList = 8;
+
+    private static IpvsOperation RemoveRealServer(IpvsService have, IpvsRealServer r)
+        => new(IpvsOperationKind.RemoveRealServer, have, r, $"Remove real server {Endpoint(have, r)} from {have}");
+
+    /// <summary>The addition of <paramref name="r"/>, or its update when <paramref name="hr"/> (the current one) differs.</summary>
+    private static void PlanRealServer(IpvsService want, IpvsRealServer r, IpvsRealServer? hr, List<IpvsOperation> addReal, List<IpvsOperation> updateReal)
+    {
+        if (hr is null)
+            addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
+        else if (Differences(r, hr) is { } rdiff)
+            updateReal.Add(new IpvsOperation(IpvsOperationKind.UpdateRealServer, want, r, $"Update real server {Endpoint(want, r)} of {want}: {string.Join(", ", rdiff)}", previousRealServer: hr));
+    }
+
+    /// <summary>
+    /// At most <see cref="SmallList"/> real servers, none null and no endpoint twice (a list that is not goes through
+    /// <see cref="RealServersIndexed"/>, which names what is wrong).
+    /// </summary>
+    private static bool IsSmallAndDistinct(IpvsService s)
+    {
+        if (s.RealServers is not { } list) return true;
+        if (list.Count > SmallList) return false;
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is null) return false;
+            var key = IpvsRules.RealServerKey.Of(s, list[i]);
+            for (int j = 0; j < i; j++)
+                if (IpvsRules.RealServerKey.Of(s, list[j]) == key) return false;
+        }
+        return true;
+    }
+
+    private static IpvsRealServer? Find(IpvsService s, IpvsRules.RealServerKey key)
+    {
+        foreach (var r in s.RealServers ?? EmptyList)
+            if (IpvsRules.RealServerKey.Of(s, r) == key) return r;
+        return null;
     }
 
     private static Dictionary<IpvsRules.ServiceKey, IpvsService> Index(IReadOnlyList<IpvsService> list, string param)
@@ -231,22 +274,30 @@ public sealed class IpvsPlanner
     }
 
     /// <summary>How the settings of <paramref name="have"/> differ from <paramref name="want"/> (same identity), one text each; empty when equal.</summary>
-    public static List<string> ServiceDifferences(IpvsService want, IpvsService have)
+    public static List<string> ServiceDifferences(IpvsService want, IpvsService have) => Differences(want, have) ?? new List<string>();
+
+    /// <summary><see cref="ServiceDifferences"/>, null when equal (a plan compares every service; most are).</summary>
+    private static List<string>? Differences(IpvsService want, IpvsService have)
     {
-        var d = new List<string>();
+        List<string>? d = null;
         string ws = Sched(want), hs = Sched(have);
-        if (!string.Equals(ws, hs, StringComparison.Ordinal)) d.Add($"scheduler {hs} -> {ws}");
-        if (want.PersistenceTimeout != have.PersistenceTimeout) d.Add($"persistence timeout {have.PersistenceTimeout} -> {want.PersistenceTimeout}");
+        if (!string.Equals(ws, hs, StringComparison.Ordinal)) Note(ref d, $"scheduler {hs} -> {ws}");
+        if (want.PersistenceTimeout != have.PersistenceTimeout) Note(ref d, $"persistence timeout {have.PersistenceTimeout} -> {want.PersistenceTimeout}");
         if (want.IsPersistent && have.IsPersistent && !SameNetmask(want, have))
-            d.Add($"persistence netmask {have.PersistenceNetmask ?? "(default)"} -> {want.PersistenceNetmask ?? "(default)"}");
+            Note(ref d, $"persistence netmask {have.PersistenceNetmask ?? "(default)"} -> {want.PersistenceNetmask ?? "(default)"}");
         if (!string.Equals(want.PersistenceEngine ?? "", have.PersistenceEngine ?? "", StringComparison.Ordinal))
-            d.Add($"persistence engine {Or(have.PersistenceEngine)} -> {Or(want.PersistenceEngine)}");
-        if (want.OnePacket != have.OnePacket) d.Add($"one-packet {have.OnePacket} -> {want.OnePacket}");
-        uint wb = IpvsSchedulerFlags.Bits(want.SchedulerFlag, out var wu), hb = IpvsSchedulerFlags.Bits(have.SchedulerFlag, out var hu);
-        if (wb != hb || !wu.SequenceEqual(hu))
-            d.Add($"scheduler flags [{string.Join(",", have.SchedulerFlag ?? Array.Empty<string>())}] -> [{string.Join(",", want.SchedulerFlag ?? Array.Empty<string>())}]");
+            Note(ref d, $"persistence engine {Or(have.PersistenceEngine)} -> {Or(want.PersistenceEngine)}");
+        if (want.OnePacket != have.OnePacket) Note(ref d, $"one-packet {have.OnePacket} -> {want.OnePacket}");
+        if (want.SchedulerFlag is { Length: > 0 } || have.SchedulerFlag is { Length: > 0 }) // both without: equal
+        {
+            uint wb = IpvsSchedulerFlags.Bits(want.SchedulerFlag, out var wu), hb = IpvsSchedulerFlags.Bits(have.SchedulerFlag, out var hu);
+            if (wb != hb || !wu.SequenceEqual(hu))
+                Note(ref d, $"scheduler flags [{string.Join(",", have.SchedulerFlag ?? Array.Empty<string>())}] -> [{string.Join(",", want.SchedulerFlag ?? Array.Empty<string>())}]");
+        }
         return d;
     }
+
+    private static void Note(ref List<string>? d, string difference) => (d ??= new List<string>()).Add(difference);
 
     private static bool SameNetmask(IpvsService want, IpvsService have)
     {
@@ -257,21 +308,24 @@ public sealed class IpvsPlanner
     }
 
     /// <summary>How the settings of <paramref name="have"/> differ from <paramref name="want"/> (same endpoint), one text each; empty when equal.</summary>
-    public static List<string> RealServerDifferences(IpvsRealServer want, IpvsRealServer have)
+    public static List<string> RealServerDifferences(IpvsRealServer want, IpvsRealServer have) => Differences(want, have) ?? new List<string>();
+
+    /// <summary><see cref="RealServerDifferences"/>, null when equal.</summary>
+    private static List<string>? Differences(IpvsRealServer want, IpvsRealServer have)
     {
-        var d = new List<string>();
-        if (Fwd(want.ForwardingMethod) != Fwd(have.ForwardingMethod)) d.Add($"forwarding {have.ForwardingMethod} -> {want.ForwardingMethod}");
-        if (want.Weight != have.Weight) d.Add($"weight {have.Weight} -> {want.Weight}");
-        if (want.UpperThreshold != have.UpperThreshold) d.Add($"upper threshold {have.UpperThreshold} -> {want.UpperThreshold}");
-        if (want.LowerThreshold != have.LowerThreshold) d.Add($"lower threshold {have.LowerThreshold} -> {want.LowerThreshold}");
+        List<string>? d = null;
+        if (Fwd(want.ForwardingMethod) != Fwd(have.ForwardingMethod)) Note(ref d, $"forwarding {have.ForwardingMethod} -> {want.ForwardingMethod}");
+        if (want.Weight != have.Weight) Note(ref d, $"weight {have.Weight} -> {want.Weight}");
+        if (want.UpperThreshold != have.UpperThreshold) Note(ref d, $"upper threshold {have.UpperThreshold} -> {want.UpperThreshold}");
+        if (want.LowerThreshold != have.LowerThreshold) Note(ref d, $"lower threshold {have.LowerThreshold} -> {want.LowerThreshold}");
         if (want.ForwardingMethod == IpvsForwardingMethod.Tunnel && have.ForwardingMethod == IpvsForwardingMethod.Tunnel)
         {
             var wt = want.TunnelType ?? IpvsTunnelType.IpIp;
             var ht = have.TunnelType ?? IpvsTunnelType.IpIp;
-            if (wt != ht) d.Add($"tunnel type {ht} -> {wt}");
-            if (wt == IpvsTunnelType.Gue && want.TunnelPort != have.TunnelPort) d.Add($"tunnel port {have.TunnelPort} -> {want.TunnelPort}");
+            if (wt != ht) Note(ref d, $"tunnel type {ht} -> {wt}");
+            if (wt == IpvsTunnelType.Gue && want.TunnelPort != have.TunnelPort) Note(ref d, $"tunnel port {have.TunnelPort} -> {want.TunnelPort}");
             if (wt is IpvsTunnelType.Gue or IpvsTunnelType.Gre && want.TunnelChecksum != have.TunnelChecksum)
-                d.Add($"tunnel checksum {have.TunnelChecksum} -> {want.TunnelChecksum}");
+                Note(ref d, $"tunnel checksum {have.TunnelChecksum} -> {want.TunnelChecksum}");
         }
         return d;
     }

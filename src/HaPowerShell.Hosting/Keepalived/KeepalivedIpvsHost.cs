@@ -236,8 +236,7 @@ public sealed class KeepalivedIpvsHost : IDisposable
         if (ops.Count == 0) return new KeepalivedIpvsApplyResult(0, 0, 0, Array.Empty<string>(), sw.Elapsed);
         var admin = _admin.Value;
         admin.CheckModules(ops.Where(o => o.Kind is IpvsOperationKind.AddService or IpvsOperationKind.UpdateService).Select(o => o.Service));
-        var changes = new List<IpvsChange>(ops.Count);
-        foreach (var op in ops) changes.Add(IpvsAdmin.ToChange(op));
+        var changes = IpvsAdmin.ToChanges(ops);
         long netlinkStart = System.Diagnostics.Stopwatch.GetTimestamp();
         var outcome = admin.Kernel.Apply(changes);
         var netlink = System.Diagnostics.Stopwatch.GetElapsedTime(netlinkStart);

@@ -64,18 +64,24 @@ public sealed partial class IpvsClient
     }
 
     public static byte[] BuildServiceCommand(GenericNetlinkFamily f, byte command, IpvsServiceEntry s)
-    {
-        var b = GenericNetlinkClient.NewRequest(f, command);
-        PutService(b, s, full: command is IpvsCommand.NewService or IpvsCommand.SetService);
-        return b.ToArray();
-    }
+        => WriteServiceCommand(GenericNetlinkClient.NewRequest(f, command), command, s).ToArray();
 
     public static byte[] BuildDestCommand(GenericNetlinkFamily f, byte command, IpvsServiceEntry s, IpvsDestEntry d)
+        => WriteDestCommand(GenericNetlinkClient.NewRequest(f, command), command, s, d).ToArray();
+
+    /// <summary>A service command's attributes, after the headers <paramref name="b"/> holds.</summary>
+    private static NetlinkMessageBuilder WriteServiceCommand(NetlinkMessageBuilder b, byte command, IpvsServiceEntry s)
     {
-        var b = GenericNetlinkClient.NewRequest(f, command);
+        PutService(b, s, full: command is IpvsCommand.NewService or IpvsCommand.SetService);
+        return b;
+    }
+
+    /// <summary>A real-server command's attributes, after the headers <paramref name="b"/> holds.</summary>
+    private static NetlinkMessageBuilder WriteDestCommand(NetlinkMessageBuilder b, byte command, IpvsServiceEntry s, IpvsDestEntry d)
+    {
         PutService(b, s, full: false);
         PutDest(b, d, full: command is IpvsCommand.NewDest or IpvsCommand.SetDest);
-        return b.ToArray();
+        return b;
     }
 
     public static byte[] BuildGetServices(GenericNetlinkFamily f)

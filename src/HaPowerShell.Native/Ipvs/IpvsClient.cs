@@ -166,21 +166,34 @@ public sealed partial class IpvsClient : IIpvsKernel, IDisposable
 
     public NetlinkException?[] Apply(IReadOnlyList<IpvsChange> changes)
     {
-        var requests = new byte[changes.Count][];
-        for (int i = 0; i < changes.Count; i++) requests[i] = BuildChange(_family, changes[i]);
-        return Socket.ExecuteBatch(requests, "IPVS apply changes");
+        // One builder for every message, each copied into one batch buffer the socket sends from.
+        var batch = new NetlinkRequestBatch(changes.Count * 128, changes.Count);
+        var builder = new NetlinkMessageBuilder(_family.Id, NetlinkFlags.Request);
+        for (int i = 0; i < changes.Count; i++) batch.Add(WriteChange(builder, _family, changes[i]));
+        return Socket.ExecuteBatch(batch, "IPVS apply changes");
     }
 
-    public static byte[] BuildChange(GenericNetlinkFamily f, IpvsChange c) => c.Kind switch
+    public static byte[] BuildChange(GenericNetlinkFamily f, IpvsChange c)
+        => WriteChange(new NetlinkMessageBuilder(f.Id, NetlinkFlags.Request), f, c).ToArray();
+
+    /// <summary>Builds <paramref name="c"/>'s message in <paramref name="b"/> (started afresh); the bytes stay valid until <paramref name="b"/> changes.</summary>
+    public static ReadOnlySpan<byte> WriteChange(NetlinkMessageBuilder b, GenericNetlinkFamily f, IpvsChange c)
     {
-        IpvsChangeKind.NewService => BuildServiceCommand(f, IpvsCommand.NewService, c.Service),
-        IpvsChangeKind.SetService => BuildServiceCommand(f, IpvsCommand.SetService, c.Service),
-        IpvsChangeKind.DeleteService => BuildServiceCommand(f, IpvsCommand.DelService, c.Service),
-        IpvsChangeKind.NewDest => BuildDestCommand(f, IpvsCommand.NewDest, c.Service, c.Dest!),
-        IpvsChangeKind.SetDest => BuildDestCommand(f, IpvsCommand.SetDest, c.Service, c.Dest!),
-        IpvsChangeKind.DeleteDest => BuildDestCommand(f, IpvsCommand.DelDest, c.Service, c.Dest!),
-        _ => throw new ArgumentOutOfRangeException(nameof(c)),
-    };
+        var (command, dest) = c.Kind switch
+        {
+            IpvsChangeKind.NewService => (IpvsCommand.NewService, false),
+            IpvsChangeKind.SetService => (IpvsCommand.SetService, false),
+            IpvsChangeKind.DeleteService => (IpvsCommand.DelService, false),
+            IpvsChangeKind.NewDest => (IpvsCommand.NewDest, true),
+            IpvsChangeKind.SetDest => (IpvsCommand.SetDest, true),
+            IpvsChangeKind.DeleteDest => (IpvsCommand.DelDest, true),
+            _ => throw new ArgumentOutOfRangeException(nameof(c)),
+        };
+        GenericNetlinkClient.StartRequest(b, f, command);
+        if (dest) WriteDestCommand(b, command, c.Service, c.Dest!);
+        else WriteServiceCommand(b, command, c.Service);
+        return b.Finish();
+    }
 
     private void Run(byte[] request, string operation) => Socket.Execute(request, operation);
 

@@ -84,7 +84,11 @@ public sealed class GenericNetlinkClient : IDisposable
 
     /// <summary>Starts a request for a family command; add attributes, then pass ToArray() to Socket.</summary>
     public static NetlinkMessageBuilder NewRequest(GenericNetlinkFamily family, byte command, NetlinkFlags flags = NetlinkFlags.Request)
-        => new NetlinkMessageBuilder(family.Id, flags | NetlinkFlags.Request).PutGenericHeader(command, (byte)family.Version);
+        => StartRequest(new NetlinkMessageBuilder(family.Id, flags | NetlinkFlags.Request), family, command, flags);
+
+    /// <summary><see cref="NewRequest"/> in a builder that is reused (started afresh).</summary>
+    public static NetlinkMessageBuilder StartRequest(NetlinkMessageBuilder b, GenericNetlinkFamily family, byte command, NetlinkFlags flags = NetlinkFlags.Request)
+        => b.Reset(family.Id, flags | NetlinkFlags.Request).PutGenericHeader(command, (byte)family.Version);
 
     public void Dispose() => Socket.Dispose();
 }

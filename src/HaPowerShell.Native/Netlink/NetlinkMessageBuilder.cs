@@ -19,8 +19,19 @@ public sealed class NetlinkMessageBuilder
     public NetlinkMessageBuilder(ushort type, NetlinkFlags flags, int capacity = 128)
     {
         _buffer = new byte[Math.Max(capacity, NetlinkLayout.HeaderSize)];
+        Reset(type, flags);
+    }
+
+    /// <summary>
+    /// Starts a new message in the same buffer (what was built is dropped): a builder reused for many messages
+    /// allocates nothing per message (<see cref="NetlinkRequestBatch"/>).
+    /// </summary>
+    public NetlinkMessageBuilder Reset(ushort type, NetlinkFlags flags)
+    {
+        _nests.Clear();
         _length = NetlinkLayout.HeaderSize;
         new NetlinkHeader(0, type, flags, 0, 0).Write(_buffer);
+        return this;
     }
 
     public ushort Type => NetlinkHeader.Read(_buffer).Type;
@@ -137,11 +148,14 @@ public sealed class NetlinkMessageBuilder
     }
 
     /// <summary>Finishes the message and returns its bytes (length field set).</summary>
-    public byte[] ToArray()
+    public byte[] ToArray() => Finish().ToArray();
+
+    /// <summary>Finishes the message (length field set) and returns its bytes in the builder's buffer, valid until the next change.</summary>
+    public ReadOnlySpan<byte> Finish()
     {
         if (_nests.Count > 0) throw new InvalidOperationException("A nested attribute is still open.");
         (NetlinkHeader.Read(_buffer) with { Length = (uint)_length }).Write(_buffer);
-        return _buffer.AsSpan(0, _length).ToArray();
+        return _buffer.AsSpan(0, _length);
     }
 
     private void Append(ReadOnlySpan<byte> data, bool pad = true)

@@ -132,26 +132,34 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// </summary>
     public NetlinkException?[] ExecuteBatch(IReadOnlyList<byte[]> requests, string operation, int maxChunkBytes = 256 * 1024)
     {
-        var outcome = new NetlinkException?[requests.Count];
+        int bytes = 0;
+        foreach (var r in requests) bytes += NetlinkLayout.Align(r.Length);
+        var batch = new NetlinkRequestBatch(bytes, requests.Count);
+        foreach (var r in requests) batch.Add(r);
+        return ExecuteBatch(batch, operation, maxChunkBytes);
+    }
+
+    /// <summary>
+    /// <see cref="ExecuteBatch(IReadOnlyList{byte[]}, string, int)"/> for requests already laid out in one buffer:
+    /// each chunk's headers are stamped in place (the batch's bytes change) and the chunk is sent from there.
+    /// </summary>
+    public NetlinkException?[] ExecuteBatch(NetlinkRequestBatch batch, string operation, int maxChunkBytes = 256 * 1024)
+    {
+        var outcome = new NetlinkException?[batch.Count];
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
             int index = 0;
-            while (index < requests.Count)
+            while (index < batch.Count)
             {
-                int first = index, used = 0;
-                while (index < requests.Count && (used == 0 || used + NetlinkLayout.Align(requests[index].Length) <= maxChunkBytes))
-                {
-                    used += NetlinkLayout.Align(requests[index].Length);
-                    index++;
-                }
+                int first = index;
+                while (index < batch.Count && (index == first || batch.Start(index + 1) - batch.Start(first) <= maxChunkBytes)) index++;
                 int count = index - first;
                 // The chunk's last message carries the ACK request that closes the chunk.
                 uint firstSeq = ReserveSequences(count);
-                used = 0;
                 for (int i = 0; i < count; i++)
-                    used = Append(used, requests[first + i], firstSeq + (uint)i, i == count - 1 ? AckRequest.Set : AckRequest.Clear);
-                Send(used, operation);
+                    Stamp(batch.Request(first + i), firstSeq + (uint)i, i == count - 1 ? AckRequest.Set : AckRequest.Clear);
+                Send(batch.Span(first, index), operation);
                 var replies = new BatchReplies(outcome, first, count, operation);
                 Exchange(firstSeq, count, operation, ref replies);
             }
@@ -262,12 +270,20 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// </summary>
     private int Append(int offset, ReadOnlySpan<byte> request, uint sequence, AckRequest ack)
     {
-        var header = NetlinkHeader.Read(request);
+        NetlinkHeader.Read(request);
         int length = NetlinkLayout.Align(request.Length);
         EnsureSendCapacity(offset + length);
         Span<byte> target = _sendBuffer.AsSpan(offset, length);
         request.CopyTo(target);
         target[request.Length..].Clear();
+        Stamp(target, sequence, ack);
+        return offset + length;
+    }
+
+    /// <summary>Fills in the header of the request at the start of <paramref name="target"/>: sequence, port id, ACK flag.</summary>
+    private void Stamp(Span<byte> target, uint sequence, AckRequest ack)
+    {
+        var header = NetlinkHeader.Read(target);
         var flags = ack switch
         {
             AckRequest.Set => header.Flags | NetlinkFlags.Ack,
@@ -275,7 +291,6 @@ public sealed unsafe class NetlinkSocket : IDisposable
             _ => header.Flags,
         };
         (header with { Flags = flags, Sequence = sequence, PortId = PortId }).Write(target);
-        return offset + length;
     }
 
     private void EnsureSendCapacity(int length)
@@ -440,14 +455,16 @@ public sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
-    private void Send(int length, string operation)
+    private void Send(int length, string operation) => Send(_sendBuffer.AsSpan(0, length), operation);
+
+    private void Send(ReadOnlySpan<byte> data, string operation)
     {
         var addr = new SockaddrNl { Family = (ushort)AF_NETLINK };
-        fixed (byte* p = _sendBuffer)
+        fixed (byte* p = data)
         {
             while (true)
             {
-                long n = sendto(_fd, p, (size_t)(ulong)length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrNl));
+                long n = sendto(_fd, p, (size_t)(ulong)data.Length, 0, (sockaddr*)&addr, (uint)sizeof(SockaddrNl));
                 if (n >= 0) return;
                 int e = errno;
                 if (e == Errno.EINTR) continue;
