@@ -195,11 +195,16 @@ public sealed partial class OpenSslStream : Stream
         {
             ObjectDisposedException.ThrowIf(_ssl == IntPtr.Zero, this);
             Lib.ERR_clear_error();
-            int r = call(_ssl);
-            if (r > 0) return (r, SslErrorNone, "");
-            int e = Lib.SSL_get_error(_ssl, r);
-            return (r, e, e is SslErrorSsl or SslErrorSyscall ? Describe(e) : "");
+            return Outcome(call(_ssl));
         }
+    }
+
+    /// <summary>What a call's <paramref name="result"/> means (under the gate, on the calling thread): the SSL error and, for a failure, why.</summary>
+    private (int Result, int Error, string Reason) Outcome(int result)
+    {
+        if (result > 0) return (result, SslErrorNone, "");
+        int e = Lib.SSL_get_error(_ssl, result);
+        return (result, e, e is SslErrorSsl or SslErrorSyscall ? Describe(e) : "");
     }
 
     private string Describe(int error)
@@ -294,8 +299,7 @@ public sealed partial class OpenSslStream : Stream
             Lib.ERR_clear_error();
             int result;
             fixed (byte* p = buffer.Span) result = write ? Lib.SSL_write(_ssl, p, buffer.Length) : Lib.SSL_read(_ssl, p, buffer.Length);
-            int error = result > 0 ? SslErrorNone : Lib.SSL_get_error(_ssl, result);
-            return (result, error, error is SslErrorSsl or SslErrorSyscall ? Describe(error) : "");
+            return Outcome(result);
         }
     }
 
