@@ -425,7 +425,7 @@ public sealed class Daemon
                 {
                     var (diff, r) = _ipvs.Reload(loaded.Plan!.Ipvs, _o.Reconcile);
                     foreach (var op in diff.Operations.Take(_o.LogDetail ? int.MaxValue : 20)) _log.Info($"IPVS: {op.Description}");
-                    _log.Info($"Reloaded IPVS in {r.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {r.Sent} change(s) sent, {r.Failed} refused; {diff.Summary()}");
+                    _log.Info($"Reloaded IPVS in {r.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: {r.Sent} change(s) sent, {r.Failed} refused; {diff.Summary()} ({r.NetlinkElapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms of it building and exchanging netlink messages)");
                 }
                 catch (Exception e) when (e is HealthCheckException or IpvsOperationException or HaPowerShell.Native.HaException)
                 {

@@ -321,4 +321,120 @@ public class IpvsPlannerTests
 
         Assert.False(IpvsPlanner.Plan(desired, Copy(desired)).Changed);
     }
+
+    /// <summary>
+    /// PlanDistinct (a reload's diff of two keepalived plans) gives Plan's operations, in Plan's order, whatever the
+    /// lists' order: kept in place, shifted by an insertion or removal, shuffled, with real servers reordered, added,
+    /// removed or changed, firewall-mark and IPv6 services among them.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void PlanDistinct_GivesPlansOperations_InPlansOrder(int seed)
+    {
+        var rng = new Random(seed);
+        IpvsService Make(int i)
+        {
+            var s = i % 7 == 0 ? new IpvsService { FirewallMark = (uint)(i + 1) }
+                : i % 5 == 0 ? new IpvsService { Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse($"2001:db8::{i:x}"), Port = 80, AddressFamily = AddressFamily.InterNetworkV6 }
+                : Tcp($"198.51.{i / 250}.{i % 250}", (ushort)(80 + i % 3));
+            s.RealServers = new List<IpvsRealServer>();
+            int n = i % 11 == 0 ? 12 : 1 + i % 3; // a few, and some long enough to be indexed
+            for (int j = 0; j < n; j++)
+                s.RealServers.Add(s.AddressFamily == AddressFamily.InterNetworkV6 ? Real($"2001:db8:1::{j + 1:x}", 8080) : Real($"203.0.113.{j + 1}", s.IsFirewallMark ? (ushort)0 : (ushort)8080));
+            return s;
+        }
+        var current = Enumerable.Range(0, 300).Select(Make).ToList();
+        var desired = Copy(current);
+        for (int k = 0; k < 12; k++)
+        {
+            var s = desired[rng.Next(desired.Count)];
+            var rs = s.RealServers!;
+            switch (rng.Next(6))
+            {
+                case 0: rs[rng.Next(rs.Count)].Weight = 7; break;
+                case 1: rs.Reverse(); break;
+                case 2: if (rs.Count > 1) rs.RemoveAt(rng.Next(rs.Count)); break;
+                case 3: rs.Add(Real($"192.0.2.{100 + k}", rs[0].Port)); break;
+                case 4: s.Scheduler = "wlc"; break;
+                case 5: rs.Insert(0, Real($"192.0.2.{150 + k}", rs[0].Port)); break;
+            }
+        }
+        switch (seed % 3) // the list's own order
+        {
+            case 1: desired.RemoveAt(rng.Next(desired.Count)); desired.Insert(rng.Next(desired.Count), Make(1000)); break;
+            case 2: desired = desired.OrderBy(_ => rng.Next()).ToList(); break;
+        }
+        if (seed > 3) desired.AddRange(Enumerable.Range(2000, 3).Select(Make)); else desired.RemoveRange(desired.Count - 4, 4);
+
+        static string Text(IpvsPlan p) => string.Join("\n", p.Operations.Select(o => $"{o.Kind}: {o.Description}"));
+        var expected = IpvsPlanner.Plan(desired, current);
+        Assert.True(expected.Operations.Count >= 10, Text(expected));
+        Assert.Equal(Text(expected), Text(IpvsPlanner.PlanDistinct(desired, current)));
+        Assert.Equal(Text(expected), Text(IpvsPlanner.PlanDistinct(desired, current, IpvsTableImage.Of(desired), IpvsTableImage.Of(current))));
+        Assert.Equal(Text(IpvsPlanner.Plan(current, desired)), Text(IpvsPlanner.PlanDistinct(current, desired)));
+        Assert.False(IpvsPlanner.PlanDistinct(desired, Copy(desired)).Changed);
+        Assert.Equal(Text(IpvsPlanner.Plan(desired, Array.Empty<IpvsService>())), Text(IpvsPlanner.PlanDistinct(desired, Array.Empty<IpvsService>())));
+    }
+
+    [Fact]
+    public void PlanDistinct_ADuplicateRealServer_IsNamedAsByPlan()
+    {
+        var current = new List<IpvsService> { Tcp("192.0.2.1", 80, Real("192.0.2.10"), Real("192.0.2.10")) };
+        var desired = Copy(current);
+        var e1 = Assert.Throws<ArgumentException>(() => IpvsPlanner.Plan(desired, current));
+        var e2 = Assert.Throws<ArgumentException>(() => IpvsPlanner.PlanDistinct(desired, current));
+        Assert.Equal(e1.Message, e2.Message);
+    }
+
+    /// <summary>Every setting the planner compares is in a service's image: changing any one makes the images differ.</summary>
+    [Fact]
+    public void TableImage_WritesEverySettingThePlannerCompares()
+    {
+        static IpvsService Make() => new()
+        {
+            Protocol = IpvsProtocol.Tcp, Address = IPAddress.Parse("2001:db8::1"), AddressFamily = AddressFamily.InterNetworkV6, Port = 80,
+            Scheduler = "sh", PersistenceTimeout = 300, PersistenceNetmask = "64", PersistenceEngine = "sip", OnePacket = false,
+            SchedulerFlag = new[] { "sh-fallback" },
+            RealServers = new List<IpvsRealServer>
+            {
+                new() { Address = IPAddress.Parse("2001:db8::10"), Port = 8080, ForwardingMethod = IpvsForwardingMethod.Tunnel, Weight = 3,
+                        UpperThreshold = 100, LowerThreshold = 10, TunnelType = IpvsTunnelType.Gue, TunnelPort = 6080, TunnelChecksum = IpvsTunnelChecksum.RemoteChecksum },
+                new() { Address = IPAddress.Parse("2001:db8::11"), Port = 8080 },
+            },
+        };
+        var changes = new (string What, Action<IpvsService> Change)[]
+        {
+            ("protocol", s => s.Protocol = IpvsProtocol.Udp), ("address", s => s.Address = IPAddress.Parse("2001:db8::2")),
+            ("scope", s => s.Address = IPAddress.Parse("2001:db8::1%2")), ("family", s => s.AddressFamily = AddressFamily.InterNetwork),
+            ("port", s => s.Port = 81), ("firewall mark", s => s.FirewallMark = 1), ("scheduler", s => s.Scheduler = "rr"),
+            ("timeout", s => s.PersistenceTimeout = 301), ("netmask", s => s.PersistenceNetmask = "48"), ("no netmask", s => s.PersistenceNetmask = null),
+            ("engine", s => s.PersistenceEngine = null), ("one-packet", s => s.OnePacket = true), ("flags", s => s.SchedulerFlag = new[] { "sh-port" }),
+            ("no flags", s => s.SchedulerFlag = Array.Empty<string>()), ("no real servers", s => s.RealServers = null),
+            ("empty real servers", s => s.RealServers!.Clear()), ("order", s => s.RealServers!.Reverse()), ("one more", s => s.RealServers!.Add(Real("192.0.2.1"))),
+            ("rs address", s => s.RealServers![0].Address = IPAddress.Parse("2001:db8::12")), ("rs port", s => s.RealServers![0].Port = 8081),
+            ("forwarding", s => s.RealServers![0].ForwardingMethod = IpvsForwardingMethod.DirectRouting), ("weight", s => s.RealServers![0].Weight = 4),
+            ("upper", s => s.RealServers![0].UpperThreshold = 101), ("lower", s => s.RealServers![0].LowerThreshold = 11),
+            ("tunnel type", s => s.RealServers![0].TunnelType = null), ("tunnel port", s => s.RealServers![0].TunnelPort = 6081),
+            ("tunnel checksum", s => s.RealServers![0].TunnelChecksum = IpvsTunnelChecksum.NoChecksum),
+        };
+        var baseline = IpvsTableImage.Of(new[] { Make() });
+        Assert.True(IpvsTableImage.Same(baseline, 0, IpvsTableImage.Of(new[] { Make() }), 0));
+        foreach (var (what, change) in changes)
+        {
+            var s = Make();
+            change(s);
+            Assert.False(IpvsTableImage.Same(baseline, 0, IpvsTableImage.Of(new[] { s }), 0), what);
+        }
+        // Runs are per service: a list's image holds each in its place.
+        var two = IpvsTableImage.Of(new[] { Tcp("192.0.2.1"), Make() });
+        Assert.Equal(2, two.Count);
+        Assert.True(IpvsTableImage.Same(two, 1, baseline, 0));
+        Assert.False(IpvsTableImage.Same(two, 0, baseline, 0));
+        Assert.Throws<ArgumentException>(() => IpvsPlanner.PlanDistinct(new[] { Make() }, new[] { Make() }, two, baseline));
+    }
 }

@@ -318,4 +318,52 @@ public class KeepalivedIpvsPlanTests
         Assert.Empty(gone.Drains);
         Assert.Equal(2, gone.Checkers.Items.Count(i => i.Change == HealthCheckChange.Removed));
     }
+
+    /// <summary>
+    /// A reload's difference pairs services by place and skips those written alike (the plan's image, made with its
+    /// services: a virtual_server_group makes several in a row): it equals the planner's difference of the two tables
+    /// for a change in a group member's real server, a weight, a service moved in the file and a service removed.
+    /// </summary>
+    [Fact]
+    public void AReloadsDifferenceEqualsThePlannersOverManyServicesAndGroups()
+    {
+        static string Config(Func<int, int> weight, IEnumerable<int> order)
+        {
+            var sb = new System.Text.StringBuilder("""
+                virtual_server_group WEB {
+                    198.51.100.1 80
+                    198.51.100.2 80
+                    198.51.100.3 80
+                }
+                virtual_server group WEB {
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+                    real_server 203.0.113.1 8080 {
+                        weight 1
+                    }
+                }
+
+                """);
+            foreach (int i in order)
+                sb.Append($"virtual_server 192.0.2.{i} 80 {{\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n" +
+                          $"    real_server 203.0.113.{i} 8080 {{\n        weight {weight(i)}\n    }}\n    real_server 203.0.113.{i + 100} 8080 {{\n        weight 1\n    }}\n}}\n");
+            return sb.ToString();
+        }
+        var old = Plan(Config(_ => 1, Enumerable.Range(1, 40))).Ipvs;
+        Assert.Equal(43, old.Services.Count);
+        var order = Enumerable.Range(1, 40).Where(i => i != 7).ToList(); // 7 removed
+        order.Remove(30);
+        order.Insert(3, 30);                                             // 30 moved up
+        var now = Plan(Config(i => i == 12 ? 5 : 1, order).Replace("203.0.113.1 8080", "203.0.113.99 8080", StringComparison.Ordinal)).Ipvs;
+
+        static string Text(IEnumerable<IpvsOperation> ops) => string.Join("\n", ops.Select(o => $"{o.Kind}: {o.Description}"));
+        var diff = KeepalivedIpvsDiff.Compute(old, now, drain: false);
+        Assert.Equal(Text(IpvsPlanner.Plan(now.Services, old.Services).Operations), Text(diff.Operations));
+        // The group's three services each swap their real server (3 + 3), 7 goes, 12's weight and the first server of
+        // virtual server 1 (203.0.113.1, renamed by the same replace) change.
+        Assert.Equal(1, diff.Operations.Count(o => o.Kind == IpvsOperationKind.RemoveService));
+        Assert.Contains(diff.Operations, o => o.Kind == IpvsOperationKind.UpdateRealServer && o.RealServer!.Weight == 5);
+        Assert.Empty(KeepalivedIpvsDiff.Compute(now, Plan(Config(i => i == 12 ? 5 : 1, order).Replace("203.0.113.1 8080", "203.0.113.99 8080", StringComparison.Ordinal)).Ipvs, drain: false).Operations);
+    }
 }

@@ -131,62 +131,142 @@ public sealed class IpvsPlanner
         ArgumentNullException.ThrowIfNull(current);
         var desiredByKey = Index(desired, nameof(desired));
         var currentByKey = Index(current, nameof(current));
-
-        var removeReal = new List<IpvsOperation>();
-        var removeSvc = new List<IpvsOperation>();
-        var updateSvc = new List<IpvsOperation>();
-        var addSvc = new List<IpvsOperation>();
-        var updateReal = new List<IpvsOperation>();
-        var addReal = new List<IpvsOperation>();
-
+        var ops = new Operations();
         foreach (var cur in current)
-        {
             if (!desiredByKey.ContainsKey(IpvsRules.ServiceKey.Of(cur)))
-                removeSvc.Add(new IpvsOperation(IpvsOperationKind.RemoveService, cur, null, $"Remove service {cur}" + RealServerCount(cur)));
-        }
-
+                ops.RemoveService(cur);
         foreach (var want in desired)
+            ops.Compare(want, currentByKey.GetValueOrDefault(IpvsRules.ServiceKey.Of(want)));
+        return ops.ToPlan();
+    }
+
+    /// <summary>
+    /// <see cref="Plan"/> for two lists already known to hold each service once (a keepalived configuration's plan,
+    /// checked when it was made), with the same operations in the same order. A service at the same position in both
+    /// lists with the same identity (a reload's usual case: the file's order kept) is compared with its twin directly,
+    /// and not at all when the lists' images (<see cref="IpvsTableImage"/>, made of these lists) write both alike;
+    /// only the others are indexed, so a reload that changes a few of 10,000 services builds no index of them all.
+    /// With images, each list must also hold each real server of a service once (a keepalived plan's do: the parser
+    /// drops a repeated real_server): services written alike are not looked into.
+    /// </summary>
+    /// <exception cref="ArgumentException">An image not of its list's length, a null entry, a service twice.</exception>
+    internal static IpvsPlan PlanDistinct(IReadOnlyList<IpvsService> desired, IReadOnlyList<IpvsService> current,
+        IpvsTableImage? desiredImage = null, IpvsTableImage? currentImage = null)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        ArgumentNullException.ThrowIfNull(current);
+        if (desiredImage is not null && desiredImage.Count != desired.Count) throw new ArgumentException("The image is not of the desired list.", nameof(desiredImage));
+        if (currentImage is not null && currentImage.Count != current.Count) throw new ArgumentException("The image is not of the current list.", nameof(currentImage));
+        bool images = desiredImage is not null && currentImage is not null;
+        int paired = Math.Min(desired.Count, current.Count), longest = Math.Max(desired.Count, current.Count);
+        // Per position: Alike (nothing to do), Twins (same identity, compared) or Lone (matched by identity below).
+        var pairing = new Pairing[longest];
+        // The services not paired by position, by identity (a shifted list leaves every later one here).
+        var loneCurrent = new Dictionary<IpvsRules.ServiceKey, IpvsService>();
+        var loneCurrentInOrder = new List<IpvsService>();
+        var loneDesired = new HashSet<IpvsRules.ServiceKey>();
+        for (int i = 0; i < longest; i++)
         {
-            if (!currentByKey.TryGetValue(IpvsRules.ServiceKey.Of(want), out var have))
+            if (i < paired)
             {
-                addSvc.Add(new IpvsOperation(IpvsOperationKind.AddService, want, null, $"Add service {want} ({Settings(want)})"));
-                foreach (var r in RealServersIndexed(want, nameof(desired)).Values)
-                    addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
-                continue;
+                if (images && IpvsTableImage.Same(desiredImage!, i, currentImage!, i)) { pairing[i] = Pairing.Alike; continue; }
+                if (SameIdentity(desired[i], current[i])) { pairing[i] = Pairing.Twins; continue; }
+            }
+            pairing[i] = Pairing.Lone;
+            if (i < current.Count)
+            {
+                loneCurrent.Add(IpvsRules.ServiceKey.Of(Entry(current[i], nameof(current))), current[i]);
+                loneCurrentInOrder.Add(current[i]);
+            }
+            if (i < desired.Count) loneDesired.Add(IpvsRules.ServiceKey.Of(Entry(desired[i], nameof(desired))));
+        }
+        var ops = new Operations();
+        foreach (var cur in loneCurrentInOrder) // in the current list's order, as Plan removes
+            if (!loneDesired.Contains(IpvsRules.ServiceKey.Of(cur)))
+                ops.RemoveService(cur);
+        for (int i = 0; i < desired.Count; i++)
+        {
+            switch (pairing[i])
+            {
+                case Pairing.Alike: break;
+                case Pairing.Twins: ops.Compare(desired[i], current[i]); break;
+                default: ops.Compare(desired[i], loneCurrent.GetValueOrDefault(IpvsRules.ServiceKey.Of(desired[i]))); break;
+            }
+        }
+        return ops.ToPlan();
+    }
+
+    private enum Pairing : byte { Lone, Twins, Alike }
+
+    private static IpvsService Entry(IpvsService? s, string param)
+        => s ?? throw new ArgumentException($"The {param} list contains a null service.", param);
+
+    private static bool SameIdentity(IpvsService? a, IpvsService? b)
+        => a is not null && b is not null && IpvsRules.ServiceKey.Of(a) == IpvsRules.ServiceKey.Of(b);
+
+    /// <summary>The operations of a plan by group, put together in <see cref="IpvsPlan.Operations"/>'s order.</summary>
+    private sealed class Operations
+    {
+        private readonly List<IpvsOperation> _removeReal = new(), _removeSvc = new(), _updateSvc = new(), _addSvc = new(), _updateReal = new(), _addReal = new();
+
+        public void RemoveService(IpvsService cur)
+            => _removeSvc.Add(new IpvsOperation(IpvsOperationKind.RemoveService, cur, null, $"Remove service {cur}" + RealServerCount(cur)));
+
+        /// <summary>The operations that make <paramref name="have"/> (null: absent) into <paramref name="want"/>.</summary>
+        public void Compare(IpvsService want, IpvsService? have)
+        {
+            if (have is null)
+            {
+                _addSvc.Add(new IpvsOperation(IpvsOperationKind.AddService, want, null, $"Add service {want} ({Settings(want)})"));
+                foreach (var r in RealServersIndexed(want, "desired").Values)
+                    _addReal.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, want, r, $"Add real server {Endpoint(want, r)} to {want} ({Settings(r)})"));
+                return;
             }
             if (Differences(want, have) is { } diff)
-                updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}", previousService: have));
+                _updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}", previousService: have));
 
+            if (IsSmallAndDistinct(want) && SameEndpointsInOrder(want, have))
+            {
+                // The same real servers in the same order (a reload's usual case): each compared with its twin.
+                var wl = want.RealServers ?? EmptyList;
+                var hl = have.RealServers ?? EmptyList;
+                for (int j = 0; j < wl.Count; j++)
+                    PlanRealServer(want, wl[j], hl[j], _addReal, _updateReal);
+                return;
+            }
             if (IsSmallAndDistinct(want) && IsSmallAndDistinct(have))
             {
                 // A few real servers each (keepalived's usual case): matched by scanning the lists, in the order the
                 // indexes below would give, without building two dictionaries per service.
                 foreach (var r in have.RealServers ?? EmptyList)
                     if (Find(want, IpvsRules.RealServerKey.Of(have, r)) is null)
-                        removeReal.Add(RemoveRealServer(have, r));
+                        _removeReal.Add(RemoveRealServer(have, r));
                 foreach (var r in want.RealServers ?? EmptyList)
-                    PlanRealServer(want, r, Find(have, IpvsRules.RealServerKey.Of(want, r)), addReal, updateReal);
-                continue;
+                    PlanRealServer(want, r, Find(have, IpvsRules.RealServerKey.Of(want, r)), _addReal, _updateReal);
+                return;
             }
-            var wantReal = RealServersIndexed(want, nameof(desired));
-            var haveReal = RealServersIndexed(have, nameof(current));
+            var wantReal = RealServersIndexed(want, "desired");
+            var haveReal = RealServersIndexed(have, "current");
             foreach (var (key, r) in haveReal)
             {
                 if (!wantReal.ContainsKey(key))
-                    removeReal.Add(RemoveRealServer(have, r));
+                    _removeReal.Add(RemoveRealServer(have, r));
             }
             foreach (var (key, r) in wantReal)
-                PlanRealServer(want, r, haveReal.GetValueOrDefault(key), addReal, updateReal);
+                PlanRealServer(want, r, haveReal.GetValueOrDefault(key), _addReal, _updateReal);
         }
 
-        var ops = new List<IpvsOperation>(removeReal.Count + removeSvc.Count + updateSvc.Count + addSvc.Count + updateReal.Count + addReal.Count);
-        ops.AddRange(removeReal);
-        ops.AddRange(removeSvc);
-        ops.AddRange(updateSvc);
-        ops.AddRange(addSvc);
-        ops.AddRange(updateReal);
-        ops.AddRange(addReal);
-        return new IpvsPlan(ops);
+        public IpvsPlan ToPlan()
+        {
+            var ops = new List<IpvsOperation>(_removeReal.Count + _removeSvc.Count + _updateSvc.Count + _addSvc.Count + _updateReal.Count + _addReal.Count);
+            ops.AddRange(_removeReal);
+            ops.AddRange(_removeSvc);
+            ops.AddRange(_updateSvc);
+            ops.AddRange(_addSvc);
+            ops.AddRange(_updateReal);
+            ops.AddRange(_addReal);
+            return new IpvsPlan(ops);
+        }
     }
 
     private static readonly List<IpvsRealServer> EmptyList = new();
@@ -221,6 +301,17 @@ public sealed class IpvsPlanner
             for (int j = 0; j < i; j++)
                 if (IpvsRules.RealServerKey.Of(s, list[j]) == key) return false;
         }
+        return true;
+    }
+
+    /// <summary>Both lists name the same endpoints at the same positions (<paramref name="have"/>'s entries not null).</summary>
+    private static bool SameEndpointsInOrder(IpvsService want, IpvsService have)
+    {
+        var wl = want.RealServers ?? EmptyList;
+        var hl = have.RealServers ?? EmptyList;
+        if (wl.Count != hl.Count) return false;
+        for (int j = 0; j < wl.Count; j++)
+            if (hl[j] is null || IpvsRules.RealServerKey.Of(want, wl[j]) != IpvsRules.RealServerKey.Of(have, hl[j])) return false;
         return true;
     }
 

@@ -356,13 +356,14 @@ internal sealed partial class KeepalivedParseContext
     internal void VsLbAlgo(string[] w)
     {
         string s = Slot(w, 1);
-        if (Array.IndexOf(Schedulers, s) < 0 || s.Length >= 16)
+        int known = Array.IndexOf(Schedulers, s);
+        if (known < 0 || s.Length >= 16)
         {
             Report(KeepalivedErrorLevel.General, KeepalivedFindingCategory.InvalidValue, $"Invalid lvs_scheduler '{s}' - ignoring",
                 suggestion: KeepalivedSuggest.Closest(s, Schedulers));
             return;
         }
-        _vs!.Scheduler = s;
+        _vs!.Scheduler = Schedulers[known]; // one string per scheduler, not per virtual_server (a reload compares them by reference)
         _vs.St.SchedSet = true;
     }
 

@@ -48,7 +48,9 @@ public sealed class KeepalivedIpvsDiff
     {
         ArgumentNullException.ThrowIfNull(old);
         ArgumentNullException.ThrowIfNull(now);
-        var plan = IpvsPlanner.Plan(now.Services, old.Services);
+        // A plan holds each service once (From refuses a second) and each real server of a service once (the parser drops a
+        // repeated real_server), so services at the same place are paired, and not looked into when written alike.
+        var plan = IpvsPlanner.PlanDistinct(now.Services, old.Services, now.Image, old.Image);
         var ops = new List<IpvsOperation>(plan.Operations.Count);
         var drains = new List<KeepalivedIpvsDrain>();
         foreach (var op in plan.Operations)

@@ -32,10 +32,11 @@ public sealed record KeepalivedSyncDaemonPlan(string InterfaceName, uint SyncId,
 /// </remarks>
 public sealed class KeepalivedIpvsPlan
 {
-    private KeepalivedIpvsPlan(IReadOnlyList<IpvsService> services, IReadOnlyList<HealthCheckDefinition> checks, IpvsTimeout? timeout, bool flush,
+    private KeepalivedIpvsPlan(IReadOnlyList<IpvsService> services, IpvsTableImage image, IReadOnlyList<HealthCheckDefinition> checks, IpvsTimeout? timeout, bool flush,
         KeepalivedSyncDaemonPlan? sync)
     {
         Services = services;
+        Image = image;
         HealthChecks = checks;
         Timeout = timeout;
         Flush = flush;
@@ -43,10 +44,16 @@ public sealed class KeepalivedIpvsPlan
     }
 
     /// <summary>An empty plan (nothing in IPVS, no checker): what runs before the first configuration and under -P.</summary>
-    public static KeepalivedIpvsPlan Empty { get; } = new(Array.Empty<IpvsService>(), Array.Empty<HealthCheckDefinition>(), null, false, null);
+    public static KeepalivedIpvsPlan Empty { get; } = new(Array.Empty<IpvsService>(), IpvsTableImage.Empty, Array.Empty<HealthCheckDefinition>(), null, false, null);
 
     /// <summary>The IPVS services with their real servers, in the order of the file.</summary>
     public IReadOnlyList<IpvsService> Services { get; }
+
+    /// <summary>
+    /// <see cref="Services"/> written as bytes when the plan was made (a reload compares two plans' images first:
+    /// <see cref="KeepalivedIpvsDiff"/>); nothing changes a plan's services afterwards.
+    /// </summary>
+    internal IpvsTableImage Image { get; }
 
     /// <summary>The checkers, named uniquely.</summary>
     public IReadOnlyList<HealthCheckDefinition> HealthChecks { get; }
@@ -74,6 +81,7 @@ public sealed class KeepalivedIpvsPlan
     {
         ArgumentNullException.ThrowIfNull(config);
         var services = new List<IpvsService>();
+        var image = new IpvsTableImage.Builder(config.VirtualServers.Count);
         var checks = new List<HealthCheckDefinition>();
         var seen = new Dictionary<IpvsRules.ServiceKey, KeepalivedVirtualServer>();
         foreach (var vs in config.VirtualServers)
@@ -110,6 +118,7 @@ public sealed class KeepalivedIpvsPlan
             }
             if (!ok) continue;
             services.AddRange(made);
+            foreach (var s in made) image.Add(s); // written now, while its objects are in the cache
             foreach (var rs in vs.RealServers)
             {
                 string rsBlock = $"{block} real_server {rs}";
@@ -143,7 +152,7 @@ public sealed class KeepalivedIpvsPlan
             if (d.VrrpInstance is { } name && config.VrrpInstances.All(v => v.Name != name))
                 errors.Add(new KeepalivedRuntimeError(g.File, g.Line, "SyncDaemonInstanceNotFound", $"(lvs_sync_daemon) no vrrp_instance {name} is defined; name the instance the sync daemon follows."));
         }
-        return new KeepalivedIpvsPlan(services, checks, timeout, g.LvsFlush, sync);
+        return new KeepalivedIpvsPlan(services, image.ToImage(), checks, timeout, g.LvsFlush, sync);
     }
 
     private static KeepalivedIgnored At(KeepalivedBlock b, string block, string keyword)
