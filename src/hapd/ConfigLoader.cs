@@ -13,7 +13,16 @@ public sealed record LoadedConfig(string Path, KeepalivedParseResult Parse, Keep
         Parse.Errors.Select(f => f.ToString()).Concat(Plan?.Errors.Select(e => e.ToString()) ?? Enumerable.Empty<string>()).ToList();
 
     public bool CanRun => Parse.IsValid && Plan is { CanRun: true };
+
+    /// <summary>What the daemon keeps once it runs this configuration (call only when <see cref="CanRun"/>).</summary>
+    public RunningConfig Running => new(Path, Plan!);
 }
+
+/// <summary>
+/// The configuration the daemon runs: its path and plan. Not the parse: its syntax tree (every block, setting and
+/// argument, about 2 KB a checked real server) is needed only while loading, and kept it stayed on the heap for good.
+/// </summary>
+public sealed record RunningConfig(string Path, KeepalivedRuntimePlan Plan);
 
 /// <summary>Reads keepalived.conf the way Test-KeepalivedConfig does (the same parser, disk source and host view).</summary>
 public static class ConfigLoader

@@ -36,7 +36,7 @@ public sealed class Daemon
 
     /// <summary>A queue item that is not a signal: work posted by a host's thread (<see cref="Post"/>), run on the main thread.</summary>
     private const int WorkItem = -1;
-    private LoadedConfig? _config;
+    private RunningConfig? _config;
     private long _reloads, _failedReloads;
     private string? _lastReloadError;
     private readonly List<string> _pidFiles = new();
@@ -136,8 +136,8 @@ public sealed class Daemon
                 return Program.ExitConfig;
             }
         }
-        _config = loaded;
-        string status = Status(loaded);
+        _config = loaded.Running;
+        string status = Status(_config);
         _log.Info($"Running {status}");
         if (_o.ControlSocketPath is { } sock)
         {
@@ -179,8 +179,8 @@ public sealed class Daemon
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
-    private string Status(LoadedConfig c)
-        => $"{c.Plan!.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
+    private string Status(RunningConfig c)
+        => $"{c.Plan.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
 
     /// <summary>
     /// The account notify, track and quorum scripts run as: script_user (and its group) when given, else keepalived's
@@ -416,7 +416,7 @@ public sealed class Daemon
                     _log.Info($"({item.Name}) {item.Change}{(item.ChangedFields.Count > 0 ? ": " + string.Join(", ", item.ChangedFields.Select(VrrpFields.KeepalivedKeyword)) : "")}");
                 _log.Info($"Reloaded in {sw.Elapsed.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms: VRRP {Count(VrrpInstanceChange.Unchanged)} unchanged, {Count(VrrpInstanceChange.Updated)} updated in place, {Count(VrrpInstanceChange.Replaced)} replaced, {Count(VrrpInstanceChange.Added)} added, {Count(VrrpInstanceChange.Removed)} removed");
             }
-            var oldStatic = _config?.Plan?.StaticAddresses ?? Array.Empty<VrrpVirtualAddress>();
+            var oldStatic = _config?.Plan.StaticAddresses ?? Array.Empty<VrrpVirtualAddress>();
             ApplyStatic(oldStatic.Where(a => !loaded.Plan!.StaticAddresses.Contains(a)), add: false);
             ApplyStatic(loaded.Plan!.StaticAddresses.Where(a => !oldStatic.Contains(a)), add: true);
             if (_ipvs is not null)
@@ -437,7 +437,7 @@ public sealed class Daemon
                 Refuse("the IPVS and checker configuration cannot run", Array.Empty<string>());
                 return;
             }
-            _config = loaded;
+            _config = loaded.Running;
             _reloads++;
         }
         finally
@@ -550,7 +550,7 @@ public sealed class Daemon
         Gc = GC.GetConfigurationVariables().ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, CultureInfo.InvariantCulture) ?? ""),
         VrrpInstances = _vrrp?.Instances.Select(StateDump.Instance).ToList() ?? new List<HapdInstanceState>(),
         Ipvs = _ipvs is null ? null : IpvsState(_ipvs),
-        NotActedOn = _config?.Plan?.Ignored.Select(i => i.ToString()).ToList() ?? new List<string>(),
+        NotActedOn = _config?.Plan.Ignored.Select(i => i.ToString()).ToList() ?? new List<string>(),
     };
 
     private static HapdIpvsState IpvsState(KeepalivedIpvsHost h)
