@@ -238,6 +238,7 @@ public sealed class Daemon
         if (_o.VrrpOnly || (plan.Services.Count == 0 && plan.SyncDaemon is null)) return true;
         _ipvs = new KeepalivedIpvsHost(_sink, TimeSpan.FromSeconds(_o.DrainTimeoutSeconds));
         _ipvs.Checks.ScriptUser = _scriptUser;
+        _ipvs.Checks.KeepStartState = false; // nothing here reads it
         try
         {
             var r = _ipvs.Start(plan, _o.Reconcile);

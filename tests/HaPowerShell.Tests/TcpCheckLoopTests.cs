@@ -441,6 +441,22 @@ public class SharedTcpLoopTests
     }
 
     [Fact]
+    public void AHostKeepsTheStartStateOfItsCheckersOnlyWhenAsked()
+    {
+        int refused = TcpCheckLoopTests.FreePort();
+        using var host = new HealthCheckHost(HaPowerShell.Hosting.NullHostEventSink.Instance, () => throw new InvalidOperationException("no IPVS in this test"),
+            HaPowerShell.Native.Processes.ProcessGroupRunner.Instance, LocalMiscCheck.Create, () => false);
+        var kept = host.Start(Definition("kept", Servers(refused)));
+        Assert.NotNull(kept.StartState);
+        Assert.Equal(RealServerHealthState.Up, kept.StartState!.RealServers[0].State); // as it started, before a check
+        host.KeepStartState = false; // a daemon that never reads it
+        var notKept = host.Start(Definition("not kept", Servers(refused)));
+        Assert.Null(notKept.StartState);
+        Assert.True(notKept.Runner.IsRunning);
+        Assert.Equal("not kept", notKept.Info().Name); // the live state is there as ever
+    }
+
+    [Fact]
     public void SlotsAStoppedCheckerFreesServeTheNextOneWithoutCrossTalk()
     {
         var listener = new TcpListener(IPAddress.Any, 0);

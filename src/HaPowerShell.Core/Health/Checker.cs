@@ -29,6 +29,7 @@ public sealed class HealthChecker
     private readonly List<RealServerHealth> _servers;
     private readonly PriorityQueue<RealServerHealth, DateTimeOffset> _queue = new();
     private readonly Func<double> _random;
+    private static readonly Func<double> SharedRandom = Random.Shared.NextDouble; // one delegate for every checker
     private readonly HashSet<int> _dirty = new();
     private int? _sorryApplied;
     private bool _sorryKnown;
@@ -43,7 +44,7 @@ public sealed class HealthChecker
         Name = name;
         Service = service;
         Policy = policy;
-        _random = random ?? Random.Shared.NextDouble;
+        _random = random ?? SharedRandom;
         if (checkTypes is { Count: 0 }) throw HealthCheckException.Argument("NoCheckType", "Give at least one check type.");
         int perServer = checkTypes?.Count ?? 1;
         CheckTypes = checkTypes?.ToArray() ?? Array.Empty<HealthCheckType>();

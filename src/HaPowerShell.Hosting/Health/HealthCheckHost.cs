@@ -21,7 +21,10 @@ public sealed class HostedHealthCheck
     public HealthCheckDefinition Definition { get; }
     public HealthCheckRunner Runner { get; }
 
-    /// <summary>The checker as it started: its initial state (alpha, quorum, sorry server) before any check ran.</summary>
+    /// <summary>
+    /// The checker as it started: its initial state (alpha, quorum, sorry server) before any check ran; null when its
+    /// host does not keep it (<see cref="HealthCheckHost.KeepStartState"/>).
+    /// </summary>
     public IpvsHealthCheckInfo? StartState { get; internal set; }
 
     /// <summary>What Get-IpvsHealthCheck shows: state, counters and every real server.</summary>
@@ -87,6 +90,13 @@ public sealed class HealthCheckHost : IDisposable
 
     /// <summary>The account notify_up/down and quorum_up/down scripts run as (keepalived's script_user); null: this process's.</summary>
     public UserAccount? ScriptUser { get; set; }
+
+    /// <summary>
+    /// Whether a started checker keeps its <see cref="HostedHealthCheck.StartState"/> (Start-IpvsHealthCheck shows
+    /// it). A daemon that never reads it turns this off: the snapshot (a copy of every real server, the lateness
+    /// histogram) would stay on the heap as long as the checker runs.
+    /// </summary>
+    public bool KeepStartState { get; set; } = true;
 
     /// <summary>The checkers started and not stopped, in start order.</summary>
     public IReadOnlyList<HostedHealthCheck> Checks
@@ -205,19 +215,11 @@ public sealed class HealthCheckHost : IDisposable
         }
         if (prepared.Runner.UsesTcpLoop && prepared.Runner.TcpLoop is null)
             prepared.Runner.TcpLoop = SharedTcpLoop(prepared.Runner.TcpLoopNice, prepared.Runner.TcpLoopRealtimePriority);
-        var policy = prepared.Runner.Checker.Policy;
-        var notifyTimeout = TimeSpan.FromSeconds(d.NotifyTimeoutSeconds);
-        prepared.Runner.EventSink = e =>
-        {
-            try { Sink.HealthCheckEvent(e); }
-            catch (Exception) { /* a sink must not throw; if it does, the checker goes on */ }
-            Notify(policy, e, notifyTimeout);
-        };
-        var types = d.CheckTypes.ToArray();
+        prepared.Runner.EventSink = EventSink(prepared.Runner.Checker.Policy, TimeSpan.FromSeconds(d.NotifyTimeoutSeconds));
         try
         {
-            prepared.Runner.Start((c, events) => entry.StartState = IpvsHealthCheckInfo.From(entry.Id, c, types, HealthCheckerStatus.Running,
-                0, prepared.Runner.UsesTcpLoop, events.ToArray(), prepared.Runner.StartTime, null, null));
+            prepared.Runner.Start(KeepStartState ? (c, events) => entry.StartState = IpvsHealthCheckInfo.From(entry.Id, c, d.CheckTypes.ToArray(),
+                HealthCheckerStatus.Running, 0, prepared.Runner.UsesTcpLoop, events.ToArray(), prepared.Runner.StartTime, null, null) : null);
         }
         catch
         {
@@ -226,6 +228,17 @@ public sealed class HealthCheckHost : IDisposable
         }
         return entry;
     }
+
+    /// <summary>
+    /// A checker's event sink: the host's sink, then its notify scripts. Made apart from <see cref="Start(PreparedHealthCheck)"/>
+    /// so that the delegate, which lives as long as the checker, holds only what it uses (not the prepared checker).
+    /// </summary>
+    private Action<HealthCheckEvent> EventSink(CheckerPolicy policy, TimeSpan notifyTimeout) => e =>
+    {
+        try { Sink.HealthCheckEvent(e); }
+        catch (Exception) { /* a sink must not throw; if it does, the checker goes on */ }
+        Notify(policy, e, notifyTimeout);
+    };
 
     /// <summary><see cref="Prepare"/> and <see cref="Start(PreparedHealthCheck)"/>.</summary>
     public HostedHealthCheck Start(HealthCheckDefinition definition) => Start(Prepare(definition));

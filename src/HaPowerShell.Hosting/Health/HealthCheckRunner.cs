@@ -14,12 +14,12 @@ public sealed partial class HealthCheckRunner
 {
     private readonly object _sync = new();
     private readonly HealthChecker _checker;
-    private readonly Func<RealServerHealth, IHealthCheck> _checks;
     private readonly IHealthCheck[] _byIndex;
     private readonly IIpvsHealthActions? _ipvs;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly CancellationTokenSource _stop = new();
+    // the task path's (null on a TCP loop, where a checker needs neither)
+    private readonly SemaphoreSlim? _wake;
+    private readonly CancellationTokenSource? _stop;
     private Task? _loop;
     private long _waitUntilTicks = long.MaxValue;
     private int _inFlight;
@@ -36,11 +36,15 @@ public sealed partial class HealthCheckRunner
     public HealthCheckRunner(HealthChecker checker, Func<RealServerHealth, IHealthCheck> checks, IIpvsHealthActions? ipvs, TimeProvider? time = null)
     {
         _checker = checker;
-        _checks = checks;
         _ipvs = ipvs;
         _time = time ?? TimeProvider.System;
         _byIndex = checker.RealServers.Select(checks).ToArray();
         _tcp = TcpProbes(_byIndex);
+        if (_tcp is null)
+        {
+            _wake = new SemaphoreSlim(0, 1);
+            _stop = new CancellationTokenSource();
+        }
     }
 
     public HealthChecker Checker => _checker;
@@ -114,14 +118,14 @@ public sealed partial class HealthCheckRunner
         }
         Publish(events);
         if (_tcp is not null) StartTcpLoop();
-        else _loop = Task.Run(() => LoopAsync(_stop.Token));
+        else _loop = Task.Run(() => LoopAsync(_stop!.Token));
         return events;
     }
 
     /// <summary>Stops the loop, waits for checks in flight (up to <paramref name="wait"/>), then applies omega (unless <paramref name="applyOmega"/> is false).</summary>
     public IReadOnlyList<HealthCheckEvent> Stop(TimeSpan wait, bool applyOmega = true)
     {
-        _stop.Cancel();
+        _stop?.Cancel();
         if (_tcp is not null) StopTcpLoop(wait);
         try { _loop?.Wait(wait); } catch (AggregateException) { }
         var until = Stopwatch.StartNew();
@@ -162,7 +166,7 @@ public sealed partial class HealthCheckRunner
             if (due.Count > 0) continue; // more may have become due meanwhile
             if (wait > TimeSpan.Zero)
             {
-                try { await _wake.WaitAsync(wait, ct).ConfigureAwait(false); }
+                try { await _wake!.WaitAsync(wait, ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
             }
         }
@@ -203,7 +207,7 @@ public sealed partial class HealthCheckRunner
             }
             if (nextTicks < Volatile.Read(ref _waitUntilTicks))
             {
-                try { _wake.Release(); } catch (SemaphoreFullException) { }
+                try { _wake!.Release(); } catch (SemaphoreFullException) { }
             }
             Publish(events);
         }
