@@ -225,7 +225,8 @@ public sealed class IpvsPlanner
             if (Differences(want, have) is { } diff)
                 _updateSvc.Add(new IpvsOperation(IpvsOperationKind.UpdateService, want, null, $"Update service {want}: {string.Join(", ", diff)}", previousService: have));
 
-            if (IsSmallAndDistinct(want) && SameEndpointsInOrder(want, have))
+            bool wantSmall = IsSmallAndDistinct(want);
+            if (wantSmall && SameEndpointsInOrder(want, have))
             {
                 // The same real servers in the same order (a reload's usual case): each compared with its twin.
                 var wl = want.RealServers ?? EmptyList;
@@ -234,7 +235,7 @@ public sealed class IpvsPlanner
                     PlanRealServer(want, wl[j], hl[j], _addReal, _updateReal);
                 return;
             }
-            if (IsSmallAndDistinct(want) && IsSmallAndDistinct(have))
+            if (wantSmall && IsSmallAndDistinct(have))
             {
                 // A few real servers each (keepalived's usual case): matched by scanning the lists, in the order the
                 // indexes below would give, without building two dictionaries per service.
@@ -328,8 +329,7 @@ public sealed class IpvsPlanner
         Dictionary<IpvsRules.ServiceKey, int>? dups = null;
         foreach (var s in list)
         {
-            if (s is null) throw new ArgumentException($"The {param} list contains a null service.", param);
-            var key = IpvsRules.ServiceKey.Of(s);
+            var key = IpvsRules.ServiceKey.Of(Entry(s, param));
             if (!map.TryAdd(key, s))
             {
                 dups ??= new();
