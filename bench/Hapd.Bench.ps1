@@ -14,7 +14,9 @@
 #                inside bash), twice per trial: each side in a namespace of its own whose table never held the services
 #                (a start at boot), and in one namespace after `ipvsadm -C` (a restart: the flushed real servers wait in
 #                IPVS's trash list, and every addition searches it). After the second, a SIGHUP reload of the same file
-#                with 1% of the services' first real server at weight 2: hapd's reported time and changes sent. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
+#                with 1% of the services' first real server at weight 2: hapd's reported time and changes sent; then
+#                a restart: hapd stopped (it removes its services, as keepalived does) and started again at once on the
+#                same file. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
 #   Checkers     -CheckedRealServers real servers (10 per virtual server, NAT) each with a TCP_CHECK every second,
 #                against a listener in the client namespace, started with hapd -C and keepalived --check: resident
 #                memory (all processes summed) after -SettleSeconds, then CPU over -CpuSeconds. Needs IPVS (the VM, as
@@ -232,7 +234,7 @@ try {
         $load = Get-LoadAverage
         $ipvsadm = [Collections.Generic.List[double]]::new(); $program = [Collections.Generic.List[double]]::new(); $execTo = [Collections.Generic.List[double]]::new()
         $reload = [Collections.Generic.List[double]]::new(); $sent = [Collections.Generic.List[double]]::new()
-        $freshIpvsadm = [Collections.Generic.List[double]]::new(); $freshProgram = [Collections.Generic.List[double]]::new()
+        $freshIpvsadm = [Collections.Generic.List[double]]::new(); $freshProgram = [Collections.Generic.List[double]]::new(); $restart = [Collections.Generic.List[double]]::new()
         for ($t = 0; $t -lt $Trials; $t++) {
             Set-Content -Path $conf -Value (New-IpvsConfig 0)
             # A start at boot: each side in a namespace of its own, whose IPVS table never held the services.
@@ -264,7 +266,17 @@ try {
                 $reload.Add([double]$m.Groups[1].Value)
                 $sent.Add([double]$m.Groups[2].Value)
             } finally {
-                $null = Stop-LabProcess $p -TimeoutSeconds 30
+                $null = Stop-LabProcess $p -TimeoutSeconds 60
+            }
+            # A restart: hapd's stop removed its services (as keepalived's does), their real servers wait in the trash
+            # list; the same configuration started again at once.
+            Set-Content -Path $conf -Value (New-IpvsConfig 0)
+            $h = Start-HapdIpvs $topo (Join-Path $Work "restart-$t")
+            try {
+                Write-Host "  trial $($t + 1), restart after hapd's stop: $($h.Line)"
+                $restart.Add($h.Programmed)
+            } finally {
+                $null = Stop-LabProcess $h.Process -TimeoutSeconds 60
                 $null = Invoke-LabCommand -Topology $topo -HostName lb1 -Command ipvsadm -ArgumentList '-C'
             }
         }
@@ -273,6 +285,7 @@ try {
         Add-Row 'Ipvs' 'hapd' "IPVS programmed, fresh namespace" $freshProgram 'ms' $l
         Add-Row 'Ipvs' 'ipvsadm' "ipvsadm -R, after a flush" $ipvsadm 'ms' $l
         Add-Row 'Ipvs' 'hapd' "IPVS programmed, after a flush" $program 'ms' $l
+        Add-Row 'Ipvs' 'hapd' "IPVS programmed, restart after hapd's stop" $restart 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'exec to programmed (after a flush)' $execTo 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'reload, 1% changed' $reload 'ms' $l
         Add-Row 'Ipvs' 'hapd' 'reload: changes sent' $sent 'changes' $l

@@ -675,10 +675,11 @@ function Get-LvsHapdState([object]$Process) {
 
 function Start-LvsHapd {
     # hapd in the foreground in a director's namespace (-n), logging to the console (-l, no syslog in the lab), its
-    # control socket, pid files and dumps ($TMPDIR) in the run's folder. Throws with hapd's log when it does not start.
+    # control socket, pid files and dumps ($TMPDIR) in the run's folder; -I (keepalived's --dont-release-ipvs) leaves
+    # the IPVS table at its stop for the seed's teardown. Throws with hapd's log when it does not start.
     param([object]$Lab, [string]$HostName)
     $dir = Get-LvsHapdDirectory $Lab $HostName
-    $arguments = @('-n', '-l', '--no-syslog', '--control-socket', (Join-Path $dir 'hapd.sock'), '-f', (Join-Path $dir 'keepalived.conf'),
+    $arguments = @('-n', '-l', '-I', '--no-syslog', '--control-socket', (Join-Path $dir 'hapd.sock'), '-f', (Join-Path $dir 'keepalived.conf'),
         '-p', (Join-Path $dir 'keepalived.pid'), '-r', (Join-Path $dir 'vrrp.pid'), '-c', (Join-Path $dir 'checkers.pid'))
     Write-LvsSay $Lab 'command' ("${HostName}$ hapd {0}" -f ($arguments -join ' '))
     $p = Start-LabProcess -Topology $Lab.Topology -HostName $HostName -Command env -ArgumentList (@("TMPDIR=$dir", (Get-LvsHapdPath $Lab)) + $arguments)
@@ -896,7 +897,7 @@ function Invoke-LvsHapdFailbackStep {
 
 function Invoke-LvsHapdStopStep {
     param([Parameter(Mandatory)][object]$Lab)
-    $step = New-LvsStep $Lab 'HapdStop' 'hapd stops on both directors (SIGTERM): the VIP goes, the IPVS table stays' @('/etc/init.d/keepalived stop')
+    $step = New-LvsStep $Lab 'HapdStop' 'hapd stops on both directors (SIGTERM): the VIP goes, the IPVS table stays (-I)' @('/etc/init.d/keepalived stop')
     $Step.Data.Exit = @(); $Step.Data.StopSeconds = @()
     foreach ($h in 'lb2', 'lb1') {
         $p = $Lab.Hapd[$h]
@@ -917,7 +918,7 @@ function Invoke-LvsHapdStopStep {
     $Step.Data.Lb1RemovedVip = $Step.Data.Lb1HeldVip -and $holders -notcontains 'lb1'
     $null = Invoke-LvsCommand $Lab lb1 'Get-IpvsService | Get-IpvsRealServer' -Show
     $left = @(foreach ($h in 'lb1', 'lb2') { (Invoke-LvsCommand $Lab $h "'{0} {1}' -f @(Get-IpvsService).Count, @(Get-IpvsSyncDaemon).Count" -Quiet).Output[0] })
-    Write-LvsSay $Lab 'note' "As keepalived (without lvs_flush_onstop), hapd leaves the IPVS table; the seed's ipvsadm -d, -D and -C take it down next."
+    Write-LvsSay $Lab 'note' "Started with -I (keepalived's --dont-release-ipvs), hapd leaves the IPVS table; without it hapd removes its services on stop, as keepalived does. The seed's ipvsadm -d, -D and -C take it down next."
     $Step.Data.VipHolders = $holders
     $Step.Data.ServicesAndSyncDaemons = $left
     Add-LvsCheck $Lab $step 'both hapd exited 0 on SIGTERM' (($Step.Data.Exit -join ',') -eq '0,0') "exit: $($Step.Data.Exit -join ', ')"
@@ -949,7 +950,7 @@ function Invoke-LvsTeardownStep {
     param([Parameter(Mandatory)][object]$Lab)
     $vip = $script:Vip
     $step = New-LvsStep $Lab 'Teardown' "Taking it down the seed's way" @('ipvsadm -d -t 10.0.0.30:3306 -r 10.0.0.10:3306', 'ipvsadm -D -t 10.0.0.30:3306', 'ipvsadm -C')
-    # After the second act hapd has stopped the VRRP instances and checkers and left the table (as keepalived does).
+    # After the second act hapd has stopped the VRRP instances and checkers and left the table (-I, as keepalived -I).
     $null = Invoke-LvsCommand $Lab lb1, lb2 'Stop-IpvsHealthCheck -All; Get-VrrpInstance | Stop-VrrpInstance'
     $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsRealServer -Service 'TCP ${vip}:3306' -Address 192.0.2.11 -Port 3306 -Confirm:`$false"
     $null = Invoke-LvsCommand $Lab lb1, lb2 "Remove-IpvsService -Service 'TCP ${vip}:3306' -Confirm:`$false"

@@ -239,6 +239,7 @@ public sealed class Daemon
         _ipvs = new KeepalivedIpvsHost(_sink, TimeSpan.FromSeconds(_o.DrainTimeoutSeconds));
         _ipvs.Checks.ScriptUser = _scriptUser;
         _ipvs.Checks.KeepStartState = false; // nothing here reads it
+        _ipvs.ReleaseOnStop = !_o.DontReleaseIpvs; // keepalived's -I
         try
         {
             var r = _ipvs.Start(plan, _o.Reconcile);

@@ -26,6 +26,9 @@ public sealed class HapdOptions
     public string CheckersPidFile { get; private set; } = DefaultCheckersPidFile;
     public string? ConfigId { get; private set; }
 
+    /// <summary>-I, --dont-release-ipvs: leave the configuration's IPVS services in the table on stop (keepalived's -I).</summary>
+    public bool DontReleaseIpvs { get; private set; }
+
     /// <summary>--drain-timeout=SECONDS: a real server removed on reload keeps weight 0 until its connections end, at most this long (0: removed at once, as keepalived).</summary>
     public double DrainTimeoutSeconds { get; private set; }
 
@@ -65,7 +68,7 @@ public sealed class HapdOptions
         ["use-file"] = 'f', ["vrrp"] = 'P', ["check"] = 'C', ["log-console"] = 'l', ["log-detail"] = 'D',
         ["log-facility"] = 'S', ["no-syslog"] = 'G', ["dont-fork"] = 'n', ["dump-conf"] = 'd', ["pid"] = 'p',
         ["vrrp_pid"] = 'r', ["checkers_pid"] = 'c', ["config-id"] = 'i', ["config-test"] = 't', ["version"] = 'v',
-        ["help"] = 'h',
+        ["help"] = 'h', ["dont-release-ipvs"] = 'I',
     };
 
     /// <summary>Options that take a value; 't' takes one only when attached (-tFILE, --config-test=FILE).</summary>
@@ -168,6 +171,7 @@ public sealed class HapdOptions
             case 'r': VrrpPidFile = value!; break;
             case 'c': CheckersPidFile = value!; break;
             case 'i': ConfigId = value; break;
+            case 'I': DontReleaseIpvs = true; break;
             case 't': ConfigTest = true; ConfigTestLog = string.IsNullOrEmpty(value) ? null : value; break;
             case 'v': ShowVersion = true; break;
             case 'h': ShowHelp = true; break;
@@ -215,6 +219,7 @@ public sealed class HapdOptions
           -S, --log-facility=([0-7]|local[0-7]|user|daemon)
                                        Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)
           -G, --no-syslog              Don't log via syslog
+          -I, --dont-release-ipvs      Don't remove IPVS topology on daemon stop
           -n, --dont-fork              Don't fork the daemon process
           -d, --dump-conf              Dump the configuration data
           -p, --pid=FILE               Use specified pidfile for parent process

@@ -8,14 +8,62 @@ namespace HaPowerShell.Tests;
 /// <summary>
 /// The kernel's IPVS table in memory, with the kernel's answers for the whole-table logic: EEXIST for a
 /// second add, ESRCH for a missing service, ENOENT for a missing real server or an unknown scheduler.
-/// <see cref="Refuse"/> makes it refuse a chosen change (a forced mid-plan refusal).
+/// <see cref="Refuse"/> makes it refuse a chosen change (a forced mid-plan refusal). Deleted real servers go to a
+/// trash list that additions search, as IPVS's (<see cref="TrashSteps"/>), and <see cref="Bucket"/> gives the
+/// services the kernel's hash order.
 /// </summary>
 public sealed class FakeIpvsKernel : IIpvsKernel
 {
     private sealed class Svc
     {
         public IpvsServiceEntry Entry = null!;
+        public long Added;
         public readonly List<IpvsDestEntry> Dests = new();
+    }
+
+    /// <summary>A deleted real server in the trash list, as IPVS keeps it (ip_vs_trash_get_dest matches on these).</summary>
+    private sealed record Trashed((ushort, uint, ushort, IPAddress?, ushort) Service, IPAddress Address, ushort Port);
+
+    private readonly LinkedList<Trashed> _trash = new();
+    private long _added;
+
+    /// <summary>
+    /// The kernel's service order: services listed (and flushed) by this bucket, ascending, newest first within a
+    /// bucket (IPVS's hash table with its chains); null lists them in the order they were added.
+    /// </summary>
+    public Func<IpvsServiceEntry, int>? Bucket { get; set; }
+
+    /// <summary>Trash entries passed over by real-server additions before their own (or all of them: a miss).</summary>
+    public long TrashSteps { get; set; }
+
+    /// <summary>Real-server additions that took their real server back from the trash list.</summary>
+    public int TrashHits { get; set; }
+
+    public int TrashCount => _trash.Count;
+
+    private IEnumerable<Svc> KernelOrder() => Bucket is null ? _services : _services.OrderBy(s => Bucket(s.Entry)).ThenByDescending(s => s.Added);
+
+    // A service's real servers are listed newest first in the kernel, and each deleted one goes to the list's head.
+    private void ToTrash(Svc svc)
+    {
+        for (int i = svc.Dests.Count - 1; i >= 0; i--) ToTrash(svc, svc.Dests[i]);
+    }
+
+    private void ToTrash(Svc svc, IpvsDestEntry d) => _trash.AddFirst(new Trashed(Key(svc.Entry), d.Address, d.Port));
+
+    private void FromTrash(Svc svc, IpvsDestEntry d)
+    {
+        var key = Key(svc.Entry);
+        for (var n = _trash.First; n is not null; n = n.Next)
+        {
+            if (n.Value.Service.Equals(key) && n.Value.Address.Equals(d.Address) && n.Value.Port == d.Port)
+            {
+                _trash.Remove(n);
+                TrashHits++;
+                return;
+            }
+            TrashSteps++;
+        }
     }
 
     private readonly List<Svc> _services = new();
@@ -54,7 +102,7 @@ public sealed class FakeIpvsKernel : IIpvsKernel
             case IpvsChangeKind.NewService:
                 if (svc is not null) return Errno.EEXIST;
                 if (!Schedulers.Contains(c.Service.Scheduler)) return Errno.ENOENT;
-                var added = new Svc { Entry = c.Service };
+                var added = new Svc { Entry = c.Service, Added = _added++ };
                 _services.Add(added);
                 _byKey[Key(c.Service)] = added;
                 return 0;
@@ -65,12 +113,14 @@ public sealed class FakeIpvsKernel : IIpvsKernel
                 return 0;
             case IpvsChangeKind.DeleteService:
                 if (svc is null) return Errno.ESRCH;
+                ToTrash(svc);
                 _services.Remove(svc);
                 _byKey.Remove(Key(svc.Entry));
                 return 0;
             case IpvsChangeKind.NewDest:
                 if (svc is null) return Errno.ESRCH;
                 if (svc.Dests.Any(d => SameDest(d, c.Dest!))) return Errno.EEXIST;
+                FromTrash(svc, c.Dest!);
                 svc.Dests.Add(c.Dest!);
                 return 0;
             case IpvsChangeKind.SetDest:
@@ -86,6 +136,7 @@ public sealed class FakeIpvsKernel : IIpvsKernel
                 if (svc is null) return Errno.ESRCH;
                 int i = svc.Dests.FindIndex(d => SameDest(d, c.Dest!));
                 if (i < 0) return Errno.ENOENT;
+                ToTrash(svc, svc.Dests[i]);
                 svc.Dests.RemoveAt(i);
                 return 0;
             }
@@ -108,7 +159,7 @@ public sealed class FakeIpvsKernel : IIpvsKernel
     }
 
     public IpvsKernelInfo GetInfo() => throw new NotSupportedException();
-    public IReadOnlyList<IpvsServiceEntry> GetServices() => _services.Select(s => s.Entry).ToList();
+    public IReadOnlyList<IpvsServiceEntry> GetServices() => KernelOrder().Select(s => s.Entry).ToList();
     public IpvsServiceEntry? GetService(IpvsServiceEntry id) => Find(id)?.Entry;
     public IReadOnlyList<IpvsDestEntry> GetDestinations(IpvsServiceEntry service) => Find(service)?.Dests.ToList() ?? throw new NetlinkException("fake IPVS", Errno.ESRCH);
     public IReadOnlyList<IpvsDestEntry>?[] GetDestinations(IReadOnlyList<IpvsServiceEntry> services) => services.Select(s => (IReadOnlyList<IpvsDestEntry>?)Find(s)?.Dests.ToList()).ToArray();
@@ -118,7 +169,12 @@ public sealed class FakeIpvsKernel : IIpvsKernel
     public void NewDestination(IpvsServiceEntry s, IpvsDestEntry d) => Run(new IpvsChange(IpvsChangeKind.NewDest, s, d));
     public void SetDestination(IpvsServiceEntry s, IpvsDestEntry d) => Run(new IpvsChange(IpvsChangeKind.SetDest, s, d));
     public void DeleteDestination(IpvsServiceEntry s, IpvsDestEntry d) => Run(new IpvsChange(IpvsChangeKind.DeleteDest, s, d));
-    public void Flush() { _services.Clear(); _byKey.Clear(); }
+    public void Flush()
+    {
+        foreach (var svc in KernelOrder()) ToTrash(svc);
+        _services.Clear();
+        _byKey.Clear();
+    }
     public void Zero(IpvsServiceEntry? service) { if (service is not null && Find(service) is null) throw new NetlinkException("fake IPVS", Errno.ESRCH); }
     public IpvsTimeouts GetTimeouts() => _timeouts;
     public void SetTimeouts(IpvsTimeouts t)

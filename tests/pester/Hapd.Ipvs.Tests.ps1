@@ -3,7 +3,8 @@
 # real servers in their own namespaces taking a real server out and back, a SIGHUP reload sent as the difference
 # (a real server added, a weight changed, the checkers that stay keep running), a removed real server drained, the
 # kernel's table reconciled (manual ipvsadm changes undone), lvs_sync_daemon following its VRRP instance, and a
-# graceful stop that leaves the table as it is.
+# graceful stop that removes the configuration's virtual servers; then the stop side by side with keepalived (the
+# services removed, kept with -I, the table flushed with lvs_flush_onstop).
 
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/../lab/NetnsLab.psm1" -Force
@@ -169,12 +170,91 @@ Describe 'hapd runs virtual_server and its checkers into IPVS' -Tag 'Kernel', 'R
         $j.ipvs.syncDaemon | Should -Be 'Master'
     }
 
-    It 'stops gracefully and leaves the IPVS table as it is' {
+    It 'stops gracefully and removes its virtual server from IPVS, as keepalived does' {
+        (Get-DirectorTable $Topo).Count | Should -BeGreaterThan 0
         & kill -TERM $H.Pid
         Wait-Until { $H.Process.HasExited } 15 | Should -BeTrue
+        $text = Read-ProcessText $H
         $script:H = $null
-        $t = Get-DirectorTable $Topo
-        $t["${Rs1}:8080"] | Should -Be 2
-        $t["${Rs2}:8080"] | Should -Be 4
+        $text | Should -Match "Removed the configuration's 1 IPVS service\(s\) in [\d.]+ ms \(-I keeps them\)"
+        (Invoke-LabCommand -Topology $Topo -HostName lb1 -Command ipvsadm -ArgumentList '-Ln').StdOut | Should -Not -Match '203\.0\.113\.20:80'
+    }
+}
+
+Describe 'hapd leaves IPVS on stop as keepalived does' -Tag 'Kernel', 'Root' -Skip:(-not $canRun -or -not (Get-Command keepalived -ErrorAction SilentlyContinue)) {
+    BeforeAll {
+        $script:Topo = New-LabTopology -Hosts 'lb1'
+        $script:Rs = '192.0.2.77'
+        # A service that is not in the configuration: a stop leaves it, lvs_flush_onstop clears it.
+        function Reset-Table {
+            $r = Invoke-LabCommand -Topology $Topo -HostName lb1 -Command bash -ArgumentList '-c', 'ipvsadm -C && ipvsadm -A -u 203.0.113.99:53 -s rr'
+            $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        }
+        function Get-Saved { ((Invoke-LabCommand -Topology $Topo -HostName lb1 -Command ipvsadm -ArgumentList '-Sn').StdOut.Trim() -split "`n" | ForEach-Object Trim) -join '; ' }
+        # keepalived or hapd (-C) on a configuration with two virtual servers, until both are in the table; then TERM.
+        function Invoke-StartStop([string]$Program, [string]$Global = '', [string[]]$Extra = @()) {
+            $dir = Join-Path $Work "stop-$Program-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
+            $null = New-Item -ItemType Directory -Path $dir
+            $conf = Join-Path $dir 'keepalived.conf'
+            Set-Content -Path $conf -Value @"
+global_defs {
+    router_id lb1
+$Global}
+virtual_server 203.0.113.30 80 {
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server $Rs 8080 {
+        weight 1
+    }
+}
+virtual_server fwmark 7 {
+    lb_algo wlc
+    lb_kind DR
+    real_server $Rs 0 {
+        weight 3
+    }
+}
+"@
+            $common = @('--dont-fork', '--log-console', '--check', '-f', $conf, '-p', (Join-Path $dir 'k.pid'), '-r', (Join-Path $dir 'v.pid'), '-c', (Join-Path $dir 'c.pid')) + $Extra
+            $p = if ($Program -eq 'hapd') { Start-LabProcess -Topology $Topo -HostName lb1 -Command env -ArgumentList (@("TMPDIR=$dir", $Hapd, '--no-syslog') + $common) }
+                 else { Start-LabProcess -Topology $Topo -HostName lb1 -Command keepalived -ArgumentList $common }
+            try {
+                Wait-Until { (Get-Saved) -match 'FWM 7|-f 7' -and (Get-Saved) -match '203\.0\.113\.30:80' -and (Get-Saved) -match "-r ${Rs}:0" } 30 | Should -BeTrue -Because "$(Get-Saved) / $(Read-ProcessText $p)"
+                & kill -TERM $p.Pid
+                Wait-Until { $p.Process.HasExited } 20 | Should -BeTrue -Because (Read-ProcessText $p)
+            } finally { $null = Stop-LabProcess $p -TimeoutSeconds 5 }
+            [pscustomobject]@{ Table = Get-Saved; Text = Read-ProcessText $p }
+        }
+    }
+    AfterAll { Remove-LabTopology -Topology $script:Topo }
+
+    It 'removes the configuration''s virtual servers and leaves the others, as keepalived' {
+        Reset-Table
+        $k = Invoke-StartStop keepalived
+        Reset-Table
+        $h = Invoke-StartStop hapd
+        $k.Table | Should -Be '-A -u 203.0.113.99:53 -s rr'
+        $h.Table | Should -Be $k.Table
+    }
+
+    It 'keeps them with -I (--dont-release-ipvs), as keepalived' {
+        Reset-Table
+        $k = Invoke-StartStop keepalived -Extra '-I'
+        Reset-Table
+        $h = Invoke-StartStop hapd -Extra '--dont-release-ipvs'
+        $k.Table | Should -Match '203\.0\.113\.30:80'
+        $h.Table | Should -Be $k.Table
+        $h.Text | Should -Not -Match 'Removed the configuration'
+    }
+
+    It 'clears the whole table with lvs_flush_onstop, as keepalived' {
+        Reset-Table
+        $k = Invoke-StartStop keepalived "    lvs_flush_onstop`n"
+        Reset-Table
+        $h = Invoke-StartStop hapd "    lvs_flush_onstop`n"
+        $k.Table | Should -BeNullOrEmpty
+        $h.Table | Should -Be $k.Table
+        $h.Text | Should -Match 'lvs_flush_onstop: IPVS table flushed'
     }
 }

@@ -185,7 +185,7 @@ Describe "The seed's LVS-DR cluster, end to end (the demo's runbook)" -Tag 'Kern
         Assert-Failback $s.Data @('MASTER', 'BACKUP')
     }
 
-    It 'act 2: SIGTERM stops both hapd: exit 0, the VIP removed, the sync daemons stopped, the IPVS table left as keepalived leaves it' {
+    It 'act 2: SIGTERM stops both hapd: exit 0, the VIP removed, the sync daemons stopped, the IPVS table left (-I, as keepalived -I)' {
         $s = Run Invoke-LvsHapdStopStep
         Write-Host ("    hapd stop: lb2 {0} s, lb1 {1} s from kill -TERM to exit" -f @($s.Data.StopSeconds))
         $s.Data.Exit | Should -Be @(0, 0)

@@ -19,7 +19,7 @@ public sealed record KeepalivedSyncDaemonPlan(string InterfaceName, uint SyncId,
 /// <summary>
 /// The IPVS and checker half of a keepalived configuration as a daemon runs it: the IPVS table the virtual servers
 /// make (a virtual_server_group makes one service per member), the checkers (<see cref="HealthCheckDefinition"/>s),
-/// the IPVS timeouts, lvs_flush and the sync daemon. Pure: built from the parsed configuration, validated with
+/// the IPVS timeouts, lvs_flush, lvs_flush_onstop and the sync daemon. Pure: built from the parsed configuration, validated with
 /// IPVS's and the checkers' own rules, nothing touches the host.
 /// </summary>
 /// <remarks>
@@ -33,7 +33,7 @@ public sealed record KeepalivedSyncDaemonPlan(string InterfaceName, uint SyncId,
 public sealed class KeepalivedIpvsPlan
 {
     private KeepalivedIpvsPlan(IReadOnlyList<IpvsService> services, IpvsTableImage image, IReadOnlyList<HealthCheckDefinition> checks, IpvsTimeout? timeout, bool flush,
-        KeepalivedSyncDaemonPlan? sync)
+        KeepalivedSyncDaemonPlan? sync, bool flushOnStop = false)
     {
         Services = services;
         Image = image;
@@ -41,6 +41,7 @@ public sealed class KeepalivedIpvsPlan
         Timeout = timeout;
         Flush = flush;
         SyncDaemon = sync;
+        FlushOnStop = flushOnStop;
     }
 
     /// <summary>An empty plan (nothing in IPVS, no checker): what runs before the first configuration and under -P.</summary>
@@ -63,6 +64,12 @@ public sealed class KeepalivedIpvsPlan
 
     /// <summary>lvs_flush: the whole IPVS table is cleared before the configuration's services are added at start.</summary>
     public bool Flush { get; }
+
+    /// <summary>
+    /// lvs_flush_onstop (FULL, its default): the whole IPVS table is cleared when the daemon stops. Without it (or with
+    /// lvs_flush_onstop VS) the daemon removes the configuration's services, as keepalived does unless -I.
+    /// </summary>
+    public bool FlushOnStop { get; }
 
     /// <summary>lvs_sync_daemon, or null.</summary>
     public KeepalivedSyncDaemonPlan? SyncDaemon { get; }
@@ -152,7 +159,7 @@ public sealed class KeepalivedIpvsPlan
             if (d.VrrpInstance is { } name && config.VrrpInstances.All(v => v.Name != name))
                 errors.Add(new KeepalivedRuntimeError(g.File, g.Line, "SyncDaemonInstanceNotFound", $"(lvs_sync_daemon) no vrrp_instance {name} is defined; name the instance the sync daemon follows."));
         }
-        return new KeepalivedIpvsPlan(services, image.ToImage(), checks, timeout, g.LvsFlush, sync);
+        return new KeepalivedIpvsPlan(services, image.ToImage(), checks, timeout, g.LvsFlush, sync, g.LvsFlushOnStop == "Full");
     }
 
     private static KeepalivedIgnored At(KeepalivedBlock b, string block, string keyword)

@@ -69,7 +69,7 @@ public sealed class KeepalivedRuntimePlan
     {
         "router_id", "vrrp_version", "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
         "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_check_unicast_src", "vrrp_strict",
-        "lvs_timeouts", "lvs_flush", "lvs_sync_daemon", "script_user", "enable_script_security",
+        "lvs_timeouts", "lvs_flush", "lvs_flush_onstop", "lvs_flush_on_stop", "lvs_sync_daemon", "script_user", "enable_script_security",
     };
 
     /// <summary>
