@@ -124,6 +124,13 @@ Describe 'hapd command line' -Skip:(-not $haveHapd) {
         $h.ExitCode | Should -Be 0
         $h.StdOut | Should -Match '--use-file=FILE'
         $h.StdOut | Should -Match '--log-facility'
+        $h.StdOut | Should -Match '-I, --dont-release-ipvs'
+    }
+
+    It 'takes -I and --dont-release-ipvs as keepalived does (the stop is checked in Hapd.Ipvs.Tests)' {
+        (Invoke-Hapd '-I', '--version').ExitCode | Should -Be 0
+        (Invoke-Hapd '--dont-release-ipvs', '--version').ExitCode | Should -Be 0
+        (Invoke-Hapd '--dont-release-ipvs=1').StdErr | Should -Match "option '--dont-release-ipvs' doesn't allow an argument"
     }
 
     It 'refuses an unknown option with exit 1 and the usage' {

@@ -96,7 +96,7 @@ public sealed class KeepalivedIpvsHost : IDisposable
             // The real servers in the order IPVS's trash list holds them after a flush or a stop (IpvsTrashOrder):
             // a restart's additions then each find theirs at the list's head instead of searching it.
             long orderStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            var order = KernelOrder(plan.Services, IpvsTrashOrder.ServiceOrderForAdding);
+            var order = plan.RealServerCount == 0 ? Array.Empty<int>() : KernelOrder(plan.Services, IpvsTrashOrder.ServiceOrderForAdding);
             var ordering = System.Diagnostics.Stopwatch.GetElapsedTime(orderStart);
             var servers = new List<IpvsOperation>(plan.RealServerCount);
             foreach (int i in order)
