@@ -19,7 +19,7 @@
 #                same file. Needs IPVS: on a host without it this series runs itself in the kernel-lab VM.
 #   Checkers     -CheckedRealServers real servers (10 per virtual server, NAT) each with a TCP_CHECK every second,
 #                against a listener in the client namespace, started with hapd -C and keepalived --check: resident
-#                memory (all processes summed) after -SettleSeconds, then CPU over -CpuSeconds. Needs IPVS (the VM, as
+#                memory (all processes summed) after -SettleSeconds, then CPU over -CpuSeconds and memory again. Needs IPVS (the VM, as
 #                Ipvs).
 # Each figure is the median over -Trials; the load average (/proc/loadavg) is printed with each series: other work on
 # the machine disturbs the figures. Memory is read after -SettleSeconds (default 15: past the start's burst and the
@@ -322,7 +322,7 @@ while True:
             Set-Content -Path $conf -Value $sb.ToString()
             foreach ($side in 'hapd', 'keepalived') {
                 $load = Get-LoadAverage
-                $rss = [Collections.Generic.List[double]]::new(); $anon = [Collections.Generic.List[double]]::new(); $cores = [Collections.Generic.List[double]]::new()
+                $rss = [Collections.Generic.List[double]]::new(); $anon = [Collections.Generic.List[double]]::new(); $cores = [Collections.Generic.List[double]]::new(); $rssEnd = [Collections.Generic.List[double]]::new()
                 for ($t = 0; $t -lt $Trials; $t++) {
                     $p = Start-Side $topo $side $conf -Checkers
                     try {
@@ -334,6 +334,7 @@ while True:
                         Start-Sleep -Seconds $CpuSeconds
                         $b = Get-Sample $family
                         $cores.Add(($b.Ticks - $a.Ticks) / 100 / (($b.Ns - $a.Ns) / 1e9) * 100)
+                        $rssEnd.Add($b.RssKb / 1024)
                         $n = (Invoke-LabCommand -Topology $topo -HostName lb1 -Command ipvsadm -ArgumentList '-Ln').StdOut -split "`n" | Where-Object { $_ -match '->\s+\d+\.\d+\.\d+\.\d+:\d+\s+Masq' }
                         if (@($n).Count -ne $CheckedRealServers) { throw "$side had $(@($n).Count) of $CheckedRealServers real servers in IPVS after $SettleSeconds s: its checks did not all pass" }
                     } finally {
@@ -344,6 +345,7 @@ while True:
                 $l = "$load -> $(Get-LoadAverage)"
                 Add-Row 'Checkers' $side "RSS, $CheckedRealServers checked real servers" $rss 'MiB' $l
                 Add-Row 'Checkers' $side "RssAnon, $CheckedRealServers checked" $anon 'MiB' $l
+                Add-Row 'Checkers' $side "RSS after the CPU window" $rssEnd 'MiB' $l
                 Add-Row 'Checkers' $side "CPU, $CheckedRealServers TCP checks/s" $cores '% of a core' $l
             }
         } finally { $null = Stop-LabProcess $lp -TimeoutSeconds 5 }

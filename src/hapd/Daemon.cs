@@ -47,12 +47,14 @@ public sealed class Daemon
     {
         if (!_o.DontFork && !_o.Detached) return Detach();
         if (_o.Detached) StandardStreams.RedirectToDevNull();
+        int noHugePages = HaPowerShell.Native.Proc.HugePages.DisableForProcess();
 
         _log = new DaemonLog(_o.Facility, _o.LogConsole, !_o.NoSyslog, _o.LogDetail);
         _notify = new SystemdNotifier();
         try
         {
             _log.Info($"Starting hapd v{Program.Version} (keepalived.conf compatible), pid {Environment.ProcessId}, logging to {_log.Destinations}");
+            if (noHugePages != 0) _log.Debug($"prctl(PR_SET_THP_DISABLE) refused (errno {noHugePages}): transparent huge pages stay as the system sets them");
             if (!WritePidFiles()) return Program.ExitFailure;
             int rc = Start();
             if (rc != Program.ExitOk) return rc;
@@ -112,7 +114,7 @@ public sealed class Daemon
         ReportFindings(loaded);
         ReportIgnored(loaded);
         if (_o.DumpConfig) DumpConfig(loaded);
-        _sink = new DaemonSink(_log) { VrrpState = c => Post(() => { _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master); AskTrim(); }) };
+        _sink = new DaemonSink(_log) { VrrpState = c => Post(() => { _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master); AskTrim(pageOut: true); }) };
         if (!ResolveScriptUser(loaded.Plan!, out _scriptUser, out string? noUser))
         {
             _log.Error(noUser!);
@@ -149,7 +151,7 @@ public sealed class Daemon
             }
         }
         _notify.Ready(status);
-        AskTrim();
+        AskTrim(pageOut: true);
         return Program.ExitOk;
     }
 
@@ -160,11 +162,17 @@ public sealed class Daemon
     // instances at start: 3-4 MiB, a quarter of keepalived's whole footprint). So once things have been quiet for
     // TrimQuietMs after a burst (at the latest TrimLatestMs after its start), the main thread runs one aggressive
     // collection, which compacts the small live heap and decommits the rest. Never on an engine's thread.
+    // After a start, a reload or a VRRP transition the trim also gives back the executable's pages that ran once
+    // (ExecutablePages: the parser, the planner, one-time set-up, a takeover's address changes: 3-5 MiB of file pages,
+    // which stayed resident for the daemon's life); the code the steady state runs comes back on its next access. Not
+    // after control requests and dumps, which come often and run little code of their own.
     private const long TrimQuietMs = 2_000, TrimLatestMs = 10_000;
     private long _trimDue = long.MaxValue, _trimFirstAsked = long.MaxValue;
+    private bool _pageOutDue;
 
-    private void AskTrim()
+    private void AskTrim(bool pageOut = false)
     {
+        _pageOutDue |= pageOut;
         long now = Environment.TickCount64;
         if (_trimFirstAsked == long.MaxValue) _trimFirstAsked = now;
         _trimDue = Math.Min(now + TrimQuietMs, _trimFirstAsked + TrimLatestMs);
@@ -177,7 +185,18 @@ public sealed class Daemon
     {
         _trimDue = _trimFirstAsked = long.MaxValue;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (!_pageOutDue) return;
+        _pageOutDue = false;
+        try
+        {
+            var r = HaPowerShell.Native.Proc.ExecutablePages.PageOut();
+            _log.Debug(r.Errno == 0
+                ? $"Gave back the executable's pages that ran once ({r.Mappings} mapping(s), {r.Bytes / 1024} KiB asked)"
+                : $"The kernel did not take the executable's unused pages back (errno {r.Errno}; MADV_PAGEOUT needs Linux 5.4)");
+        }
+        catch (IOException e) { _log.Debug($"Reading /proc/self/maps failed: {e.Message}"); }
     }
+
 
     private string Status(RunningConfig c)
         => $"{c.Plan.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
@@ -445,7 +464,7 @@ public sealed class Daemon
         }
         finally
         {
-            AskTrim();
+            AskTrim(pageOut: true);
             _notify.Ready(_config is null ? "" : Status(_config));
         }
     }

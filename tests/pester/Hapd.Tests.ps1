@@ -207,6 +207,13 @@ Describe 'hapd VRRPv2 Master against keepalived Backup: reload, refused reload, 
         Read-ProcessText $K | Should -Not -Match '(?i)(auth|checksum|invalid)'
     }
 
+    It 'keeps transparent huge pages out and gives back the pages of its start (docs/hapd.md, Memory)' {
+        [IO.File]::ReadAllText("/proc/$($H.Pid)/status") | Should -Match 'THP_enabled:\s+0'
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ((Read-ProcessText $H) -notmatch "Gave back the executable's pages that ran once \(\d+ mapping\(s\), \d+ KiB asked\)" -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+        Read-ProcessText $H | Should -Match "Gave back the executable's pages that ran once \(\d+ mapping\(s\), \d+ KiB asked\)"
+    }
+
     It 'writes the JSON, data and stats dumps on signal 36, USR1 and USR2' {
         $j = Read-Dump $H 36 'keepalived.json' | ConvertFrom-Json
         $j.vrrpInstances.Count | Should -Be 1
