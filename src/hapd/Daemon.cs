@@ -114,14 +114,18 @@ public sealed class Daemon
         ReportFindings(loaded);
         ReportIgnored(loaded);
         if (_o.DumpConfig) DumpConfig(loaded);
-        _sink = new DaemonSink(_log) { VrrpState = c => Post(() => { _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master); AskTrim(pageOut: true); }) };
+        _sink = new DaemonSink(_log) { VrrpState = c => Post(() => { _ipvs?.VrrpStateChanged(c.Name, c.State == VrrpState.Master); AskTrim(); }) };
         if (!ResolveScriptUser(loaded.Plan!, out _scriptUser, out string? noUser))
         {
             _log.Error(noUser!);
             return Program.ExitConfig;
         }
         ApplyStatic(loaded.Plan!.StaticAddresses, add: true);
-        if (!StartIpvs(loaded.Plan!.Ipvs)) return Program.ExitConfig;
+        if (!StartIpvs(loaded.Plan!.Ipvs))
+        {
+            ApplyStatic(loaded.Plan.StaticAddresses, add: false);
+            return Program.ExitConfig;
+        }
         if (!_o.CheckersOnly)
         {
             _vrrp = new VrrpHost(_sink) { ScriptUser = _scriptUser };
@@ -135,6 +139,12 @@ public sealed class Daemon
             {
                 foreach (var p in e.NamedBy(VrrpFields.KeepalivedKeyword).Problems) _log.Error(p.Message);
                 _log.Error("The VRRP configuration was refused; not starting.");
+                // What started is taken back as a stop would: the IPVS half (its services unless -I) and the static addresses.
+                _vrrp.Dispose();
+                _vrrp = null;
+                _ipvs?.Dispose();
+                _ipvs = null;
+                ApplyStatic(loaded.Plan.StaticAddresses, add: false);
                 return Program.ExitConfig;
             }
         }
@@ -162,10 +172,11 @@ public sealed class Daemon
     // instances at start: 3-4 MiB, a quarter of keepalived's whole footprint). So once things have been quiet for
     // TrimQuietMs after a burst (at the latest TrimLatestMs after its start), the main thread runs one aggressive
     // collection, which compacts the small live heap and decommits the rest. Never on an engine's thread.
-    // After a start, a reload or a VRRP transition the trim also gives back the executable's pages that ran once
-    // (ExecutablePages: the parser, the planner, one-time set-up, a takeover's address changes: 3-5 MiB of file pages,
-    // which stayed resident for the daemon's life); the code the steady state runs comes back on its next access. Not
-    // after control requests and dumps, which come often and run little code of their own.
+    // After a start or a reload the trim also gives back the executable's pages that ran once (ExecutablePages: the
+    // parser, the planner, one-time set-up: 3-5 MiB of file pages, which stayed resident for the daemon's life); the
+    // code the steady state runs comes back on its next access. Not after a VRRP transition (the next takeover's code
+    // would have to be read back from the disk when it matters), nor after control requests and dumps, which come
+    // often and run little code of their own; never when vrrp_no_swap or checker_no_swap asks to keep code resident.
     private const long TrimQuietMs = 2_000, TrimLatestMs = 10_000;
     private long _trimDue = long.MaxValue, _trimFirstAsked = long.MaxValue;
     private bool _pageOutDue;
@@ -187,11 +198,12 @@ public sealed class Daemon
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (!_pageOutDue) return;
         _pageOutDue = false;
+        if (_config?.Plan.AsksNoSwap == true) return;
         try
         {
             var r = HaPowerShell.Native.Proc.ExecutablePages.PageOut();
-            _log.Debug(r.Errno == 0
-                ? $"Gave back the executable's pages that ran once ({r.Mappings} mapping(s), {r.Bytes / 1024} KiB asked)"
+            _log.Debug(r.Mappings == 0 ? $"No mapping of the executable ({Environment.ProcessPath}) to give back"
+                : r.Errno == 0 ? $"Gave back the executable's pages that ran once ({r.Mappings} mapping(s), {r.Bytes / 1024} KiB asked)"
                 : $"The kernel did not take the executable's unused pages back (errno {r.Errno}; MADV_PAGEOUT needs Linux 5.4)");
         }
         catch (IOException e) { _log.Debug($"Reading /proc/self/maps failed: {e.Message}"); }

@@ -28,8 +28,9 @@ public sealed class FakeIpvsKernel : IIpvsKernel
     private long _added;
 
     /// <summary>
-    /// The kernel's service order: services listed (and flushed) by this bucket, ascending, newest first within a
-    /// bucket (IPVS's hash table with its chains); null lists them in the order they were added.
+    /// The kernel's service order: the address services, then the firewall-mark ones, each listed (and flushed) by this
+    /// bucket, ascending, newest first within a bucket (IPVS's two hash tables with their chains); null lists them in the
+    /// order they were added.
     /// </summary>
     public Func<IpvsServiceEntry, int>? Bucket { get; set; }
 
@@ -41,7 +42,9 @@ public sealed class FakeIpvsKernel : IIpvsKernel
 
     public int TrashCount => _trash.Count;
 
-    private IEnumerable<Svc> KernelOrder() => Bucket is null ? _services : _services.OrderBy(s => Bucket(s.Entry)).ThenByDescending(s => s.Added);
+    // The address services' table first, then the firewall marks' (ip_vs_flush and the dump walk them in that order).
+    private IEnumerable<Svc> KernelOrder() => Bucket is null ? _services
+        : _services.OrderBy(s => s.Entry.FirewallMark != 0).ThenBy(s => Bucket(s.Entry)).ThenByDescending(s => s.Added);
 
     // A service's real servers are listed newest first in the kernel, and each deleted one goes to the list's head.
     private void ToTrash(Svc svc)

@@ -34,6 +34,20 @@ public class IpvsTrashOrderTests
     }
 
     [Fact]
+    public void AListedServicesKeyIsItsConfigurationsKey()
+    {
+        var services = new[]
+        {
+            Svc(1),
+            new IpvsService { Protocol = IpvsProtocol.Udp, Address = IPAddress.Parse("2001:db8::5"), AddressFamily = System.Net.Sockets.AddressFamily.InterNetworkV6, Port = 53, Scheduler = "rr" },
+            new IpvsService { FirewallMark = 7, AddressFamily = System.Net.Sockets.AddressFamily.InterNetworkV6, Scheduler = "wlc" },
+        };
+        foreach (var s in services)
+            Assert.Equal(Key(s), IpvsRules.ServiceKey.Of(IpvsMapping.ToEntry(s)));
+        Assert.NotEqual(Key(services[0]), IpvsRules.ServiceKey.Of(IpvsMapping.ToEntry(services[1])));
+    }
+
+    [Fact]
     public void EveryIndexAppearsOnceWhateverTheDumpHolds()
     {
         var services = Enumerable.Range(1, 4).Select(Svc).ToList();

@@ -48,6 +48,15 @@ public class KeepalivedIpvsPlanTests
         """;
 
     [Fact]
+    public void NoSwapIsTakenAsAWishToKeepCodeResident()
+    {
+        Assert.False(Plan(Web).AsksNoSwap);
+        Assert.True(Plan("global_defs {\n    vrrp_no_swap\n}\n" + Web).AsksNoSwap);
+        Assert.True(Plan("global_defs {\n    checker_no_swap\n}\n" + Web, checkers: false).AsksNoSwap);
+        Assert.Contains(Plan("global_defs {\n    checker_no_swap\n}\n" + Web).Ignored, i => i.Keyword == "checker_no_swap");
+    }
+
+    [Fact]
     public void MapsServicesRealServersAndOneCheckerPerCheckedRealServer()
     {
         var plan = Plan(Web);

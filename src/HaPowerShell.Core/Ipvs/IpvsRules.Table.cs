@@ -95,6 +95,11 @@ public static partial class IpvsRules
         public static ServiceKey Of(IpvsService s) => s.IsFirewallMark
             ? new ServiceKey(s.FirewallMark, IpvsInet.LinuxFamily(s.AddressFamily), 0, null, 0)
             : new ServiceKey(0, IpvsSort.ServiceFamily(s), IpvsSort.ServiceProtocol(s), s.Address, s.Port);
+
+        /// <summary>The key of a service as the kernel lists it (the same key <see cref="Of(IpvsService)"/> gives its mapping).</summary>
+        public static ServiceKey Of(HaPowerShell.Native.Ipvs.IpvsServiceEntry e) => e.FirewallMark != 0
+            ? new ServiceKey(e.FirewallMark, e.Family, 0, null, 0)
+            : new ServiceKey(0, e.Family, e.Protocol, e.Address, e.Port);
     }
 
     /// <summary>The identity the kernel looks a real server up by within its service (family is in the address).</summary>

@@ -6,10 +6,10 @@ namespace HaPowerShell.Core.Ipvs;
 /// <remarks>
 /// <para>
 /// IPVS does not free a real server that is deleted (with its service, by a flush, or alone): it moves it to the
-/// head of a per-namespace trash list, where it stays for one to three minutes, and every real-server addition walks
-/// that list from its head until it finds the same real server of the same service (which it takes back). After
-/// a flush of 20,000 real servers every addition walks thousands of entries: re-adding them in the file's order takes
-/// the kernel seconds (the restart case of docs/benchmarks.md).
+/// head of a per-namespace trash list, where it stays for two to three minutes (longer while connections use it),
+/// and every real-server addition walks that list from its head until it finds the same real server of the same
+/// service (which it takes back). After a flush of 20,000 real servers every addition walks thousands of entries:
+/// re-adding them in the file's order takes the kernel seconds (the restart case of docs/benchmarks.md).
 /// </para>
 /// <para>
 /// A flush deletes services in the kernel's own order (the order a service dump lists them) and a service's real

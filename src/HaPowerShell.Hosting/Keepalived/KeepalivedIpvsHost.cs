@@ -93,6 +93,7 @@ public sealed class KeepalivedIpvsHost : IDisposable
             var ops = new List<IpvsOperation>(plan.Services.Count);
             foreach (var s in plan.Services) ops.Add(new IpvsOperation(IpvsOperationKind.AddService, s, null, () => $"Add service {s}"));
             result = Send(ops, sw);
+            _plan = plan; // from here a stop removes what was added, even if the second batch fails
             // The real servers in the order IPVS's trash list holds them after a flush or a stop (IpvsTrashOrder):
             // a restart's additions then each find theirs at the list's head instead of searching it.
             long orderStart = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -217,7 +218,7 @@ public sealed class KeepalivedIpvsHost : IDisposable
             Log(HostLogLevel.Warning, "", $"reading IPVS's service order failed ({e.Message}); the configuration's order is used");
             return Enumerable.Range(0, services.Count).ToArray();
         }
-        return order(services, listed.Select(e => IpvsRules.ServiceKey.Of(IpvsMapping.FromEntry(e))));
+        return order(services, listed.Select(IpvsRules.ServiceKey.Of));
     }
 
     /// <summary>Real servers whose presence and weight a checker owns now: those it holds down, and the sorry servers.</summary>

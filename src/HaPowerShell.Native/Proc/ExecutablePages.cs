@@ -47,15 +47,12 @@ public static class HugePages
 {
     private const int PR_SET_THP_DISABLE = 41, PR_GET_THP_DISABLE = 42;
 
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
-
     /// <summary>Turns transparent huge pages off for this process; 0, or the errno of a refusal.</summary>
     public static int DisableForProcess()
-        => prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        => HaPowerShell.Native.Processes.Prctl.Call(PR_SET_THP_DISABLE, 1) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
 
     /// <summary>Whether transparent huge pages are off for this process (false when the kernel cannot say).</summary>
-    public static bool IsDisabledForProcess => prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1;
+    public static bool IsDisabledForProcess => HaPowerShell.Native.Processes.Prctl.Call(PR_GET_THP_DISABLE, 0) == 1;
 }
 
 internal static class Madvise

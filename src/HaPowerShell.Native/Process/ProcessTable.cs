@@ -97,9 +97,6 @@ public static class ChildReaper
     private static int _done;
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
-
-    [DllImport("libc", SetLastError = true)]
     private static extern int waitpid(int pid, out int status, int options);
 
     /// <summary>Whether this process is a subreaper (false when prctl was refused).</summary>
@@ -108,7 +105,7 @@ public static class ChildReaper
     public static void EnsureSubreaper()
     {
         if (Interlocked.Exchange(ref _done, 1) == 1) return;
-        IsSubreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+        IsSubreaper = Prctl.Call(PR_SET_CHILD_SUBREAPER, 1) == 0;
     }
 
     /// <summary>Reaps those of these processes that are our zombie children (a process that is not our child is left alone).</summary>
@@ -137,4 +134,14 @@ public static class ChildReaper
         }
         return reaped;
     }
+}
+
+/// <summary>prctl(2), for this process's own settings (a child subreaper, transparent huge pages).</summary>
+internal static class Prctl
+{
+    [DllImport("libc", SetLastError = true)]
+    private static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    /// <summary>prctl(option, arg2, 0, 0, 0): its result (-1 on a refusal, the errno in Marshal.GetLastPInvokeError).</summary>
+    public static int Call(int option, nuint arg2) => prctl(option, arg2, 0, 0, 0);
 }

@@ -40,6 +40,12 @@ public sealed class KeepalivedRuntimePlan
     public string? ScriptUser { get; private init; }
     public string? ScriptGroup { get; private init; }
 
+    /// <summary>
+    /// vrrp_no_swap or checker_no_swap is given. The daemon does not lock its memory (they are listed as not acted on)
+    /// but takes them as a wish to keep its code resident: hapd then does not give back its start-up pages.
+    /// </summary>
+    public bool AsksNoSwap { get; private init; }
+
     /// <summary>static_ipaddress: addresses added at start (each with its dev) and removed at stop, not moved by VRRP.</summary>
     public IReadOnlyList<VrrpVirtualAddress> StaticAddresses { get; }
 
@@ -113,7 +119,7 @@ public sealed class KeepalivedRuntimePlan
                 ignored.Add(new KeepalivedIgnored(v.File, v.Line, "vrrp_instance " + v.Name, "vrrp_instance (-C: checkers only)"));
             Lines(ignored, config.StaticAddresses, "static_ipaddress (-C: checkers only)");
             return new KeepalivedRuntimePlan(instances, ipvs, Array.Empty<VrrpVirtualAddress>(), ignored, errors)
-                { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup };
+                { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup, AsksNoSwap = config.Global.VrrpNoSwap || config.Global.CheckerNoSwap };
         }
         var statics = new List<VrrpVirtualAddress>();
         foreach (var l in config.StaticAddresses)
@@ -145,7 +151,7 @@ public sealed class KeepalivedRuntimePlan
             if (c is not null) instances.Add(c);
         }
         return new KeepalivedRuntimePlan(instances, ipvs, statics, ignored, errors)
-            { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup };
+            { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup, AsksNoSwap = config.Global.VrrpNoSwap || config.Global.CheckerNoSwap };
     }
 
     private static void Section(List<KeepalivedIgnored> ignored, IEnumerable<KeepalivedBlock> blocks, string keyword)
