@@ -488,7 +488,9 @@ try {
                 Wait-Until -TimeoutMilliseconds 60000 { (Test-Path $idFile) -and ((Get-Content -Raw $idFile) -match '\S+\r?\n') } | Should -BeTrue
                 $id = Get-Content $idFile
                 & kill -s INT $child.Id
-                Wait-Until -TimeoutMilliseconds 10000 { -not (Get-HapsNamespace | Where-Object { $_ -like "haps-$id-*" }) } |
+                # The child's finally runs Remove-LabTopology in a pwsh that may still be compiling it: beside the
+                # kernel-lab VM's emulation (2 cores) that once took more than 10 s of a fresh-clone run.
+                Wait-Until -TimeoutMilliseconds 30000 { -not (Get-HapsNamespace | Where-Object { $_ -like "haps-$id-*" }) } |
                     Should -BeTrue
             } finally {
                 if (-not $child.WaitForExit(5000)) { $child.Kill() }
