@@ -123,7 +123,7 @@ public sealed class Daemon
         ApplyStatic(loaded.Plan!.StaticAddresses, add: true);
         if (!StartIpvs(loaded.Plan!.Ipvs))
         {
-            ApplyStatic(loaded.Plan.StaticAddresses, add: false);
+            TakeBack(loaded.Plan.StaticAddresses);
             return Program.ExitConfig;
         }
         if (!_o.CheckersOnly)
@@ -139,12 +139,7 @@ public sealed class Daemon
             {
                 foreach (var p in e.NamedBy(VrrpFields.KeepalivedKeyword).Problems) _log.Error(p.Message);
                 _log.Error("The VRRP configuration was refused; not starting.");
-                // What started is taken back as a stop would: the IPVS half (its services unless -I) and the static addresses.
-                _vrrp.Dispose();
-                _vrrp = null;
-                _ipvs?.Dispose();
-                _ipvs = null;
-                ApplyStatic(loaded.Plan.StaticAddresses, add: false);
+                TakeBack(loaded.Plan.StaticAddresses); // as a stop would: the IPVS half (its services unless -I) too
                 return Program.ExitConfig;
             }
         }
@@ -208,7 +203,6 @@ public sealed class Daemon
         }
         catch (IOException e) { _log.Debug($"Reading /proc/self/maps failed: {e.Message}"); }
     }
-
 
     private string Status(RunningConfig c)
         => $"{c.Plan.VrrpInstances.Count} VRRP instance(s), {c.Plan.Ipvs.Services.Count} virtual service(s) with {c.Plan.Ipvs.RealServerCount} real server(s) and {c.Plan.Ipvs.HealthChecks.Count} checker(s) from {c.Path}";
@@ -563,10 +557,18 @@ public sealed class Daemon
         _control?.Dispose();
         // Said per state: a Master sends priority 0 and removes its addresses, a Backup or Fault instance just stops.
         var stopped = _vrrp is null ? null : VrrpRunningInstance.DescribeStop(VrrpRunningInstance.Running(_vrrp.Instances));
-        _vrrp?.Dispose();
-        _ipvs?.Dispose();
-        if (_config?.Plan is { } plan) ApplyStatic(plan.StaticAddresses, add: false);
+        TakeBack(_config?.Plan.StaticAddresses);
         _log.Info(stopped is null ? "Stopped" : $"Stopped {stopped}");
+    }
+
+    /// <summary>Stops what runs (VRRP, then the IPVS half: its services unless -I) and removes the static addresses.</summary>
+    private void TakeBack(IReadOnlyList<VrrpVirtualAddress>? statics)
+    {
+        _vrrp?.Dispose();
+        _vrrp = null;
+        _ipvs?.Dispose();
+        _ipvs = null;
+        if (statics is not null) ApplyStatic(statics, add: false);
     }
 
     private HapdState Snapshot() => new()

@@ -86,33 +86,37 @@ public sealed class KeepalivedIpvsHost : IDisposable
         Validate(plan);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         if (plan.Flush && plan.Services.Count > 0) _admin.Value.Clear();
-        KeepalivedIpvsApplyResult result;
-        if (reconcile) result = Reconcile(plan, sw);
-        else
-        {
-            var ops = new List<IpvsOperation>(plan.Services.Count);
-            foreach (var s in plan.Services) ops.Add(new IpvsOperation(IpvsOperationKind.AddService, s, null, () => $"Add service {s}"));
-            result = Send(ops, sw);
-            _plan = plan; // from here a stop removes what was added, even if the second batch fails
-            // The real servers in the order IPVS's trash list holds them after a flush or a stop (IpvsTrashOrder):
-            // a restart's additions then each find theirs at the list's head instead of searching it.
-            long orderStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            var order = plan.RealServerCount == 0 ? Array.Empty<int>() : KernelOrder(plan.Services, IpvsTrashOrder.ServiceOrderForAdding);
-            var ordering = System.Diagnostics.Stopwatch.GetElapsedTime(orderStart);
-            var servers = new List<IpvsOperation>(plan.RealServerCount);
-            foreach (int i in order)
-                if (plan.Services[i] is { RealServers: { } list } s)
-                    foreach (var r in list)
-                        servers.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, s, r, () => $"Add real server {r.Endpoint} to {s}"));
-            var second = Send(servers, sw);
-            result = new KeepalivedIpvsApplyResult(result.Sent + second.Sent, result.Applied + second.Applied, result.Failed + second.Failed,
-                result.Errors.Concat(second.Errors).ToList(), sw.Elapsed, result.NetlinkElapsed + ordering + second.NetlinkElapsed);
-        }
+        var result = reconcile ? Reconcile(plan, sw) : AddTable(plan, sw);
         SetTimeout(plan.Timeout);
         _plan = plan;
         _checks.Reconfigure(plan.HealthChecks);
         ApplySyncDaemon();
         return result with { Elapsed = sw.Elapsed };
+    }
+
+    /// <summary>
+    /// The start's table without reading it: the services in one batch, then their real servers in a second, in the
+    /// order IPVS's trash list holds them after a flush or a stop (<see cref="IpvsTrashOrder"/>), so a restart's
+    /// additions each find theirs at the list's head instead of searching it. The dump that gives the order counts as
+    /// netlink time.
+    /// </summary>
+    private KeepalivedIpvsApplyResult AddTable(KeepalivedIpvsPlan plan, System.Diagnostics.Stopwatch sw)
+    {
+        var ops = new List<IpvsOperation>(plan.Services.Count);
+        foreach (var s in plan.Services) ops.Add(new IpvsOperation(IpvsOperationKind.AddService, s, null, () => $"Add service {s}"));
+        var services = Send(ops, sw);
+        _plan = plan; // from here a stop removes what was added, even if the second batch fails
+        long orderStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        var order = plan.RealServerCount == 0 ? Array.Empty<int>() : KernelOrder(plan.Services, IpvsTrashOrder.ServiceOrderForAdding);
+        var ordering = System.Diagnostics.Stopwatch.GetElapsedTime(orderStart);
+        var servers = new List<IpvsOperation>(plan.RealServerCount);
+        foreach (int i in order)
+            if (plan.Services[i] is { RealServers: { } list } s)
+                foreach (var r in list)
+                    servers.Add(new IpvsOperation(IpvsOperationKind.AddRealServer, s, r, () => $"Add real server {r.Endpoint} to {s}"));
+        var real = Send(servers, sw);
+        return new KeepalivedIpvsApplyResult(services.Sent + real.Sent, services.Applied + real.Applied, services.Failed + real.Failed,
+            services.Errors.Concat(real.Errors).ToList(), sw.Elapsed, services.NetlinkElapsed + ordering + real.NetlinkElapsed);
     }
 
     /// <summary>

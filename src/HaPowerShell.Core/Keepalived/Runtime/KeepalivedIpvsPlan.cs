@@ -66,8 +66,8 @@ public sealed class KeepalivedIpvsPlan
     public bool Flush { get; }
 
     /// <summary>
-    /// lvs_flush_onstop (FULL, its default): the whole IPVS table is cleared when the daemon stops. Without it (or with
-    /// lvs_flush_onstop VS) the daemon removes the configuration's services, as keepalived does unless -I.
+    /// lvs_flush_on_stop (or lvs_flush_onstop) without an argument: the whole IPVS table is cleared when the daemon stops.
+    /// Without it (or with its argument VS) the daemon removes the configuration's services, as keepalived does unless -I.
     /// </summary>
     public bool FlushOnStop { get; }
 

@@ -24,8 +24,11 @@ public sealed record KeepalivedRuntimeError(string? File, int Line, string Error
 public sealed class KeepalivedRuntimePlan
 {
     private KeepalivedRuntimePlan(IReadOnlyList<VrrpInstanceConfig> vrrp, KeepalivedIpvsPlan ipvs, IReadOnlyList<VrrpVirtualAddress> statics,
-        IReadOnlyList<KeepalivedIgnored> ignored, IReadOnlyList<KeepalivedRuntimeError> errors)
+        IReadOnlyList<KeepalivedIgnored> ignored, IReadOnlyList<KeepalivedRuntimeError> errors, KeepalivedGlobalSettings global)
     {
+        ScriptUser = global.ScriptUser;
+        ScriptGroup = global.ScriptGroup;
+        AsksNoSwap = global.VrrpNoSwap || global.CheckerNoSwap;
         VrrpInstances = vrrp;
         StaticAddresses = statics;
         Ipvs = ipvs;
@@ -37,14 +40,14 @@ public sealed class KeepalivedRuntimePlan
     public IReadOnlyList<VrrpInstanceConfig> VrrpInstances { get; }
 
     /// <summary>script_user's user and group: the account scripts run as (null: keepalived's default, keepalived_script when it exists, else root).</summary>
-    public string? ScriptUser { get; private init; }
-    public string? ScriptGroup { get; private init; }
+    public string? ScriptUser { get; }
+    public string? ScriptGroup { get; }
 
     /// <summary>
     /// vrrp_no_swap or checker_no_swap is given. The daemon does not lock its memory (they are listed as not acted on)
     /// but takes them as a wish to keep its code resident: hapd then does not give back its start-up pages.
     /// </summary>
-    public bool AsksNoSwap { get; private init; }
+    public bool AsksNoSwap { get; }
 
     /// <summary>static_ipaddress: addresses added at start (each with its dev) and removed at stop, not moved by VRRP.</summary>
     public IReadOnlyList<VrrpVirtualAddress> StaticAddresses { get; }
@@ -118,8 +121,7 @@ public sealed class KeepalivedRuntimePlan
             foreach (var v in config.VrrpInstances)
                 ignored.Add(new KeepalivedIgnored(v.File, v.Line, "vrrp_instance " + v.Name, "vrrp_instance (-C: checkers only)"));
             Lines(ignored, config.StaticAddresses, "static_ipaddress (-C: checkers only)");
-            return new KeepalivedRuntimePlan(instances, ipvs, Array.Empty<VrrpVirtualAddress>(), ignored, errors)
-                { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup, AsksNoSwap = config.Global.VrrpNoSwap || config.Global.CheckerNoSwap };
+            return new KeepalivedRuntimePlan(instances, ipvs, Array.Empty<VrrpVirtualAddress>(), ignored, errors, config.Global);
         }
         var statics = new List<VrrpVirtualAddress>();
         foreach (var l in config.StaticAddresses)
@@ -150,8 +152,7 @@ public sealed class KeepalivedRuntimePlan
             var c = ToInstance(v, config, scripts, groups.FirstOrDefault(g => g.Name == v.SyncGroup), errors);
             if (c is not null) instances.Add(c);
         }
-        return new KeepalivedRuntimePlan(instances, ipvs, statics, ignored, errors)
-            { ScriptUser = config.Global.ScriptUser, ScriptGroup = config.Global.ScriptGroup, AsksNoSwap = config.Global.VrrpNoSwap || config.Global.CheckerNoSwap };
+        return new KeepalivedRuntimePlan(instances, ipvs, statics, ignored, errors, config.Global);
     }
 
     private static void Section(List<KeepalivedIgnored> ignored, IEnumerable<KeepalivedBlock> blocks, string keyword)
