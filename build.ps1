@@ -215,7 +215,12 @@ New-MamlHelp -ModuleName HaPowerShell -DocsPath '$Root/docs/cmdlets' -OutFile '$
 function Read-TrxCounts([string]$Path) {
     [xml]$trx = Get-Content -Raw $Path
     $c = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+    # Each failed test by name with its message's first line: CI shows only the end of the output.
+    $failed = @($trx.TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } | ForEach-Object {
+            $message = "$($_.Output.ErrorInfo.Message)".Trim() -split "`n" | Select-Object -First 1
+            "xunit $($_.testName) ($($_.outcome)): $message"
+        })
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted; Failures = $failed }
 }
 
 function Invoke-Xunit {
@@ -227,7 +232,7 @@ function Invoke-Xunit {
         --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results | Out-Host
     if (-not (Test-Path $trx)) {
         Write-Warning 'xunit produced no result file (build failure?)'
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Failures = @('xunit produced no result file') }
     }
     Read-TrxCounts $trx
 }
@@ -350,6 +355,7 @@ function Invoke-Test {
     $buildSeconds = $clock.Elapsed.TotalSeconds
 
     $rows = [System.Collections.Generic.List[object]]::new()
+    $xunitFailures = @()
     $slowest = [System.Collections.Generic.List[object]]::new()
     Import-Module (Join-Path $Root 'tests/lab/KernelLab.psm1') -Force
     $hostIpvs = Test-KernelIpvs
@@ -362,6 +368,7 @@ function Invoke-Test {
             $clock.Restart()
             $x = Invoke-Xunit
             $rows.Add([pscustomobject]@{ Suite = 'xunit'; Passed = $x.Passed; Failed = $x.Failed; Skipped = $x.Skipped; Seconds = [int]$clock.Elapsed.TotalSeconds; Note = '' })
+            $xunitFailures = @($x.Failures)
         }
 
         $exclude = @()
@@ -375,7 +382,7 @@ function Invoke-Test {
         $deferred = $h.NotRunKernel
         $rows.Add([pscustomobject]@{ Suite = 'pester (host)'; Passed = $h.Passed; Failed = $h.Failed; Skipped = $skippedHere; Seconds = [int]$clock.Elapsed.TotalSeconds
                 Note = $(if ($h.NotRunRoot) { "$($h.NotRunRoot) need root" } else { '' }) })
-        $failures = @($h.Failures)
+        $failures = @($xunitFailures) + @($h.Failures)
 
         if ($vm) {
             $k = Complete-KernelLabPester $vm
