@@ -105,7 +105,7 @@ public class HealthCheckHostTests
     {
         var until = DateTime.UtcNow.AddSeconds(10);
         while (!condition() && DateTime.UtcNow < until) Thread.Sleep(20);
-        Assert.True(condition());
+        Assert.True(condition(), "not within 10 s");
     }
 
     [Fact]
@@ -162,8 +162,9 @@ public class HealthCheckHostTests
         using var host = NewHost(sink);
         try
         {
-            // alpha: DOWN first, so the first good check brings it UP and notify_up runs
-            var def = Def("notify", port, notifyUp: "exit 3") with { Policy = new CheckerPolicy { DelayLoopSeconds = 0.1, MonitorOnly = true, Alpha = true, NotifyUp = "exit 3" } };
+            // alpha: DOWN first, so the first good check brings it UP and notify_up runs (30 s to end: on a loaded
+            // machine noticing the script's exit can take a second, and the test is about its exit status)
+            var def = Def("notify", port, notifyUp: "exit 3") with { Policy = new CheckerPolicy { DelayLoopSeconds = 0.1, MonitorOnly = true, Alpha = true, NotifyUp = "exit 3" }, NotifyTimeoutSeconds = 30 };
             host.Start(def);
             WaitUntil(() => { lock (sink.Entries) return sink.Entries.Any(l => l.Message.Contains("exit status 3")); });
             var hang = Def("hang", port) with { Policy = new CheckerPolicy { DelayLoopSeconds = 0.1, MonitorOnly = true, Alpha = true, NotifyUp = "sleep 30" }, NotifyTimeoutSeconds = 0.3 };

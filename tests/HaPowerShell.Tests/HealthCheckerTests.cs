@@ -436,6 +436,7 @@ public class HealthCheckRunnerTests
         var runner = new HealthCheckRunner(checker, s => checks[s.Index], ipvs);
         var events = new List<HealthCheckEvent>();
         runner.EventSink = e => { lock (events) events.Add(e); };
+        bool HasEvent(HealthCheckEventKind kind) { lock (events) return events.Any(e => e.Kind == kind && e.Address!.Equals(rs[0].Address)); }
         runner.Start();
         try
         {
@@ -444,7 +445,8 @@ public class HealthCheckRunnerTests
             checks[0].Healthy = false;
             await WaitFor(() => !ipvs.Has("192.0.2.1:80"));
             checks[0].Healthy = true;
-            await WaitFor(() => ipvs.Has("192.0.2.1:80"));
+            // The runner changes the table under its lock and publishes the event after it: wait for the event too.
+            await WaitFor(() => ipvs.Has("192.0.2.1:80") && HasEvent(HealthCheckEventKind.RealServerUp));
             Assert.Equal(3, ipvs.Table["192.0.2.1:80"]);
             lock (events)
             {

@@ -208,6 +208,7 @@ public class TcpCheckLoopTests
         Assert.True(runner.UsesTcpLoop);
         var events = new List<HealthCheckEvent>();
         runner.EventSink = e => { lock (events) events.Add(e); };
+        bool HasEvent(HealthCheckEventKind kind, int port) { lock (events) return events.Any(e => e.Kind == kind && e.Port == port); }
         runner.Start();
         try
         {
@@ -224,7 +225,9 @@ public class TcpCheckLoopTests
             WaitFor(() => table.Weight(upEp) is null, "stopped listener DOWN");
             listener = new TcpListener(IPAddress.Loopback, up);
             listener.Start();
-            WaitFor(() => table.Weight(upEp) == 4, "listener back UP");
+            // The loop changes the table inside its round and publishes the round's events at its end: wait for the
+            // event too, not only for the table (a loaded machine can stop the loop's thread between the two).
+            WaitFor(() => table.Weight(upEp) == 4 && HasEvent(HealthCheckEventKind.RealServerUp, up), "listener back UP");
             lock (events)
             {
                 Assert.Contains(events, e => e.Kind == HealthCheckEventKind.RealServerDown && e.Port == up);

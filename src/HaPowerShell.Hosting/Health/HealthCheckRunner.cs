@@ -49,7 +49,11 @@ public sealed partial class HealthCheckRunner
 
     public HealthChecker Checker => _checker;
 
-    /// <summary>Called (outside the lock, on a pool thread) for every event, in the order they happened.</summary>
+    /// <summary>
+    /// Called for every event, in the order they happened, outside the lock and after the IPVS change the event
+    /// reports: on a pool thread, or on the shared TCP loop's thread when <see cref="UsesTcpLoop"/> (at the end of
+    /// the loop's round). A sink must not block.
+    /// </summary>
     public Action<HealthCheckEvent>? EventSink { get; set; }
 
     /// <summary>How many recent events <see cref="RecentEvents"/> keeps.</summary>
