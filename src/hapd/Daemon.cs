@@ -54,7 +54,7 @@ public sealed class Daemon
         try
         {
             _log.Info($"Starting hapd v{Program.Version} (keepalived.conf compatible), pid {Environment.ProcessId}, logging to {_log.Destinations}");
-            if (noHugePages != 0) _log.Debug($"prctl(PR_SET_THP_DISABLE) refused (errno {noHugePages}): transparent huge pages stay as the system sets them");
+            if (noHugePages != 0) _log.Debug($"prctl(PR_SET_THP_DISABLE) refused ({HaPowerShell.Native.Errno.Name(noHugePages)}): transparent huge pages stay as the system sets them");
             if (!WritePidFiles()) return Program.ExitFailure;
             int rc = Start();
             if (rc != Program.ExitOk) return rc;
@@ -199,7 +199,8 @@ public sealed class Daemon
             var r = HaPowerShell.Native.Proc.ExecutablePages.PageOut();
             _log.Debug(r.Mappings == 0 ? $"No mapping of the executable ({Environment.ProcessPath}) to give back"
                 : r.Errno == 0 ? $"Gave back the executable's pages that ran once ({r.Mappings} mapping(s), {r.Bytes / 1024} KiB asked)"
-                : $"The kernel did not take the executable's unused pages back (errno {r.Errno}; MADV_PAGEOUT needs Linux 5.4)");
+                : $"The kernel did not take the executable's unused pages back ({HaPowerShell.Native.Errno.Name(r.Errno)}"
+                  + (r.Errno == HaPowerShell.Native.Errno.EINVAL ? ": MADV_PAGEOUT needs Linux 5.4)" : ")"));
         }
         catch (IOException e) { _log.Debug($"Reading /proc/self/maps failed: {e.Message}"); }
     }
